@@ -1,0 +1,45 @@
+# KTT voucher system. The two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+PACKAGES := libs/common services/decision services/voucher services/provider-registry services/attendance services/billing
+PACKAGE_FILES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+
+.PHONY: run test unit venv migrate token bench docs clean
+
+$(STAMP): requirements.txt $(PACKAGE_FILES)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps $(foreach p,$(PACKAGES),-e $(p))
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Start nats-server (unless NATS_URL is set), migrate and run the five services.
+run: $(STAMP)
+	$(PY) -m ktt_common.devrun
+
+## Run the whole test suite (SQLite always; PostgreSQL too when reachable).
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Apply every service's migrations to its database (DATA_DIR, <SERVICE>_DATABASE_URL).
+migrate: $(STAMP)
+	$(PY) -m ktt_common.devrun --migrate-only
+
+## Print a development token: make token ROLE=city_official [PROVIDER_ID=..] [CLIENT_ID=..]
+token: $(STAMP)
+	@$(PY) -m ktt_common.auth --role "$(ROLE)" --provider-id "$(PROVIDER_ID)" --client-id "$(CLIENT_ID)"
+
+## Regenerate the event catalogue (docs/events.md, deploy/asyncapi.json).
+docs: $(STAMP)
+	$(PY) -m ktt_contracts.catalogue --write
+
+bench: $(STAMP)
+	$(PY) -m pytest tests/bench -q -p no:randomly $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Shared foundation of the KTT services. Nothing domain-specific lives here."""

@@ -1,0 +1,139 @@
+"""Admin endpoints that every service has: daily jobs, the development clock, dead letters, outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select, update
+
+from ktt_common.auth import Principal, Role, require
+from ktt_common.clock import HELSINKI
+from ktt_common.deps import RuntimeDep, SessionDep
+from ktt_common.errors import PROBLEM_RESPONSES, Conflict, DomainError, NotFound
+from ktt_common.events import Envelope
+from ktt_common.jobs import run_job
+from ktt_common.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class ClockIn(BaseModel):
+    now: dt.datetime | None = Field(None, description="Move the clock to this moment (Europe/Helsinki if no offset)")
+    date: dt.date | None = Field(None, description="Or move it to 09:00 Helsinki time of this date")
+    reset: bool = Field(False, description="Back to real time")
+
+
+class ClockOut(BaseModel):
+    now: dt.datetime
+    today: dt.date
+    offset_seconds: float
+
+
+class DeadLetterOut(BaseModel):
+    id: uuid.UUID
+    consumer: str
+    event_id: str | None
+    event_type: str | None
+    subject: str
+    error: str
+    deliveries: int
+    parked_at: dt.datetime
+    replayed_at: dt.datetime | None
+    replay_error: str | None
+    payload: str
+
+
+class ClockRefused(DomainError):
+    status = 403
+    slug = "clock-refused"
+    title = "The clock can be moved only in development mode"
+
+
+def admin_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={**PROBLEM_RESPONSES})
+    admin = require(Role.ADMIN)
+
+    @router.get("/jobs", summary="List this service's daily jobs")
+    async def list_jobs(rt: RuntimeDep, _: Principal = admin) -> list[dict[str, str]]:
+        return [{"job": name, "description": desc} for name, (_fn, desc) in sorted(rt.jobs.jobs.items())]
+
+    @router.post("/jobs/{job}/run", summary="Run a daily job for a date (default: today)")
+    async def run(
+        job: str, rt: RuntimeDep, _: Principal = admin,
+        date: dt.date | None = Query(None, description="Business date YYYY-MM-DD; past dates re-run a missed night"),
+    ) -> dict[str, Any]:
+        if job not in rt.jobs.jobs:
+            raise NotFound(f"no job '{job}' in {rt.settings.service}; known: {', '.join(sorted(rt.jobs.jobs)) or 'none'}")
+        return await run_job(rt, job, date or rt.clock.today())
+
+    @router.get("/clock", response_model=ClockOut, summary="The service's current time")
+    async def get_clock(rt: RuntimeDep, _: Principal = admin) -> ClockOut:
+        return ClockOut(now=rt.clock.now(), today=rt.clock.today(), offset_seconds=rt.clock.offset().total_seconds())
+
+    @router.post("/clock", response_model=ClockOut, summary="Move the clock (development mode only)",
+                 responses={403: {"description": "Refused outside development mode"}})
+    async def set_clock(body: ClockIn, rt: RuntimeDep, _: Principal = admin) -> ClockOut:
+        if not rt.settings.development:
+            raise ClockRefused("moving the clock is refused outside development mode; run a job for a date instead")
+        if body.reset:
+            rt.clock.reset()
+        elif body.now is not None:
+            rt.clock.set(body.now if body.now.tzinfo else body.now.replace(tzinfo=HELSINKI))
+        elif body.date is not None:
+            rt.clock.set(dt.datetime.combine(body.date, dt.time(9, 0), tzinfo=HELSINKI))
+        log.warning("clock_moved", now=rt.clock.now().isoformat())
+        return ClockOut(now=rt.clock.now(), today=rt.clock.today(), offset_seconds=rt.clock.offset().total_seconds())
+
+    @router.get("/dead-letters", response_model=list[DeadLetterOut], summary="Messages parked after repeated failure")
+    async def dead_letters(
+        rt: RuntimeDep, session: SessionDep, _: Principal = admin,
+        include_replayed: bool = False, limit: int = Query(100, ge=1, le=1000),
+    ) -> list[DeadLetterOut]:
+        dl = rt.infra.dead_letter
+        q = select(dl).order_by(dl.c.parked_at.desc()).limit(limit)
+        if not include_replayed:
+            q = q.where(dl.c.replayed_at.is_(None))
+        return [DeadLetterOut.model_validate(dict(r._mapping)) for r in (await session.execute(q)).all()]
+
+    @router.post("/dead-letters/{letter_id}/replay", summary="Run the handler again for a parked message",
+                 responses={404: {"description": "No such dead letter"}, 409: {"description": "Already replayed, or failed again"}})
+    async def replay(letter_id: uuid.UUID, rt: RuntimeDep, _: Principal = admin) -> dict[str, Any]:
+        dl = rt.infra.dead_letter
+        async with rt.sessionmaker() as session:
+            row = (await session.execute(select(dl).where(dl.c.id == letter_id))).first()
+        if row is None:
+            raise NotFound(f"no dead letter {letter_id}")
+        if row.replayed_at is not None:
+            raise Conflict(f"dead letter {letter_id} was already replayed at {row.replayed_at.isoformat()}")
+        consumer = next((c for c in rt.consumers if c.name == row.consumer), None)
+        if consumer is None:
+            raise Conflict(f"consumer {row.consumer} does not exist in this service any more")
+        try:
+            outcome = await consumer.process(Envelope.model_validate_json(row.payload))
+        except Exception as exc:
+            error = (str(exc) or type(exc).__name__)[:4000]
+            async with rt.sessionmaker() as session, session.begin():
+                await session.execute(update(dl).where(dl.c.id == letter_id).values(replay_error=error))
+            raise Conflict(f"the replay failed again: {error}; fix the cause and replay once more") from None
+        async with rt.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(dl).where(dl.c.id == letter_id).values(replayed_at=dt.datetime.now(dt.UTC), replay_error=None)
+            )
+        log.info("dead_letter_replayed", letter_id=str(letter_id), outcome=outcome)
+        return {"id": str(letter_id), "outcome": outcome}
+
+    @router.get("/outbox", summary="Outbox state: unpublished events and the last error")
+    async def outbox(rt: RuntimeDep, session: SessionDep, _: Principal = admin) -> dict[str, Any]:
+        ob = rt.infra.outbox
+        pending = select(func.count(), func.min(ob.c.created_at)).where(ob.c.published_at.is_(None))
+        count, oldest = (await session.execute(pending)).one()
+        last_error = (await session.execute(
+            select(ob.c.last_error).where(ob.c.published_at.is_(None), ob.c.last_error.is_not(None)).order_by(ob.c.seq).limit(1)
+        )).scalar()
+        return {"pending": count, "oldest_pending_at": oldest, "last_error": last_error, "nats_connected": rt.bus.connected}
+
+    return router

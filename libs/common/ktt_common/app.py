@@ -1,0 +1,111 @@
+"""``create_service_app``: every service's FastAPI application is wired here, in one place.
+
+It adds problem-details error handlers, correlation ids, request metrics and logs,
+``/healthz``, ``/readyz``, ``/metrics``, the admin endpoints (jobs, clock, dead letters,
+outbox), and a lifespan that starts the bus, the outbox relay and the consumers.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.admin import admin_router
+from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
+from ktt_common.clock import Clock
+from ktt_common.errors import install_error_handlers
+from ktt_common.logging import configure_logging, get_logger
+from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from ktt_common.request_context import correlation_id_var
+from ktt_common.runtime import Runtime, ServiceSpec
+from ktt_common.settings import Settings, load_settings
+
+log = get_logger("ktt.http")
+
+
+def create_service_app(
+    spec: ServiceSpec, settings: Settings | None = None, *, clock: Clock | None = None, configure_logs: bool = True
+) -> FastAPI:
+    settings = settings or load_settings(spec.name)
+    if configure_logs:
+        configure_logging(spec.name, settings.log_level, settings.log_json)
+    runtime = Runtime(spec, settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        log.info("service_started", service=spec.name, port=settings.port, environment=settings.environment)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            log.info("service_stopped", service=spec.name)
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _context(request: Request, call_next: Any) -> Response:
+        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        token = correlation_id_var.set(cid[:100])
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Correlation-ID"] = cid[:100]
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(spec.name, request.method, route, str(status)).inc()
+            HTTP_LATENCY.labels(spec.name, request.method, route).observe(elapsed)
+            if route not in ("/metrics", "/healthz", "/readyz"):
+                log.info("http_request", method=request.method, route=route, status=status,
+                         ms=round(elapsed * 1000, 1), correlation_id=cid[:100])
+            correlation_id_var.reset(token)
+
+    @app.get("/healthz", tags=["health"], summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @app.get("/readyz", tags=["health"], summary="Ready: database and NATS reachable, consumers bound")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with runtime.sessionmaker() as s:
+                await s.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        checks["nats"] = "ok" if runtime.bus.connected else "disconnected"
+        for consumer in runtime.consumers:
+            checks[f"consumer:{consumer.name}"] = "ok" if consumer.bound else "not bound"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(admin_router())
+    for router in spec.routers:
+        app.include_router(router)
+    return app

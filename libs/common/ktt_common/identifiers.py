@@ -1,0 +1,66 @@
+"""Finnish identifiers: hetu (personal identity code) and Y-tunnus, validated by python-stdnum.
+
+Never log, publish or put in a URL what these functions accept (DATA-4); :func:`mask_hetu`
+is the one filter every log line goes through.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from stdnum.fi import hetu as _hetu
+from stdnum.fi import ytunnus as _ytunnus
+
+# DDMMYY, century sign (+, -, A-F and, since 2023, U-Y), individual number, control character.
+HETU_PATTERN = re.compile(r"(?<![0-9A-Za-z])([0-3]\d[01]\d\d\d)[-+A-FU-Y](\d{3})[0-9A-Ya-y](?![0-9A-Za-z])")
+HETU_MASK = "******-****"
+
+
+@dataclass(frozen=True)
+class IdentifierError(ValueError):
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def validate_hetu(value: str, *, allow_temporary: bool = False, field: str = "hetu") -> str:
+    """Return the compact, upper-case hetu or raise :class:`IdentifierError` saying what is wrong."""
+    if not isinstance(value, str):
+        raise IdentifierError(field, "a personal identity code must be a string")
+    try:
+        return _hetu.validate(value.strip(), allow_temporary=allow_temporary)
+    except InvalidChecksum:
+        raise IdentifierError(field, "the control character of the personal identity code does not match") from None
+    except InvalidComponent:
+        if allow_temporary is False and _hetu.is_valid(value.strip(), allow_temporary=True):
+            raise IdentifierError(
+                field, "temporary personal identity codes (individual number 900-999) are accepted only in test mode"
+            ) from None
+        raise IdentifierError(field, "the personal identity code has an impossible date, century sign or individual number") from None
+    except (InvalidFormat, InvalidLength):
+        raise IdentifierError(field, "a personal identity code has the form DDMMYYCNNNX, e.g. with century sign - , A or Y") from None
+    except ValidationError:
+        raise IdentifierError(field, "not a valid personal identity code") from None
+
+
+def validate_business_id(value: str, *, field: str = "business_id") -> str:
+    """Return the Y-tunnus in its canonical NNNNNNN-C form or raise :class:`IdentifierError`."""
+    try:
+        return _ytunnus.format(_ytunnus.validate(value))
+    except InvalidChecksum:
+        raise IdentifierError(field, "the check digit of the business ID (Y-tunnus) does not match") from None
+    except ValidationError:
+        raise IdentifierError(field, "a business ID (Y-tunnus) has the form 1234567-8") from None
+
+
+def mask_hetu(text: str) -> str:
+    """Replace anything shaped like a hetu with a mask (DATA-4)."""
+    return HETU_PATTERN.sub(HETU_MASK, text)
+
+
+def contains_hetu(text: str) -> bool:
+    return HETU_PATTERN.search(text) is not None

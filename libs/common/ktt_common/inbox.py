@@ -1,0 +1,211 @@
+"""Consumers: durable pull subscriptions, an idempotent inbox, capped deliveries and parking.
+
+Each consuming service has one durable consumer per producing service it listens to, named
+``<consumer>-from-<producer>``. A handler runs in one transaction together with the insertion of
+its (event id, consumer) inbox key; the message is acked only after that commit. A redelivered
+event finds its key and is acked without running the handler again. A handler that keeps
+failing is retried with backoff and, at the delivery cap, parked in the ``dead_letter`` table
+and terminated; an operator can list and replay it over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import api
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.events import Envelope, EventType, stream_name, stream_subjects
+from ktt_common.logging import get_logger
+from ktt_common.metrics import DEAD_LETTERS, EVENTS_HANDLED
+from ktt_common.request_context import correlation_id_var
+
+if TYPE_CHECKING:
+    from ktt_common.runtime import Runtime
+
+log = get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """The message can never be handled (not an envelope, payload of the wrong shape): park it now."""
+
+
+@dataclass
+class Subscription:
+    """What one service consumes from one producer, with an explicit type -> handler map."""
+
+    producer: str
+    handlers: dict[str, tuple[EventType[Any], Handler]] = field(default_factory=dict)
+
+    def on(self, event_type: EventType[Any]) -> Callable[[Handler], Handler]:
+        if event_type.service != self.producer:
+            raise ValueError(f"{event_type.type} is not published by {self.producer}")
+
+        def register(fn: Handler) -> Handler:
+            self.handlers[event_type.type] = (event_type, fn)
+            return fn
+
+        return register
+
+
+def durable_name(consumer_service: str, producer: str) -> str:
+    return f"{consumer_service}-from-{producer}"
+
+
+class ConsumerRunner:
+    def __init__(self, rt: "Runtime", subscription: Subscription) -> None:
+        self.rt = rt
+        self.sub = subscription
+        self.name = durable_name(rt.settings.service, subscription.producer)
+        self.bound = False
+
+    def consumer_config(self) -> api.ConsumerConfig:
+        s = self.rt.settings
+        return api.ConsumerConfig(
+            durable_name=self.name,
+            name=self.name,
+            deliver_policy=api.DeliverPolicy.ALL,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=s.consumer_ack_wait_seconds,
+            # Our own cap parks the message first; the server's cap is a backstop for crash loops.
+            max_deliver=s.consumer_max_deliver + 3,
+            filter_subject=stream_subjects(self.sub.producer),
+            max_ack_pending=1000,
+        )
+
+    async def _bind(self) -> Any:
+        js = self.rt.bus.js
+        assert js is not None
+        stream = stream_name(self.sub.producer)
+        await js.add_consumer(stream, self.consumer_config())
+        return await js.pull_subscribe_bind(durable=self.name, stream=stream)
+
+    async def run(self) -> None:
+        bus = self.rt.bus
+        delay = 0.1
+        while True:
+            if not bus.connected:
+                self.bound = False
+                await asyncio.sleep(0.1)
+                continue
+            generation = bus.generation
+            try:
+                psub = await self._bind()
+                self.bound = True
+                delay = 0.1
+                log.info("consumer_bound", consumer=self.name)
+                while bus.generation == generation and bus.connected:
+                    try:
+                        msgs = await psub.fetch(batch=self.rt.settings.consumer_batch, timeout=1)
+                    except (NatsTimeoutError, TimeoutError):
+                        continue
+                    for msg in msgs:
+                        await self.handle(msg)
+                # The server restarted or the connection came back: re-bind (pull subscriptions
+                # can go quiet after a restart otherwise).
+                try:
+                    await psub.unsubscribe()
+                except Exception:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.bound = False
+                log.warning("consumer_error", consumer=self.name, error=str(exc) or type(exc).__name__, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def handle(self, msg: Any) -> None:
+        service = self.rt.settings.service
+        deliveries = msg.metadata.num_delivered
+        try:
+            outcome = await self.process_raw(msg.data)
+        except Exception as exc:
+            cap = self.rt.settings.consumer_max_deliver
+            if isinstance(exc, PoisonMessage) or deliveries >= cap:
+                await self.park(msg.subject, msg.data, exc, deliveries)
+                await msg.term()
+                EVENTS_HANDLED.labels(service, self.name, "parked").inc()
+            else:
+                backoff = self.rt.settings.consumer_backoff_seconds
+                wait = backoff[min(deliveries - 1, len(backoff) - 1)] if backoff else 1.0
+                log.warning("event_handler_failed", consumer=self.name, delivery=deliveries, retry_in=wait,
+                            error=str(exc) or type(exc).__name__)
+                await msg.nak(delay=wait)
+                EVENTS_HANDLED.labels(service, self.name, "retry").inc()
+            return
+        await msg.ack()
+        EVENTS_HANDLED.labels(service, self.name, outcome).inc()
+
+    async def process_raw(self, data: bytes | str) -> str:
+        try:
+            envelope = Envelope.model_validate_json(data)
+        except ValidationError as exc:
+            raise PoisonMessage(f"not a valid event envelope: {exc.errors()[:3]}") from None
+        return await self.process(envelope)
+
+    async def process(self, envelope: Envelope) -> str:
+        """Run the handler for ``envelope`` once: returns 'handled', 'duplicate' or 'ignored'."""
+        entry = self.sub.handlers.get(envelope.type)
+        if entry is None:
+            return "ignored"  # another consumer's business, or a newer version we do not know
+        event_type, handler = entry
+        try:
+            payload = event_type.parse(envelope)
+        except ValidationError as exc:
+            raise PoisonMessage(f"payload does not match {envelope.type}: {exc.errors()[:3]}") from None
+        token = correlation_id_var.set(envelope.correlationid)
+        try:
+            async with self.rt.sessionmaker() as session, session.begin():
+                if not await self._claim(session, envelope):
+                    return "duplicate"
+                await handler(session, envelope, payload)
+            return "handled"
+        finally:
+            correlation_id_var.reset(token)
+
+    async def _claim(self, session: AsyncSession, envelope: Envelope) -> bool:
+        """Insert the inbox key; False when this consumer has handled the event already."""
+        inbox = self.rt.infra.inbox
+        dialect = session.bind.dialect.name
+        ins = postgresql.insert(inbox) if dialect == "postgresql" else sqlite.insert(inbox)
+        result = await session.execute(
+            ins.values(
+                event_id=uuid.UUID(envelope.id), consumer=self.name, event_type=envelope.type,
+                handled_at=dt.datetime.now(dt.UTC),
+            ).on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
+
+    async def park(self, subject: str, data: bytes, exc: Exception, deliveries: int) -> uuid.UUID:
+        dead = self.rt.infra.dead_letter
+        event_id = event_type = None
+        try:
+            env = Envelope.model_validate_json(data)
+            event_id, event_type = env.id, env.type
+        except ValidationError:
+            pass
+        letter_id = uuid.uuid4()
+        async with self.rt.sessionmaker() as session, session.begin():
+            await session.execute(
+                insert(dead).values(
+                    id=letter_id, consumer=self.name, event_id=event_id, event_type=event_type, subject=subject,
+                    payload=data.decode("utf-8", errors="replace"), error=(str(exc) or type(exc).__name__)[:4000],
+                    deliveries=deliveries, parked_at=dt.datetime.now(dt.UTC),
+                )
+            )
+        DEAD_LETTERS.labels(self.rt.settings.service, self.name).inc()
+        log.error("event_parked", consumer=self.name, event_id=event_id, event_type=event_type,
+                  deliveries=deliveries, error=str(exc) or type(exc).__name__)
+        return letter_id

@@ -1,0 +1,100 @@
+"""Alembic, shared: each service's ``migrations/env.py`` calls :func:`run_env`; tools and tests
+call :func:`upgrade` to bring a database to head."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+
+from ktt_common.db import create_engine
+
+
+def version_table(service: str) -> str:
+    return "alembic_version_" + service.replace("-", "_")
+
+
+def alembic_config(service_dir: Path, url: str) -> Config:
+    cfg = Config(str(service_dir / "alembic.ini"))
+    cfg.set_main_option("script_location", str(service_dir / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def _configure(connection: Connection, metadata: MetaData, service: str) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        version_table=version_table(service),
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_env(metadata: MetaData, service: str) -> None:
+    """Body of a service's ``env.py``: online migrations on the configured async URL."""
+    config = context.config
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection, metadata, service)
+        return
+    if context.is_offline_mode():
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
+            version_table=version_table(service), literal_binds=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    async def _online() -> None:
+        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        async with engine.connect() as conn:
+            await conn.run_sync(_configure, metadata, service)
+            await conn.commit()
+        await engine.dispose()
+
+    asyncio.run(_online())
+
+
+async def upgrade(url: str, service_dir: Path, revision: str = "head") -> None:
+    """Bring the database at ``url`` to ``revision``, from inside a running event loop."""
+    cfg = alembic_config(service_dir, url)
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            def _run(sync_conn: Connection) -> None:
+                cfg.attributes["connection"] = sync_conn
+                command.upgrade(cfg, revision)
+
+            await conn.run_sync(_run)
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+def upgrade_sync(url: str, service_dir: Path) -> None:
+    asyncio.run(upgrade(url, service_dir))
+
+
+def check_sync(url: str, service_dir: Path) -> Any:
+    """Raise if the models and the migrations disagree (``alembic check``)."""
+    async def _check() -> None:
+        cfg = alembic_config(service_dir, url)
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                def _run(sync_conn: Connection) -> None:
+                    cfg.attributes["connection"] = sync_conn
+                    command.check(cfg)
+                await conn.run_sync(_run)
+        finally:
+            await engine.dispose()
+    asyncio.run(_check())

@@ -1,0 +1,140 @@
+"""Transactional outbox: an event row is written in the same transaction as the state change;
+the relay publishes it with the ``Nats-Msg-Id`` header and retries until NATS takes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.db import is_sqlite
+from ktt_common.events import Envelope, EventType
+from ktt_common.identifiers import contains_hetu
+from ktt_common.logging import get_logger
+from ktt_common.metrics import EVENTS_PUBLISHED, OUTBOX_ERRORS
+from ktt_common.request_context import correlation_id_var
+
+if TYPE_CHECKING:
+    from ktt_common.runtime import Runtime
+
+log = get_logger(__name__)
+
+
+def runtime_of(session: AsyncSession) -> "Runtime":
+    return session.info["runtime"]
+
+
+async def emit(
+    session: AsyncSession,
+    event_type: EventType[Any],
+    payload: BaseModel | dict[str, Any],
+    *,
+    subject: str | None = None,
+    correlation_id: str | None = None,
+) -> Envelope:
+    """Write an event to the outbox inside the caller's transaction. It is published after commit."""
+    rt = runtime_of(session)
+    if event_type.service != rt.settings.service:
+        raise ValueError(f"{rt.settings.service} may not publish {event_type.type}")
+    envelope = event_type.envelope(
+        payload, subject=subject, correlation_id=correlation_id or correlation_id_var.get(), time=rt.clock.now()
+    )
+    raw = envelope.model_dump_json()
+    if contains_hetu(raw):
+        # DATA-4: events carry the pseudonymous client id, never a personal identity code.
+        raise ValueError(f"DATA-4: refusing to publish {event_type.type}: it contains a personal identity code")
+    await session.execute(
+        insert(rt.infra.outbox).values(
+            event_id=uuid.UUID(envelope.id), subject=event_type.subject, event_type=envelope.type,
+            envelope=raw, created_at=dt.datetime.now(dt.UTC), attempts=0,
+        )
+    )
+    from sqlalchemy import event as sa_event
+
+    if not sa_event.contains(session.sync_session, "after_commit", rt.relay.wake):
+        sa_event.listen(session.sync_session, "after_commit", rt.relay.wake, once=True)
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows in order; woken after each commit, polls as a fallback."""
+
+    def __init__(self, rt: "Runtime") -> None:
+        self.rt = rt
+        self._wake = asyncio.Event()
+        self._sqlite = is_sqlite(rt.settings.database_url or "")
+
+    def wake(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        delay = self.rt.settings.outbox_poll_seconds
+        while True:
+            try:
+                published = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database busy or gone: try again shortly
+                log.warning("outbox_relay_error", error=str(exc) or type(exc).__name__)
+                published = 0
+            if published >= self.rt.settings.outbox_batch:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; return how many rows were published. Stops at the first failure
+        so that events of one entity keep their order."""
+        bus = self.rt.bus
+        if not bus.connected:
+            return 0
+        outbox = self.rt.infra.outbox
+        now = dt.datetime.now(dt.UTC)
+        async with self.rt.sessionmaker() as session, session.begin():
+            query = (
+                select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.event_type, outbox.c.envelope)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(self.rt.settings.outbox_batch)
+            )
+            if not self._sqlite:
+                query = query.with_for_update(skip_locked=True)  # claim: replicas never publish the same row
+            rows = (await session.execute(query)).all()
+            done: list[dict[str, Any]] = []
+            for row in rows:
+                try:
+                    ack = await bus.publish(row.subject, row.envelope.encode(), str(row.event_id))
+                except Exception as exc:
+                    OUTBOX_ERRORS.labels(self.rt.settings.service).inc()
+                    await session.execute(
+                        update(outbox).where(outbox.c.seq == row.seq)
+                        .values(attempts=outbox.c.attempts + 1, last_error=(str(exc) or type(exc).__name__)[:1000])
+                    )
+                    log.warning("outbox_publish_failed", event_id=str(row.event_id), error=str(exc) or type(exc).__name__)
+                    break
+                EVENTS_PUBLISHED.labels(self.rt.settings.service, row.event_type, str(bool(ack.duplicate)).lower()).inc()
+                if ack.duplicate:
+                    log.info("outbox_duplicate_acknowledged", event_id=str(row.event_id), stream_seq=ack.seq)
+                done.append({"b_seq": row.seq, "b_stream_seq": ack.seq})
+            if done:
+                await session.execute(
+                    update(outbox)
+                    .where(outbox.c.seq == bindparam("b_seq"))
+                    .values(published_at=now, stream_seq=bindparam("b_stream_seq"), attempts=outbox.c.attempts + 1, last_error=None),
+                    done,
+                )
+            return len(done)
+
+    async def pending_count(self) -> int:
+        outbox = self.rt.infra.outbox
+        async with self.rt.sessionmaker() as session:
+            return int((await session.execute(select(func.count()).where(outbox.c.published_at.is_(None)))).scalar_one())

@@ -1,0 +1,80 @@
+"""Everything one running service holds: settings, clock, database, bus, relay, consumers, jobs."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ktt_common.bus import NatsBus
+from ktt_common.clock import Clock, SharedFileClock
+from ktt_common.db import create_engine, create_sessionmaker
+from ktt_common.inbox import ConsumerRunner, Subscription
+from ktt_common.infra import InfraTables
+from ktt_common.jobs import JobRegistry
+from ktt_common.logging import get_logger
+from ktt_common.outbox import OutboxRelay
+from ktt_common.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceSpec:
+    """The wiring of one service, declared in its ``app.py``."""
+
+    name: str
+    title: str
+    description: str
+    metadata: MetaData
+    infra: InfraTables
+    migrations_dir: Path
+    routers: list[APIRouter] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    jobs: JobRegistry = field(default_factory=JobRegistry)
+    version: str = "0.1.0"
+
+
+class Runtime:
+    def __init__(self, spec: ServiceSpec, settings: Settings, clock: Clock | None = None) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.infra = spec.infra
+        self.jobs = spec.jobs
+        self.clock: Clock = clock or (
+            SharedFileClock(settings.data_dir / "clock.json") if settings.development else Clock()
+        )
+        assert settings.database_url
+        self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.sessionmaker: async_sessionmaker[AsyncSession] = create_sessionmaker(self.engine, info={"runtime": self})
+        self.bus = NatsBus(settings, {spec.name} | {s.producer for s in spec.subscriptions})
+        self.relay = OutboxRelay(self)
+        self.consumers = [ConsumerRunner(self, s) for s in spec.subscriptions]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def consumer(self, producer: str) -> ConsumerRunner:
+        return next(c for c in self.consumers if c.sub.producer == producer)
+
+    async def start(self) -> None:
+        if not self.settings.run_background:
+            return
+        self.bus.start()
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.spec.name}-outbox-relay"))
+        for consumer in self.consumers:
+            self._tasks.append(asyncio.create_task(consumer.run(), name=f"{consumer.name}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
+        await self.bus.close()
+        await self.engine.dispose()

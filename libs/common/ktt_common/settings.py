@@ -1,0 +1,89 @@
+"""Settings from environment variables.
+
+Every service reads the same common variables (``KTT_ENV``, ``NATS_URL``, ``DATA_DIR``,
+``JWT_SECRET``...) and its own ``<SERVICE>_DATABASE_URL`` and ``<SERVICE>_PORT``.
+Development defaults for secrets are refused outside development and test modes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "ktt-development-signing-key-not-for-production"
+DEV_PII_KEY = "ktt-development-pii-key-not-for-production"
+
+SERVICE_PORTS: dict[str, int] = {
+    "decision": 8001,
+    "voucher": 8002,
+    "provider-registry": 8003,
+    "attendance": 8004,
+    "billing": 8005,
+}
+
+
+def env_prefix(service: str) -> str:
+    """``provider-registry`` -> ``PROVIDER_REGISTRY``: the prefix of a service's own variables."""
+    return service.upper().replace("-", "_")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service: str = "unnamed"
+    environment: Literal["development", "test", "production"] = Field("development", alias="KTT_ENV")
+    data_dir: Path = Field(Path("var"), alias="DATA_DIR")
+    nats_url: str = Field("nats://127.0.0.1:4222", alias="NATS_URL")
+    database_url: str | None = None
+    host: str = Field("127.0.0.1", alias="KTT_HOST")
+    port: int = 0
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_json: bool = Field(True, alias="LOG_JSON")
+
+    jwt_secret: SecretStr = Field(SecretStr(DEV_JWT_SECRET), alias="JWT_SECRET")
+    jwt_issuer: str = Field("ktt-dev", alias="JWT_ISSUER")
+    jwt_audience: str = Field("ktt", alias="JWT_AUDIENCE")
+    pii_key: SecretStr = Field(SecretStr(DEV_PII_KEY), alias="PII_KEY")
+    # Temporary hetu individual numbers 900-999 are accepted only in test mode.
+    hetu_test_mode: bool = Field(False, alias="HETU_TEST_MODE")
+
+    # Event bus
+    stream_max_age_days: int = Field(400, alias="STREAM_MAX_AGE_DAYS")
+    duplicate_window_seconds: int = Field(2 * 24 * 3600, alias="STREAM_DUPLICATE_WINDOW_SECONDS")
+    consumer_max_deliver: int = Field(5, alias="CONSUMER_MAX_DELIVER")
+    consumer_backoff_seconds: list[float] = Field([1.0, 5.0, 30.0, 120.0], alias="CONSUMER_BACKOFF_SECONDS")
+    consumer_ack_wait_seconds: float = Field(60.0, alias="CONSUMER_ACK_WAIT_SECONDS")
+    consumer_batch: int = Field(64, alias="CONSUMER_BATCH")
+    outbox_poll_seconds: float = Field(1.0, alias="OUTBOX_POLL_SECONDS")
+    outbox_batch: int = Field(200, alias="OUTBOX_BATCH")
+    run_background: bool = Field(True, alias="KTT_RUN_BACKGROUND")
+
+    @property
+    def development(self) -> bool:
+        return self.environment in ("development", "test")
+
+    @model_validator(mode="after")
+    def _fill_and_guard(self) -> "Settings":
+        prefix = env_prefix(self.service)
+        if self.database_url is None:
+            self.database_url = os.environ.get(f"{prefix}_DATABASE_URL") or (
+                f"sqlite+aiosqlite:///{(self.data_dir / (self.service + '.db')).as_posix()}"
+            )
+        if not self.port:
+            self.port = int(os.environ.get(f"{prefix}_PORT", SERVICE_PORTS.get(self.service, 8000)))
+        if not self.development:
+            if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+                raise ValueError("JWT_SECRET: the development signing key is refused outside development mode")
+            if self.pii_key.get_secret_value() == DEV_PII_KEY:
+                raise ValueError("PII_KEY: the development key is refused outside development mode")
+            if self.hetu_test_mode:
+                raise ValueError("HETU_TEST_MODE is refused outside development mode")
+        return self
+
+
+def load_settings(service: str, **overrides) -> Settings:
+    return Settings(service=service, **overrides)

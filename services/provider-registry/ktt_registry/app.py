@@ -1,0 +1,27 @@
+"""KTT provider registry: Approved providers, units, products and Typake-set prices, capacity, queues and quality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from ktt_common.app import create_service_app
+from ktt_common.clock import Clock
+from ktt_common.runtime import ServiceSpec
+from ktt_common.settings import Settings
+
+from ktt_registry.models import INFRA, Base
+
+SPEC = ServiceSpec(
+    name="provider-registry",
+    title="KTT provider registry",
+    description="Approved providers, units, products and Typake-set prices, capacity, queues and quality.",
+    metadata=Base.metadata,
+    infra=INFRA,
+    migrations_dir=Path(__file__).resolve().parent.parent,
+)
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs) -> FastAPI:
+    return create_service_app(SPEC, settings, clock=clock, **kwargs)

@@ -1,0 +1,36 @@
+"""Builders shared by the cross-service tests."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+# Valid example codes (checksums computed; individual numbers 002-899 are real-person range,
+# so these are generated for tests only and belong to nobody we know of).
+HETU_1900 = "131052-308T"
+HETU_2023_SIGN = "131052W308T"  # the same digits with a 2023 century sign: a different person
+
+
+def decision_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "source_system": "effica",
+        "source_id": "EFF-2026-000123",
+        "version": 1,
+        "decided_on": "2026-11-25",
+        "decided_by": "Liisa Virkailija",
+        "client": {"hetu": HETU_1900, "first_name": "Matti", "last_name": "Meikäläinen", "language": "fi",
+                   "municipality": "Turku", "phone": "+358401234567", "email": "matti@example.fi",
+                   "address": "Aurakatu 1, 20100 Turku", "interpreter_needed": False},
+        "case_worker": {"name": "Liisa Virkailija", "phone": "+35822620000",
+                        "email": "liisa.virkailija@example.fi", "office": "typake"},
+        "plan": {"type": "activation_plan", "reference": "AS-2026-77", "date": "2026-11-20"},
+        "benefit_basis": "labour_market_subsidy",
+        "period": {"start": "2026-12-01", "end": "2027-11-30"},
+        "form": "individual",
+        "special": {"kind": "none"},
+        "extension_justification": None,
+    }
+    body = copy.deepcopy(body)
+    for key, value in overrides.items():
+        body[key] = value
+    return body
