@@ -9,10 +9,10 @@ PACKAGE_FILES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 .PHONY: run test unit venv migrate token bench docs clean
 
-$(STAMP): requirements.txt $(PACKAGE_FILES)
+$(STAMP): requirements.txt requirements-test.txt $(PACKAGE_FILES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
 	$(PY) -m pip install --quiet --no-deps $(foreach p,$(PACKAGES),-e $(p))
 	@touch $(STAMP)
 

@@ -65,6 +65,7 @@ class NatsBus:
                     max_reconnect_attempts=-1,  # never give up (nats-py's default stops after ~2 min)
                     reconnect_time_wait=0.25,
                     connect_timeout=2,
+                    drain_timeout=5,
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
                     error_cb=self._on_error,

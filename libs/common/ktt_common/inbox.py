@@ -105,19 +105,27 @@ class ConsumerRunner:
                 self.bound = True
                 delay = 0.1
                 log.info("consumer_bound", consumer=self.name)
-                while bus.generation == generation and bus.connected:
-                    try:
-                        msgs = await psub.fetch(batch=self.rt.settings.consumer_batch, timeout=1)
-                    except (NatsTimeoutError, TimeoutError):
-                        continue
-                    for msg in msgs:
-                        await self.handle(msg)
-                # The server restarted or the connection came back: re-bind (pull subscriptions
-                # can go quiet after a restart otherwise).
                 try:
-                    await psub.unsubscribe()
-                except Exception:
-                    pass
+                    while bus.generation == generation and bus.connected:
+                        try:
+                            msgs = await psub.fetch(batch=self.rt.settings.consumer_batch, timeout=1)
+                        except (NatsTimeoutError, TimeoutError):
+                            continue
+                        for i, msg in enumerate(msgs):
+                            try:
+                                await self.handle(msg)
+                            except asyncio.CancelledError:
+                                # Stopping: hand back what this instance fetched but did not
+                                # finish, so another instance gets it now, not after ack_wait.
+                                await asyncio.shield(self._release(msgs[i:]))
+                                raise
+                finally:
+                    # On stop, or when the server restarted or the connection came back: re-bind
+                    # next time (pull subscriptions can go quiet after a restart otherwise).
+                    try:
+                        await psub.unsubscribe()
+                    except Exception:
+                        pass
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -125,6 +133,13 @@ class ConsumerRunner:
                 log.warning("consumer_error", consumer=self.name, error=str(exc) or type(exc).__name__, retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    async def _release(self, msgs: list[Any]) -> None:
+        for msg in msgs:
+            try:
+                await msg.nak()
+            except Exception:
+                pass
 
     async def handle(self, msg: Any) -> None:
         service = self.rt.settings.service

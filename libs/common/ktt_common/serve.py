@@ -1,0 +1,58 @@
+"""Run one service: ``python -m ktt_common.serve <service> [--migrate]``.
+
+Used by ``make run`` (through :mod:`ktt_common.devrun`) and by the container image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from ktt_common.settings import SERVICE_PORTS, load_settings
+
+# The one list of services and where their applications live.
+SERVICE_MODULES: dict[str, str] = {
+    "decision": "ktt_decision.app",
+    "voucher": "ktt_voucher.app",
+    "provider-registry": "ktt_registry.app",
+    "attendance": "ktt_attendance.app",
+    "billing": "ktt_billing.app",
+}
+assert SERVICE_MODULES.keys() == SERVICE_PORTS.keys()
+
+
+def service_module(service: str) -> Any:
+    return importlib.import_module(SERVICE_MODULES[service])
+
+
+def service_dir(service: str) -> Path:
+    return service_module(service).SPEC.migrations_dir
+
+
+def migrate(service: str, database_url: str | None = None) -> None:
+    from ktt_common.migrations import upgrade_sync
+
+    settings = load_settings(service)
+    upgrade_sync(database_url or settings.database_url or "", service_dir(service))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run one KTT service")
+    parser.add_argument("service", choices=sorted(SERVICE_MODULES))
+    parser.add_argument("--migrate", action="store_true", help="apply migrations before serving")
+    args = parser.parse_args(argv)
+    if args.migrate:
+        migrate(args.service)
+    settings = load_settings(args.service)
+    app = service_module(args.service).create_app(settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                            proxy_headers=True, timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""A test-only service, ``probe``, that publishes and consumes its own event.
+
+Its handler can be told to fail, so the tests can drive retries, parking and replay through
+the real bus, a real nats-server and a real database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlalchemy import Column, Integer, String, Table, Uuid, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.app import create_service_app
+from ktt_common.db import new_metadata
+from ktt_common.events import Envelope, EventType
+from ktt_common.inbox import Subscription
+from ktt_common.infra import define_infra_tables
+from ktt_common.jobs import JobRegistry
+from ktt_common.runtime import ServiceSpec
+
+metadata = new_metadata()
+INFRA = define_infra_tables(metadata)
+effects = Table(
+    "probe_effect", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(100), nullable=False),
+    Column("item", Uuid, nullable=False),
+)
+
+
+class ProbePayload(BaseModel):
+    item: uuid.UUID
+    note: str = ""
+
+
+ProbeHappened = EventType("probe", "ProbeHappened", 1, ProbePayload, "test-only event")
+
+
+class Switch:
+    failing = False
+    calls = 0
+
+
+switch = Switch()
+subscription = Subscription(producer="probe")
+
+
+@subscription.on(ProbeHappened)
+async def on_probe(session: AsyncSession, envelope: Envelope, payload: ProbePayload) -> None:
+    switch.calls += 1
+    await session.execute(insert(effects).values(event_id=envelope.id, item=payload.item))
+    if switch.failing:
+        raise RuntimeError("probe handler told to fail")
+
+
+jobs = JobRegistry()
+
+
+@jobs.job("count-effects", "Counts probe effects for the date (idempotent: it changes nothing)")
+async def count_effects(session: AsyncSession, run_date):  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    return {"effects": (await session.execute(select(func.count()).select_from(effects))).scalar_one(),
+            "date": run_date.isoformat()}
+
+
+SPEC = ServiceSpec(
+    name="probe", title="probe", description="test-only", metadata=metadata, infra=INFRA,
+    migrations_dir=Path("."), subscriptions=[subscription], jobs=jobs,
+)
+
+
+def create_app(settings=None, clock=None, **kwargs):  # type: ignore[no-untyped-def]
+    return create_service_app(SPEC, settings, clock=clock, **kwargs)

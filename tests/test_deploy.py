@@ -1,0 +1,357 @@
+"""The deployment files in deploy/ agree with the code: service names, ports, environment
+variable names, databases, the entrypoint, and the JetStream streams and consumers.
+
+Nothing here builds or runs a container; the files are parsed and cross-checked.
+``deploy/nats/streams.json`` is regenerated from the code with
+``.venv/bin/python tests/test_deploy.py --write-nats``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+
+from ktt_common.bus import stream_config
+from ktt_common.events import stream_name, stream_subjects
+from ktt_common.inbox import ConsumerRunner, durable_name
+from ktt_common.runtime import ServiceSpec
+from ktt_common.settings import SERVICE_PORTS, Settings, env_prefix
+
+REPO = Path(__file__).resolve().parents[1]
+DEPLOY = REPO / "deploy"
+COMPOSE = DEPLOY / "compose.yaml"
+DOCKERFILE = DEPLOY / "Dockerfile"
+NATS_CONFIG = DEPLOY / "nats" / "streams.json"
+POSTGRES_INIT = DEPLOY / "postgres-init.sql"
+
+NS_PER_SECOND = 1_000_000_000
+DAY = 24 * 3600
+
+
+def service_specs() -> dict[str, ServiceSpec]:
+    from ktt_attendance.app import SPEC as attendance
+    from ktt_billing.app import SPEC as billing
+    from ktt_decision.app import SPEC as decision
+    from ktt_registry.app import SPEC as registry
+    from ktt_voucher.app import SPEC as voucher
+
+    return {spec.name: spec for spec in (decision, voucher, registry, attendance, billing)}
+
+
+def _settings_env_names() -> set[str]:
+    """Every environment variable name Settings may read (matched case-insensitively)."""
+    names = {field.alias or name for name, field in Settings.model_fields.items()}
+    for service in SERVICE_PORTS:
+        names |= {f"{env_prefix(service)}_PORT", f"{env_prefix(service)}_DATABASE_URL"}
+    return {n.upper() for n in names}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read from the environment: the deploy files must match the defaults, not this shell."""
+    names = _settings_env_names()
+    for key in list(os.environ):
+        if key.upper() in names:
+            monkeypatch.delenv(key)
+
+
+def expected_nats_config() -> dict[str, Any]:
+    """What the services create at start-up, in the JetStream API's JSON (durations in ns)."""
+    streams = [stream_config(service, Settings(service=service)).as_dict() for service in SERVICE_PORTS]
+    consumers = []
+    for spec in service_specs().values():
+        runtime = SimpleNamespace(settings=Settings(service=spec.name))
+        for sub in spec.subscriptions:
+            config = ConsumerRunner(runtime, sub).consumer_config()  # type: ignore[arg-type]
+            consumers.append({"stream": stream_name(sub.producer), "config": config.as_dict()})
+    return {"streams": streams, "consumers": consumers}
+
+
+def load_nats_config() -> dict[str, Any]:
+    return json.loads(NATS_CONFIG.read_text())
+
+
+def load_compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[?-])(?P<arg>[^}]*))?\}")
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's ``${NAME}``, ``${NAME:?error}`` and ``${NAME:-default}``, enough for these files."""
+
+    def replace(m: re.Match[str]) -> str:
+        name, op, arg = m.group("name"), m.group("op"), m.group("arg")
+        if variables.get(name):
+            return variables[name]
+        if op in (":-", "-"):
+            return arg
+        raise KeyError(f"{name} is required: {arg}")
+
+    return _INTERPOLATION.sub(replace, value)
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    logical: list[str] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text().splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        logical.append(pending + line)
+        pending = ""
+    assert not pending, "the Dockerfile ends in a continuation line"
+    result = []
+    for line in logical:
+        instruction, _, args = line.partition(" ")
+        result.append((instruction.upper(), args.strip()))
+    return result
+
+
+# --- compose ----------------------------------------------------------------------------------
+
+def test_every_service_is_in_compose_with_its_port_and_build_args() -> None:
+    services = load_compose()["services"]
+    for service, port in SERVICE_PORTS.items():
+        assert service in services, f"{service} is missing from compose.yaml"
+        svc = services[service]
+        assert svc["build"]["context"] == ".."
+        assert (COMPOSE.parent / svc["build"]["context"] / svc["build"]["dockerfile"]).resolve() == DOCKERFILE
+        assert svc["build"]["args"] == {"SERVICE": service, "PORT": str(port)}
+        published = []
+        for mapping in svc["ports"]:
+            *_host_ip, host_port, container_port = str(mapping).split(":")
+            published.append((int(host_port), int(container_port)))
+        assert published == [(port, port)], f"{service}: ports {svc['ports']}, expected {port}:{port}"
+
+
+def test_compose_has_no_unknown_ktt_services() -> None:
+    services = set(load_compose()["services"])
+    assert services - {"postgres", "nats"} == set(SERVICE_PORTS)
+
+
+def test_compose_environment_names_are_the_ones_settings_reads() -> None:
+    fields = Settings.model_fields
+    assert fields["environment"].alias == "KTT_ENV"
+    assert fields["nats_url"].alias == "NATS_URL"
+    assert fields["jwt_secret"].alias == "JWT_SECRET"
+    assert fields["pii_key"].alias == "PII_KEY"
+    assert fields["host"].alias == "KTT_HOST"
+    aliases = {f.alias for f in fields.values() if f.alias}
+    services = load_compose()["services"]
+    for service in SERVICE_PORTS:
+        env = services[service]["environment"]
+        prefix = env_prefix(service)
+        own = {f"{prefix}_PORT", f"{prefix}_DATABASE_URL"}
+        assert own <= set(env), f"{service}: {own - set(env)} missing"
+        assert {"KTT_ENV", "NATS_URL", "JWT_SECRET", "PII_KEY", "KTT_HOST"} <= set(env)
+        unknown = set(env) - aliases - own
+        assert not unknown, f"{service}: Settings does not read {sorted(unknown)}"
+        assert env["KTT_ENV"] == "production"
+        assert env["NATS_URL"] == "nats://nats:4222"
+        assert env["KTT_HOST"] == "0.0.0.0"
+        assert str(env[f"{prefix}_PORT"]) == str(SERVICE_PORTS[service])
+
+
+def test_secrets_come_from_the_environment_without_defaults() -> None:
+    services = load_compose()["services"]
+    for service in SERVICE_PORTS:
+        env = services[service]["environment"]
+        for name in ("JWT_SECRET", "PII_KEY"):
+            assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", env[name]), f"{service}: {name}={env[name]!r}"
+        with pytest.raises(KeyError):
+            interpolate(env["JWT_SECRET"], {})
+
+
+def test_compose_environment_yields_production_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load Settings from each service's compose environment, as the container would."""
+    variables = {"JWT_SECRET": "jwt-" + "x" * 40, "PII_KEY": "pii-" + "y" * 40, "POSTGRES_PASSWORD": "pw"}
+    services = load_compose()["services"]
+    for service, port in SERVICE_PORTS.items():
+        env = {k: interpolate(str(v), variables) for k, v in services[service]["environment"].items()}
+        with monkeypatch.context() as m:
+            for key, value in env.items():
+                m.setenv(key, value)
+            settings = Settings(service=service)
+        assert settings.environment == "production"
+        assert not settings.development
+        assert settings.port == port
+        assert settings.host == "0.0.0.0"
+        assert settings.nats_url == "nats://nats:4222"
+        assert settings.jwt_secret.get_secret_value() == variables["JWT_SECRET"]
+        assert settings.pii_key.get_secret_value() == variables["PII_KEY"]
+        assert settings.database_url == env[f"{env_prefix(service)}_DATABASE_URL"]
+
+
+def test_each_service_has_its_own_postgres_database_created_by_the_init_script() -> None:
+    created = set(re.findall(r"(?im)^\s*CREATE\s+DATABASE\s+\"?(\w+)\"?\s*;", POSTGRES_INIT.read_text()))
+    compose = load_compose()
+    services = compose["services"]
+    names = []
+    for service in SERVICE_PORTS:
+        url = services[service]["environment"][f"{env_prefix(service)}_DATABASE_URL"]
+        m = re.fullmatch(r"postgresql\+asyncpg://ktt:(?P<pw>\$\{POSTGRES_PASSWORD:\?[^}]+\})@postgres:5432/(?P<db>\w+)", url)
+        assert m, f"{service}: unexpected database URL {url}"
+        assert m.group("db") == "ktt_" + service.replace("-", "_")
+        names.append(m.group("db"))
+    assert len(set(names)) == len(SERVICE_PORTS)
+    assert created == set(names)
+    postgres = services["postgres"]
+    assert str(postgres["image"]).startswith("postgres:16")
+    assert postgres["environment"]["POSTGRES_USER"] == "ktt"
+    assert "./postgres-init.sql:/docker-entrypoint-initdb.d/" in " ".join(postgres["volumes"])
+    assert any(str(v).split(":")[0] in compose["volumes"] for v in postgres["volumes"])
+
+
+def test_nats_runs_jetstream_on_a_volume() -> None:
+    compose = load_compose()
+    nats = compose["services"]["nats"]
+    assert str(nats["image"]).startswith("nats:2.10")
+    command = nats["command"] if isinstance(nats["command"], list) else shlex.split(nats["command"])
+    assert "-js" in command
+    store = command[command.index("-sd") + 1]
+    assert store == "/data"
+    assert any(v.split(":")[0] in compose["volumes"] and v.split(":")[1] == store for v in nats["volumes"])
+    assert nats["healthcheck"]["test"]
+
+
+def test_services_wait_for_healthy_dependencies_and_check_healthz() -> None:
+    services = load_compose()["services"]
+    for dependency in ("postgres", "nats"):
+        assert services[dependency]["healthcheck"]["test"], f"{dependency} needs a healthcheck"
+    for service, port in SERVICE_PORTS.items():
+        svc = services[service]
+        assert svc["depends_on"] == {
+            "postgres": {"condition": "service_healthy"},
+            "nats": {"condition": "service_healthy"},
+        }
+        test = " ".join(svc["healthcheck"]["test"])
+        assert f"http://127.0.0.1:{port}/healthz" in test, f"{service}: healthcheck {test}"
+
+
+def test_healthz_is_a_route_of_every_service(tmp_path: Path) -> None:
+    from ktt_common.app import create_service_app
+    from ktt_common.clock import Clock
+
+    for name, spec in service_specs().items():
+        settings = Settings(service=name, environment="test", data_dir=tmp_path,
+                            database_url=f"sqlite+aiosqlite:///{tmp_path / name}.db", run_background=False)
+        app = create_service_app(spec, settings, clock=Clock(), configure_logs=False)
+        assert "/healthz" in {getattr(r, "path", None) for r in app.routes}, name
+
+
+# --- Dockerfile -------------------------------------------------------------------------------
+
+def test_dockerfile_builds_one_service_by_build_arg() -> None:
+    instructions = dockerfile_instructions()
+    kinds = [i for i, _ in instructions]
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    args = {a.split("=")[0] for i, a in instructions if i == "ARG"}
+    assert {"SERVICE", "PORT"} <= args
+    runs = [a for i, a in instructions if i == "RUN"]
+    assert any(re.search(r"pip install\b.*-r requirements\.txt", r) for r in runs)
+    installs = [r for r in runs if "./libs/common" in r]
+    assert len(installs) == 1 and "./services/${SERVICE}" in installs[0]
+    assert not re.search(r"(\s-e\s|--editable)", installs[0]), "the image uses regular installs"
+    assert ("EXPOSE", "${PORT}") in instructions
+    users = [a for i, a in instructions if i == "USER"]
+    assert users and users[-1] not in ("root", "0", "0:0")
+    assert kinds.index("USER") > max(n for n, k in enumerate(kinds) if k == "RUN"), "USER comes after every RUN"
+
+
+def test_image_runs_from_the_service_source_directory_where_its_migrations_are() -> None:
+    """serve finds Alembic at SPEC.migrations_dir (the directory above the package); the image's
+    working directory must be that directory for every SERVICE value."""
+    from ktt_common.serve import service_dir
+
+    workdirs = [a for i, a in dockerfile_instructions() if i == "WORKDIR"]
+    assert workdirs[-1] == "/app/services/${SERVICE}"
+    specs = service_specs()
+    assert set(specs) == set(SERVICE_PORTS)
+    for name, spec in specs.items():
+        source = REPO / "services" / name
+        assert spec.migrations_dir.resolve() == source.resolve(), name
+        assert service_dir(name).resolve() == source.resolve(), name
+        assert (source / "alembic.ini").is_file() and (source / "migrations" / "env.py").is_file(), name
+        assert (source / "pyproject.toml").is_file(), name
+
+
+def test_dockerfile_entrypoint_migrates_then_serves_with_ktt_common_serve() -> None:
+    instructions = dockerfile_instructions()
+    entrypoints = [a for i, a in instructions if i == "ENTRYPOINT"]
+    assert len(entrypoints) == 1
+    argv = json.loads(entrypoints[0])
+    command = argv[-1] if argv[:2] == ["/bin/sh", "-c"] else " ".join(argv)
+    assert shlex.split(command) == ["exec", "python", "-m", "ktt_common.serve", "$KTT_SERVICE", "--migrate"]
+    assert ("ENV", "KTT_SERVICE=${SERVICE}") in instructions
+    assert (REPO / "libs" / "common" / "ktt_common" / "serve.py").is_file()
+    # Bare SERVICE/PORT/DATABASE_URL in the environment would be read by Settings.
+    envs = " ".join(a for i, a in instructions if i == "ENV")
+    assert not re.search(r"(^|\s)(SERVICE|PORT|DATABASE_URL)=", envs)
+
+
+# --- NATS streams and consumers ---------------------------------------------------------------
+
+def test_stream_definitions_equal_what_the_services_create() -> None:
+    streams = {s["name"]: s for s in load_nats_config()["streams"]}
+    assert set(streams) == {stream_name(service) for service in SERVICE_PORTS}
+    for service in SERVICE_PORTS:
+        defined = streams[stream_name(service)]
+        code = stream_config(service, Settings(service=service))
+        assert defined["subjects"] == [stream_subjects(service)] == code.subjects
+        assert defined["max_age"] == code.max_age * NS_PER_SECOND == 400 * DAY * NS_PER_SECOND
+        assert defined["duplicate_window"] == code.duplicate_window * NS_PER_SECOND == 2 * DAY * NS_PER_SECOND
+        assert defined["retention"] == "limits"
+        assert defined["storage"] == "file"
+        assert defined == code.as_dict(), f"{service}: regenerate with tests/test_deploy.py --write-nats"
+
+
+def test_consumer_definitions_are_exactly_the_subscriptions() -> None:
+    defined = {c["config"]["durable_name"]: c for c in load_nats_config()["consumers"]}
+    assert len(defined) == len(load_nats_config()["consumers"]), "a durable name is defined twice"
+    expected = {}
+    for spec in service_specs().values():
+        for sub in spec.subscriptions:
+            expected[durable_name(spec.name, sub.producer)] = (spec, sub)
+    assert expected, "no service subscribes to anything?"
+    assert set(defined) == set(expected)
+    for name, (spec, sub) in expected.items():
+        consumer = defined[name]
+        config = consumer["config"]
+        assert consumer["stream"] == stream_name(sub.producer)
+        assert config["name"] == name
+        assert config["filter_subject"] == stream_subjects(sub.producer)
+        assert config["ack_policy"] == "explicit"
+        assert config["max_deliver"] == Settings(service=spec.name).consumer_max_deliver + 3 == 8
+        assert config["ack_wait"] == 60 * NS_PER_SECOND
+        runtime = SimpleNamespace(settings=Settings(service=spec.name))
+        code = ConsumerRunner(runtime, sub).consumer_config()  # type: ignore[arg-type]
+        assert config == code.as_dict(), f"{name}: regenerate with tests/test_deploy.py --write-nats"
+
+
+def test_nats_config_file_is_the_generated_one() -> None:
+    assert load_nats_config() == expected_nats_config()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write-nats"]:
+        raise SystemExit("usage: python tests/test_deploy.py --write-nats")
+    for key in [k for k in os.environ if k.upper() in _settings_env_names()]:
+        del os.environ[key]  # the defaults, as in the tests
+    NATS_CONFIG.parent.mkdir(parents=True, exist_ok=True)
+    NATS_CONFIG.write_text(json.dumps(expected_nats_config(), indent=2) + "\n")
+    print(f"wrote {NATS_CONFIG.relative_to(REPO)}")
