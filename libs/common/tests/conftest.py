@@ -6,13 +6,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import sys
+
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ktt_common.clock import FrozenClock
 from ktt_common.db import create_engine
 from ktt_common.testing import RunningService, run_service, service_settings
 
-from . import probe
+import ktt_probe as probe  # noqa: E402  (a test-only service beside this file)
 
 
 @pytest.fixture

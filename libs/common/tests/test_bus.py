@@ -15,7 +15,7 @@ from ktt_common.events import Envelope
 from ktt_common.outbox import emit
 from ktt_common.testing import eventually
 
-from . import probe
+import ktt_probe as probe
 
 
 async def _emit_probe(rt, note: str = "") -> Envelope:
