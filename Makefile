@@ -34,7 +34,7 @@ migrate: $(STAMP)
 token: $(STAMP)
 	@$(PY) -m ktt_common.auth --role "$(ROLE)" --provider-id "$(PROVIDER_ID)" --client-id "$(CLIENT_ID)"
 
-## Regenerate the event catalogue (docs/events.md, deploy/asyncapi.json).
+## Regenerate the event catalogue (docs/events.md, docs/asyncapi.json).
 docs: $(STAMP)
 	$(PY) -m ktt_contracts.catalogue --write
 

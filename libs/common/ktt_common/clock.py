@@ -72,11 +72,14 @@ class SharedFileClock(Clock):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self._path = path
-        self._mtime: float | None = None
+        self._mtime: tuple[int, int, int] | None = None
 
     def offset(self) -> dt.timedelta:
         try:
-            mtime = os.stat(self._path).st_mtime_ns
+            st = os.stat(self._path)
+            # Every write replaces the file, so the inode changes even when two writes share
+            # a coarse modification time.
+            mtime = (st.st_mtime_ns, st.st_ino, st.st_size)
         except FileNotFoundError:
             self._mtime, self._offset = None, dt.timedelta(0)
             return self._offset

@@ -14,7 +14,11 @@ from stdnum.fi import hetu as _hetu
 from stdnum.fi import ytunnus as _ytunnus
 
 # DDMMYY, century sign (+, -, A-F and, since 2023, U-Y), individual number, control character.
-HETU_PATTERN = re.compile(r"(?<![0-9A-Za-z])([0-3]\d[01]\d\d\d)[-+A-FU-Y](\d{3})[0-9A-Ya-y](?![0-9A-Za-z])")
+# Also masked: lower-case signs (stdnum accepts them) and a code right after an escaped
+# newline or tab in an already-rendered JSON string ("...\\n131052-308T").
+HETU_PATTERN = re.compile(
+    r"(?:(?<![0-9A-Za-z])|(?<=\\[nrtfbv]))([0-3]\d[01]\d\d\d)[-+A-FU-Ya-fu-y](\d{3})[0-9A-Ya-y](?![0-9A-Za-z])"
+)
 HETU_MASK = "******-****"
 
 

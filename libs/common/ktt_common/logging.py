@@ -20,6 +20,8 @@ def _mask(value: Any) -> Any:
         return HETU_PATTERN.sub(HETU_MASK, value)
     if isinstance(value, dict):
         return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a namedtuple
+        return type(value)(*(_mask(v) for v in value))
     if isinstance(value, (list, tuple)):
         return type(value)(_mask(v) for v in value)
     return value
