@@ -1,10 +1,13 @@
-"""Events published by the decision service (``ktt.decision.*``)."""
+"""Events published by the decision service (``ktt.decision.*``).
+
+They carry the pseudonymous ``client_id``, never the hetu (DATA-4).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -13,10 +16,13 @@ from ktt_common.events import EventType
 SERVICE = "decision"
 
 VoucherKind = Literal["regular", "assessment_period", "intensive_coaching"]
+Form = Literal["individual", "group"]
+BenefitBasis = Literal["labour_market_subsidy", "unemployment_allowance", "social_assistance"]
+Office = Literal["typake", "social_work"]
 
 
-class DecisionMadePayload(BaseModel):
-    """A new KTT decision. Carries the pseudonymous client id only, never the hetu (DATA-4)."""
+class DecisionFacts(BaseModel):
+    """What other services need to know of a decision version (a frozen copy travels with events)."""
 
     decision_id: uuid.UUID
     client_id: uuid.UUID
@@ -26,14 +32,61 @@ class DecisionMadePayload(BaseModel):
     decided_on: dt.date
     period_start: dt.date
     period_end: dt.date
-    form: Literal["individual", "group"]
-    benefit_basis: Literal["labour_market_subsidy", "unemployment_allowance", "social_assistance"]
+    form: Form
+    benefit_basis: BenefitBasis
     voucher_kind: VoucherKind = Field(description="Derived from the decision's special service (DEC-3, VOU-1)")
-    approved_hours: int | None = Field(None, description="Intensive coaching only")
-    case_worker_office: Literal["typake", "social_work"]
-    language: str
+    approved_hours: int | None = Field(None, description="Intensive coaching only (VOU-7)")
+    case_worker_office: Office
+    language: str = Field(description="Client's language: fi, sv or another ISO 639-1 code")
+
+
+class DecisionMadePayload(DecisionFacts):
+    """A new KTT decision (DEC-1..DEC-3)."""
+
+
+class FieldChange(BaseModel):
+    old: Any = None
+    new: Any = None
+
+
+class DecisionAmendedPayload(DecisionFacts):
+    """A higher version of a decision arrived (DEC-7): the new facts and what changed."""
+
+    previous_version: int
+    changes: dict[str, FieldChange] = Field(description="Changed fields of the decision, old and new values")
+
+
+class DecisionRevokedPayload(BaseModel):
+    """A decision was revoked (DEC-7): its voucher and any agreement follow (DEC-1)."""
+
+    decision_id: uuid.UUID
+    client_id: uuid.UUID
+    revoked_on: dt.date
+    reason: str
+
+
+class ConsentRecordedPayload(BaseModel):
+    """The client's written consent to share plan data with a provider (DATA-1)."""
+
+    consent_id: uuid.UUID
+    client_id: uuid.UUID
+    provider_id: str
+    scope: list[str] = Field(description="What may be shared, e.g. plan, decision")
+    given_on: dt.date
+    valid_until: dt.date | None = None
+
+
+class ConsentWithdrawnPayload(BaseModel):
+    consent_id: uuid.UUID
+    client_id: uuid.UUID
+    provider_id: str
+    withdrawn_on: dt.date
 
 
 DecisionMade = EventType(SERVICE, "DecisionMade", 1, DecisionMadePayload, "A KTT decision was made (DEC-1..DEC-3)")
+DecisionAmended = EventType(SERVICE, "DecisionAmended", 1, DecisionAmendedPayload, "A decision was amended by a higher version (DEC-7)")
+DecisionRevoked = EventType(SERVICE, "DecisionRevoked", 1, DecisionRevokedPayload, "A decision was revoked (DEC-7, DEC-1)")
+ConsentRecorded = EventType(SERVICE, "ConsentRecorded", 1, ConsentRecordedPayload, "Client consented to share plan data with a provider (DATA-1)")
+ConsentWithdrawn = EventType(SERVICE, "ConsentWithdrawn", 1, ConsentWithdrawnPayload, "Client withdrew a plan-data consent (DATA-1)")
 
-EVENTS = [DecisionMade]
+EVENTS = [DecisionMade, DecisionAmended, DecisionRevoked, ConsentRecorded, ConsentWithdrawn]

@@ -43,7 +43,7 @@ async def on_decision_made(session: AsyncSession, envelope: Envelope, payload: D
         raise RuntimeError("could not draw a unique voucher number")
     await emit(session, VoucherIssued, VoucherIssuedPayload(
         voucher_id=voucher.id, number=voucher.number, decision_id=voucher.decision_id, client_id=voucher.client_id,
-        type=voucher.type, valid_from=voucher.valid_from, valid_to=voucher.valid_to,  # type: ignore[arg-type]
+        type=voucher.type, state=voucher.state, valid_from=voucher.valid_from, valid_to=voucher.valid_to,  # type: ignore[arg-type]
     ), subject=str(voucher.id), correlation_id=envelope.correlationid)
 
 
