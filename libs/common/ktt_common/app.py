@@ -27,7 +27,7 @@ from ktt_common.logging import configure_logging, get_logger
 from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from ktt_common.request_context import correlation_id_var
 from ktt_common.runtime import Runtime, ServiceSpec
-from ktt_common.settings import Settings, load_settings
+from ktt_common.settings import Settings
 
 log = get_logger("ktt.http")
 
@@ -35,7 +35,7 @@ log = get_logger("ktt.http")
 def create_service_app(
     spec: ServiceSpec, settings: Settings | None = None, *, clock: Clock | None = None, configure_logs: bool = True
 ) -> FastAPI:
-    settings = settings or load_settings(spec.name)
+    settings = settings or spec.load_settings()
     if configure_logs:
         configure_logging(spec.name, settings.log_level, settings.log_json)
     runtime = Runtime(spec, settings, clock)

@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from ktt_common.serve import SERVICE_MODULES, migrate
-from ktt_common.settings import SERVICE_PORTS, env_prefix, load_settings
+from ktt_common.serve import SERVICE_MODULES, migrate, service_module
+from ktt_common.settings import SERVICE_PORTS, env_prefix
 
 
 def nats_server_binary() -> str:
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     for service in SERVICE_MODULES:
         os.environ["DATA_DIR"] = str(data_dir)
         migrate(service)
-        print(f"migrated {service}: {load_settings(service).database_url}", flush=True)
+        print(f"migrated {service}: {service_module(service).SPEC.load_settings().database_url}", flush=True)
     if args.migrate_only:
         return 0
 

@@ -37,6 +37,11 @@ class ServiceSpec:
     subscriptions: list[Subscription] = field(default_factory=list)
     jobs: JobRegistry = field(default_factory=JobRegistry)
     version: str = "0.1.0"
+    # A service with settings of its own subclasses Settings and names the class here.
+    settings_cls: type[Settings] = Settings
+
+    def load_settings(self, **overrides: object) -> Settings:
+        return self.settings_cls(service=self.name, **overrides)
 
 
 class Runtime:

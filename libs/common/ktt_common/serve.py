@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from ktt_common.settings import SERVICE_PORTS, load_settings
+from ktt_common.settings import SERVICE_PORTS
 
 # The one list of services and where their applications live.
 SERVICE_MODULES: dict[str, str] = {
@@ -36,7 +36,7 @@ def service_dir(service: str) -> Path:
 def migrate(service: str, database_url: str | None = None) -> None:
     from ktt_common.migrations import upgrade_sync
 
-    settings = load_settings(service)
+    settings = service_module(service).SPEC.load_settings()
     upgrade_sync(database_url or settings.database_url or "", service_dir(service))
 
 
@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.migrate:
         migrate(args.service)
-    settings = load_settings(args.service)
-    app = service_module(args.service).create_app(settings)
+    module = service_module(args.service)
+    settings = module.SPEC.load_settings()
+    app = module.create_app(settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
                             proxy_headers=True, timeout_graceful_shutdown=10)
     uvicorn.Server(config).run()

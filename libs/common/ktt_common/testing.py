@@ -236,14 +236,23 @@ def empty_database(_database_factory: DatabaseFactory, db_backend: str) -> Calla
 
 # --- services -----------------------------------------------------------------------------
 
-def service_settings(service: str, *, database_url: str, nats_url: str, data_dir: Path, **overrides: Any) -> Settings:
+def service_settings(service: str, *, database_url: str, nats_url: str, data_dir: Path,
+                     settings_cls: type[Settings] | None = None, **overrides: Any) -> Settings:
+    """Settings for a service under test: its own settings class (from its SPEC) when it has one."""
     values: dict[str, Any] = dict(
         service=service, environment="test", database_url=database_url, nats_url=nats_url, data_dir=data_dir,
         consumer_backoff_seconds=[0.05, 0.1, 0.2], consumer_max_deliver=3, outbox_poll_seconds=0.2,
         log_json=True,
     )
     values.update(overrides)
-    return Settings(**values)
+    if settings_cls is None:
+        try:
+            from ktt_common.serve import service_module
+
+            settings_cls = service_module(service).SPEC.settings_cls
+        except KeyError:
+            settings_cls = Settings
+    return settings_cls(**values)
 
 
 @dataclass
