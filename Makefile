@@ -39,7 +39,7 @@ docs: $(STAMP)
 	$(PY) -m ktt_contracts.catalogue --write
 
 bench: $(STAMP)
-	$(PY) -m pytest tests/bench -q -p no:randomly $(PYTEST_ARGS)
+	$(PY) -m tests.bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -94,45 +94,69 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch; return how many rows were published. Stops at the first failure
         so that events of one entity keep their order."""
-        bus = self.rt.bus
-        if not bus.connected:
+        if not self.rt.bus.connected:
             return 0
-        outbox = self.rt.infra.outbox
-        now = dt.datetime.now(dt.UTC)
+        if self._sqlite:
+            return await self._publish_pending_sqlite()
         async with self.rt.sessionmaker() as session, session.begin():
-            query = (
-                select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.event_type, outbox.c.envelope)
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.seq)
-                .limit(self.rt.settings.outbox_batch)
-            )
-            if not self._sqlite:
-                query = query.with_for_update(skip_locked=True)  # claim: replicas never publish the same row
-            rows = (await session.execute(query)).all()
-            done: list[dict[str, Any]] = []
-            for row in rows:
-                try:
-                    ack = await bus.publish(row.subject, row.envelope.encode(), str(row.event_id))
-                except Exception as exc:
-                    OUTBOX_ERRORS.labels(self.rt.settings.service).inc()
-                    await session.execute(
-                        update(outbox).where(outbox.c.seq == row.seq)
-                        .values(attempts=outbox.c.attempts + 1, last_error=(str(exc) or type(exc).__name__)[:1000])
-                    )
-                    log.warning("outbox_publish_failed", event_id=str(row.event_id), error=str(exc) or type(exc).__name__)
-                    break
-                EVENTS_PUBLISHED.labels(self.rt.settings.service, row.event_type, str(bool(ack.duplicate)).lower()).inc()
-                if ack.duplicate:
-                    log.info("outbox_duplicate_acknowledged", event_id=str(row.event_id), stream_seq=ack.seq)
-                done.append({"b_seq": row.seq, "b_stream_seq": ack.seq})
-            if done:
-                await session.execute(
-                    update(outbox)
-                    .where(outbox.c.seq == bindparam("b_seq"))
-                    .values(published_at=now, stream_seq=bindparam("b_stream_seq"), attempts=outbox.c.attempts + 1, last_error=None),
-                    done,
-                )
+            # Claim: replicas skip each other's rows, and nobody waits on the lock.
+            rows = (await session.execute(self._pending_query().with_for_update(skip_locked=True))).all()
+            done, failure = await self._publish(rows)
+            await self._mark(session, done, failure)
             return len(done)
+
+    async def _publish_pending_sqlite(self) -> int:
+        # SQLite has one writer: never hold its write lock while waiting on NATS. Read, publish,
+        # then mark in a short transaction. A crash in between re-publishes rows that JetStream
+        # then drops as duplicates (same Nats-Msg-Id), so nothing is lost or doubled.
+        async with self.rt.sessionmaker() as session:
+            rows = (await session.execute(self._pending_query())).all()
+        if not rows:
+            return 0
+        done, failure = await self._publish(rows)
+        async with self.rt.sessionmaker() as session, session.begin():
+            await self._mark(session, done, failure)
+        return len(done)
+
+    def _pending_query(self) -> Any:
+        outbox = self.rt.infra.outbox
+        return (
+            select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.event_type, outbox.c.envelope)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.seq)
+            .limit(self.rt.settings.outbox_batch)
+        )
+
+    async def _publish(self, rows: Any) -> tuple[list[dict[str, Any]], tuple[int, str] | None]:
+        done: list[dict[str, Any]] = []
+        for row in rows:
+            try:
+                ack = await self.rt.bus.publish(row.subject, row.envelope.encode(), str(row.event_id))
+            except Exception as exc:
+                OUTBOX_ERRORS.labels(self.rt.settings.service).inc()
+                error = (str(exc) or type(exc).__name__)[:1000]
+                log.warning("outbox_publish_failed", event_id=str(row.event_id), error=error)
+                return done, (row.seq, error)
+            EVENTS_PUBLISHED.labels(self.rt.settings.service, row.event_type, str(bool(ack.duplicate)).lower()).inc()
+            if ack.duplicate:
+                log.info("outbox_duplicate_acknowledged", event_id=str(row.event_id), stream_seq=ack.seq)
+            done.append({"b_seq": row.seq, "b_stream_seq": ack.seq})
+        return done, None
+
+    async def _mark(self, session: AsyncSession, done: list[dict[str, Any]], failure: tuple[int, str] | None) -> None:
+        outbox = self.rt.infra.outbox
+        if done:
+            await session.execute(
+                update(outbox)
+                .where(outbox.c.seq == bindparam("b_seq"))
+                .values(published_at=dt.datetime.now(dt.UTC), stream_seq=bindparam("b_stream_seq"),
+                        attempts=outbox.c.attempts + 1, last_error=None),
+                done,
+            )
+        if failure is not None:
+            await session.execute(
+                update(outbox).where(outbox.c.seq == failure[0]).values(attempts=outbox.c.attempts + 1, last_error=failure[1])
+            )
 
     async def pending_count(self) -> int:
         outbox = self.rt.infra.outbox
