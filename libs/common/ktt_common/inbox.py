@@ -69,6 +69,7 @@ class ConsumerRunner:
         self.sub = subscription
         self.name = durable_name(rt.settings.service, subscription.producer)
         self.bound = False
+        self.stopping = False
 
     def consumer_config(self) -> api.ConsumerConfig:
         s = self.rt.settings
@@ -92,9 +93,12 @@ class ConsumerRunner:
         return await js.pull_subscribe_bind(durable=self.name, stream=stream)
 
     async def run(self) -> None:
+        """Fetch and handle until :meth:`stop`. Stopping is cooperative: cancelling a task that
+        waits inside nats-py's ``fetch`` can leave it stuck, so the loop checks ``stopping``
+        between fetches (CONSUMER_FETCH_TIMEOUT_SECONDS each), and cancellation is only the fallback."""
         bus = self.rt.bus
         delay = 0.1
-        while True:
+        while not self.stopping:
             if not bus.connected:
                 self.bound = False
                 await asyncio.sleep(0.1)
@@ -106,17 +110,21 @@ class ConsumerRunner:
                 delay = 0.1
                 log.info("consumer_bound", consumer=self.name)
                 try:
-                    while bus.generation == generation and bus.connected:
+                    while bus.generation == generation and bus.connected and not self.stopping:
                         try:
-                            msgs = await psub.fetch(batch=self.rt.settings.consumer_batch, timeout=1)
+                            msgs = await psub.fetch(batch=self.rt.settings.consumer_batch,
+                                                    timeout=self.rt.settings.consumer_fetch_timeout_seconds)
                         except (NatsTimeoutError, TimeoutError):
                             continue
                         for i, msg in enumerate(msgs):
+                            if self.stopping:
+                                # Hand back what this instance fetched but did not handle, so
+                                # another instance gets it now rather than after ack_wait.
+                                await self._release(msgs[i:])
+                                break
                             try:
                                 await self.handle(msg)
                             except asyncio.CancelledError:
-                                # Stopping: hand back what this instance fetched but did not
-                                # finish, so another instance gets it now, not after ack_wait.
                                 await asyncio.shield(self._release(msgs[i:]))
                                 raise
                 finally:
@@ -133,6 +141,10 @@ class ConsumerRunner:
                 log.warning("consumer_error", consumer=self.name, error=str(exc) or type(exc).__name__, retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        self.bound = False
+
+    def stop(self) -> None:
+        self.stopping = True
 
     async def _release(self, msgs: list[Any]) -> None:
         for msg in msgs:

@@ -68,14 +68,19 @@ class OutboxRelay:
     def __init__(self, rt: "Runtime") -> None:
         self.rt = rt
         self._wake = asyncio.Event()
+        self._stopping = False
         self._sqlite = is_sqlite(rt.settings.database_url or "")
 
     def wake(self, *_: Any) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
         delay = self.rt.settings.outbox_poll_seconds
-        while True:
+        while not self._stopping:
             try:
                 published = await self.publish_pending()
             except asyncio.CancelledError:

@@ -73,13 +73,19 @@ class Runtime:
             self._tasks.append(asyncio.create_task(consumer.run(), name=f"{consumer.name}"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        for consumer in self.consumers:
+            consumer.stop()
+        self.relay.stop()
+        tasks = list(self._tasks)
         self._tasks.clear()
+        if tasks:
+            # Consumers finish the message in hand and leave within one fetch timeout.
+            _done, pending = await asyncio.wait(tasks, timeout=5)
+            for task in pending:
+                task.cancel()
+            if pending:
+                _done, still = await asyncio.wait(pending, timeout=5)
+                for task in still:
+                    log.error("task_did_not_stop", task=task.get_name())
         await self.bus.close()
         await self.engine.dispose()

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     consumer_backoff_seconds: list[float] = Field([1.0, 5.0, 30.0, 120.0], alias="CONSUMER_BACKOFF_SECONDS")
     consumer_ack_wait_seconds: float = Field(60.0, alias="CONSUMER_ACK_WAIT_SECONDS")
     consumer_batch: int = Field(64, alias="CONSUMER_BATCH")
+    # How long one pull waits for messages; also the longest a consumer takes to notice a stop.
+    consumer_fetch_timeout_seconds: float = Field(1.0, gt=0, alias="CONSUMER_FETCH_TIMEOUT_SECONDS")
     outbox_poll_seconds: float = Field(1.0, alias="OUTBOX_POLL_SECONDS")
     outbox_batch: int = Field(200, alias="OUTBOX_BATCH")
     run_background: bool = Field(True, alias="KTT_RUN_BACKGROUND")

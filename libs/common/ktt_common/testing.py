@@ -79,6 +79,9 @@ class NatsServer:
             _wait_port(self.port, up=False)
 
 
+WATCHDOG_SECONDS = float(os.environ.get("KTT_TEST_WATCHDOG_SECONDS", "120"))
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Any:
     server = NatsServer(tmp_path / "jetstream")
@@ -242,6 +245,7 @@ def service_settings(service: str, *, database_url: str, nats_url: str, data_dir
     values: dict[str, Any] = dict(
         service=service, environment="test", database_url=database_url, nats_url=nats_url, data_dir=data_dir,
         consumer_backoff_seconds=[0.05, 0.1, 0.2], consumer_max_deliver=3, outbox_poll_seconds=0.2,
+        consumer_fetch_timeout_seconds=0.25,
         log_json=True,
     )
     values.update(overrides)
@@ -273,6 +277,24 @@ async def run_service(create_app: Callable[..., Any], settings: Settings, clock:
                       wait_ready: bool = True) -> AsyncIterator[RunningService]:
     """Start an app with its lifespan (bus, relay, consumers) and yield a client on it."""
     app = create_app(settings, clock, configure_logs=False)
+    loop = asyncio.get_running_loop()
+
+    def dump_tasks() -> None:
+        # A hang then says where it waits (pytest-timeout fails the test a little later).
+        print(f"\n--- watchdog: {settings.service} still running after {WATCHDOG_SECONDS:.0f}s; asyncio tasks:", file=sys.stderr)
+        for task in asyncio.all_tasks(loop):
+            task.print_stack(limit=15, file=sys.stderr)
+
+    watchdog = loop.call_later(WATCHDOG_SECONDS, dump_tasks)
+    try:
+        async with _running(app, settings, wait_ready) as running:
+            yield running
+    finally:
+        watchdog.cancel()
+
+
+@asynccontextmanager
+async def _running(app: Any, settings: Settings, wait_ready: bool) -> AsyncIterator[RunningService]:
     async with app.router.lifespan_context(app):
         rt: Runtime = app.state.runtime
         if wait_ready and settings.run_background:

@@ -54,6 +54,11 @@ class DecisionAmendedPayload(DecisionFacts):
 
     previous_version: int
     changes: dict[str, FieldChange] = Field(description="Changed fields of the decision, old and new values")
+    personal_fields_changed: list[str] = Field(
+        default_factory=list,
+        description="Changed fields holding personal data or free text (client contact data, case worker, "
+                    "justifications): named only, their values are read from the decision service (DATA-3)",
+    )
 
 
 class DecisionRevokedPayload(BaseModel):

@@ -37,6 +37,8 @@ class VoucherValidityChangedPayload(VoucherFacts):
     previous_valid_from: dt.date
     previous_valid_to: dt.date
     decision_version: int
+    previous_type: VoucherType | None = Field(
+        None, description="Set when the amendment also changed the voucher type (only before the voucher is in use)")
 
 
 class VoucherStateChangedPayload(VoucherFacts):

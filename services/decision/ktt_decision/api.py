@@ -3,31 +3,49 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.audit import audit
 from ktt_common.deps import SessionDep
-from ktt_common.errors import PROBLEM_RESPONSES, Problem
+from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, Problem
 
 from ktt_decision import service
-from ktt_decision.models import Decision
-from ktt_decision.schemas import DecisionIn, DecisionOut
+from ktt_decision.models import Consent, Decision
+from ktt_decision.schemas import (
+    ClientFlagOut,
+    ConsentCheckOut,
+    ConsentIn,
+    ConsentOut,
+    ConsentScope,
+    ConsentWithdrawIn,
+    DecisionDetailOut,
+    DecisionIn,
+    RevokeIn,
+    StartNoticeDetailOut,
+    StartNoticeOut,
+)
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses={**PROBLEM_RESPONSES})
 
 pushers = require(Role.INTEGRATOR, Role.CITY_OFFICIAL)
 readers = require(*OFFICIALS, Role.INTEGRATOR, Role.ADMIN)
+officials = require(*OFFICIALS)
+consent_recorders = require(Role.CITY_OFFICIAL, Role.SOCIAL_WORKER)
+consent_checkers = require(*OFFICIALS, Role.INTEGRATOR, Role.PROVIDER)
 
 
 @router.post(
-    "/decisions", response_model=DecisionOut, status_code=status.HTTP_201_CREATED,
-    summary="Push a decision (idempotent on source_system, source_id, version)",
-    responses={200: {"model": DecisionOut, "description": "The same version again: the stored decision, nothing published"},
-               409: {"model": Problem, "description": "A lower version, or the same version with other content"}},
+    "/decisions", response_model=DecisionDetailOut, status_code=status.HTTP_201_CREATED,
+    summary="Push a decision (idempotent on source_system, source_id, version; a higher version amends it)",
+    responses={200: {"model": DecisionDetailOut, "description": "The same version again (nothing published), "
+                                                                "or a higher version that amended the decision (DEC-7)"},
+               409: {"model": Problem, "description": "A lower version, the same version with other content, "
+                                                     "another person's hetu, or a revoked decision"}},
 )
 async def push_decision(body: DecisionIn, session: SessionDep, response: Response, principal: Principal = pushers) -> Decision:
     result = await service.push_decision(session, body, principal)
@@ -37,13 +55,19 @@ async def push_decision(body: DecisionIn, session: SessionDep, response: Respons
     return result.decision
 
 
-@router.get("/decisions/{decision_id}", response_model=DecisionOut, summary="One decision",
+@router.post("/decisions/{decision_id}/revoke", response_model=DecisionDetailOut,
+             summary="Revoke a decision (DEC-7); revoking again changes nothing", responses={404: {"model": Problem}})
+async def revoke_decision(decision_id: uuid.UUID, body: RevokeIn, session: SessionDep, principal: Principal = pushers) -> Decision:
+    return await service.revoke_decision(session, decision_id, body.reason, body.revoked_on, principal)
+
+
+@router.get("/decisions/{decision_id}", response_model=DecisionDetailOut, summary="One decision",
             responses={404: {"model": Problem}})
 async def get_decision(decision_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> Decision:
     return await service.get_decision(session, decision_id, principal)
 
 
-@router.get("/decisions", response_model=list[DecisionOut], summary="Decisions of a client")
+@router.get("/decisions", response_model=list[DecisionDetailOut], summary="Decisions of a client")
 async def list_decisions(client_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> list[Decision]:
     rows = (await session.execute(
         select(Decision).where(Decision.client_id == client_id).order_by(Decision.created_at)
@@ -65,3 +89,85 @@ class LookupOut(BaseModel):
 async def lookup_client(body: LookupIn, session: SessionDep, principal: Principal = readers) -> LookupOut:
     client = await service.lookup_client(session, body.hetu, principal)
     return LookupOut(client_id=client.id)
+
+
+# --- consent (DATA-1) -------------------------------------------------------------------------
+
+def _consent_out(consent: Consent, request: Request) -> ConsentOut:
+    """``active``: the consent holds today for its scope (given, not expired, not withdrawn)."""
+    today = request.app.state.runtime.clock.today()
+    out = ConsentOut.model_validate(consent)
+    out.active = any(service.consent_is_active(consent, today, s) for s in consent.scope)
+    return out
+
+
+@router.post("/clients/{client_id}/consents", response_model=ConsentOut, status_code=status.HTTP_201_CREATED,
+             tags=["consents"], summary="Record the client's written consent to share data with a provider (DATA-1)",
+             responses={200: {"model": ConsentOut, "description": "The same consent recorded already; nothing published"},
+                        404: {"model": Problem}})
+async def record_consent(client_id: uuid.UUID, body: ConsentIn, session: SessionDep, request: Request, response: Response,
+                         principal: Principal = consent_recorders) -> ConsentOut:
+    consent, created = await service.record_consent(session, client_id, body, principal)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return _consent_out(consent, request)
+
+
+@router.post("/clients/{client_id}/consents/{consent_id}/withdraw", response_model=ConsentOut, tags=["consents"],
+             summary="The client withdraws a consent (DATA-1); withdrawing again changes nothing",
+             responses={404: {"model": Problem}})
+async def withdraw_consent(client_id: uuid.UUID, consent_id: uuid.UUID, session: SessionDep, request: Request,
+                           body: ConsentWithdrawIn | None = None, principal: Principal = consent_recorders) -> ConsentOut:
+    consent = await service.withdraw_consent(session, client_id, consent_id, body.withdrawn_on if body else None, principal)
+    return _consent_out(consent, request)
+
+
+@router.get("/clients/{client_id}/consents", response_model=list[ConsentOut], tags=["consents"],
+            summary="The client's consents, newest first", responses={404: {"model": Problem}})
+async def list_consents(client_id: uuid.UUID, session: SessionDep, request: Request,
+                        principal: Principal = officials) -> list[ConsentOut]:
+    return [_consent_out(c, request) for c in await service.list_consents(session, client_id, principal)]
+
+
+@router.get("/clients/{client_id}/consents/check", response_model=ConsentCheckOut, tags=["consents"],
+            summary="May this provider see the client's data of this scope today? (DATA-1; a provider asks only about itself)")
+async def check_consent(client_id: uuid.UUID, provider_id: str, session: SessionDep, scope: ConsentScope = "plan",
+                        principal: Principal = consent_checkers) -> ConsentCheckOut:
+    if principal.role is Role.PROVIDER and principal.provider_id != provider_id:
+        raise Forbidden("a provider may check only its own consents (DATA-3)", rule="DATA-3")
+    consent = await service.check_consent(session, client_id, provider_id, scope, principal)
+    return ConsentCheckOut(client_id=client_id, provider_id=provider_id, scope=scope, allowed=consent is not None,
+                           consent_id=consent.id if consent else None, valid_until=consent.valid_until if consent else None)
+
+
+# --- TE-office start notices (DEC-6) -----------------------------------------------------------
+
+@router.get("/start-notices", response_model=list[StartNoticeOut], tags=["start notices"],
+            summary="Start notices for the TE office (DEC-6), without the hetu")
+async def list_start_notices(session: SessionDep, status_: Literal["pending", "sent"] | None = Query(None, alias="status"),
+                             principal: Principal = officials) -> list:
+    return await service.list_start_notices(session, status_, principal)
+
+
+@router.get("/start-notices/{notice_id}", response_model=StartNoticeDetailOut, tags=["start notices"],
+            summary="One start notice with the client's hetu for the TE office (the read is audited)",
+            responses={404: {"model": Problem}})
+async def get_start_notice(notice_id: uuid.UUID, session: SessionDep, principal: Principal = officials) -> StartNoticeDetailOut:
+    notice, hetu = await service.read_start_notice(session, notice_id, principal)
+    return StartNoticeDetailOut.model_validate({**StartNoticeOut.model_validate(notice).model_dump(), "hetu": hetu})
+
+
+@router.post("/start-notices/{notice_id}/mark-sent", response_model=StartNoticeOut, tags=["start notices"],
+             summary="Mark a start notice sent to the TE office; marking again changes nothing",
+             responses={404: {"model": Problem}})
+async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep, principal: Principal = officials):
+    return await service.mark_start_notice_sent(session, notice_id, principal)
+
+
+# --- refusals and interruptions (DEC-9) --------------------------------------------------------
+
+@router.get("/clients/{client_id}/flags", response_model=list[ClientFlagOut], tags=["refusals and interruptions"],
+            summary="The client's recorded refusals and interruptions, newest first (DEC-9; no sanction is computed)",
+            responses={404: {"model": Problem}})
+async def list_flags(client_id: uuid.UUID, session: SessionDep, principal: Principal = officials) -> list:
+    return await service.list_flags(session, client_id, principal)

@@ -12,16 +12,21 @@ from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
 from ktt_decision.api import router
+from ktt_decision.events import SUBSCRIPTIONS
 from ktt_decision.models import INFRA, Base
+from ktt_decision.settings import DecisionSettings
 
 SPEC = ServiceSpec(
     name="decision",
     title="KTT decision service",
-    description="Decisions pushed by client information systems (Effica) and officials; pseudonymous clients.",
+    description="Decisions pushed by client information systems (Effica) and officials; pseudonymous clients, "
+                "consents, TE-office start notices and refusal/interruption records.",
     metadata=Base.metadata,
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
     routers=[router],
+    subscriptions=SUBSCRIPTIONS,
+    settings_cls=DecisionSettings,
 )
 
 

@@ -1,12 +1,14 @@
-"""Tables of the decision service: pseudonymous clients and decisions with their versions."""
+"""Tables of the decision service: pseudonymous clients, decisions with their versions, consents
+(DATA-1), TE-office start notices (DEC-6) and refusal/interruption records (DEC-9)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime, new_metadata
@@ -31,11 +33,22 @@ class Client(Base):
     first_name: Mapped[str] = mapped_column(String(200))
     last_name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
+    # Contact data as of the latest push (each decision also keeps its own frozen copy).
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    interpreter_needed: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Decision(Base):
+    """The current state of a decision: the facts of its latest version, and its revocation (DEC-7).
+
+    ``client_data``, ``case_worker``, ``plan`` and ``special`` are frozen copies of what the
+    latest version said (DEC-3); the client's hetu is never among them."""
+
     __tablename__ = "decision"
     __table_args__ = (UniqueConstraint("source_system", "source_id"),)
 
@@ -51,6 +64,15 @@ class Decision(Base):
     form: Mapped[str] = mapped_column(String(20))
     benefit_basis: Mapped[str] = mapped_column(String(40))
     voucher_kind: Mapped[str] = mapped_column(String(30))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    client_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    case_worker: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    special: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    extension_justification: Mapped[str | None] = mapped_column(Text)
+    revoked_on: Mapped[dt.date | None] = mapped_column(Date)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -67,3 +89,80 @@ class DecisionVersion(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Consent(Base):
+    """A client's written consent to share data of a scope (plan, ...) with one provider (DATA-1).
+
+    ``scope_key`` (the sorted scope joined by commas) completes the natural key: the same consent
+    recorded twice is one row."""
+
+    __tablename__ = "consent"
+    __table_args__ = (UniqueConstraint("client_id", "provider_id", "given_on", "scope_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[list[str]] = mapped_column(JSON)
+    scope_key: Mapped[str] = mapped_column(String(200))
+    given_on: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class StartNotice(Base):
+    """A notice to the TE office that a client started KTT, with the individual start data (DEC-6).
+
+    One per (client, voucher) start. The hetu, which the TE office needs, is not stored here: it is
+    decrypted from the client row when an official opens the notice."""
+
+    __tablename__ = "start_notice"
+    __table_args__ = (UniqueConstraint("client_id", "voucher_id"), Index("ix_start_notice_status", "status", "started_on"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"))
+    voucher_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    decision_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    agreement_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    source_event_id: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(200))
+    last_name: Mapped[str] = mapped_column(String(200))
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    provider_name: Mapped[str | None] = mapped_column(String(300))
+    unit_id: Mapped[str | None] = mapped_column(String(100))
+    unit_name: Mapped[str | None] = mapped_column(String(300))
+    form: Mapped[str | None] = mapped_column(String(20))
+    days_per_week: Mapped[int | None] = mapped_column(Integer)
+    hours_per_day: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_on: Mapped[dt.date | None] = mapped_column(Date)
+    sent_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ClientFlag(Base):
+    """A refusal or interruption recorded on a client for the case worker (DEC-9).
+
+    Rows come from the events that signal them: ``voucher_refused`` now; ``absence``,
+    ``no_show_threshold`` and ``agreement_ended`` (with its reason) when those events exist.
+    ``source_event_id`` is unique, so a redelivered event adds nothing. Nothing here computes a
+    sanction: the case worker assesses each case individually (DEC-9, §9.2-9.5)."""
+
+    __tablename__ = "client_flag"
+    __table_args__ = (UniqueConstraint("source_event_id"), Index("ix_client_flag_client", "client_id", "occurred_on"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(40))
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    source_event_id: Mapped[str] = mapped_column(String(100))
+    source_event_type: Mapped[str] = mapped_column(String(200))
+    voucher_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

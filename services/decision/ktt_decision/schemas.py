@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -85,3 +86,142 @@ class DecisionOut(BaseModel):
     voucher_kind: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class ClientOut(BaseModel):
+    """The client as the decision's latest version recorded them (DEC-3); never the hetu (DATA-4)."""
+
+    first_name: str
+    last_name: str
+    language: str
+    municipality: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    interpreter_needed: bool | None = None
+
+
+class CaseWorkerOut(BaseModel):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    office: str
+
+
+class PlanOut(BaseModel):
+    type: str
+    reference: str
+    date: dt.date
+
+
+class SpecialOut(BaseModel):
+    kind: str
+    justification: str | None = None
+    approved_hours: int | None = None
+
+
+class DecisionDetailOut(DecisionOut):
+    """A decision with the facts it rests on, for officials and the integrator that pushed it."""
+
+    decided_by: str | None = None
+    client: ClientOut | None = Field(None, validation_alias="client_data")
+    case_worker: CaseWorkerOut | None = None
+    plan: PlanOut | None = None
+    special: SpecialOut | None = None
+    extension_justification: str | None = None
+    revoked_on: dt.date | None = None
+    revoked_reason: str | None = None
+
+
+class RevokeIn(BaseModel):
+    model_config = Strict
+    reason: str = Field(min_length=1, max_length=2000, description="Why the decision is revoked (DEC-7)")
+    revoked_on: dt.date | None = Field(None, description="Defaults to today")
+
+
+ConsentScope = Literal["plan", "decision", "contact"]
+
+
+class ConsentIn(BaseModel):
+    model_config = Strict
+    provider_id: str = Field(min_length=1, max_length=100)
+    scope: list[ConsentScope] = Field(min_length=1, max_length=3, description="What may be shared with the provider")
+    given_on: dt.date = Field(description="Date of the client's written consent")
+    valid_until: dt.date | None = None
+
+
+class ConsentWithdrawIn(BaseModel):
+    model_config = Strict
+    withdrawn_on: dt.date | None = Field(None, description="Defaults to today")
+
+
+class ConsentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    client_id: uuid.UUID
+    provider_id: str
+    scope: list[str]
+    given_on: dt.date
+    valid_until: dt.date | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    withdrawn_on: dt.date | None
+    withdrawn_by: str | None
+    active: bool = False
+
+
+class ConsentCheckOut(BaseModel):
+    client_id: uuid.UUID
+    provider_id: str
+    scope: str
+    allowed: bool
+    consent_id: uuid.UUID | None = None
+    valid_until: dt.date | None = None
+
+
+class StartNoticeOut(BaseModel):
+    """A TE-office start notice (DEC-6), without the hetu."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    client_id: uuid.UUID
+    first_name: str
+    last_name: str
+    voucher_id: uuid.UUID
+    decision_id: uuid.UUID
+    agreement_id: uuid.UUID | None
+    started_on: dt.date
+    provider_id: str | None
+    provider_name: str | None
+    unit_id: str | None
+    unit_name: str | None
+    form: str | None
+    days_per_week: int | None
+    hours_per_day: Decimal | None
+    status: str
+    created_at: dt.datetime
+    sent_on: dt.date | None
+    sent_by: str | None
+
+
+class StartNoticeDetailOut(StartNoticeOut):
+    """One notice for the official who sends it: with the hetu the TE office needs (read is audited)."""
+
+    hetu: str
+
+
+class ClientFlagOut(BaseModel):
+    """A refusal or interruption on the client's record (DEC-9). No sanction is computed."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    client_id: uuid.UUID
+    kind: str
+    occurred_on: dt.date
+    reason: str | None
+    voucher_id: uuid.UUID | None
+    decision_id: uuid.UUID | None
+    source_event_id: str
+    source_event_type: str
+    details: dict
+    created_at: dt.datetime

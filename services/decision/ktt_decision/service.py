@@ -8,6 +8,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,17 +20,31 @@ from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, Rule
 from ktt_common.identifiers import IdentifierError, validate_hetu
 from ktt_common.outbox import emit, runtime_of
 from ktt_common.pii import PiiVault
-from ktt_contracts.decision import DecisionMade, DecisionMadePayload
+from ktt_contracts.decision import (
+    ConsentRecorded,
+    ConsentRecordedPayload,
+    ConsentWithdrawn,
+    ConsentWithdrawnPayload,
+    DecisionAmended,
+    DecisionAmendedPayload,
+    DecisionMade,
+    DecisionMadePayload,
+    DecisionRevoked,
+    DecisionRevokedPayload,
+    FieldChange,
+)
 
 from ktt_decision import rules
-from ktt_decision.models import Client, Decision, DecisionVersion
-from ktt_decision.schemas import DecisionIn
+from ktt_decision.models import Client, ClientFlag, Consent, Decision, DecisionVersion, StartNotice
+from ktt_decision.schemas import ConsentIn, DecisionIn
+from ktt_decision.settings import DecisionSettings
 
 
 @dataclass(frozen=True)
 class PushResult:
     decision: Decision
     created: bool
+    amended: bool = False
 
 
 def vault_of(session: AsyncSession) -> PiiVault:
@@ -53,30 +68,42 @@ async def _client_for(session: AsyncSession, hetu: str, body: DecisionIn, now: d
     lookup = vault.lookup_hash(hetu)
     client = (await session.execute(select(Client).where(Client.hetu_lookup == lookup))).scalar_one_or_none()
     if client is not None:
+        _update_client(client, body, now)
         return client
-    client = Client(
-        id=uuid.uuid4(), hetu_lookup=lookup, hetu_encrypted=vault.encrypt(hetu), first_name=body.client.first_name,
-        last_name=body.client.last_name, language=body.client.language, created_at=now, updated_at=now,
-    )
+    client = Client(id=uuid.uuid4(), hetu_lookup=lookup, hetu_encrypted=vault.encrypt(hetu), created_at=now)
+    _update_client(client, body, now)
     try:
         async with session.begin_nested():
             session.add(client)
     except IntegrityError:  # the same person pushed concurrently: use the row that won
         client = (await session.execute(select(Client).where(Client.hetu_lookup == lookup))).scalar_one()
+        _update_client(client, body, now)
     return client
 
 
-def validate(body: DecisionIn, *, allow_temporary_hetu: bool) -> str:
-    """Every check of a pushed decision at once; returns the canonical hetu."""
+def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
+    """The client's name, language and contact data as of the latest push (DEC-3)."""
+    c = body.client
+    client.first_name, client.last_name, client.language = c.first_name, c.last_name, c.language
+    client.municipality, client.phone, client.email, client.address = c.municipality, c.phone, c.email, c.address
+    client.interpreter_needed = c.interpreter_needed
+    client.updated_at = now
+
+
+def validate(body: DecisionIn, settings: DecisionSettings) -> str:
+    """Every check of a pushed decision at once (DEC-2, DEC-3, DEC-4, DEC-8, VOU-7, VOU-8);
+    returns the canonical hetu. Temporary codes 900-999 pass only in HETU_TEST_MODE."""
     errors: list[FieldError] = []
     hetu = ""
     try:
-        hetu = validate_hetu(body.client.hetu, allow_temporary=allow_temporary_hetu, field="body.client.hetu")
+        hetu = validate_hetu(body.client.hetu, allow_temporary=settings.hetu_test_mode, field="body.client.hetu")
     except IdentifierError as exc:
         errors.append(FieldError(field=exc.field, rule="DEC-3", message=exc.reason))
     errors += rules.check_period(body.period.start, body.period.end, body.extension_justification)
     errors += rules.check_plan(body.plan.date, body.decided_on)
     errors += rules.check_special(body.special.kind, body.special.justification, body.special.approved_hours)
+    errors += rules.check_home_municipality(body.client.municipality, settings.home_municipality,
+                                            enabled=settings.home_municipality_check)
     if errors:
         rule_ids = sorted({e.rule for e in errors if e.rule})
         raise RuleViolation(
@@ -86,77 +113,202 @@ def validate(body: DecisionIn, *, allow_temporary_hetu: bool) -> str:
     return hetu
 
 
+def settings_of(session: AsyncSession) -> DecisionSettings:
+    settings = runtime_of(session).settings
+    if not isinstance(settings, DecisionSettings):  # started with the plain Settings: use the defaults
+        settings = DecisionSettings(**settings.model_dump())
+    return settings
+
+
+def _apply_version(decision: Decision, body: DecisionIn, content: dict[str, Any]) -> None:
+    """Copy the facts of a version onto the decision (a frozen copy per version lives in DecisionVersion)."""
+    decision.version = body.version
+    decision.decided_on = body.decided_on
+    decision.decided_by = body.decided_by
+    decision.period_start = body.period.start
+    decision.period_end = body.period.end
+    decision.form = body.form
+    decision.benefit_basis = body.benefit_basis
+    decision.voucher_kind = "regular" if body.special.kind == "none" else body.special.kind
+    decision.client_data = content["client"]
+    decision.case_worker = content["case_worker"]
+    decision.plan = content["plan"]
+    decision.special = content["special"]
+    decision.extension_justification = body.extension_justification
+
+
+def _facts(decision: Decision) -> dict[str, Any]:
+    """DecisionFacts of the decision's current version (what travels in events)."""
+    return dict(
+        decision_id=decision.id, client_id=decision.client_id, source_system=decision.source_system,
+        source_id=decision.source_id, version=decision.version, decided_on=decision.decided_on,
+        period_start=decision.period_start, period_end=decision.period_end, form=decision.form,
+        benefit_basis=decision.benefit_basis, voucher_kind=decision.voucher_kind,
+        approved_hours=(decision.special or {}).get("approved_hours"),
+        case_worker_office=(decision.case_worker or {}).get("office"),
+        language=(decision.client_data or {}).get("language"),
+    )
+
+
+# Fields whose old and new values may travel in DecisionAmended. Everything else that changes
+# (client contact data, case worker, free-text justifications) is named in
+# ``personal_fields_changed`` but its values stay in this service (DATA-3, DATA-4).
+_EVENT_VALUE_FIELDS = (
+    "decided_on", "period_start", "period_end", "form", "benefit_basis", "voucher_kind", "approved_hours",
+    "case_worker_office", "language", "plan.type", "plan.reference", "plan.date", "special.kind",
+)
+
+
+def _flatten(content: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in content.items():
+        if key in ("version", "source_system", "source_id"):
+            continue
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                flat[f"{key}.{sub}"] = v
+        else:
+            flat[key] = value
+    flat["period_start"], flat["period_end"] = flat.pop("period.start"), flat.pop("period.end")
+    flat["approved_hours"] = flat.pop("special.approved_hours", None)
+    flat["case_worker_office"] = flat.pop("case_worker.office", None)
+    flat["language"] = flat.pop("client.language", None)
+    flat["voucher_kind"] = "regular" if flat.get("special.kind") == "none" else flat.get("special.kind")
+    return flat
+
+
+def amendment_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, FieldChange], list[str]]:
+    """DEC-7: what a new version changes: (fields with old/new values, names of changed personal fields)."""
+    a, b = _flatten(old), _flatten(new)
+    changes: dict[str, FieldChange] = {}
+    personal: list[str] = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) == b.get(key):
+            continue
+        if key in _EVENT_VALUE_FIELDS:
+            changes[key] = FieldChange(old=a.get(key), new=b.get(key))
+        else:
+            personal.append(key)
+    return changes, personal
+
+
 async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal) -> PushResult:
-    """Create a decision, or recognise a replay of the same version (idempotent push)."""
-    rt = runtime_of(session)
-    hetu = validate(body, allow_temporary_hetu=rt.settings.hetu_test_mode)
+    """Create a decision, recognise a replay of the same version, or amend it with a higher one (DEC-7)."""
+    settings = settings_of(session)
+    hetu = validate(body, settings)
     vault = vault_of(session)
-    content, content_hash = _content_hash(body, vault.lookup_hash(hetu))
+    lookup = vault.lookup_hash(hetu)
+    content, content_hash = _content_hash(body, lookup)
     now = dt.datetime.now(dt.UTC)
 
-    existing = (await session.execute(
-        select(Decision).where(Decision.source_system == body.source_system, Decision.source_id == body.source_id)
-    )).scalar_one_or_none()
+    existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
     if existing is not None:
-        return await _replay(session, existing, body.version, content_hash)
+        return await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
 
     client = await _client_for(session, hetu, body, now)
     decision = Decision(
         id=uuid.uuid4(), client_id=client.id, source_system=body.source_system, source_id=body.source_id,
-        version=body.version, status="active", decided_on=body.decided_on, period_start=body.period.start,
-        period_end=body.period.end, form=body.form, benefit_basis=body.benefit_basis,
-        voucher_kind="regular" if body.special.kind == "none" else body.special.kind, created_at=now, updated_at=now,
+        status="active", created_at=now, updated_at=now,
     )
+    _apply_version(decision, body, content)
     try:
         async with session.begin_nested():
             session.add(decision)
             session.add(DecisionVersion(decision_id=decision.id, version=body.version, content=content,
                                         content_hash=content_hash, received_at=now))
     except IntegrityError:  # a concurrent push of the same decision won the race
-        winner = (await session.execute(
-            select(Decision).where(Decision.source_system == body.source_system, Decision.source_id == body.source_id)
-        )).scalar_one()
-        return await _replay(session, winner, body.version, content_hash)
+        winner = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
+        assert winner is not None
+        return await _replay_or_amend(session, winner, body, content, content_hash, lookup, principal, now)
 
-    await emit(session, DecisionMade, DecisionMadePayload(
-        decision_id=decision.id, client_id=client.id, source_system=decision.source_system,
-        source_id=decision.source_id, version=decision.version, decided_on=decision.decided_on,
-        period_start=decision.period_start, period_end=decision.period_end, form=decision.form,  # type: ignore[arg-type]
-        benefit_basis=decision.benefit_basis, voucher_kind=decision.voucher_kind,  # type: ignore[arg-type]
-        approved_hours=body.special.approved_hours, case_worker_office=body.case_worker.office,
-        language=body.client.language,
-    ), subject=str(decision.id))
+    await emit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
     await audit(session, principal, "decision.create", "decision", decision.id, client_ids=[client.id],
                 details={"source_system": body.source_system, "source_id": body.source_id, "version": body.version})
     return PushResult(decision, created=True)
 
 
-async def _replay(session: AsyncSession, decision: Decision, version: int, content_hash: str) -> PushResult:
+async def _decision_by_source(session: AsyncSession, source_system: str, source_id: str, *, lock: bool) -> Decision | None:
+    query = select(Decision).where(Decision.source_system == source_system, Decision.source_id == source_id)
+    if lock:
+        query = query.with_for_update()  # amendments of one decision run one at a time (PostgreSQL)
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def _replay_or_amend(session: AsyncSession, decision: Decision, body: DecisionIn, content: dict[str, Any],
+                           content_hash: str, lookup: str, principal: Principal, now: dt.datetime) -> PushResult:
+    version = body.version
+    ref = f"{decision.source_system}/{decision.source_id}"
     stored = (await session.execute(
         select(DecisionVersion).where(DecisionVersion.decision_id == decision.id, DecisionVersion.version == version)
     )).scalar_one_or_none()
     if stored is not None:
         if stored.content_hash != content_hash:
-            raise Conflict(
-                f"version {version} of {decision.source_system}/{decision.source_id} was already received with "
-                "different content; send the change as a higher version"
-            )
+            raise Conflict(f"version {version} of {ref} was already received with different content; "
+                           "send the change as a higher version")
         return PushResult(decision, created=False)
     if version < decision.version:
-        raise Conflict(
-            f"version {version} is older than the current version {decision.version} of "
-            f"{decision.source_system}/{decision.source_id}; nothing was changed"
-        )
-    raise Conflict(
-        f"version {version} would amend {decision.source_system}/{decision.source_id}; "
-        "amendments are not accepted by this release yet (DEC-7)", rule="DEC-7",
-    )
+        raise Conflict(f"version {version} is older than the current version {decision.version} of {ref}; "
+                       "nothing was changed")
+    # A higher version: an amendment (DEC-7). Version gaps are fine (v3 after v1).
+    if decision.status == "revoked":
+        raise Conflict(f"{ref} was revoked on {decision.revoked_on}; a revoked decision cannot be amended, "
+                       "make a new decision instead", rule="DEC-7")
+    client = await session.get(Client, decision.client_id)
+    assert client is not None
+    if client.hetu_lookup != lookup:
+        raise Conflict(f"version {version} of {ref} names another person (the personal identity code differs); "
+                       "a decision belongs to one client: make a new decision (new source_id) for the other person",
+                       rule="DEC-7")
+    current = (await session.execute(
+        select(DecisionVersion).where(DecisionVersion.decision_id == decision.id, DecisionVersion.version == decision.version)
+    )).scalar_one()
+    changes, personal = amendment_changes(current.content, content)
+    previous_version = decision.version
+    try:
+        async with session.begin_nested():
+            session.add(DecisionVersion(decision_id=decision.id, version=version, content=content,
+                                        content_hash=content_hash, received_at=now))
+    except IntegrityError:  # the same amendment pushed concurrently (SQLite/PG without the row lock): replay it
+        return await _replay_or_amend(session, decision, body, content, content_hash, lookup, principal, now)
+    _apply_version(decision, body, content)
+    decision.updated_at = now
+    _update_client(client, body, now)
+    await emit(session, DecisionAmended, DecisionAmendedPayload(
+        **_facts(decision), previous_version=previous_version, changes=changes, personal_fields_changed=personal,
+    ), subject=str(decision.id))
+    await audit(session, principal, "decision.amend", "decision", decision.id, client_ids=[decision.client_id],
+                details={"version": version, "previous_version": previous_version,
+                         "changed": sorted(changes) + personal})
+    return PushResult(decision, created=False, amended=True)
+
+
+async def revoke_decision(session: AsyncSession, decision_id: uuid.UUID, reason: str, revoked_on: dt.date | None,
+                          principal: Principal) -> Decision:
+    """DEC-7: revoke a decision; its voucher and any agreement follow (DEC-1) via DecisionRevoked.
+    Revoking a revoked decision again changes nothing and publishes nothing."""
+    decision = (await session.execute(
+        select(Decision).where(Decision.id == decision_id).with_for_update().execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+    if decision is None:
+        raise NotFound(f"no decision {decision_id}")
+    if decision.status == "revoked":
+        return decision
+    today = runtime_of(session).clock.today()
+    decision.status = "revoked"
+    decision.revoked_on = revoked_on or today
+    decision.revoked_reason = reason
+    decision.revoked_by = principal.subject
+    decision.updated_at = dt.datetime.now(dt.UTC)
+    await emit(session, DecisionRevoked, DecisionRevokedPayload(
+        decision_id=decision.id, client_id=decision.client_id, revoked_on=decision.revoked_on, reason=reason,
+    ), subject=str(decision.id))
+    await audit(session, principal, "decision.revoke", "decision", decision.id, client_ids=[decision.client_id],
+                details={"revoked_on": decision.revoked_on.isoformat()})
+    return decision
 
 
 async def get_decision(session: AsyncSession, decision_id: uuid.UUID, principal: Principal) -> Decision:
-    decision = await session.get(Decision, decision_id)
-    if decision is None:
-        raise NotFound(f"no decision {decision_id}")
+    decision = await decision_for_read(session, decision_id)
     await audit(session, principal, "decision.read", "decision", decision.id, client_ids=[decision.client_id])
     return decision
 
@@ -174,3 +326,164 @@ async def lookup_client(session: AsyncSession, hetu: str, principal: Principal) 
         raise NotFound("no client with that personal identity code")
     await audit(session, principal, "client.lookup", "client", client.id, client_ids=[client.id])
     return client
+
+
+async def decision_for_read(session: AsyncSession, decision_id: uuid.UUID) -> Decision:
+    decision = await session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(f"no decision {decision_id}")
+    return decision
+
+
+async def _client(session: AsyncSession, client_id: uuid.UUID) -> Client:
+    client = await session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"no client {client_id}")
+    return client
+
+
+# --- consent (DATA-1) ---------------------------------------------------------------------
+
+def consent_is_active(consent: Consent, today: dt.date, scope: str = "plan") -> bool:
+    return rules.consent_covers(scope=consent.scope, given_on=consent.given_on, valid_until=consent.valid_until,
+                                withdrawn_on=consent.withdrawn_on, wanted_scope=scope, today=today)
+
+
+async def record_consent(session: AsyncSession, client_id: uuid.UUID, body: ConsentIn,
+                         principal: Principal) -> tuple[Consent, bool]:
+    """DATA-1: record the client's written consent to share data with one provider; publish it.
+    The same consent recorded again (client, provider, date, scope) returns the stored one."""
+    await _client(session, client_id)
+    today = runtime_of(session).clock.today()
+    errors: list[FieldError] = []
+    if body.given_on > today:
+        errors.append(FieldError(field="body.given_on", rule="DATA-1",
+                                 message=f"a consent is recorded after the client gave it: given_on must be on or before {today}"))
+    if body.valid_until is not None and body.valid_until < body.given_on:
+        errors.append(FieldError(field="body.valid_until", rule="DATA-1",
+                                 message="valid_until is before given_on; give the last day the consent holds"))
+    if errors:
+        raise RuleViolation("; ".join(f"{e.field}: {e.message}" for e in errors), rule="DATA-1", errors=errors)
+    scope = sorted(set(body.scope))
+    scope_key = ",".join(scope)
+    natural = (Consent.client_id == client_id, Consent.provider_id == body.provider_id,
+               Consent.given_on == body.given_on, Consent.scope_key == scope_key)
+    existing = (await session.execute(select(Consent).where(*natural))).scalar_one_or_none()
+    if existing is not None:
+        return existing, False
+    consent = Consent(id=uuid.uuid4(), client_id=client_id, provider_id=body.provider_id, scope=scope, scope_key=scope_key,
+                      given_on=body.given_on, valid_until=body.valid_until, recorded_by=principal.subject,
+                      recorded_at=dt.datetime.now(dt.UTC))
+    try:
+        async with session.begin_nested():
+            session.add(consent)
+    except IntegrityError:  # recorded concurrently
+        return (await session.execute(select(Consent).where(*natural))).scalar_one(), False
+    await emit(session, ConsentRecorded, ConsentRecordedPayload(
+        consent_id=consent.id, client_id=client_id, provider_id=consent.provider_id, scope=scope,
+        given_on=consent.given_on, valid_until=consent.valid_until,
+    ), subject=str(client_id))
+    await audit(session, principal, "consent.record", "consent", consent.id, client_ids=[client_id],
+                details={"provider_id": consent.provider_id, "scope": scope})
+    return consent, True
+
+
+async def withdraw_consent(session: AsyncSession, client_id: uuid.UUID, consent_id: uuid.UUID,
+                           withdrawn_on: dt.date | None, principal: Principal) -> Consent:
+    """DATA-1: the client withdraws a consent; withdrawing again changes and publishes nothing."""
+    consent = (await session.execute(
+        select(Consent).where(Consent.id == consent_id, Consent.client_id == client_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+    if consent is None:
+        raise NotFound(f"client {client_id} has no consent {consent_id}")
+    if consent.withdrawn_on is not None:
+        return consent
+    today = runtime_of(session).clock.today()
+    when = withdrawn_on or today
+    if when > today or when < consent.given_on:
+        raise RuleViolation(
+            f"withdrawn_on must be between the day the consent was given ({consent.given_on}) and today ({today})",
+            rule="DATA-1", errors=[FieldError(field="body.withdrawn_on", rule="DATA-1",
+                                              message=f"give a date from {consent.given_on} to {today}")])
+    consent.withdrawn_on, consent.withdrawn_by = when, principal.subject
+    await emit(session, ConsentWithdrawn, ConsentWithdrawnPayload(
+        consent_id=consent.id, client_id=client_id, provider_id=consent.provider_id, withdrawn_on=when,
+    ), subject=str(client_id))
+    await audit(session, principal, "consent.withdraw", "consent", consent.id, client_ids=[client_id])
+    return consent
+
+
+async def list_consents(session: AsyncSession, client_id: uuid.UUID, principal: Principal) -> list[Consent]:
+    await _client(session, client_id)
+    rows = (await session.execute(
+        select(Consent).where(Consent.client_id == client_id).order_by(Consent.given_on.desc(), Consent.recorded_at.desc())
+    )).scalars().all()
+    await audit(session, principal, "consent.list", "client", client_id, client_ids=[client_id])
+    return list(rows)
+
+
+async def check_consent(session: AsyncSession, client_id: uuid.UUID, provider_id: str, scope: str,
+                        principal: Principal) -> Consent | None:
+    """DATA-1: the consent (if any) that lets ``provider_id`` see the client's data of ``scope`` today.
+    A provider may ask only about itself (DATA-3): the caller checks that before."""
+    today = runtime_of(session).clock.today()
+    rows = (await session.execute(
+        select(Consent).where(Consent.client_id == client_id, Consent.provider_id == provider_id)
+        .order_by(Consent.given_on.desc())
+    )).scalars().all()
+    found = next((c for c in rows if consent_is_active(c, today, scope)), None)
+    await audit(session, principal, "consent.check", "client", client_id, client_ids=[client_id],
+                details={"provider_id": provider_id, "scope": scope, "allowed": found is not None})
+    return found
+
+
+# --- TE-office start notices (DEC-6) ---------------------------------------------------------
+
+async def list_start_notices(session: AsyncSession, status: str | None, principal: Principal) -> list[StartNotice]:
+    query = select(StartNotice).order_by(StartNotice.started_on, StartNotice.created_at)
+    if status:
+        query = query.where(StartNotice.status == status)
+    rows = list((await session.execute(query)).scalars().all())
+    await audit(session, principal, "start_notice.list", "start_notice", None,
+                client_ids=sorted({str(n.client_id) for n in rows}), details={"status": status})
+    return rows
+
+
+async def read_start_notice(session: AsyncSession, notice_id: uuid.UUID, principal: Principal) -> tuple[StartNotice, str]:
+    """One notice with the client's hetu decrypted for the TE office (DEC-6, DATA-4: shown only
+    here, where it is required); the read is audited."""
+    notice = await session.get(StartNotice, notice_id)
+    if notice is None:
+        raise NotFound(f"no start notice {notice_id}")
+    client = await _client(session, notice.client_id)
+    hetu = vault_of(session).decrypt(client.hetu_encrypted)
+    await audit(session, principal, "start_notice.read_hetu", "start_notice", notice.id, client_ids=[notice.client_id])
+    return notice, hetu
+
+
+async def mark_start_notice_sent(session: AsyncSession, notice_id: uuid.UUID, principal: Principal) -> StartNotice:
+    notice = (await session.execute(
+        select(StartNotice).where(StartNotice.id == notice_id).with_for_update().execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+    if notice is None:
+        raise NotFound(f"no start notice {notice_id}")
+    if notice.status == "sent":
+        return notice  # marking twice changes nothing
+    notice.status, notice.sent_on, notice.sent_by = "sent", runtime_of(session).clock.today(), principal.subject
+    await audit(session, principal, "start_notice.mark_sent", "start_notice", notice.id, client_ids=[notice.client_id])
+    return notice
+
+
+# --- refusals and interruptions (DEC-9) ------------------------------------------------------
+
+async def list_flags(session: AsyncSession, client_id: uuid.UUID, principal: Principal) -> list[ClientFlag]:
+    """DEC-9: the client's recorded refusals and interruptions, newest first. Nothing computes a
+    sanction: the case worker assesses each case (valid reasons, §9.5) outside this system."""
+    await _client(session, client_id)
+    rows = (await session.execute(
+        select(ClientFlag).where(ClientFlag.client_id == client_id)
+        .order_by(ClientFlag.occurred_on.desc(), ClientFlag.created_at.desc())
+    )).scalars().all()
+    await audit(session, principal, "client_flag.list", "client", client_id, client_ids=[client_id])
+    return list(rows)

@@ -1,4 +1,5 @@
-"""KTT provider registry: Approved providers, units, products and Typake-set prices, capacity, queues and quality."""
+"""KTT provider registry: approved providers, units, products and Typake-set prices, capacity,
+groups, queues, subcontractors, feedback and quality."""
 
 from __future__ import annotations
 
@@ -11,15 +12,21 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
+from ktt_registry.api import ROUTERS
+from ktt_registry.events import SUBSCRIPTIONS
 from ktt_registry.models import INFRA, Base
+from ktt_registry.settings import RegistrySettings
 
 SPEC = ServiceSpec(
     name="provider-registry",
     title="KTT provider registry",
-    description="Approved providers, units, products and Typake-set prices, capacity, queues and quality.",
+    description="Approved providers, units, products and Typake-set prices, capacity, groups, queues and quality.",
     metadata=Base.metadata,
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
+    routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
+    settings_cls=RegistrySettings,
 )
 
 

@@ -1,7 +1,7 @@
 """Pure rules of service agreements, schedules and periods: facts in, verdict out.
 
 AGR-3 signing lead, AGR-4 end within the decision, AGR-6 weekly schedule, AGR-11 the
-230-day cap, VOU-3 start deadline, VOU-6 base value after one year, REP-3/REP-4 evaluation
+230-day cap, VOU-6 base value after one year, REP-3/REP-4 evaluation
 due dates. Each function cites its rule; errors are FieldErrors naming the field and the rule.
 """
 
@@ -23,8 +23,6 @@ MIN_HOURS_PER_DAY, MAX_HOURS_PER_DAY = 4.0, 8.0      # AGR-6
 UNUSUAL_HOURS_PER_DAY = 6.0                          # AGR-6: above this, accept with a warning
 MAX_HOURS_PER_WEEK = 32.0                            # public facts: at most 32 hours a week
 SIGNING_LEAD_DAYS = 3                                # AGR-3
-START_DEADLINE_DAYS = 14                             # VOU-3
-CONTACT_DEADLINE_DAYS = 7                            # VOU-3
 MAX_DAYS_IN_12_MONTHS = 230                          # AGR-11
 EVALUATION_LEAD_DAYS = 7                             # REP-3, REP-4
 DEFAULT_PERIOD_ENDING_LEAD_DAYS = 21
@@ -99,16 +97,6 @@ def check_signing_lead(signed_on: dt.date, start: dt.date) -> FieldError | None:
                           message=f"the agreement is signed at least {SIGNING_LEAD_DAYS} days before the start: "
                                   f"start on {signed_on + dt.timedelta(days=SIGNING_LEAD_DAYS)} or later")
     return None
-
-
-def start_deadline(decided_on: dt.date) -> dt.date:
-    """VOU-3: the service starts at the latest 14 days after the voucher decision (that day still counts)."""
-    return decided_on + dt.timedelta(days=START_DEADLINE_DAYS)
-
-
-def contact_deadline(decided_on: dt.date) -> dt.date:
-    """VOU-3: the client contacts a provider within 7 days of the decision."""
-    return decided_on + dt.timedelta(days=CONTACT_DEADLINE_DAYS)
 
 
 def check_end(end: dt.date, decision_end: dt.date) -> FieldError | None:

@@ -1,59 +1,175 @@
-"""HTTP layer of the voucher service."""
+"""HTTP layer of the voucher service: parse, authorise, call the service, shape the reply."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
+from typing import Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
-from ktt_common.errors import PROBLEM_RESPONSES, NotFound, Problem
+from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
-from ktt_voucher.models import Voucher
+from ktt_voucher import documents, rules, service
+from ktt_voucher.models import Voucher, VoucherEvent
+from ktt_voucher.schemas import (
+    LinkIn,
+    LinkOut,
+    RefusalOut,
+    RefuseIn,
+    VoucherCheckOut,
+    VoucherDetailOut,
+    VoucherEventOut,
+    VoucherOut,
+)
 
 router = APIRouter(prefix="/v1", tags=["vouchers"], responses={**PROBLEM_RESPONSES})
 readers = require(*OFFICIALS, Role.INTEGRATOR, Role.ADMIN)
+checkers = require(Role.PROVIDER, *OFFICIALS)
+officials = require(*OFFICIALS)
+
+Lang = Literal["fi", "sv"]
+NOT_FOUND = {404: {"model": Problem}}
+# The personal link endpoints take no bearer token: the unguessable token in the path is the
+# credential (VOU-2). They are marked so in OpenAPI.
+PUBLIC_LINK = {"security": [], "x-ktt-credential": "the voucher link token in the path (VOU-2)"}
+LINK_PROBLEMS = {404: {"model": Problem, "description": "Unknown link"}, 410: {"model": Problem, "description": "Expired link"}}
 
 
-class VoucherOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    number: str
-    decision_id: uuid.UUID
-    client_id: uuid.UUID
-    type: str
-    state: str
-    valid_from: dt.date
-    valid_to: dt.date
-    created_at: dt.datetime
+def _settings(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.runtime.settings
 
 
-@router.get("/vouchers", response_model=list[VoucherOut], summary="Vouchers of a decision or of a client")
+def _pdf_response(voucher: Voucher, pdf: bytes) -> Response:
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="palveluseteli-{voucher.number}.pdf"',
+        "Cache-Control": "no-store",
+    })
+
+
+@router.get("/vouchers", response_model=list[VoucherOut], summary="Vouchers of a decision or of a client, or by state")
 async def list_vouchers(
     session: SessionDep, principal: Principal = readers,
     decision_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
+    state: Literal[rules.STATES] | None = Query(None, description="e.g. delayed: vouchers whose service start is late (VOU-3)"),  # type: ignore[valid-type]
+    limit: int = Query(100, ge=1, le=1000),
 ) -> list[Voucher]:
-    query = select(Voucher).order_by(Voucher.created_at)
+    query = select(Voucher).order_by(Voucher.created_at, Voucher.id).limit(limit)
     if decision_id is not None:
         query = query.where(Voucher.decision_id == decision_id)
     if client_id is not None:
         query = query.where(Voucher.client_id == client_id)
-    if decision_id is None and client_id is None:
-        query = query.limit(100)
+    if state is not None:
+        query = query.where(Voucher.state == state)
     rows = list((await session.execute(query)).scalars().all())
     await audit(session, principal, "voucher.list", "voucher", None, client_ids={v.client_id for v in rows})
     return rows
 
 
-@router.get("/vouchers/{voucher_id}", response_model=VoucherOut, summary="One voucher", responses={404: {"model": Problem}})
-async def get_voucher(voucher_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> Voucher:
-    voucher = await session.get(Voucher, voucher_id)
-    if voucher is None:
-        raise NotFound(f"no voucher {voucher_id}")
+@router.get("/vouchers/check/{number}", response_model=VoucherCheckOut, summary="Check a voucher by its number (VOU-5)")
+async def check_voucher(
+    request: Request, session: SessionDep, principal: Principal = checkers,
+    number: str = Path(max_length=40, description="KTT-XXXX-XXXX-C; dashes, spaces and case do not matter"),
+) -> VoucherCheckOut:
+    """VOU-5: valid today or not, why not, the validity window and the type. A typo is caught by
+    the check character before any lookup. Never the hetu or any personal data."""
+    today = request.app.state.runtime.clock.today()
+    parsed = rules.parse_voucher_number(number)
+    voucher = None
+    reason: rules.CheckReason | None = parsed.problem
+    if reason is None:
+        voucher = (await session.execute(select(Voucher).where(Voucher.number == parsed.number))).scalar_one_or_none()
+        if voucher is None:
+            reason = "unknown_number"
+        else:
+            reason = rules.check_verdict(voucher.state, voucher.valid_from, voucher.valid_to, today)
+    await audit(session, principal, "voucher.check", "voucher", voucher.id if voucher else None,
+                client_ids=[voucher.client_id] if voucher else [],
+                details={"number": parsed.number or number[:40], "valid": reason is None, "reason": reason})
+    return VoucherCheckOut(
+        number=parsed.number or number, valid=reason is None, reason=reason,
+        reason_text=rules.CHECK_REASON_TEXT[reason] if reason else None, checked_on=today,
+        type=voucher.type if voucher else None,
+        valid_from=voucher.valid_from if voucher else None, valid_to=voucher.valid_to if voucher else None,
+    )
+
+
+@router.get("/vouchers/{voucher_id}", response_model=VoucherDetailOut, summary="One voucher with its history", responses=NOT_FOUND)
+async def get_voucher(voucher_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> VoucherDetailOut:
+    voucher = await service.get_voucher(session, voucher_id)
+    history = (await session.execute(
+        select(VoucherEvent).where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.at, VoucherEvent.id)
+    )).scalars().all()
     await audit(session, principal, "voucher.read", "voucher", voucher.id, client_ids=[voucher.client_id])
-    return voucher
+    out = VoucherDetailOut.model_validate(voucher)
+    out.history = [VoucherEventOut.model_validate(h) for h in history]
+    return out
+
+
+@router.get("/vouchers/{voucher_id}/pdf", summary="Print the voucher for the client (VOU-2)", response_class=Response,
+            responses={**NOT_FOUND, 200: {"content": {"application/pdf": {}}}})
+async def print_voucher(
+    voucher_id: uuid.UUID, request: Request, session: SessionDep, principal: Principal = officials,
+    lang: Lang | None = Query(None, description="fi or sv; default: the client's language"),
+) -> Response:
+    """VOU-2: the official prints the voucher, in the client's language unless ``lang`` says otherwise."""
+    voucher = await service.get_voucher(session, voucher_id)
+    doc = documents.build_document(voucher, documents.document_language(voucher.language, lang), _settings(request).providers_url)
+    await audit(session, principal, "voucher.print", "voucher", voucher.id, client_ids=[voucher.client_id])
+    return _pdf_response(voucher, documents.render_pdf(doc))
+
+
+@router.post("/vouchers/{voucher_id}/links", response_model=LinkOut, status_code=201,
+             summary="Make the client's personal link to the voucher (VOU-2)", responses=NOT_FOUND)
+async def create_link(
+    voucher_id: uuid.UUID, request: Request, session: SessionDep, body: LinkIn | None = None,
+    principal: Principal = officials,
+) -> LinkOut:
+    voucher = await service.get_voucher(session, voucher_id)
+    days = (body.valid_days if body and body.valid_days else None) or _settings(request).voucher_link_ttl_days
+    token, expires_at = await service.create_link(session, voucher, principal, days)
+    return LinkOut(voucher_id=voucher.id, url=f"/v1/voucher-links/{token}", pdf_url=f"/v1/voucher-links/{token}/pdf",
+                   expires_at=expires_at)
+
+
+@router.post("/vouchers/{voucher_id}/refuse", response_model=RefusalOut,
+             summary="Record the client's refusal of the voucher (VOU-4)", responses={**NOT_FOUND, 409: {"model": Problem}})
+async def refuse_by_official(voucher_id: uuid.UUID, body: RefuseIn, session: SessionDep,
+                             principal: Principal = officials) -> RefusalOut:
+    voucher = await service.get_voucher(session, voucher_id)
+    changed = await service.refuse(session, voucher, body.reason, principal)
+    return RefusalOut(voucher_id=voucher.id, number=voucher.number, state="refused", reason=voucher.state_reason, changed=changed)
+
+
+# --- the client's personal link (no bearer token: the link is the credential) --------------
+
+@router.get("/voucher-links/{token}", response_class=HTMLResponse, summary="The client's voucher page (VOU-2)",
+            openapi_extra=PUBLIC_LINK, responses=LINK_PROBLEMS)
+async def link_page(token: str, request: Request, session: SessionDep,
+                    lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> HTMLResponse:
+    voucher = await service.voucher_by_link(session, token)
+    doc = documents.build_document(voucher, documents.document_language(voucher.language, lang), _settings(request).providers_url)
+    await audit(session, "client-link", "voucher.link.open", "voucher", voucher.id, client_ids=[voucher.client_id])
+    return HTMLResponse(documents.render_html(doc), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+@router.get("/voucher-links/{token}/pdf", response_class=Response, summary="The client's printable voucher (VOU-2)",
+            openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 200: {"content": {"application/pdf": {}}}})
+async def link_pdf(token: str, request: Request, session: SessionDep,
+                   lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> Response:
+    voucher = await service.voucher_by_link(session, token)
+    doc = documents.build_document(voucher, documents.document_language(voucher.language, lang), _settings(request).providers_url)
+    await audit(session, "client-link", "voucher.link.pdf", "voucher", voucher.id, client_ids=[voucher.client_id])
+    return _pdf_response(voucher, documents.render_pdf(doc))
+
+
+@router.post("/voucher-links/{token}/refuse", response_model=RefusalOut, summary="The client refuses the voucher (VOU-4)",
+             openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 409: {"model": Problem}})
+async def refuse_by_link(token: str, body: RefuseIn, session: SessionDep) -> RefusalOut:
+    voucher = await service.voucher_by_link(session, token)
+    changed = await service.refuse(session, voucher, body.reason, "client-link")
+    return RefusalOut(voucher_id=voucher.id, number=voucher.number, state="refused", reason=voucher.state_reason, changed=changed)

@@ -1,4 +1,4 @@
-"""The voucher service: PSOP-style vouchers (agreements and periods come later)."""
+"""The voucher service: PSOP-style vouchers, their states, links and checks; service agreements, schedules and periods."""
 
 from __future__ import annotations
 
@@ -11,19 +11,25 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
+from ktt_voucher.agreement_api import router as agreement_router
+from ktt_voucher.agreement_events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
 from ktt_voucher.api import router
 from ktt_voucher.events import SUBSCRIPTIONS
+from ktt_voucher.jobs import JOBS
 from ktt_voucher.models import INFRA, Base
+from ktt_voucher.settings import VoucherSettings
 
 SPEC = ServiceSpec(
     name="voucher",
     title="KTT voucher service",
-    description="Service vouchers issued on decisions; later agreements, schedules and periods.",
+    description="Service vouchers issued on decisions; service agreements with their schedules, periods and deadlines.",
     metadata=Base.metadata,
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
-    routers=[router],
-    subscriptions=SUBSCRIPTIONS,
+    routers=[router, agreement_router],
+    subscriptions=SUBSCRIPTIONS + AGREEMENT_SUBSCRIPTIONS,
+    jobs=JOBS,
+    settings_cls=VoucherSettings,
 )
 
 

@@ -1,50 +1,66 @@
-"""What the voucher service consumes: its explicit event -> handler map."""
+"""What the voucher service consumes: its explicit event -> handler map.
+
+Every handler runs inside the inbox transaction (a redelivered event is not handled twice) and is
+also safe on its own when the same fact arrives under a new event id, or out of order.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
-from ktt_common.outbox import emit
-from ktt_contracts.decision import DecisionMade, DecisionMadePayload
-from ktt_contracts.voucher import VoucherIssued, VoucherIssuedPayload
+from ktt_contracts.decision import (
+    DecisionAmended,
+    DecisionAmendedPayload,
+    DecisionMade,
+    DecisionMadePayload,
+    DecisionRevoked,
+    DecisionRevokedPayload,
+)
 
-from ktt_voucher.models import Voucher
-from ktt_voucher.rules import new_voucher_number
+from ktt_voucher import agreement_service, service
+from ktt_voucher.agreement_models import Agreement
+from ktt_voucher.rules import FINAL_STATES
 
 from_decision = Subscription(producer="decision")
+
+
+class VoucherNotYetIssued(Exception):
+    """A revocation arrived before its DecisionMade: retried (and parked if it never comes)."""
 
 
 @from_decision.on(DecisionMade)
 async def on_decision_made(session: AsyncSession, envelope: Envelope, payload: DecisionMadePayload) -> None:
     """DEC-1 / VOU-1: exactly one voucher per decision, valid inside the decision period."""
-    if (await session.execute(select(Voucher.id).where(Voucher.decision_id == payload.decision_id))).first():
-        return  # issued already (a replayed decision under a new event id)
-    now = dt.datetime.now(dt.UTC)
-    for _attempt in range(5):
-        voucher = Voucher(
-            id=uuid.uuid4(), number=new_voucher_number(), decision_id=payload.decision_id, client_id=payload.client_id,
-            type=payload.voucher_kind, state="issued", valid_from=payload.period_start, valid_to=payload.period_end,
-            created_at=now, updated_at=now,
-        )
-        try:
-            async with session.begin_nested():
-                session.add(voucher)
-            break
-        except IntegrityError:
-            continue  # a number collision (1 in 10^12): draw another
-    else:
-        raise RuntimeError("could not draw a unique voucher number")
-    await emit(session, VoucherIssued, VoucherIssuedPayload(
-        voucher_id=voucher.id, number=voucher.number, decision_id=voucher.decision_id, client_id=voucher.client_id,
-        type=voucher.type, state=voucher.state, valid_from=voucher.valid_from, valid_to=voucher.valid_to,  # type: ignore[arg-type]
-    ), subject=str(voucher.id), correlation_id=envelope.correlationid)
+    await service.issue_voucher(session, payload, actor=f"event:{DecisionMade.name}", correlation_id=envelope.correlationid)
+
+
+@from_decision.on(DecisionAmended)
+async def on_decision_amended(session: AsyncSession, envelope: Envelope, payload: DecisionAmendedPayload) -> None:
+    """DEC-7: the voucher's validity (and, before use, its type) follows the amended decision.
+    A version not above the applied one is ignored."""
+    await service.apply_amendment(session, payload, actor=f"event:{DecisionAmended.name}", correlation_id=envelope.correlationid)
+
+
+@from_decision.on(DecisionRevoked)
+async def on_decision_revoked(session: AsyncSession, envelope: Envelope, payload: DecisionRevokedPayload) -> None:
+    """DEC-1 / DEC-7: a revoked decision revokes its voucher from any non-final state."""
+    voucher = await service.voucher_of_decision(session, payload.decision_id)
+    if voucher is None:
+        raise VoucherNotYetIssued(f"decision {payload.decision_id} has no voucher yet; retrying after DecisionMade")
+    # DEC-7 / AGR-13: whatever is attached to the voucher follows: its agreements end.
+    await agreement_service.end_open_agreements(
+        session, Agreement.decision_id == payload.decision_id, kind="decision_revoked", reason=payload.reason,
+        on=payload.revoked_on, actor=f"event:{DecisionRevoked.name}",
+    )
+    if voucher.state in FINAL_STATES:
+        return  # already revoked (a replay), or refused/cancelled before: those records stand
+    await service.transition(
+        session, voucher, "revoked", reason=payload.reason, actor=f"event:{DecisionRevoked.name}",
+        on_date=payload.revoked_on,
+        correlation_id=envelope.correlationid,
+    )
 
 
 SUBSCRIPTIONS = [from_decision]

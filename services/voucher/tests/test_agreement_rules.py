@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 from ktt_voucher.agreement_rules import (
     ScheduleDay, base_value_from, busiest_12_months, check_230_days, check_end, check_schedule, check_signing_lead,
-    evaluation_due, period_ending_notice_on, scheduled_days, start_deadline,
+    evaluation_due, period_ending_notice_on, scheduled_days,
 )
 
 T = dt.time
@@ -67,10 +67,6 @@ def test_agr4_end_on_decision_end_accepted_one_day_after_refused():
     assert check_end(dt.date(2027, 11, 30), dt.date(2027, 11, 30)) is None
     error = check_end(dt.date(2027, 12, 1), dt.date(2027, 11, 30))
     assert error is not None and error.rule == "AGR-4"
-
-
-def test_vou3_start_deadline_is_the_fourteenth_day():
-    assert start_deadline(dt.date(2026, 11, 25)) == dt.date(2026, 12, 9)
 
 
 def test_vou6_base_value_from_the_anniversary():

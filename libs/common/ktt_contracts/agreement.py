@@ -1,0 +1,133 @@
+"""Agreement events published by the voucher service (``ktt.voucher.Agreement*``, ``PeriodEnding``).
+
+They carry what the attendance and billing services need to keep their own copies: the
+schedule, the periods, the frozen voucher values, the base-value date, unit, product, provider
+and the pseudonymous client id (never the hetu, DATA-4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ktt_common.events import EventType
+
+SERVICE = "voucher"
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+EndKind = Literal[
+    "fixed_term", "mutual", "unsuitable", "provider_removed", "decision_revoked", "city_suspension", "provider_change",
+]
+
+
+class ScheduleDayFacts(BaseModel):
+    weekday: Weekday
+    start: dt.time
+    end: dt.time
+
+
+class PeriodFacts(BaseModel):
+    period_id: uuid.UUID
+    seq: int = Field(description="1 for the first period, 2 for the first continuation...")
+    start: dt.date
+    end: dt.date
+    schedule: list[ScheduleDayFacts]
+    goals: str
+    evaluation_due: dt.date = Field(description="Interim or final evaluation due a week before the end (REP-3, REP-4)")
+
+
+class FrozenValues(BaseModel):
+    """The product's voucher values copied when the agreement was signed; later price changes never rewrite them."""
+
+    price_version: int
+    day_value_first_year_cents: int | None = None
+    base_day_value_cents: int | None = None
+    hour_value_cents: int | None = None
+    currency: Literal["EUR"] = "EUR"
+
+
+class AgreementFacts(BaseModel):
+    agreement_id: uuid.UUID
+    voucher_id: uuid.UUID
+    decision_id: uuid.UUID
+    client_id: uuid.UUID
+    provider_id: str
+    unit_id: uuid.UUID
+    product_id: uuid.UUID
+    product_kind: str
+    form: Literal["individual", "group"]
+    start: dt.date
+    end: dt.date
+    periods: list[PeriodFacts]
+    values: FrozenValues
+    base_value_from: dt.date = Field(description="First day on which the base value applies (VOU-6, BIL-6)")
+    approved_hours: int | None = Field(None, description="Intensive coaching hours approved in the decision (VOU-7)")
+    previous_agreement_id: uuid.UUID | None = Field(None, description="The agreement this one replaced on a change of provider (AGR-8)")
+
+
+class AgreementSignedPayload(AgreementFacts):
+    """Both parties signed (AGR-1, AGR-3); copies go to the client, Typake and a social worker (AGR-5)."""
+
+    signed_on: dt.date
+
+
+class AgreementChangedPayload(AgreementFacts):
+    """A continuation period was agreed (AGR-10) or another change was made."""
+
+    change: Literal["continuation", "schedule", "other"]
+
+
+class PeriodEndingPayload(BaseModel):
+    """A period ends soon: the interim or final evaluation is due a week before its end (REP-3, REP-4)."""
+
+    agreement_id: uuid.UUID
+    client_id: uuid.UUID
+    provider_id: str
+    period_id: uuid.UUID
+    period_seq: int
+    period_end: dt.date
+    evaluation_due: dt.date
+    evaluation_kind: Literal["interim", "final"] = Field(description="final when the period ends the service (AGR-4)")
+
+
+class AgreementEndedPayload(BaseModel):
+    """The agreement ended: by its fixed term or early, with the reason; Typake is told (AGR-13)."""
+
+    agreement_id: uuid.UUID
+    voucher_id: uuid.UUID
+    client_id: uuid.UUID
+    provider_id: str
+    unit_id: uuid.UUID
+    ended_on: dt.date
+    kind: EndKind
+    reason: str | None = None
+    early: bool
+
+
+class ClientRefusedByProviderPayload(BaseModel):
+    """A provider refused a client, with the justified reason Typake sees (AGR-15)."""
+
+    refusal_id: uuid.UUID
+    voucher_id: uuid.UUID
+    client_id: uuid.UUID
+    provider_id: str
+    unit_id: uuid.UUID | None = None
+    reason: str
+    refused_on: dt.date
+
+
+AgreementSigned = EventType(SERVICE, "AgreementSigned", 1, AgreementSignedPayload,
+                            "A service agreement was signed by both parties (AGR-1, AGR-3, AGR-5)")
+AgreementChanged = EventType(SERVICE, "AgreementChanged", 1, AgreementChangedPayload,
+                             "An agreement changed, e.g. a continuation period (AGR-10, AGR-12)")
+PeriodEnding = EventType(SERVICE, "PeriodEnding", 1, PeriodEndingPayload,
+                         "A period ends soon; its evaluation is due a week before the end (REP-3, REP-4)")
+AgreementEnded = EventType(SERVICE, "AgreementEnded", 1, AgreementEndedPayload,
+                           "An agreement ended, by its term or early with a reason (AGR-13, AGR-8)")
+ClientRefusedByProvider = EventType(SERVICE, "ClientRefusedByProvider", 1, ClientRefusedByProviderPayload,
+                                    "A provider refused a client with a justified reason (AGR-15)")
+
+EVENTS = [AgreementSigned, AgreementChanged, PeriodEnding, AgreementEnded, ClientRefusedByProvider]

@@ -1,0 +1,163 @@
+"""What the decision service makes of the voucher service's events: TE-office start notices
+(DEC-6) and refusal records (DEC-9); and DATA-4 across it all: no event or log line carries a hetu."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+import uuid
+
+import structlog
+from sqlalchemy import func, select
+
+from ktt_common.identifiers import HETU_MASK, contains_hetu
+from ktt_common.logging import configure_logging
+from ktt_common.testing import eventually
+from ktt_contracts.voucher import ServiceStarted, VoucherRefused
+from tests.helpers import HETU_1900, decision_body
+
+
+async def _publish(svc, event_type, payload: dict, envelope=None, msg_id: str | None = None):
+    """Publish a voucher-service event onto the voucher stream, as the voucher service would."""
+    env = envelope or event_type.envelope(payload, subject=str(payload.get("voucher_id")), correlation_id=None,
+                                          time=dt.datetime(2026, 11, 26, 9, tzinfo=dt.UTC))
+    await svc.rt.bus.publish(event_type.subject, env.model_dump_json().encode(), msg_id or env.id)
+    return env
+
+
+def _started(made: dict, voucher_id: uuid.UUID) -> dict:
+    return {"client_id": made["client_id"], "voucher_id": str(voucher_id), "decision_id": made["id"],
+            "provider_id": "P1", "provider_name": "Työpaja ry", "unit_id": "U1", "unit_name": "Puutyöverstas",
+            "started_on": "2026-12-07", "form": "individual", "days_per_week": 3, "hours_per_day": 5.5}
+
+
+def _refused(made: dict, voucher_id: uuid.UUID, changed_on: str = "2026-11-26") -> dict:
+    return {"voucher_id": str(voucher_id), "number": "KTT-1234-5678-X", "decision_id": made["id"],
+            "client_id": made["client_id"], "type": "regular", "state": "refused", "valid_from": "2026-12-01",
+            "valid_to": "2027-11-30", "previous_state": "issued", "reason": "wants the city's own unit",
+            "changed_on": changed_on}
+
+
+async def _flags(svc, client_id: str) -> list[dict]:
+    r = await svc.client.get(f"/v1/clients/{client_id}/flags", headers=svc.auth("social_worker"))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_dec6_one_start_notice_per_start_even_when_redelivered_and_hetu_only_in_the_single_read(decision_service):
+    svc = decision_service
+    made = (await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("integrator"))).json()
+    voucher_id = uuid.uuid4()
+    env = await _publish(svc, ServiceStarted, _started(made, voucher_id))
+    await _publish(svc, ServiceStarted, {}, envelope=env, msg_id=str(uuid.uuid4()))  # the same event redelivered
+    await _publish(svc, ServiceStarted, _started(made, voucher_id))  # the same start published anew
+    # A marker after them: once its flag exists, the consumer has handled everything before it.
+    await _publish(svc, VoucherRefused, _refused(made, uuid.uuid4()))
+    await eventually(lambda: _flags(svc, made["client_id"]), what="the marker handled")
+
+    official = svc.auth("city_official", subject="liisa")
+    pending = (await svc.client.get("/v1/start-notices", params={"status": "pending"}, headers=official)).json()
+    assert len(pending) == 1
+    notice = pending[0]
+    assert notice["client_id"] == made["client_id"] and notice["first_name"] == "Matti" and notice["last_name"] == "Meikäläinen"
+    assert (notice["started_on"], notice["provider_name"], notice["unit_name"], notice["form"], notice["days_per_week"]) == (
+        "2026-12-07", "Työpaja ry", "Puutyöverstas", "individual", 3)
+    assert float(notice["hours_per_day"]) == 5.5 and "hetu" not in notice
+
+    one = await svc.client.get(f"/v1/start-notices/{notice['id']}", headers=official)
+    assert one.status_code == 200 and one.json()["hetu"] == HETU_1900  # the TE office needs it (DEC-6)
+    audit = svc.rt.infra.audit_log
+    async with svc.rt.sessionmaker() as s:
+        reads = (await s.execute(select(audit.c.actor).where(audit.c.action == "start_notice.read_hetu"))).scalars().all()
+        from ktt_decision.models import StartNotice
+        row = (await s.execute(select(StartNotice))).scalar_one()
+    assert reads == ["liisa"]
+    assert HETU_1900 not in repr(vars(row))
+
+    r = await svc.client.get(f"/v1/start-notices/{notice['id']}", headers=svc.auth("provider", provider_id="P1"))
+    assert r.status_code == 403
+    r = await svc.client.post(f"/v1/start-notices/{notice['id']}/mark-sent", headers=official)
+    assert r.status_code == 200 and r.json()["status"] == "sent" and r.json()["sent_on"] == "2026-11-26"
+    assert (await svc.client.post(f"/v1/start-notices/{notice['id']}/mark-sent", headers=official)).status_code == 200
+    assert (await svc.client.get("/v1/start-notices", params={"status": "pending"}, headers=official)).json() == []
+    sent = (await svc.client.get("/v1/start-notices", params={"status": "sent"}, headers=official)).json()
+    assert [n["id"] for n in sent] == [notice["id"]]
+
+
+async def test_dec9_refused_voucher_is_flagged_once_newest_first_and_nothing_computes_a_sanction(decision_service):
+    svc = decision_service
+    made = (await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("integrator"))).json()
+    first = await _publish(svc, VoucherRefused, _refused(made, uuid.uuid4(), changed_on="2026-11-20"))
+    await _publish(svc, VoucherRefused, {}, envelope=first, msg_id=str(uuid.uuid4()))  # redelivered
+    await _publish(svc, VoucherRefused, _refused(made, uuid.uuid4(), changed_on="2026-11-25"))
+    flags = await eventually(lambda: _at_least(svc, made["client_id"], 2), what="two flags")
+    assert [f["occurred_on"] for f in flags] == ["2026-11-25", "2026-11-20"]  # newest first
+    assert {f["kind"] for f in flags} == {"voucher_refused"}
+    assert flags[1]["source_event_id"] == first.id and flags[1]["reason"] == "wants the city's own unit"
+    assert flags[0]["details"] == {"voucher_number": "KTT-1234-5678-X", "previous_state": "issued"}
+    assert not any("sanction" in key for f in flags for key in f)  # recorded and flagged, never decided (DEC-9)
+    r = await svc.client.get(f"/v1/clients/{made['client_id']}/flags", headers=svc.auth("provider", provider_id="P1"))
+    assert r.status_code == 403
+    r = await svc.client.get(f"/v1/clients/{made['client_id']}/flags", headers=svc.auth("integrator"))
+    assert r.status_code == 403
+    # The decision stands (VOU-4): a refusal changes nothing on it, and nothing is published.
+    assert (await svc.client.get(f"/v1/decisions/{made['id']}", headers=svc.auth("city_official"))).json()["status"] == "active"
+    outbox = svc.rt.infra.outbox
+    async with svc.rt.sessionmaker() as s:
+        assert (await s.execute(select(func.count()).select_from(outbox))).scalar_one() == 1
+
+
+async def _at_least(svc, client_id: str, n: int):
+    flags = await _flags(svc, client_id)
+    return flags if len(flags) >= n else None
+
+
+async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service):
+    """DATA-4 over a whole client story: push, amend, consent, start, refusal, notice read, revoke."""
+    svc = decision_service
+    root = logging.getLogger()
+    saved_handlers, saved_level, saved_config = root.handlers[:], root.level, structlog.get_config()
+    stream = io.StringIO()
+    configure_logging("decision", json=True, stream=stream)
+    try:
+        h = svc.auth("integrator")
+        made = (await svc.client.post("/v1/decisions", json=decision_body(), headers=h)).json()
+        await svc.client.post("/v1/decisions", json=decision_body(), headers=h)
+        await svc.client.post("/v1/decisions", json=decision_body(version=2, form="group"), headers=h)
+        await svc.client.post("/v1/clients/lookup", json={"hetu": HETU_1900}, headers=svc.auth("city_official"))
+        await svc.client.post(f"/v1/clients/{made['client_id']}/consents", headers=svc.auth("city_official"),
+                              json={"provider_id": "P1", "scope": ["plan"], "given_on": "2026-11-20"})
+        bad = decision_body(source_id="BAD")
+        bad["client"]["hetu"] = HETU_1900[:-1] + "A"
+        await svc.client.post("/v1/decisions", json=bad, headers=h)
+        await _publish(svc, ServiceStarted, _started(made, uuid.uuid4()))
+        await _publish(svc, VoucherRefused, _refused(made, uuid.uuid4()))
+        await eventually(lambda: _flags(svc, made["client_id"]), what="events handled")
+        notices = (await svc.client.get("/v1/start-notices", headers=svc.auth("city_official"))).json()
+        await svc.client.get(f"/v1/start-notices/{notices[0]['id']}", headers=svc.auth("city_official"))
+        await svc.client.post(f"/v1/decisions/{made['id']}/revoke", json={"reason": "moved"}, headers=h)
+        await eventually(lambda: _all_published(svc), what="outbox published")
+    finally:
+        root.handlers = saved_handlers
+        root.setLevel(saved_level)
+        structlog.configure(**saved_config)
+    logged = stream.getvalue()
+    assert "consumer" in logged or "HTTP Request" in logged  # the capture saw the service's log lines
+    for text in (logged, json.dumps(await _envelopes(svc))):
+        assert HETU_1900 not in text and "131052" not in text
+        assert not contains_hetu(text)
+    assert HETU_MASK not in logged  # nothing hetu-shaped was even offered to the logger
+    types = [e["type"].split(".")[2] for e in await _envelopes(svc)]
+    assert types == ["DecisionMade", "DecisionAmended", "ConsentRecorded", "DecisionRevoked"]
+
+
+async def _envelopes(svc) -> list[dict]:
+    outbox = svc.rt.infra.outbox
+    async with svc.rt.sessionmaker() as s:
+        return [json.loads(r) for r in (await s.execute(select(outbox.c.envelope).order_by(outbox.c.seq))).scalars()]
+
+
+async def _all_published(svc) -> bool:
+    return await svc.rt.relay.pending_count() == 0

@@ -1,0 +1,7 @@
+"""HTTP layer of the provider registry, one router per resource. The public search comes first so
+that ``/v1/providers/search`` is never taken for a provider id."""
+
+from ktt_registry.api import feedback, groups, products, providers, queues, search, subcontractors, units
+
+ROUTERS = [search.router, providers.router, units.router, products.router, groups.router, queues.router,
+           subcontractors.router, feedback.router]

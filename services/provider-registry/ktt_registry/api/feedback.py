@@ -1,0 +1,49 @@
+"""Feedback, complaints (PRV-12) and quality figures (QUA-1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Query, status
+
+from ktt_common.auth import OFFICIALS, Principal, Role, require
+from ktt_common.deps import SessionDep
+from ktt_common.errors import PROBLEM_RESPONSES, Problem
+
+from ktt_registry.models import Feedback
+from ktt_registry.schemas import FeedbackIn, FeedbackOut, FeedbackStatusIn, QualityOut
+from ktt_registry.service import feedback as svc
+
+router = APIRouter(prefix="/v1", tags=["feedback"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
+
+submitters = require(Role.CLIENT, Role.PROVIDER, *OFFICIALS)
+readers = require(Role.PROVIDER, *OFFICIALS)
+officials = require(Role.CITY_OFFICIAL)
+
+
+@router.post("/providers/{provider_id}/feedback", response_model=FeedbackOut, status_code=status.HTTP_201_CREATED,
+             summary="Give feedback, a rating or a complaint (client), or forward one received directly (provider; PRV-12)")
+async def submit(provider_id: str, body: FeedbackIn, session: SessionDep, principal: Principal = submitters) -> Feedback:
+    return await svc.submit(session, provider_id, body, principal)
+
+
+@router.get("/providers/{provider_id}/feedback", response_model=list[FeedbackOut], summary="A provider's feedback and complaints")
+async def list_feedback(provider_id: str, session: SessionDep, principal: Principal = readers,
+                        kind: Literal["feedback", "complaint", "survey", "incident_report", "reminder"] | None = None) -> list[Feedback]:
+    return await svc.list_feedback(session, provider_id, principal, kind)
+
+
+@router.put("/feedback/{feedback_id}/status", response_model=FeedbackOut,
+            summary="Move a complaint: received -> being_handled -> resolved (city official; PRV-12)",
+            responses={409: {"model": Problem}})
+async def set_status(feedback_id: uuid.UUID, body: FeedbackStatusIn, session: SessionDep, principal: Principal = officials) -> Feedback:
+    return await svc.set_status(session, feedback_id, body, principal)
+
+
+@router.get("/providers/{provider_id}/quality", response_model=QualityOut,
+            summary="Quality figures of a provider over a period (city official; QUA-1)")
+async def quality(provider_id: str, session: SessionDep, principal: Principal = officials,
+                  period_from: dt.date = Query(alias="from"), period_to: dt.date = Query(alias="to")) -> QualityOut:
+    return await svc.quality(session, provider_id, period_from, period_to, principal)

@@ -1,0 +1,86 @@
+"""What the provider registry consumes: agreements from the voucher service drive occupancy (PRV-6)
+and take the client out of the queues (PRV-7). Both handlers are safe to run twice: the inbox drops
+a redelivered event and the agreement id key drops a re-published one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.events import Envelope
+from ktt_common.inbox import Subscription
+from ktt_common.logging import get_logger
+from ktt_contracts.agreement import AgreementEnded, AgreementEndedPayload, AgreementSigned, AgreementSignedPayload
+
+from ktt_registry.models import AgreementPlace, QueueEntry, Unit
+from ktt_registry.service.common import emit_capacity_changed
+from ktt_registry.service.queues import recompute_unit_queues
+
+log = get_logger(__name__)
+
+from_voucher = Subscription(producer="voucher")
+
+
+def _insert(session: AsyncSession):
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+@from_voucher.on(AgreementSigned)
+async def on_agreement_signed(session: AsyncSession, envelope: Envelope, payload: AgreementSignedPayload) -> None:
+    """PRV-6: an individual-form agreement takes one of the unit's places. PRV-7: the client stops
+    waiting: started at this unit, gone elsewhere from any other queue."""
+    unit = await session.get(Unit, payload.unit_id, with_for_update=True)
+    if unit is None:
+        log.warning("agreement_for_unknown_unit", agreement_id=str(payload.agreement_id), unit_id=str(payload.unit_id))
+        return
+    inserted = (await session.execute(
+        _insert(session)(AgreementPlace).values(
+            agreement_id=payload.agreement_id, unit_id=unit.id, product_id=payload.product_id, client_id=payload.client_id,
+            form=payload.form, signed_on=payload.signed_on, created_at=dt.datetime.now(dt.UTC),
+        ).on_conflict_do_nothing()
+    )).rowcount
+    if not inserted:
+        return  # this agreement was counted already
+    if payload.form == "individual":
+        unit.occupied += 1
+        await emit_capacity_changed(session, unit)
+    waiting = (await session.execute(
+        select(QueueEntry).where(QueueEntry.client_id == payload.client_id, QueueEntry.active.is_(True))
+    )).scalars().all()
+    touched: dict = {}
+    for entry in waiting:
+        here = entry.unit_id == unit.id
+        entry.active, entry.left_on, entry.outcome, entry.expected_start = None, payload.signed_on, "started" if here else "elsewhere", None
+        touched.setdefault(entry.unit_id, []).append(entry)
+    await session.flush()
+    for unit_id, entries in touched.items():
+        other = unit if unit_id == unit.id else await session.get(Unit, unit_id)
+        for entry in entries:
+            await recompute_unit_queues(session, other, change="started" if unit_id == unit.id else "left",
+                                        product_id=entry.product_id, client_id=entry.client_id)
+    if unit.id not in touched and payload.form == "individual":
+        await recompute_unit_queues(session, unit)
+
+
+@from_voucher.on(AgreementEnded)
+async def on_agreement_ended(session: AsyncSession, envelope: Envelope, payload: AgreementEndedPayload) -> None:
+    """PRV-6 / PRV-7: the place frees up and the queue's expected starts move forward, published."""
+    place = await session.get(AgreementPlace, payload.agreement_id, with_for_update=True)
+    if place is None or place.ended_on is not None:
+        return  # never counted here, or freed already
+    place.ended_on = payload.ended_on
+    if place.form != "individual":
+        return
+    unit = await session.get(Unit, place.unit_id, with_for_update=True)
+    if unit is None:
+        return
+    await session.execute(update(Unit).where(Unit.id == unit.id, Unit.occupied > 0).values(occupied=Unit.occupied - 1))
+    await session.refresh(unit)
+    await emit_capacity_changed(session, unit)
+    await recompute_unit_queues(session, unit)
+
+
+SUBSCRIPTIONS = [from_voucher]

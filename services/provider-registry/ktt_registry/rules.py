@@ -1,0 +1,334 @@
+"""Pure rules of the provider registry: facts in, verdict out. Each cites its rule ID."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from stdnum import iban as _iban
+from stdnum.exceptions import InvalidChecksum, ValidationError
+
+from ktt_common.errors import FieldError
+from ktt_common.identifiers import IdentifierError, validate_business_id
+
+# --- PRV-2: who may organise KTT ------------------------------------------------------------
+
+ALLOWED_LEGAL_FORMS = frozenset({
+    "municipality", "joint_municipal_authority", "registered_association", "registered_foundation",
+    "state_agency", "registered_religious_community",
+})
+COMPANY_FORMS = frozenset({
+    "limited_company", "public_limited_company", "partnership", "limited_partnership", "general_partnership",
+    "sole_trader", "cooperative", "company", "european_company",
+})
+REGISTERS = ("avi", "valvira", "soteri")
+
+
+def check_legal_form(legal_form: str, field: str = "body.legal_form") -> list[FieldError]:
+    """PRV-2: KTT may not be bought from a company; only the listed public and non-profit forms."""
+    allowed = ", ".join(sorted(ALLOWED_LEGAL_FORMS))
+    if legal_form in ALLOWED_LEGAL_FORMS:
+        return []
+    if legal_form in COMPANY_FORMS:
+        return [FieldError(field=field, rule="PRV-2",
+                           message=f"KTT may not be bought from a company ('{legal_form}'); allowed organisers: {allowed}")]
+    return [FieldError(field=field, rule="PRV-2", message=f"unknown legal form '{legal_form}'; allowed organisers: {allowed}")]
+
+
+def check_business_id(value: str, field: str = "body.business_id") -> tuple[str | None, list[FieldError]]:
+    """PRV-1: the provider is identified by a valid Y-tunnus (check digit validated)."""
+    try:
+        return validate_business_id(value, field=field), []
+    except IdentifierError as exc:
+        return None, [FieldError(field=exc.field, rule="PRV-1", message=exc.reason)]
+
+
+def check_iban(value: str, field: str = "body.iban") -> tuple[str | None, list[FieldError]]:
+    """The account voucher payments go to must be a valid IBAN (country format and check digits)."""
+    try:
+        return _iban.validate(value), []
+    except InvalidChecksum:
+        return None, [FieldError(field=field, message="the check digits of the IBAN do not match; check the account number")]
+    except ValidationError:
+        return None, [FieldError(field=field, message="not a valid IBAN; give it as e.g. FI21 1234 5600 0007 85")]
+
+
+# --- PRV-1, PRV-11: the approval state machine ---------------------------------------------
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "applied": frozenset({"approved"}),
+    "approved": frozenset({"suspended"}),
+    "suspended": frozenset({"approved", "removed"}),
+    "removed": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class TransitionVerdict:
+    allowed: bool
+    no_change: bool = False
+    reason: str | None = None
+
+
+def transition(current: str, target: str) -> TransitionVerdict:
+    """PRV-1 / PRV-11: applied -> approved -> suspended -> approved | removed.
+
+    Asking for the state the provider is already in changes nothing (a replay publishes nothing).
+    """
+    if target not in TRANSITIONS:
+        return TransitionVerdict(False, reason=f"unknown status '{target}'")
+    if current == target:
+        return TransitionVerdict(True, no_change=True)
+    if target in TRANSITIONS[current]:
+        return TransitionVerdict(True)
+    nexts = sorted(TRANSITIONS[current])
+    return TransitionVerdict(False, reason=(
+        f"a provider in status '{current}' cannot move to '{target}'; "
+        + (f"allowed: {', '.join(nexts)}" if nexts else "it is final")
+    ))
+
+
+@dataclass(frozen=True)
+class ApprovalFacts:
+    registration_register: str
+    registration_number: str
+    registration_date: dt.date
+    legal_form: str
+    units_with_responsible_person: int
+    insurance_valid_from: dt.date | None
+    insurance_valid_until: dt.date | None
+    priced_products: int
+    data_protection_officer_named: bool
+
+
+def approval_preconditions(facts: ApprovalFacts, today: dt.date) -> list[FieldError]:
+    """Everything missing before a provider may be approved, listed at once (PRV-1..PRV-14)."""
+    errors: list[FieldError] = []
+    if facts.registration_register not in REGISTERS or not facts.registration_number.strip():
+        errors.append(FieldError(field="registration", rule="PRV-1",
+                                 message="registration as a private social service producer (AVI, Valvira or Soteri) is missing"))
+    elif facts.registration_date > today:
+        errors.append(FieldError(field="registration.date", rule="PRV-1",
+                                 message=f"the registration is dated {facts.registration_date}, in the future"))
+    errors += check_legal_form(facts.legal_form, field="legal_form")
+    if facts.units_with_responsible_person < 1:
+        errors.append(FieldError(field="units", rule="PRV-3",
+                                 message="at least one unit with a named responsible person is needed"))
+    if facts.insurance_valid_until is None:
+        errors.append(FieldError(field="insurance", rule="PRV-10", message="liability insurance is not recorded"))
+    elif not (facts.insurance_valid_from or today) <= today <= facts.insurance_valid_until:
+        errors.append(FieldError(field="insurance", rule="PRV-10",
+                                 message=f"liability insurance is not valid today ({facts.insurance_valid_from} - "
+                                         f"{facts.insurance_valid_until}); record a valid policy"))
+    if facts.priced_products < 1:
+        errors.append(FieldError(field="products", rule="VOU-1",
+                                 message="at least one product with a voucher value set by Typake is needed"))
+    if not facts.data_protection_officer_named:
+        errors.append(FieldError(field="data_protection_officer", rule="PRV-14", message="a data protection officer must be named"))
+    return errors
+
+
+# --- PRV-3, PRV-13: units ----------------------------------------------------------------------
+
+REQUIRED_LANGUAGES = ("fi", "sv")
+METHODS = ("imba", "melba", "kykyviisari", "vat")
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    foli_reachable: bool
+    languages: Sequence[str]
+    rescue_check_on: dt.date | None
+    health_check_on: dt.date | None
+    handles_food: bool
+    food_check_on: dt.date | None
+    snack: bool
+    food_heating: bool
+
+
+def check_unit(facts: UnitFacts, prefix: str = "body") -> list[FieldError]:
+    """PRV-3: reachable with a Föli card, Finnish and Swedish service, checked premises.
+    PRV-13: a snack and a way to heat food are required."""
+    errors: list[FieldError] = []
+    if not facts.foli_reachable:
+        errors.append(FieldError(field=f"{prefix}.foli_reachable", rule="PRV-3",
+                                 message="a unit must be reachable by public transport with a Föli card"))
+    missing = [lang for lang in REQUIRED_LANGUAGES if lang not in facts.languages]
+    if missing:
+        errors.append(FieldError(field=f"{prefix}.languages", rule="PRV-3",
+                                 message="service in Finnish and Swedish is required (with a Typake interpreter if needed); "
+                                         f"add {', '.join(missing)}"))
+    if facts.rescue_check_on is None:
+        errors.append(FieldError(field=f"{prefix}.premises.rescue_check_on", rule="PRV-3",
+                                 message="the date of the rescue (fire safety) inspection of the premises is required"))
+    if facts.health_check_on is None:
+        errors.append(FieldError(field=f"{prefix}.premises.health_check_on", rule="PRV-3",
+                                 message="the date of the health inspection of the premises is required"))
+    if facts.handles_food and facts.food_check_on is None:
+        errors.append(FieldError(field=f"{prefix}.premises.food_check_on", rule="PRV-3",
+                                 message="premises where food is handled need the date of their food-handling inspection"))
+    if not facts.snack:
+        errors.append(FieldError(field=f"{prefix}.meals.snack", rule="PRV-13", message="a snack must be offered"))
+    if not facts.food_heating:
+        errors.append(FieldError(field=f"{prefix}.meals.food_heating", rule="PRV-13",
+                                 message="a way to heat one's own food must be available"))
+    return errors
+
+
+# --- PRV-6: capacity ------------------------------------------------------------------------
+
+PLACES_PER_INSTRUCTOR = 25
+GROUP_MIN_PLACES = 8
+GROUP_MAX_PLACES = 15
+
+
+def capacity(instructors: int) -> int:
+    """PRV-6: at most 25 individual or work-coaching clients per instructor."""
+    return PLACES_PER_INSTRUCTOR * max(0, instructors)
+
+
+def check_occupancy(occupied: int, instructors: int, field: str = "body.occupied") -> list[FieldError]:
+    """PRV-6: occupancy may not exceed 25 clients per instructor."""
+    if occupied < 0:
+        return [FieldError(field=field, message="occupancy cannot be negative")]
+    cap = capacity(instructors)
+    if occupied > cap:
+        return [FieldError(field=field, rule="PRV-6", message=(
+            f"{occupied} clients exceed the unit's {cap} places ({instructors} instructor(s) x {PLACES_PER_INSTRUCTOR}); "
+            "add an instructor or take fewer clients"))]
+    return []
+
+
+def free_places(instructors: int, occupied: int, taking_clients: bool) -> int:
+    """Individual places free now; none while the unit cannot take clients (PRV-8)."""
+    return max(0, capacity(instructors) - occupied) if taking_clients else 0
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    places: int
+    enrolled: int
+    starts_on: dt.date
+    ends_on: dt.date
+    lead_instructor_ok: bool
+    second_responsible_ok: bool
+    distinct_responsibles: bool
+    instructors_present: int
+
+
+def check_group(facts: GroupFacts, large_group_over: int, prefix: str = "body") -> list[FieldError]:
+    """PRV-6: 8-15 places; two named responsible employees, one the lead instructor; a large group
+    (more than ``large_group_over`` places) has two instructors present. PRV-5: a start and an end."""
+    errors: list[FieldError] = []
+    if not GROUP_MIN_PLACES <= facts.places <= GROUP_MAX_PLACES:
+        errors.append(FieldError(field=f"{prefix}.places", rule="PRV-6",
+                                 message=f"a group has {GROUP_MIN_PLACES}-{GROUP_MAX_PLACES} places, not {facts.places}"))
+    if facts.enrolled < 0 or facts.enrolled > facts.places:
+        errors.append(FieldError(field=f"{prefix}.enrolled", rule="PRV-6",
+                                 message=f"{facts.enrolled} enrolled does not fit the group's {facts.places} places"))
+    if facts.ends_on <= facts.starts_on:
+        errors.append(FieldError(field=f"{prefix}.ends_on", rule="PRV-5", message="a group ends after it starts"))
+    if not facts.lead_instructor_ok:
+        errors.append(FieldError(field=f"{prefix}.lead_instructor_id", rule="PRV-6",
+                                 message="the lead instructor must be a named, active instructor of this unit"))
+    if not facts.second_responsible_ok:
+        errors.append(FieldError(field=f"{prefix}.second_responsible_id", rule="PRV-6",
+                                 message="the second responsible employee must be a named, active instructor of this unit"))
+    elif not facts.distinct_responsibles:
+        errors.append(FieldError(field=f"{prefix}.second_responsible_id", rule="PRV-6",
+                                 message="a group has two different named responsible employees"))
+    needed = 2 if facts.places > large_group_over else 1
+    if facts.instructors_present < needed:
+        errors.append(FieldError(field=f"{prefix}.instructors_present", rule="PRV-6", message=(
+            f"a group of more than {large_group_over} places is large and needs two instructors present"
+            if needed == 2 else "at least one instructor is present")))
+    return errors
+
+
+# --- PRV-7: queues --------------------------------------------------------------------------
+
+MAX_QUEUE_WAIT_DAYS = 30
+"""PRV-7 "when the estimated wait exceeds one month": a wait of 31 days or more exceeds it."""
+
+
+def individual_wait_days(rank: int, free: int, cap: int, turnover_days: int) -> int | None:
+    """Estimated wait (days) of the client at ``rank`` (1 = first) in a unit's individual queue (PRV-7).
+
+    The first ``free`` clients start at once. After that, places free up as current clients finish:
+    a unit of ``cap`` places whose periods last ``turnover_days`` (a year by default, DEC-4) frees a
+    place every ``turnover_days / cap`` days on average, so the k-th client beyond the free places
+    waits ceil(k * turnover_days / cap) days. No capacity: no estimate (None).
+    """
+    if rank <= free:
+        return 0
+    if cap <= 0:
+        return None
+    return math.ceil((rank - free) * turnover_days / cap)
+
+
+@dataclass(frozen=True)
+class OpenGroup:
+    starts_on: dt.date
+    free: int
+
+
+def group_start(rank: int, groups: Iterable[OpenGroup]) -> dt.date | None:
+    """Expected start of the client at ``rank`` in a group queue: the first announced, not full group
+    (in start order) whose free places reach that rank. None when no announced group has room (PRV-5, PRV-7)."""
+    seen = 0
+    for g in sorted(groups, key=lambda g: g.starts_on):
+        seen += max(0, g.free)
+        if rank <= seen:
+            return g.starts_on
+    return None
+
+
+def may_join_queue(wait_days: int | None) -> bool:
+    """PRV-7: a new client may join only when the estimated wait is known and at most one month."""
+    return wait_days is not None and wait_days <= MAX_QUEUE_WAIT_DAYS
+
+
+# --- VOU-1, PRV-13: voucher values --------------------------------------------------------
+
+DAY_VALUED = ("individual", "group", "assessment_period")
+
+
+def to_cents(amount: Decimal, field: str) -> tuple[int | None, list[FieldError]]:
+    """Money as integer cents: positive, at most two decimals, never a float."""
+    try:
+        if amount != amount.quantize(Decimal("0.01")):
+            return None, [FieldError(field=field, message="give euros with at most two decimals")]
+    except InvalidOperation:
+        return None, [FieldError(field=field, message="not an amount of euros")]
+    if amount <= 0:
+        return None, [FieldError(field=field, message="a voucher value is more than zero")]
+    return int(amount * 100), []
+
+
+def check_values_for_kind(kind: str, day_first_year: int | None, base_day: int | None, hour: int | None) -> list[FieldError]:
+    """VOU-1 / VOU-6 / VOU-7: day-valued products need a first-year day value and a base day value;
+    intensive coaching needs an hour value."""
+    errors: list[FieldError] = []
+    if kind in DAY_VALUED:
+        if day_first_year is None:
+            errors.append(FieldError(field="body.day_value_first_year", rule="VOU-6", message="a day value for the first year is required"))
+        if base_day is None:
+            errors.append(FieldError(field="body.base_day_value", rule="VOU-6", message="a base day value (after one year) is required"))
+        if hour is not None:
+            errors.append(FieldError(field="body.hour_value", rule="VOU-7", message="only intensive coaching has an hour value"))
+    else:
+        if hour is None:
+            errors.append(FieldError(field="body.hour_value", rule="VOU-7", message="intensive coaching needs an hour value"))
+        if day_first_year is not None or base_day is not None:
+            errors.append(FieldError(field="body.day_value_first_year", rule="VOU-7",
+                                     message="intensive coaching is paid per hour, not per day"))
+    return errors
+
+
+def value_in_force(versions: Iterable[tuple[int, dt.date]], on: dt.date) -> int | None:
+    """The version in force on ``on``: the highest version whose effective date is on or before it."""
+    candidates = [v for v, eff in versions if eff <= on]
+    return max(candidates) if candidates else None

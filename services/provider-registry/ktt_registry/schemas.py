@@ -1,0 +1,494 @@
+"""Request and response models of the provider registry API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+Out = ConfigDict(from_attributes=True)
+
+Language = str  # ISO 639-1, validated by pattern where used
+Method = Literal["imba", "melba", "kykyviisari", "vat"]
+ProductKind = Literal["individual", "group", "assessment_period", "intensive_coaching"]
+Theme = Literal["immigrants", "young_people", "language_training", "it_skills"]
+
+
+# --- providers ----------------------------------------------------------------------------
+
+class RegistrationIn(BaseModel):
+    model_config = Strict
+    register_: Literal["avi", "valvira", "soteri"] = Field(alias="register")
+    number: str = Field(min_length=1, max_length=100)
+    date: dt.date
+
+
+class PersonIn(BaseModel):
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=200)
+
+
+class ContactIn(BaseModel):
+    model_config = Strict
+    phone: str = Field(min_length=1, max_length=40)
+    email: str = Field(min_length=3, max_length=200)
+    address: str = Field(min_length=1, max_length=300)
+
+
+class ProviderIn(BaseModel):
+    model_config = Strict
+    id: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+                           description="The provider id; for a provider's own application it is the id in its token")
+    name: str = Field(min_length=1, max_length=200)
+    business_id: str = Field(min_length=1, max_length=20, description="Y-tunnus, e.g. 1234567-1")
+    legal_form: str = Field(min_length=1, max_length=50, description="municipality, joint_municipal_authority, "
+                            "registered_association, registered_foundation, state_agency, registered_religious_community (PRV-2)")
+    registration: RegistrationIn
+    data_protection_officer: PersonIn
+    contact: ContactIn
+    website: str | None = Field(None, max_length=300)
+    supplier_number: str | None = Field(None, max_length=50)
+    payment_terms_days: int = Field(14, ge=0, le=90)
+    iban: str = Field(min_length=1, max_length=50)
+    presentation: str | None = Field(None, max_length=8000, description="Plain-language public presentation (PRV-4)")
+    phone_hours: str | None = Field(None, max_length=300)
+
+
+class ProviderPatch(BaseModel):
+    """What a provider may change about itself (never its status or voucher values)."""
+
+    model_config = Strict
+    name: str | None = Field(None, min_length=1, max_length=200)
+    data_protection_officer: PersonIn | None = None
+    contact: ContactIn | None = None
+    website: str | None = Field(None, max_length=300)
+    iban: str | None = Field(None, min_length=1, max_length=50)
+    presentation: str | None = Field(None, max_length=8000)
+    phone_hours: str | None = Field(None, max_length=300)
+
+
+class InsuranceIn(BaseModel):
+    model_config = Strict
+    insurer: str = Field(min_length=1, max_length=200)
+    policy_number: str = Field(min_length=1, max_length=100)
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+class StatusIn(BaseModel):
+    model_config = Strict
+    status: Literal["approved", "suspended", "removed"]
+    reason: str = Field(min_length=3, max_length=4000)
+
+
+class ProviderOut(BaseModel):
+    model_config = Out
+    id: str
+    name: str
+    business_id: str
+    legal_form: str
+    registration_register: str
+    registration_number: str
+    registration_date: dt.date
+    data_protection_officer: dict
+    contact: dict
+    website: str | None
+    supplier_number: str | None
+    payment_terms_days: int
+    iban: str
+    presentation: str | None
+    phone_hours: str | None
+    insurance_insurer: str | None
+    insurance_policy_number: str | None
+    insurance_valid_from: dt.date | None
+    insurance_valid_until: dt.date | None
+    status: str
+    status_reason: str | None
+    status_changed_on: dt.date
+    applied_on: dt.date
+
+
+# --- units and staff -------------------------------------------------------------------------
+
+class ResponsiblePersonIn(BaseModel):
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    qualification: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=200)
+
+
+class PremisesIn(BaseModel):
+    model_config = Strict
+    rescue_check_on: dt.date | None = None
+    health_check_on: dt.date | None = None
+    handles_food: bool = False
+    food_check_on: dt.date | None = None
+
+
+class MealsIn(BaseModel):
+    model_config = Strict
+    snack: bool
+    food_heating: bool
+    warm_meal: bool = False
+
+
+class UnitIn(BaseModel):
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    street_address: str = Field(min_length=1, max_length=300)
+    postal_code: str = Field(pattern=r"^\d{5}$")
+    city: str = Field(min_length=1, max_length=100)
+    district: str | None = Field(None, max_length=100)
+    service_producer_code: str = Field(min_length=1, max_length=50)
+    responsible_person: ResponsiblePersonIn
+    foli_reachable: bool
+    step_free_access: bool
+    suits_partial_work_ability: bool
+    languages: list[str] = Field(min_length=1, max_length=20)
+    phone_hours: str | None = Field(None, max_length=300)
+    premises: PremisesIn
+    meals: MealsIn
+
+
+class UnitPatch(BaseModel):
+    model_config = Strict
+    name: str | None = Field(None, min_length=1, max_length=200)
+    responsible_person: ResponsiblePersonIn | None = None
+    foli_reachable: bool | None = None
+    step_free_access: bool | None = None
+    suits_partial_work_ability: bool | None = None
+    languages: list[str] | None = Field(None, min_length=1, max_length=20)
+    phone_hours: str | None = Field(None, max_length=300)
+    premises: PremisesIn | None = None
+    meals: MealsIn | None = None
+
+
+class AvailabilityIn(BaseModel):
+    """PRV-8: mark a unit unable to take clients (with the reason) or able again (reason null)."""
+
+    model_config = Strict
+    taking_clients: bool
+    reason: str | None = Field(None, min_length=3, max_length=2000)
+
+
+class OccupancyIn(BaseModel):
+    model_config = Strict
+    occupied: int = Field(ge=0, le=10000)
+
+
+class InstructorIn(BaseModel):
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    qualification: str = Field(min_length=1, max_length=200)
+    methods: list[Method] = Field(default_factory=list)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=200)
+
+
+class InstructorOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    name: str
+    qualification: str
+    methods: list[str]
+    phone: str | None
+    email: str | None
+    active: bool
+
+
+class UnitOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    provider_id: str
+    name: str
+    street_address: str
+    postal_code: str
+    city: str
+    district: str | None
+    service_producer_code: str
+    responsible_person: dict
+    foli_reachable: bool
+    step_free_access: bool
+    suits_partial_work_ability: bool
+    languages: list[str]
+    phone_hours: str | None
+    premises: dict
+    meals: dict
+    occupied: int
+    unable_reason: str | None
+    unable_since: dt.date | None
+    instructors: int = 0
+    capacity: int = 0
+    free_places: int = 0
+
+
+# --- products and values ----------------------------------------------------------------------
+
+class ProductIn(BaseModel):
+    model_config = Strict
+    kind: ProductKind
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=10, max_length=8000, description="Plain-language description (PRV-4)")
+    tasks: list[str] = Field(default_factory=list, max_length=50)
+    themes: list[Theme] = Field(default_factory=list)
+
+
+class ProductPatch(BaseModel):
+    model_config = Strict
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, min_length=10, max_length=8000)
+    tasks: list[str] | None = Field(None, max_length=50)
+    themes: list[Theme] | None = None
+    active: bool | None = None
+
+
+class ValuesIn(BaseModel):
+    """Voucher values in euros (decimal strings or numbers with at most two decimals)."""
+
+    model_config = Strict
+    effective_from: dt.date
+    day_value_first_year: Decimal | None = Field(None, max_digits=8, decimal_places=2)
+    base_day_value: Decimal | None = Field(None, max_digits=8, decimal_places=2)
+    hour_value: Decimal | None = Field(None, max_digits=8, decimal_places=2)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class ValueOut(BaseModel):
+    version: int
+    effective_from: dt.date
+    day_value_first_year: Decimal | None
+    base_day_value: Decimal | None
+    hour_value: Decimal | None
+    reason: str | None
+    set_by: str
+
+
+class ProductOut(BaseModel):
+    id: uuid.UUID
+    provider_id: str
+    kind: str
+    form: str
+    name: str
+    description: str
+    tasks: list[str]
+    themes: list[str]
+    active: bool
+    current_value: ValueOut | None = None
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+class GroupIn(BaseModel):
+    model_config = Strict
+    product_id: uuid.UUID
+    name: str = Field(min_length=1, max_length=200)
+    starts_on: dt.date
+    ends_on: dt.date
+    places: int = Field(ge=1, le=100)
+    lead_instructor_id: uuid.UUID
+    second_responsible_id: uuid.UUID
+    instructors_present: int = Field(ge=0, le=10)
+
+
+class GroupPatch(BaseModel):
+    model_config = Strict
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    places_full: bool | None = None
+    instructors_present: int | None = Field(None, ge=0, le=10)
+
+
+class EnrolmentIn(BaseModel):
+    model_config = Strict
+    enrolled: int = Field(ge=0, le=100)
+
+
+class GroupOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    product_id: uuid.UUID
+    name: str
+    starts_on: dt.date
+    ends_on: dt.date
+    places: int
+    enrolled: int
+    places_full: bool
+    lead_instructor_id: uuid.UUID
+    second_responsible_id: uuid.UUID
+    instructors_present: int
+
+
+# --- queues ----------------------------------------------------------------------------------
+
+class QueueJoinIn(BaseModel):
+    model_config = Strict
+    client_id: uuid.UUID = Field(description="The pseudonymous client id (never a hetu, DATA-4)")
+
+
+class QueueLeaveIn(BaseModel):
+    model_config = Strict
+    outcome: Literal["started", "withdrew", "elsewhere"]
+
+
+class QueueEntryOut(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    product_id: uuid.UUID
+    client_id: uuid.UUID
+    position: int | None
+    joined_on: dt.date
+    expected_start: dt.date | None
+    outcome: str | None = None
+
+
+# --- subcontractors -----------------------------------------------------------------------------
+
+class SubcontractorIn(BaseModel):
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    business_id: str = Field(min_length=1, max_length=20)
+    services: str = Field(min_length=3, max_length=4000, description="What the subcontractor does")
+    engaged_by_subcontractor_id: uuid.UUID | None = Field(
+        None, description="Set when one of the provider's subcontractors would engage this one: always refused (PRV-9)")
+
+
+class ForbidIn(BaseModel):
+    model_config = Strict
+    reason: str = Field(min_length=3, max_length=4000)
+
+
+class SubcontractorOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    provider_id: str
+    name: str
+    business_id: str
+    services: str
+    status: str
+    forbidden_reason: str | None
+    forbidden_on: dt.date | None
+    declared_on: dt.date
+
+
+# --- feedback and quality ----------------------------------------------------------------------
+
+class FeedbackIn(BaseModel):
+    model_config = Strict
+    kind: Literal["feedback", "complaint", "survey", "incident_report", "reminder"]
+    unit_id: uuid.UUID | None = None
+    client_id: uuid.UUID | None = Field(None, description="Pseudonymous; a client token's own id is used for clients")
+    rating: int | None = Field(None, ge=1, le=5)
+    comment: str | None = Field(None, max_length=8000)
+    received_on: dt.date | None = Field(None, description="When the provider received it directly (forwarded, PRV-12)")
+
+
+class FeedbackStatusIn(BaseModel):
+    model_config = Strict
+    status: Literal["being_handled", "resolved"]
+    resolution: str | None = Field(None, max_length=8000)
+
+
+class FeedbackOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    provider_id: str
+    unit_id: uuid.UUID | None
+    client_id: uuid.UUID | None
+    kind: str
+    channel: str
+    rating: int | None
+    comment: str | None
+    status: str | None
+    resolution: str | None
+    received_on: dt.date
+    resolved_on: dt.date | None
+
+
+class QualityOut(BaseModel):
+    provider_id: str
+    period_from: dt.date
+    period_to: dt.date
+    feedback_count: int
+    average_rating: Decimal | None
+    ratings: int
+    complaints: int
+    complaints_by_status: dict[str, int]
+    incident_reports: int
+    reminders: int
+    forwarded_by_provider: int
+
+
+# --- search -----------------------------------------------------------------------------------
+
+class SearchValue(BaseModel):
+    effective_from: dt.date
+    day_value_first_year: Decimal | None
+    base_day_value: Decimal | None
+    hour_value: Decimal | None
+
+
+class SearchProduct(BaseModel):
+    id: uuid.UUID
+    kind: str
+    form: str
+    name: str
+    description: str
+    tasks: list[str]
+    themes: list[str]
+    current_value: SearchValue | None
+
+
+class SearchGroup(BaseModel):
+    id: uuid.UUID
+    product_id: uuid.UUID
+    name: str
+    starts_on: dt.date
+    ends_on: dt.date
+    free_places: int
+    places_full: bool
+
+
+class SearchQueue(BaseModel):
+    product_id: uuid.UUID
+    queued: int
+    expected_wait_days: int | None = Field(description="Estimated wait of a client joining now (PRV-7); null: no estimate")
+
+
+class SearchUnit(BaseModel):
+    id: uuid.UUID
+    name: str
+    street_address: str
+    postal_code: str
+    city: str
+    district: str | None
+    phone_hours: str | None
+    responsible_person: str
+    step_free_access: bool
+    suits_partial_work_ability: bool
+    foli_reachable: bool
+    languages: list[str]
+    warm_meal: bool
+    taking_clients: bool
+    free_places: int
+    groups: list[SearchGroup]
+    queues: list[SearchQueue]
+
+
+class SearchHit(BaseModel):
+    provider_id: str
+    name: str
+    presentation: str | None
+    website: str | None
+    contact: dict
+    phone_hours: str | None
+    units: list[SearchUnit]
+    products: list[SearchProduct]

@@ -1,0 +1,121 @@
+"""Helpers shared by the registry's use cases: access checks, loading, refusals, event payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.auth import Principal, Role
+from ktt_common.errors import FieldError, Forbidden, NotFound, RuleViolation
+from ktt_common.outbox import emit, runtime_of
+from ktt_contracts.registry import (
+    CapacityChanged, CapacityChangedPayload, ProviderFacts, UnitChanged, UnitChangedPayload,
+)
+
+from ktt_registry import rules
+from ktt_registry.models import Instructor, Product, Provider, Unit
+from ktt_registry.settings import RegistrySettings
+
+
+_DEFAULTS = RegistrySettings.model_construct()  # registry defaults when run with plain Settings
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def today(session: AsyncSession) -> dt.date:
+    return runtime_of(session).clock.today()
+
+
+def settings_of(session: AsyncSession) -> RegistrySettings:
+    settings = runtime_of(session).settings
+    return settings if isinstance(settings, RegistrySettings) else _DEFAULTS
+
+
+def refuse(errors: list[FieldError], detail: str | None = None, **extra: Any) -> None:
+    """Raise one RuleViolation listing every problem; ``rule`` is set when all share one rule."""
+    if not errors:
+        return
+    rule_ids = sorted({e.rule for e in errors if e.rule})
+    raise RuleViolation(
+        detail or "; ".join(f"{e.field}: {e.message}" + (f" ({e.rule})" if e.rule else "") for e in errors),
+        rule=rule_ids[0] if len(rule_ids) == 1 else None, errors=errors, **extra,
+    )
+
+
+def ensure_own(principal: Principal, provider_id: str) -> None:
+    """DATA-3: a provider user touches only its own provider's data."""
+    if principal.role is Role.PROVIDER and principal.provider_id != provider_id:
+        raise Forbidden("a provider user may only see and change its own provider's data", rule="DATA-3")
+
+
+async def provider_or_404(session: AsyncSession, provider_id: str, *, for_update: bool = False) -> Provider:
+    provider = await session.get(Provider, provider_id, with_for_update=for_update or None)
+    if provider is None:
+        raise NotFound(f"no provider {provider_id}")
+    return provider
+
+
+async def own_provider(session: AsyncSession, principal: Principal, provider_id: str, *, for_update: bool = False) -> Provider:
+    ensure_own(principal, provider_id)
+    return await provider_or_404(session, provider_id, for_update=for_update)
+
+
+async def own_unit(session: AsyncSession, principal: Principal, unit_id: uuid.UUID, *, for_update: bool = False) -> Unit:
+    unit = await session.get(Unit, unit_id, with_for_update=for_update or None)
+    if unit is None or (principal.role is Role.PROVIDER and principal.provider_id != unit.provider_id):
+        # A provider asking about another provider's unit learns nothing of it (DATA-3).
+        raise NotFound(f"no unit {unit_id}")
+    return unit
+
+
+async def own_product(session: AsyncSession, principal: Principal, product_id: uuid.UUID) -> Product:
+    product = await session.get(Product, product_id)
+    if product is None or (principal.role is Role.PROVIDER and principal.provider_id != product.provider_id):
+        raise NotFound(f"no product {product_id}")
+    return product
+
+
+async def instructor_count(session: AsyncSession, unit_id: uuid.UUID) -> int:
+    return int((await session.execute(
+        select(func.count()).select_from(Instructor).where(Instructor.unit_id == unit_id, Instructor.active.is_(True))
+    )).scalar_one())
+
+
+def taking_clients(unit: Unit) -> bool:
+    return unit.unable_reason is None
+
+
+def provider_facts(p: Provider) -> dict[str, Any]:
+    return ProviderFacts(
+        provider_id=p.id, name=p.name, business_id=p.business_id, legal_form=p.legal_form, status=p.status,  # type: ignore[arg-type]
+        supplier_number=p.supplier_number, payment_terms_days=p.payment_terms_days, iban=p.iban,
+        email=(p.contact or {}).get("email"), phone=(p.contact or {}).get("phone"), website=p.website,
+    ).model_dump()
+
+
+async def emit_unit_changed(session: AsyncSession, unit: Unit) -> None:
+    rp = unit.responsible_person or {}
+    await emit(session, UnitChanged, UnitChangedPayload(
+        provider_id=unit.provider_id, unit_id=unit.id, name=unit.name, street_address=unit.street_address,
+        postal_code=unit.postal_code, city=unit.city, district=unit.district,
+        service_producer_code=unit.service_producer_code, responsible_person_name=rp.get("name", ""),
+        responsible_person_phone=rp.get("phone"), responsible_person_email=rp.get("email"),
+        accessible=unit.step_free_access, suits_partial_work_ability=unit.suits_partial_work_ability,
+        languages=list(unit.languages), phone_hours=unit.phone_hours, taking_clients=taking_clients(unit),
+        unable_reason=unit.unable_reason, changed_on=today(session),
+    ), subject=str(unit.id))
+
+
+async def emit_capacity_changed(session: AsyncSession, unit: Unit) -> None:
+    n = await instructor_count(session, unit.id)
+    await emit(session, CapacityChanged, CapacityChangedPayload(
+        provider_id=unit.provider_id, unit_id=unit.id, instructors=n, capacity=rules.capacity(n), occupied=unit.occupied,
+        free_places=rules.free_places(n, unit.occupied, taking_clients(unit)), taking_clients=taking_clients(unit),
+        changed_on=today(session),
+    ), subject=str(unit.id))

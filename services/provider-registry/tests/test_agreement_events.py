@@ -1,0 +1,77 @@
+"""Agreements from the voucher service drive occupancy (PRV-6) and end the client's waiting (PRV-7);
+redelivered and re-published events count nothing twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from ktt_common.testing import eventually
+from ktt_contracts.agreement import AgreementEnded, AgreementSigned
+
+from registry_builders import BUSINESS_IDS, approved_provider, as_provider, official, outbox_payloads
+
+
+def _signed(p: dict, client_id: uuid.UUID, agreement_id: uuid.UUID) -> dict:
+    return {
+        "agreement_id": str(agreement_id), "voucher_id": str(uuid.uuid4()), "decision_id": str(uuid.uuid4()),
+        "client_id": str(client_id), "provider_id": p["provider_id"], "unit_id": p["unit"]["id"], "product_id": p["product"]["id"],
+        "product_kind": "individual", "form": "individual", "start": "2026-12-07", "end": "2027-11-30",
+        "periods": [{"period_id": str(uuid.uuid4()), "seq": 1, "start": "2026-12-07", "end": "2027-05-31",
+                     "schedule": [{"weekday": "mon", "start": "09:00", "end": "14:00"}], "goals": "routine",
+                     "evaluation_due": "2027-05-24"}],
+        "values": {"price_version": 1, "day_value_first_year_cents": 4500, "base_day_value_cents": 3850},
+        "base_value_from": "2027-12-07", "signed_on": "2026-12-01",
+    }
+
+
+def _ended(p: dict, client_id: uuid.UUID, agreement_id: uuid.UUID) -> dict:
+    return {"agreement_id": str(agreement_id), "voucher_id": str(uuid.uuid4()), "client_id": str(client_id),
+            "provider_id": p["provider_id"], "unit_id": p["unit"]["id"], "ended_on": "2027-01-15", "kind": "mutual",
+            "reason": "moved to work trial", "early": True}
+
+
+async def _publish(svc, event_type, payload: dict, envelope=None):
+    env = envelope or event_type.envelope(payload, subject=payload["agreement_id"], correlation_id=None,
+                                          time=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))
+    await svc.rt.bus.publish(event_type.subject, env.model_dump_json().encode(), str(uuid.uuid4()))
+    return env
+
+
+async def _occupied(svc, unit_id: str) -> int:
+    return (await svc.client.get(f"/v1/units/{unit_id}", headers=official(svc))).json()["occupied"]
+
+
+async def test_signed_and_ended_agreements_move_occupancy_once_and_end_the_clients_wait(registry):
+    svc = registry
+    p = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    unit_id = p["unit"]["id"]
+    await svc.client.put(f"/v1/units/{unit_id}/occupancy", json={"occupied": 24}, headers=official(svc))
+    waiting, other = uuid.uuid4(), uuid.uuid4()
+    for client in (waiting, other):
+        r = await svc.client.post(f"/v1/units/{unit_id}/queues/{p['product']['id']}", json={"client_id": str(client)},
+                                  headers=as_provider(svc, "P1"))
+        assert r.status_code == 201, r.text
+    agreement = uuid.uuid4()
+    env = await _publish(svc, AgreementSigned, _signed(p, waiting, agreement))
+    await _publish(svc, AgreementSigned, {}, envelope=env)                          # redelivered under a new message id
+    await _publish(svc, AgreementSigned, _signed(p, waiting, agreement))            # re-published as a new event
+    marker_client, marker = uuid.uuid4(), uuid.uuid4()
+    await _publish(svc, AgreementSigned, _signed(p, marker_client, marker))         # handled after the others
+    await eventually(lambda: _occupied_is(svc, unit_id, 26), what="two agreements counted")
+    queue = (await svc.client.get(f"/v1/units/{unit_id}/queues/{p['product']['id']}", headers=official(svc))).json()
+    assert [q["client_id"] for q in queue] == [str(other)]
+    changes = [c for c in await outbox_payloads(svc, "QueueChanged") if c["change"] == "started"]
+    assert [c["client_id"] for c in changes] == [str(waiting)]
+    capacity = await outbox_payloads(svc, "CapacityChanged")
+    assert [c["occupied"] for c in capacity][-2:] == [25, 26]
+
+    env = await _publish(svc, AgreementEnded, _ended(p, waiting, agreement))
+    await _publish(svc, AgreementEnded, {}, envelope=env)
+    await _publish(svc, AgreementEnded, _ended(p, marker_client, marker))
+    await eventually(lambda: _occupied_is(svc, unit_id, 24), what="two places freed")
+    assert [c["occupied"] for c in await outbox_payloads(svc, "CapacityChanged")][-2:] == [25, 24]
+
+
+async def _occupied_is(svc, unit_id: str, n: int) -> bool:
+    return await _occupied(svc, unit_id) == n

@@ -1,0 +1,160 @@
+"""Providers: application checks (PRV-1, PRV-2), the approval state machine with its preconditions,
+publication exactly once, and DATA-3 for provider users."""
+
+from __future__ import annotations
+
+from registry_builders import (
+    BUSINESS_IDS, add_instructors, add_product, add_unit, apply, approved_provider, as_provider, insure, official,
+    outbox_payloads, outbox_types, provider_body, set_status, unit_body, values_body,
+)
+
+
+async def test_company_forms_are_refused_citing_prv_2(registry):
+    """PRV-2: KTT is never bought from a company."""
+    svc = registry
+    for form in ("limited_company", "public_limited_company", "partnership", "sole_trader", "cooperative"):
+        r = await svc.client.post("/v1/providers", json=provider_body(legal_form=form), headers=as_provider(svc, "P1"))
+        assert r.status_code == 422, form
+        assert r.json()["rule"] == "PRV-2" and "company" in r.json()["detail"]
+    r = await svc.client.post("/v1/providers", json=provider_body(legal_form="registered_foundation"), headers=as_provider(svc, "P1"))
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "applied" and r.json()["business_id"] == BUSINESS_IDS[0]
+    assert (await outbox_types(svc))["ProviderApplied"] == 1
+
+
+async def test_business_id_and_iban_are_validated_and_all_errors_listed_at_once(registry):
+    """PRV-1: a Y-tunnus with the wrong check digit and a bad IBAN are both reported in one answer."""
+    svc = registry
+    r = await svc.client.post("/v1/providers", json=provider_body(business_id="0204819-7", iban="FI21 1234 5600 0007 86",
+                                                                    legal_form="limited_company"),
+                              headers=official(svc))
+    assert r.status_code == 422
+    by_field = {e["field"]: e for e in r.json()["errors"]}
+    assert set(by_field) == {"body.business_id", "body.iban", "body.legal_form"}
+    assert "check digit" in by_field["body.business_id"]["message"] and by_field["body.business_id"]["rule"] == "PRV-1"
+    assert "IBAN" in by_field["body.iban"]["message"]
+    r = await svc.client.post("/v1/providers", json=provider_body(business_id="12345", iban="not an iban"), headers=official(svc))
+    assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"body.business_id", "body.iban"}
+    # Valid input in loose spacing is stored in canonical form.
+    r = await svc.client.post("/v1/providers", json=provider_body(id="P9", business_id="02048198"), headers=official(svc))
+    assert r.status_code == 201 and r.json()["business_id"] == "0204819-8" and r.json()["iban"] == "FI2112345600000785"
+    assert (await outbox_types(svc)) == {"ProviderApplied": 1}
+
+
+async def test_a_provider_applies_only_under_its_own_id_and_duplicates_conflict(registry):
+    """DATA-3: the new provider's id is the one in the applicant's token."""
+    svc = registry
+    r = await svc.client.post("/v1/providers", json=provider_body(id="OTHER"), headers=as_provider(svc, "P1"))
+    assert r.status_code == 403 and r.json()["rule"] == "DATA-3"
+    r = await svc.client.post("/v1/providers", json=provider_body(), headers=as_provider(svc, "P1"))
+    assert r.status_code == 201 and r.json()["id"] == "P1"
+    again = await svc.client.post("/v1/providers", json=provider_body(), headers=as_provider(svc, "P1"))
+    assert again.status_code == 409
+    same_business = await svc.client.post("/v1/providers", json=provider_body(), headers=as_provider(svc, "P2"))
+    assert same_business.status_code == 409 and "business ID" in same_business.json()["detail"]
+    assert (await outbox_types(svc)) == {"ProviderApplied": 1}
+
+
+async def test_approval_lists_every_missing_precondition_at_once(registry):
+    """PRV-1, PRV-3, PRV-10, VOU-1: a bare application lacks a unit, insurance and a priced product."""
+    svc = registry
+    await apply(svc, "P1")
+    r = await set_status(svc, "P1", "approved")
+    assert r.status_code == 422
+    errors = {e["field"]: e["rule"] for e in r.json()["errors"]}
+    assert errors == {"units": "PRV-3", "insurance": "PRV-10", "products": "VOU-1"}
+    # Expired insurance, an unpriced product: still listed, both at once.
+    await add_unit(svc, "P1")
+    await add_product(svc, "P1", priced=False)
+    await insure(svc, "P1", valid_from="2025-01-01", valid_until="2026-11-29")
+    r = await set_status(svc, "P1", "approved")
+    assert {e["field"]: e["rule"] for e in r.json()["errors"]} == {"insurance": "PRV-10", "products": "VOU-1"}
+    assert "2026-11-29" in r.json()["detail"]
+    assert (await outbox_types(svc))["ProviderApproved"] == 0
+
+
+async def test_every_transition_is_published_exactly_once_and_replays_publish_nothing(registry):
+    """PRV-1 / PRV-11: applied -> approved -> suspended -> approved -> suspended -> removed."""
+    svc = registry
+    await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    assert (await set_status(svc, "P1", "approved")).status_code == 200  # replay: no change
+    for target in ("suspended", "suspended", "approved", "suspended", "removed", "removed"):
+        r = await set_status(svc, "P1", target, reason=f"because {target}")
+        assert r.status_code == 200 and r.json()["status"] == target
+    counts = await outbox_types(svc)
+    assert (counts["ProviderApproved"], counts["ProviderSuspended"], counts["ProviderRemoved"]) == (2, 2, 1)
+    removed = (await outbox_payloads(svc, "ProviderRemoved"))[0]
+    assert removed["previous_status"] == "suspended" and removed["reason"] == "because removed"
+    assert removed["changed_by"] == "liisa.virkailija" and removed["iban"] == "FI2112345600000785"
+    history = (await svc.client.get("/v1/providers/P1/status-history", headers=official(svc))).json()
+    assert [(h["from"], h["to"]) for h in history] == [
+        ("applied", "approved"), ("approved", "suspended"), ("suspended", "approved"), ("approved", "suspended"),
+        ("suspended", "removed")]
+    # Removed is final; a removed provider cannot come back.
+    r = await set_status(svc, "P1", "approved")
+    assert r.status_code == 409 and r.json()["rule"] == "PRV-1" and "final" in r.json()["detail"]
+    assert await outbox_types(svc) == counts
+
+
+async def test_transitions_outside_the_state_machine_are_refused(registry):
+    svc = registry
+    await apply(svc, "P1")
+    for target in ("suspended", "removed"):
+        r = await set_status(svc, "P1", target)
+        assert r.status_code == 409 and "allowed: approved" in r.json()["detail"]
+    r = await svc.client.post("/v1/providers/P1/status", json={"status": "approved", "reason": ""}, headers=official(svc))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.reason"
+
+
+async def test_only_a_city_official_approves_and_sets_values(registry):
+    svc = registry
+    await apply(svc, "P1")
+    unit = await add_unit(svc, "P1")
+    await add_instructors(svc, unit)
+    product = await add_product(svc, "P1", priced=False)
+    r = await svc.client.post("/v1/providers/P1/status", json={"status": "approved", "reason": "self"}, headers=as_provider(svc, "P1"))
+    assert r.status_code == 403
+    r = await svc.client.post(f"/v1/products/{product['id']}/values", json=values_body(), headers=as_provider(svc, "P1"))
+    assert r.status_code == 403
+    r = await svc.client.post(f"/v1/products/{product['id']}/values", json=values_body(), headers=svc.auth("social_worker"))
+    assert r.status_code == 403
+    assert (await outbox_types(svc))["PriceListChanged"] == 0
+
+
+async def test_a_provider_user_cannot_touch_another_providers_data(registry):
+    """DATA-3: P2's staff can neither read nor change P1, its units or products, nor any value."""
+    svc = registry
+    p1 = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    await apply(svc, "P2", business_id=BUSINESS_IDS[1])
+    other = as_provider(svc, "P2")
+    before = await outbox_types(svc)
+    unit_id, product_id = p1["unit"]["id"], p1["product"]["id"]
+    attempts = [
+        svc.client.get("/v1/providers/P1", headers=other),
+        svc.client.patch("/v1/providers/P1", json={"name": "Hijacked"}, headers=other),
+        svc.client.put("/v1/providers/P1/insurance", json={"insurer": "x", "policy_number": "y", "valid_from": "2026-01-01",
+                                                           "valid_until": "2027-01-01"}, headers=other),
+        svc.client.post("/v1/providers/P1/units", json=unit_body(), headers=other),
+        svc.client.post("/v1/providers/P1/products", json={"kind": "group", "name": "x", "description": "x" * 20}, headers=other),
+        svc.client.patch(f"/v1/units/{unit_id}", json={"name": "Hijacked"}, headers=other),
+        svc.client.put(f"/v1/units/{unit_id}/availability", json={"taking_clients": False, "reason": "closed"}, headers=other),
+        svc.client.post(f"/v1/units/{unit_id}/instructors", json={"name": "x", "qualification": "y"}, headers=other),
+        svc.client.patch(f"/v1/products/{product_id}", json={"name": "Hijacked"}, headers=other),
+        svc.client.post(f"/v1/products/{product_id}/values", json=values_body(), headers=other),
+        svc.client.post("/v1/providers/P1/subcontractors", json={"name": "x", "business_id": BUSINESS_IDS[2], "services": "cleaning"},
+                        headers=other),
+    ]
+    statuses = [(await a).status_code for a in attempts]
+    assert all(s in (403, 404) for s in statuses), statuses
+    listed = (await svc.client.get("/v1/providers", headers=other)).json()
+    assert [p["id"] for p in listed] == ["P2"]
+    assert (await svc.client.get("/v1/providers/P1", headers=official(svc))).json()["name"] == "Provider P1"
+    assert await outbox_types(svc) == before
+    # Its own data it may change.
+    r = await svc.client.patch("/v1/providers/P2", json={"presentation": "Selkokielinen esittely."}, headers=other)
+    assert r.status_code == 200 and r.json()["presentation"] == "Selkokielinen esittely."
+    await svc.client.patch("/v1/providers/P2", json={"presentation": "Selkokielinen esittely."}, headers=other)
+    [changed] = await outbox_payloads(svc, "ProviderChanged")  # the same change again publishes nothing
+    assert (changed["provider_id"], changed["changed_fields"]) == ("P2", ["presentation"])
+    r = await svc.client.patch("/v1/providers/P2", json={"iban": "FI21 1234 5600 0007 86"}, headers=other)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.iban"

@@ -1,0 +1,231 @@
+"""Pure rules of the registry at their boundaries (PRV-1..PRV-13, VOU-1, VOU-6, VOU-7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ktt_registry import rules
+
+TODAY = dt.date(2026, 11, 30)
+
+
+# --- PRV-2, PRV-1 ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("form", sorted(rules.ALLOWED_LEGAL_FORMS))
+def test_prv_2_allowed_organisers_pass(form):
+    assert rules.check_legal_form(form) == []
+
+
+@pytest.mark.parametrize("form", sorted(rules.COMPANY_FORMS) + ["llc", ""])
+def test_prv_2_companies_and_unknown_forms_are_refused(form):
+    [error] = rules.check_legal_form(form)
+    assert error.rule == "PRV-2" and "registered_association" in error.message
+
+
+@pytest.mark.parametrize("value,canonical", [("0204819-8", "0204819-8"), ("02048198", "0204819-8"), (" 1234567-1 ", "1234567-1")])
+def test_prv_1_business_id_check_digit_accepted(value, canonical):
+    assert rules.check_business_id(value) == (canonical, [])
+
+
+@pytest.mark.parametrize("value", ["0204819-7", "0204819-0", "1234567", "abcdefg-h", "12345678-9", ""])
+def test_prv_1_business_id_with_wrong_check_digit_or_shape_refused(value):
+    got, [error] = rules.check_business_id(value)
+    assert got is None and error.rule == "PRV-1" and error.field == "body.business_id"
+
+
+def test_iban_check_digits_and_format():
+    assert rules.check_iban("FI21 1234 5600 0007 85") == ("FI2112345600000785", [])
+    assert rules.check_iban("fi2112345600000785")[0] == "FI2112345600000785"
+    for bad in ("FI21 1234 5600 0007 86", "FI22 1234 5600 0007 85", "FI21", "not an iban", "XX2112345600000785"):
+        got, errors = rules.check_iban(bad)
+        assert got is None and len(errors) == 1 and "IBAN" in errors[0].message
+
+
+# --- PRV-1, PRV-11: the state machine ----------------------------------------------------------
+
+STATES = ["applied", "approved", "suspended", "removed"]
+ALLOWED = {("applied", "approved"), ("approved", "suspended"), ("suspended", "approved"), ("suspended", "removed")}
+
+
+@pytest.mark.parametrize("current", STATES)
+@pytest.mark.parametrize("target", STATES)
+def test_transition_table_is_exactly_the_documented_machine(current, target):
+    verdict = rules.transition(current, target)
+    if current == target:
+        assert verdict.allowed and verdict.no_change
+    elif (current, target) in ALLOWED:
+        assert verdict.allowed and not verdict.no_change
+    else:
+        assert not verdict.allowed and current in (verdict.reason or "")
+
+
+def test_unknown_target_status_is_refused():
+    assert not rules.transition("applied", "deleted").allowed
+
+
+def _facts(**overrides) -> rules.ApprovalFacts:
+    values = dict(registration_register="avi", registration_number="AVI-1", registration_date=dt.date(2025, 1, 1),
+                  legal_form="registered_association", units_with_responsible_person=1, insurance_valid_from=dt.date(2026, 1, 1),
+                  insurance_valid_until=dt.date(2026, 12, 31), priced_products=1, data_protection_officer_named=True)
+    values.update(overrides)
+    return rules.ApprovalFacts(**values)
+
+
+def test_approval_preconditions_met():
+    assert rules.approval_preconditions(_facts(), TODAY) == []
+
+
+def test_approval_preconditions_all_missing_are_listed_at_once():
+    errors = rules.approval_preconditions(_facts(
+        registration_number=" ", legal_form="limited_company", units_with_responsible_person=0, insurance_valid_from=None,
+        insurance_valid_until=None, priced_products=0, data_protection_officer_named=False), TODAY)
+    assert [(e.field, e.rule) for e in errors] == [
+        ("registration", "PRV-1"), ("legal_form", "PRV-2"), ("units", "PRV-3"), ("insurance", "PRV-10"),
+        ("products", "VOU-1"), ("data_protection_officer", "PRV-14")]
+
+
+@pytest.mark.parametrize("valid_from,valid_until,ok", [
+    (dt.date(2026, 1, 1), TODAY, True),                             # last valid day
+    (dt.date(2026, 1, 1), TODAY - dt.timedelta(days=1), False),     # expired yesterday
+    (TODAY, dt.date(2027, 1, 1), True),                             # first valid day
+    (TODAY + dt.timedelta(days=1), dt.date(2027, 1, 1), False),     # not yet valid
+])
+def test_prv_10_insurance_must_be_valid_today(valid_from, valid_until, ok):
+    errors = rules.approval_preconditions(_facts(insurance_valid_from=valid_from, insurance_valid_until=valid_until), TODAY)
+    assert (errors == []) is ok and all(e.rule == "PRV-10" for e in errors)
+
+
+def test_prv_1_registration_dated_in_the_future_is_missing():
+    [error] = rules.approval_preconditions(_facts(registration_date=TODAY + dt.timedelta(days=1)), TODAY)
+    assert error.rule == "PRV-1"
+
+
+# --- PRV-3, PRV-13: units ----------------------------------------------------------------------
+
+def _unit(**overrides) -> rules.UnitFacts:
+    values = dict(foli_reachable=True, languages=["fi", "sv"], rescue_check_on=TODAY, health_check_on=TODAY, handles_food=False,
+                  food_check_on=None, snack=True, food_heating=True)
+    values.update(overrides)
+    return rules.UnitFacts(**values)
+
+
+def test_unit_rules_pass_for_a_complete_unit():
+    assert rules.check_unit(_unit()) == []
+    assert rules.check_unit(_unit(handles_food=True, food_check_on=TODAY)) == []
+
+
+def test_unit_rules_list_every_gap_with_its_rule():
+    errors = rules.check_unit(_unit(foli_reachable=False, languages=["fi", "en"], rescue_check_on=None, health_check_on=None,
+                                    handles_food=True, snack=False, food_heating=False))
+    assert [(e.field.split(".", 1)[1], e.rule) for e in errors] == [
+        ("foli_reachable", "PRV-3"), ("languages", "PRV-3"), ("premises.rescue_check_on", "PRV-3"),
+        ("premises.health_check_on", "PRV-3"), ("premises.food_check_on", "PRV-3"), ("meals.snack", "PRV-13"),
+        ("meals.food_heating", "PRV-13")]
+    assert "sv" in errors[1].message and "fi" not in errors[1].message.split("add ")[1]
+
+
+# --- PRV-6: capacity ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("instructors", [1, 2, 3])
+def test_prv_6_the_25th_client_per_instructor_fits_and_the_26th_does_not(instructors):
+    assert rules.check_occupancy(25 * instructors, instructors) == []
+    [error] = rules.check_occupancy(25 * instructors + 1, instructors)
+    assert error.rule == "PRV-6" and str(25 * instructors) in error.message
+
+
+def test_prv_6_no_instructor_no_places_and_prv_8_unable_means_no_free_places():
+    assert rules.capacity(0) == 0 and rules.check_occupancy(1, 0)[0].rule == "PRV-6"
+    assert rules.free_places(2, 30, taking_clients=True) == 20
+    assert rules.free_places(2, 30, taking_clients=False) == 0
+    assert rules.free_places(1, 25, taking_clients=True) == 0
+
+
+def _group(**overrides) -> rules.GroupFacts:
+    values = dict(places=10, enrolled=0, starts_on=TODAY, ends_on=TODAY + dt.timedelta(days=90), lead_instructor_ok=True,
+                  second_responsible_ok=True, distinct_responsibles=True, instructors_present=1)
+    values.update(overrides)
+    return rules.GroupFacts(**values)
+
+
+@pytest.mark.parametrize("places,ok", [(7, False), (8, True), (15, True), (16, False)])
+def test_prv_6_groups_have_8_to_15_places(places, ok):
+    errors = rules.check_group(_group(places=places, instructors_present=2), large_group_over=10)
+    assert (errors == []) is ok and all(e.rule == "PRV-6" for e in errors)
+
+
+@pytest.mark.parametrize("large_over,places,present,ok", [
+    (10, 10, 1, True), (10, 11, 1, False), (10, 11, 2, True), (12, 12, 1, True), (12, 13, 1, False), (10, 8, 0, False)])
+def test_prv_6_a_large_group_has_two_instructors_present(large_over, places, present, ok):
+    errors = rules.check_group(_group(places=places, instructors_present=present), large_group_over=large_over)
+    assert (errors == []) is ok
+    assert all(e.field == "body.instructors_present" for e in errors)
+
+
+def test_prv_6_two_distinct_named_responsibles_and_prv_5_dates():
+    fields = {e.field for e in rules.check_group(_group(lead_instructor_ok=False, distinct_responsibles=False, ends_on=TODAY,
+                                                        enrolled=11), 10)}
+    assert fields == {"body.lead_instructor_id", "body.second_responsible_id", "body.ends_on", "body.enrolled"}
+
+
+# --- PRV-7: queues ----------------------------------------------------------------------------
+
+def test_prv_7_wait_estimate_free_places_first_then_turnover():
+    assert [rules.individual_wait_days(r, free=2, cap=25, turnover_days=365) for r in (1, 2, 3, 4, 5)] == [0, 0, 15, 30, 44]
+    assert rules.individual_wait_days(1, free=0, cap=0, turnover_days=365) is None
+    assert rules.individual_wait_days(1, free=0, cap=25, turnover_days=775) == 31
+    assert rules.individual_wait_days(1, free=0, cap=25, turnover_days=750) == 30
+
+
+@pytest.mark.parametrize("wait,ok", [(0, True), (30, True), (31, False), (60, False), (None, False)])
+def test_prv_7_a_wait_over_one_month_closes_the_queue(wait, ok):
+    assert rules.may_join_queue(wait) is ok
+
+
+@given(rank=st.integers(1, 200), free=st.integers(0, 100), cap=st.integers(1, 100), turnover=st.integers(1, 800))
+def test_prv_7_waits_never_shrink_further_back_in_the_queue(rank, free, cap, turnover):
+    free = free % (cap + 1)  # free places never exceed the capacity
+    a = rules.individual_wait_days(rank, free, cap, turnover)
+    b = rules.individual_wait_days(rank + 1, free, cap, turnover)
+    assert a is not None and b is not None and 0 <= a <= b
+    assert (a == 0) is (rank <= free)
+
+
+def test_prv_7_group_queue_fills_announced_groups_in_start_order():
+    groups = [rules.OpenGroup(TODAY + dt.timedelta(days=40), 3), rules.OpenGroup(TODAY + dt.timedelta(days=10), 2)]
+    assert [rules.group_start(r, groups) for r in (1, 2, 3, 5, 6)] == [
+        TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=40),
+        TODAY + dt.timedelta(days=40), None]
+    assert rules.group_start(1, []) is None
+
+
+# --- VOU-1, VOU-6, VOU-7: values -----------------------------------------------------------------
+
+@pytest.mark.parametrize("amount,cents", [(Decimal("45"), 4500), (Decimal("45.5"), 4550), (Decimal("0.01"), 1), (Decimal("38.50"), 3850)])
+def test_money_is_integer_cents(amount, cents):
+    assert rules.to_cents(amount, "x") == (cents, [])
+
+
+@pytest.mark.parametrize("amount", [Decimal("45.555"), Decimal("0"), Decimal("-1")])
+def test_bad_amounts_refused(amount):
+    assert rules.to_cents(amount, "x")[0] is None
+
+
+def test_values_required_by_product_kind():
+    assert rules.check_values_for_kind("individual", 4500, 3850, None) == []
+    assert rules.check_values_for_kind("intensive_coaching", None, None, 6000) == []
+    assert {e.rule for e in rules.check_values_for_kind("group", 4500, None, 100)} == {"VOU-6", "VOU-7"}
+    assert {e.rule for e in rules.check_values_for_kind("intensive_coaching", 4500, None, None)} == {"VOU-7"}
+
+
+@given(effs=st.lists(st.dates(dt.date(2026, 1, 1), dt.date(2028, 12, 31)), min_size=1, max_size=8),
+       on=st.dates(dt.date(2025, 6, 1), dt.date(2029, 6, 1)))
+def test_value_in_force_is_the_newest_version_already_effective(effs, on):
+    versions = list(enumerate(effs, start=1))
+    got = rules.value_in_force(versions, on)
+    effective = [v for v, eff in versions if eff <= on]
+    assert got == (max(effective) if effective else None)

@@ -1,0 +1,121 @@
+"""What the agreement part of the voucher service learns from other services' events.
+
+Copies of providers, units, products and values come from the registry; consents from the
+decision service. Each copy remembers the time of the event it came from, so a redelivered or
+late older event never rolls it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.events import Envelope
+from ktt_common.inbox import Subscription
+from ktt_contracts.decision import ConsentRecorded, ConsentRecordedPayload, ConsentWithdrawn, ConsentWithdrawnPayload
+from ktt_contracts.registry import (
+    PriceListChanged, PriceListChangedPayload, ProductChanged, ProductChangedPayload, ProviderApplied, ProviderApproved,
+    ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended, UnitChanged, UnitChangedPayload,
+)
+
+from ktt_voucher import agreement_service
+from ktt_voucher.agreement_models import Agreement, ConsentCopy, PriceCopy, ProductCopy, ProviderCopy, UnitCopy
+from ktt_voucher.events import from_decision
+
+from_registry = Subscription(producer="provider-registry")
+
+
+async def _upsert(session: AsyncSession, model: Any, key: Any, event_time: dt.datetime, values: dict[str, Any]) -> None:
+    row = await session.get(model, key)
+    if row is None:
+        session.add(model(**values, event_time=event_time))
+    elif row.event_time <= event_time:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.event_time = event_time
+
+
+async def _provider(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+    await _upsert(session, ProviderCopy, payload.provider_id, envelope.time, {
+        "provider_id": payload.provider_id, "name": payload.name, "status": payload.status,
+        "email": payload.email, "phone": payload.phone,
+    })
+
+
+for _event_type in (ProviderApplied, ProviderApproved, ProviderSuspended):
+    from_registry.on(_event_type)(_provider)
+
+
+@from_registry.on(ProviderRemoved)
+async def on_provider_removed(session: AsyncSession, envelope: Envelope, payload: ProviderStatusChangedPayload) -> None:
+    """PRV-11 / AGR-13: a removed provider's agreements end; the city arranges replacement service."""
+    await _provider(session, envelope, payload)
+    await agreement_service.end_open_agreements(
+        session, Agreement.provider_id == payload.provider_id, kind="provider_removed",
+        reason=f"the provider was removed from the approved list: {payload.reason}", on=payload.changed_on,
+        actor=f"event:{envelope.type}",
+    )
+
+
+@from_registry.on(UnitChanged)
+async def on_unit(session: AsyncSession, envelope: Envelope, payload: UnitChangedPayload) -> None:
+    await _upsert(session, UnitCopy, payload.unit_id, envelope.time, {
+        "unit_id": payload.unit_id, "provider_id": payload.provider_id, "name": payload.name,
+        "street_address": payload.street_address, "postal_code": payload.postal_code, "city": payload.city,
+        "service_producer_code": payload.service_producer_code, "responsible_person_name": payload.responsible_person_name,
+        "responsible_person_phone": payload.responsible_person_phone, "responsible_person_email": payload.responsible_person_email,
+        "taking_clients": payload.taking_clients,
+    })
+
+
+@from_registry.on(ProductChanged)
+async def on_product(session: AsyncSession, envelope: Envelope, payload: ProductChangedPayload) -> None:
+    await _upsert(session, ProductCopy, payload.product_id, envelope.time, {
+        "product_id": payload.product_id, "provider_id": payload.provider_id, "kind": payload.kind, "form": payload.form,
+        "name": payload.name, "active": payload.active,
+    })
+
+
+@from_registry.on(PriceListChanged)
+async def on_prices(session: AsyncSession, envelope: Envelope, payload: PriceListChangedPayload) -> None:
+    """Values are versioned and never overwritten: add the versions not yet known."""
+    for version in payload.versions:
+        if await session.get(PriceCopy, (payload.product_id, version.version)) is None:
+            session.add(PriceCopy(
+                product_id=payload.product_id, version=version.version, effective_from=version.effective_from,
+                day_value_first_year_cents=version.day_value_first_year_cents,
+                base_day_value_cents=version.base_day_value_cents, hour_value_cents=version.hour_value_cents,
+            ))
+
+
+@from_decision.on(ConsentRecorded)
+async def on_consent(session: AsyncSession, envelope: Envelope, payload: ConsentRecordedPayload) -> None:
+    """DATA-1: plan data becomes visible to the provider once the client's consent is recorded."""
+    if await session.get(ConsentCopy, payload.consent_id) is None:
+        session.add(ConsentCopy(consent_id=payload.consent_id, client_id=payload.client_id, provider_id=payload.provider_id,
+                                scope=payload.scope, given_on=payload.given_on, valid_until=payload.valid_until))
+
+
+@from_decision.on(ConsentWithdrawn)
+async def on_consent_withdrawn(session: AsyncSession, envelope: Envelope, payload: ConsentWithdrawnPayload) -> None:
+    consent = await session.get(ConsentCopy, payload.consent_id)
+    if consent is None:
+        # Withdrawn before we saw it recorded (events of one stream arrive in order, so only after
+        # a replay from a dead letter): keep the withdrawal so the consent never takes effect.
+        session.add(ConsentCopy(consent_id=payload.consent_id, client_id=payload.client_id, provider_id=payload.provider_id,
+                                scope=[], given_on=payload.withdrawn_on, withdrawn_on=payload.withdrawn_on))
+    elif consent.withdrawn_on is None:
+        consent.withdrawn_on = payload.withdrawn_on
+
+
+async def end_agreements_of_revoked_decision(session: AsyncSession, envelope: Envelope, decision_id: Any, on: dt.date, reason: str) -> int:
+    """DEC-7 / DEC-1: a revoked decision ends the agreements on its voucher."""
+    return await agreement_service.end_open_agreements(
+        session, Agreement.decision_id == decision_id, kind="decision_revoked", reason=reason, on=on,
+        actor=f"event:{envelope.type}",
+    )
+
+
+SUBSCRIPTIONS = [from_registry]

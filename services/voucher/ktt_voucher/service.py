@@ -1,0 +1,239 @@
+"""Use cases of vouchers: each runs in the caller's one transaction, changes state, records the
+history row, writes the event to the outbox and (for people) the audit log, together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.audit import audit
+from ktt_common.auth import Principal
+from ktt_common.errors import Conflict, DomainError, NotFound
+from ktt_common.events import EventType
+from ktt_common.outbox import emit, runtime_of
+from ktt_contracts.decision import DecisionFacts
+from ktt_contracts.voucher import (
+    VoucherIssued,
+    VoucherIssuedPayload,
+    VoucherRefused,
+    VoucherRevoked,
+    VoucherStateChanged,
+    VoucherStateChangedPayload,
+    VoucherValidityChanged,
+    VoucherValidityChangedPayload,
+)
+
+from ktt_voucher import rules
+from ktt_voucher.models import Voucher, VoucherEvent, VoucherLink
+
+
+class LinkGone(DomainError):
+    status = 410
+    slug = "link-expired"
+    title = "This link has expired"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def facts(voucher: Voucher) -> dict[str, Any]:
+    return dict(
+        voucher_id=voucher.id, number=voucher.number, decision_id=voucher.decision_id, client_id=voucher.client_id,
+        type=voucher.type, state=voucher.state, valid_from=voucher.valid_from, valid_to=voucher.valid_to,
+    )
+
+
+def actor_name(actor: Principal | str) -> str:
+    return f"{actor.role.value}:{actor.subject}" if isinstance(actor, Principal) else actor
+
+
+async def _record(
+    session: AsyncSession, voucher: Voucher, *, kind: str, from_state: str | None, to_state: str | None,
+    reason: str | None, actor: Principal | str, on_date: dt.date, details: dict[str, Any] | None = None,
+) -> None:
+    session.add(VoucherEvent(
+        id=uuid.uuid4(), voucher_id=voucher.id, kind=kind, from_state=from_state, to_state=to_state, reason=reason,
+        actor=actor_name(actor)[:200], on_date=on_date, at=_now(), details=details,
+    ))
+    await session.flush()
+
+
+# --- issuing (DEC-1, VOU-1) ----------------------------------------------------------------
+
+async def voucher_of_decision(session: AsyncSession, decision_id: uuid.UUID) -> Voucher | None:
+    return (await session.execute(select(Voucher).where(Voucher.decision_id == decision_id))).scalar_one_or_none()
+
+
+async def issue_voucher(session: AsyncSession, decision: DecisionFacts, *, actor: str,
+                        correlation_id: str | None = None) -> Voucher | None:
+    """DEC-1 / VOU-1: exactly one voucher per decision, valid for the decision period. Returns
+    None when the decision already has its voucher (a replay, or a concurrent delivery: the
+    unique decision_id settles the race and the loser rolls back to a savepoint)."""
+    if await voucher_of_decision(session, decision.decision_id) is not None:
+        return None
+    now = _now()
+    for _attempt in range(5):
+        voucher = Voucher(
+            id=uuid.uuid4(), number=rules.new_voucher_number(), decision_id=decision.decision_id,
+            client_id=decision.client_id, type=decision.voucher_kind, state="issued",
+            valid_from=decision.period_start, valid_to=decision.period_end, decided_on=decision.decided_on,
+            decision_version=decision.version, language=decision.language,
+            case_worker_office=decision.case_worker_office, created_at=now, updated_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(voucher)
+            break
+        except IntegrityError:
+            if await voucher_of_decision(session, decision.decision_id) is not None:
+                return None  # another delivery issued it first
+            continue  # a number collision (1 in 10^12): draw another
+    else:
+        raise RuntimeError("could not draw a unique voucher number")
+    await _record(session, voucher, kind="issued", from_state=None, to_state="issued", reason="DEC-1: decision made",
+                  actor=actor, on_date=runtime_of(session).clock.today(),
+                  details={"decision_version": decision.version})
+    await emit(session, VoucherIssued, VoucherIssuedPayload(**facts(voucher)), subject=str(voucher.id),
+               correlation_id=correlation_id)
+    return voucher
+
+
+# --- state transitions ---------------------------------------------------------------------
+
+STATE_EVENTS: dict[str, EventType[Any]] = {"revoked": VoucherRevoked, "refused": VoucherRefused}
+
+
+async def transition(
+    session: AsyncSession, voucher: Voucher, target: str, *, reason: str | None, actor: Principal | str,
+    on_date: dt.date, correlation_id: str | None = None,
+) -> bool:
+    """Move ``voucher`` to ``target`` if the transition table allows it. The update is a
+    compare-and-set on the current state, so two concurrent runs change (and publish) once.
+    Returns True when this call made the change."""
+    previous = voucher.state
+    if not rules.can_transition(previous, target):
+        return False
+    result = await session.execute(
+        update(Voucher).where(Voucher.id == voucher.id, Voucher.state == previous)
+        .values(state=target, state_reason=reason, updated_at=_now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        await session.refresh(voucher)
+        return False  # someone else moved it first
+    await session.refresh(voucher)
+    await _record(session, voucher, kind="state_changed", from_state=previous, to_state=target, reason=reason,
+                  actor=actor, on_date=on_date)
+    event_type = STATE_EVENTS.get(target, VoucherStateChanged)
+    await emit(session, event_type, VoucherStateChangedPayload(
+        **facts(voucher), previous_state=previous, reason=reason, changed_on=on_date,  # type: ignore[arg-type]
+    ), subject=str(voucher.id), correlation_id=correlation_id)
+    return True
+
+
+# --- decision follows (DEC-7) --------------------------------------------------------------
+
+async def apply_amendment(session: AsyncSession, decision: DecisionFacts, *, actor: str,
+                          correlation_id: str | None = None) -> str:
+    """DEC-7: move the validity with an amended decision; an older version is ignored."""
+    voucher = await voucher_of_decision(session, decision.decision_id)
+    if voucher is None:
+        # Out of order: the amendment came before DecisionMade. Its facts are complete, so issue
+        # the voucher from them; the late DecisionMade then finds the voucher and does nothing.
+        await issue_voucher(session, decision, actor=actor, correlation_id=correlation_id)
+        return "issued"
+    verdict = rules.amendment_verdict(
+        applied_version=voucher.decision_version, state=voucher.state, valid_from=voucher.valid_from,
+        valid_to=voucher.valid_to, type_=voucher.type, new_version=decision.version,
+        period_start=decision.period_start, period_end=decision.period_end, voucher_kind=decision.voucher_kind,
+    )
+    if not verdict.apply:
+        return "ignored"
+    previous_from, previous_to, previous_type = voucher.valid_from, voucher.valid_to, voucher.type
+    voucher.decision_version = decision.version
+    voucher.decided_on = voucher.decided_on or decision.decided_on
+    voucher.language = decision.language
+    if not (verdict.validity_changed or verdict.type_changed):
+        voucher.updated_at = _now()
+        return "unchanged"
+    voucher.valid_from, voucher.valid_to, voucher.type = verdict.valid_from, verdict.valid_to, verdict.type
+    voucher.updated_at = _now()
+    today = runtime_of(session).clock.today()
+    await _record(session, voucher, kind="validity_changed" if verdict.validity_changed else "type_changed",
+                  from_state=None, to_state=None, reason=f"DEC-7: decision amended to version {decision.version}",
+                  actor=actor, on_date=today, details={
+                      "previous_valid_from": previous_from.isoformat(), "previous_valid_to": previous_to.isoformat(),
+                      "previous_type": previous_type, "decision_version": decision.version,
+                  })
+    await emit(session, VoucherValidityChanged, VoucherValidityChangedPayload(
+        **facts(voucher), previous_valid_from=previous_from, previous_valid_to=previous_to,
+        decision_version=decision.version, previous_type=previous_type if verdict.type_changed else None,  # type: ignore[arg-type]
+    ), subject=str(voucher.id), correlation_id=correlation_id)
+    return "changed"
+
+
+# --- refusal (VOU-4) -----------------------------------------------------------------------
+
+async def refuse(session: AsyncSession, voucher: Voucher, reason: str, actor: Principal | str) -> bool:
+    """VOU-4: the client refuses the voucher; the decision stands (the decision service records the
+    refusal for DEC-9 from VoucherRefused). Refusing again is harmless; a voucher that is no
+    longer open to refusal gives 409 naming VOU-4."""
+    if voucher.state == "refused":
+        return False
+    refusal = rules.transition_refusal(voucher.state, "refused")
+    if refusal is not None:
+        raise Conflict(f"{refusal}. Nothing was changed.", rule="VOU-4", state=voucher.state)
+    today = runtime_of(session).clock.today()
+    changed = await transition(session, voucher, "refused", reason=reason, actor=actor, on_date=today)
+    if not changed and voucher.state != "refused":
+        raise Conflict(f"VOU-4: the voucher became {voucher.state} meanwhile; nothing was changed", rule="VOU-4")
+    await audit(session, actor, "voucher.refuse", "voucher", voucher.id, client_ids=[voucher.client_id],
+                details={"reason": reason})
+    return changed
+
+
+# --- personal links (VOU-2) ----------------------------------------------------------------
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def create_link(session: AsyncSession, voucher: Voucher, principal: Principal, ttl_days: int) -> tuple[str, dt.datetime]:
+    """VOU-2: a personal link whose unguessable token (256 random bits) is the credential. The
+    token is returned once and stored only as its hash."""
+    token = secrets.token_urlsafe(32)
+    expires_at = runtime_of(session).clock.now() + dt.timedelta(days=ttl_days)
+    session.add(VoucherLink(id=uuid.uuid4(), voucher_id=voucher.id, token_hash=hash_token(token),
+                            created_by=actor_name(principal)[:200], created_at=_now(), expires_at=expires_at))
+    await audit(session, principal, "voucher.link.create", "voucher", voucher.id, client_ids=[voucher.client_id],
+                details={"expires_at": expires_at.isoformat()})
+    return token, expires_at
+
+
+async def voucher_by_link(session: AsyncSession, token: str) -> Voucher:
+    """The voucher a link opens. An unknown token and an expired one say nothing of the voucher."""
+    link = None
+    if 16 <= len(token) <= 200:
+        link = (await session.execute(select(VoucherLink).where(VoucherLink.token_hash == hash_token(token)))).scalar_one_or_none()
+    if link is None:
+        raise NotFound("this voucher link is not valid; check the address or ask your case worker for a new link")
+    if runtime_of(session).clock.now() >= link.expires_at:
+        raise LinkGone("this voucher link has expired; ask your case worker for a new link", rule="VOU-2")
+    voucher = await session.get(Voucher, link.voucher_id)
+    assert voucher is not None
+    return voucher
+
+
+async def get_voucher(session: AsyncSession, voucher_id: uuid.UUID) -> Voucher:
+    voucher = await session.get(Voucher, voucher_id)
+    if voucher is None:
+        raise NotFound(f"no voucher {voucher_id}")
+    return voucher

@@ -1,0 +1,131 @@
+"""A client's path across three real services on one real nats-server: decision -> voucher ->
+approved provider -> agreement -> service start -> TE-office start notice -> revocation.
+
+Each step happens only through the public APIs and the events the services publish to each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ktt_common.clock import FrozenClock
+from ktt_common.testing import eventually, run_service, service_settings
+from ktt_decision.app import create_app as decision_app
+from ktt_registry.app import create_app as registry_app
+from ktt_voucher.app import create_app as voucher_app
+from tests.helpers import HETU_1900, decision_body
+
+
+async def test_a_client_from_decision_to_service_start_and_back(databases, nats_server, tmp_path):
+    clock = FrozenClock(dt.date(2026, 11, 30))
+
+    def settings(service: str, url: str):  # type: ignore[no-untyped-def]
+        return service_settings(service, database_url=url, nats_url=nats_server.url, data_dir=tmp_path)
+
+    async with (
+        run_service(decision_app, settings("decision", await databases("decision")), clock) as decision,
+        run_service(voucher_app, settings("voucher", await databases("voucher")), clock) as voucher,
+        run_service(registry_app, settings("provider-registry", await databases("provider-registry")), clock) as registry,
+    ):
+        official = {"Authorization": registry.auth("city_official")["Authorization"]}
+        staff = registry.auth("provider", provider_id="P1")
+
+        # 1. A provider applies, with a unit, an instructor and a product; Typake prices and approves it.
+        r = await registry.client.post("/v1/providers", headers=staff, json={
+            "name": "Turun Työpaja ry", "business_id": "0204819-8", "legal_form": "registered_association",
+            "registration": {"register": "avi", "number": "AVI-1", "date": "2025-01-15"},
+            "data_protection_officer": {"name": "Tiina Tietosuoja", "email": "dpo@tyopaja.example"},
+            "contact": {"phone": "+35821000000", "email": "info@tyopaja.example", "address": "Linnankatu 1, 20100 Turku"},
+            "website": "https://tyopaja.example", "supplier_number": "S-1", "payment_terms_days": 14,
+            "iban": "FI2112345600000785", "presentation": "Puutöitä ja kierrätystä.", "phone_hours": "Mon-Fri 9-11"})
+        assert r.status_code == 201, r.text
+        r = await registry.client.post("/v1/providers/P1/units", headers=staff, json={
+            "name": "Työpaja Keskusta", "street_address": "Linnankatu 1", "postal_code": "20100", "city": "Turku",
+            "district": "Keskusta", "service_producer_code": "SPC-1",
+            "responsible_person": {"name": "Ville Vastaava", "qualification": "sosionomi (AMK)", "phone": "+358401111111"},
+            "foli_reachable": True, "step_free_access": True, "suits_partial_work_ability": True, "languages": ["fi", "sv"],
+            "phone_hours": "Mon-Thu 9-10", "premises": {"rescue_check_on": "2026-03-01", "health_check_on": "2026-03-02", "handles_food": False},
+            "meals": {"snack": True, "food_heating": True, "warm_meal": False}})
+        assert r.status_code == 201, r.text
+        unit = r.json()
+        r = await registry.client.post(f"/v1/units/{unit['id']}/instructors", headers=staff,
+                                       json={"name": "Ohjaaja Olli", "qualification": "yhteisöpedagogi", "methods": ["imba"]})
+        assert r.status_code == 201, r.text
+        r = await registry.client.post("/v1/providers/P1/products", headers=staff, json={
+            "kind": "individual", "name": "Yksilöllinen KTT", "description": "Puutyötä omaan tahtiin.", "tasks": ["puutyö"], "themes": []})
+        assert r.status_code == 201, r.text
+        product = r.json()
+        r = await registry.client.post(f"/v1/products/{product['id']}/values", headers=official, json={
+            "effective_from": "2026-11-30", "day_value_first_year": "45.00", "base_day_value": "38.50", "reason": "price list"})
+        assert r.status_code == 201, r.text
+        r = await registry.client.put("/v1/providers/P1/insurance", headers=staff, json={
+            "insurer": "Vakuutus Oy", "policy_number": "V-1", "valid_from": "2026-01-01", "valid_until": "2027-12-31"})
+        assert r.status_code == 200, r.text
+        r = await registry.client.post("/v1/providers/P1/status", headers=official, json={"status": "approved", "reason": "meets the criteria"})
+        assert r.status_code == 200, r.text
+
+        # 2. The client information system pushes a decision; the voucher service issues the voucher.
+        made = await decision.client.post("/v1/decisions", json=decision_body(), headers=decision.auth("integrator"))
+        assert made.status_code == 201, made.text
+        decision_id = made.json()["id"]
+
+        async def the_voucher():  # type: ignore[no-untyped-def]
+            r = await voucher.client.get("/v1/vouchers", params={"decision_id": decision_id}, headers=voucher.auth("city_official"))
+            return r.json()[0] if r.json() else None
+
+        issued = await eventually(the_voucher, what="voucher issued")
+
+        # 3. The provider drafts the agreement on the voucher number once the registry's facts have arrived.
+        draft = {
+            "voucher_number": issued["number"], "unit_id": unit["id"], "product_id": product["id"],
+            "start_date": "2026-12-07", "end_date": "2027-05-31",
+            "schedule": [{"weekday": d, "start": "10:00", "end": "14:00"} for d in ("mon", "tue", "wed")],
+            "tasks": ["puutyöt"], "goals": "Arjen rytmi", "instructor": {"name": "Ohjaaja Olli", "phone": "+358401111111"},
+            "client_contact": {"phone": "+358402222222"}, "case_worker": {"name": "Liisa Virkailija", "office": "typake"},
+            "terms": {"absence_reporting_and_certificates": True, "sanctions_for_unauthorised_absence": True,
+                      "no_participation_under_influence": True},
+        }
+        provider = voucher.auth("provider", provider_id="P1")
+
+        async def drafted():  # type: ignore[no-untyped-def]
+            r = await voucher.client.post("/v1/agreements", json=draft, headers=provider)
+            return r.json() if r.status_code == 201 else None
+
+        agreement = await eventually(drafted, what="agreement drafted after the registry's events")
+        for party in ("responsible_person", "client"):
+            r = await voucher.client.post(f"/v1/agreements/{agreement['id']}/signatures", headers=provider,
+                                          json={"party": party, "name": "N.N.", "place": "Turku"})
+            assert r.status_code == 200, r.text
+        assert r.json()["state"] == "signed" and r.json()["day_value_first_year_cents"] == 4500
+
+        # 4. The registry counts the place as taken (AgreementSigned).
+        async def occupied(n: int):  # type: ignore[no-untyped-def]
+            r = await registry.client.get(f"/v1/units/{unit['id']}", headers=official)
+            return r.json()["occupied"] == n
+
+        await eventually(lambda: occupied(1), what="occupancy from AgreementSigned")
+
+        # 5. The first scheduled day comes: ServiceStarted, and the decision service makes the TE-office notice (DEC-6).
+        r = await voucher.client.post("/v1/admin/jobs/services-starting/run", params={"date": "2026-12-07"}, headers=voucher.auth("admin"))
+        assert r.json()["result"]["started"] == 1
+
+        async def notice():  # type: ignore[no-untyped-def]
+            r = await decision.client.get("/v1/start-notices", headers=decision.auth("city_official"))
+            return r.json() if r.status_code == 200 and r.json() else None
+
+        notices = await eventually(notice, what="TE-office start notice")
+        assert len(notices) == 1 and notices[0]["client_id"] == made.json()["client_id"]
+        assert HETU_1900 not in str(notices)  # the list carries no hetu (DATA-4)
+
+        # 6. The decision is revoked: the voucher is revoked, the agreement ends, the place frees up.
+        r = await decision.client.post(f"/v1/decisions/{decision_id}/revoke", json={"reason": "the client moved away"},
+                                       headers=decision.auth("integrator"))
+        assert r.status_code == 200, r.text
+
+        async def ended():  # type: ignore[no-untyped-def]
+            r = await voucher.client.get(f"/v1/agreements/{agreement['id']}", headers=voucher.auth("city_official"))
+            return r.json()["state"] == "ended" and r.json()["end_kind"] == "decision_revoked"
+
+        await eventually(ended, what="agreement ended by the revocation")
+        assert (await the_voucher())["state"] == "revoked"
+        await eventually(lambda: occupied(0), what="place freed by AgreementEnded")
