@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Literal
 
@@ -138,6 +139,24 @@ async def check_consent(client_id: uuid.UUID, provider_id: str, session: Session
     consent = await service.check_consent(session, client_id, provider_id, scope, principal)
     return ConsentCheckOut(client_id=client_id, provider_id=provider_id, scope=scope, allowed=consent is not None,
                            consent_id=consent.id if consent else None, valid_until=consent.valid_until if consent else None)
+
+
+class PlanOut(BaseModel):
+    decision_id: uuid.UUID
+    plan: dict | None
+    period_start: dt.date
+    period_end: dt.date
+    form: str
+    voucher_kind: str
+
+
+@router.get("/clients/{client_id}/plan", response_model=list[PlanOut], tags=["consents"],
+            summary="The plan behind each active decision: officials, and a provider only with the client's consent (DATA-1)",
+            responses={403: {"model": Problem, "description": "No recorded consent for this provider (DATA-1)"}})
+async def get_plan(client_id: uuid.UUID, session: SessionDep,
+                   principal: Principal = require(*OFFICIALS, Role.PROVIDER)) -> list[PlanOut]:
+    return [PlanOut(decision_id=d.id, plan=d.plan, period_start=d.period_start, period_end=d.period_end, form=d.form,
+                    voucher_kind=d.voucher_kind) for d in await service.plan_data(session, client_id, principal)]
 
 
 # --- TE-office start notices (DEC-6) -----------------------------------------------------------

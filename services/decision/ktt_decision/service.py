@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
-from ktt_common.auth import Principal
-from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
+from ktt_common.auth import Principal, Role
+from ktt_common.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
 from ktt_common.identifiers import IdentifierError, validate_hetu
 from ktt_common.outbox import emit, runtime_of
 from ktt_common.pii import PiiVault
@@ -486,4 +486,22 @@ async def list_flags(session: AsyncSession, client_id: uuid.UUID, principal: Pri
         .order_by(ClientFlag.occurred_on.desc(), ClientFlag.created_at.desc())
     )).scalars().all()
     await audit(session, principal, "client_flag.list", "client", client_id, client_ids=[client_id])
+    return list(rows)
+
+
+# --- plan data for a provider (DATA-1) ----------------------------------------------------------
+
+async def plan_data(session: AsyncSession, client_id: uuid.UUID, principal: Principal) -> list[Decision]:
+    """The plans behind the client's active decisions. Officials see them; a provider only with the
+    client's recorded consent for that provider covering the plan (DATA-1)."""
+    await _client(session, client_id)
+    if principal.role is Role.PROVIDER:
+        assert principal.provider_id
+        if await check_consent(session, client_id, principal.provider_id, "plan", principal) is None:
+            raise Forbidden("the client has not consented to share plan data with your organisation (DATA-1); "
+                            "ask the client and the case worker to record a written consent", rule="DATA-1")
+    rows = (await session.execute(
+        select(Decision).where(Decision.client_id == client_id, Decision.status == "active").order_by(Decision.decided_on)
+    )).scalars().all()
+    await audit(session, principal, "plan.read", "client", client_id, client_ids=[client_id])
     return list(rows)

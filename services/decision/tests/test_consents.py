@@ -86,3 +86,20 @@ async def test_data1_consent_dates_are_checked_and_unknown_clients_are_404(decis
                               json={"provider_id": "P1", "scope": ["plan"], "given_on": "2026-11-20"})
     assert r.status_code == 404
     assert [t for t, _ in await _event_types(svc)] == ["DecisionMade"]
+
+
+async def test_data1_a_provider_sees_plan_data_only_with_the_clients_consent(decision_service):
+    svc = decision_service
+    client_id = await _client_id(svc)
+    p1 = svc.auth("provider", provider_id="P1")
+    r = await svc.client.get(f"/v1/clients/{client_id}/plan", headers=p1)
+    assert r.status_code == 403 and r.json()["rule"] == "DATA-1"
+    body = {"provider_id": "P1", "scope": ["plan"], "given_on": "2026-11-20"}
+    assert (await svc.client.post(f"/v1/clients/{client_id}/consents", json=body, headers=svc.auth("city_official"))).status_code == 201
+    r = await svc.client.get(f"/v1/clients/{client_id}/plan", headers=p1)
+    assert r.status_code == 200
+    [plan] = r.json()
+    assert plan["plan"] == {"type": "activation_plan", "reference": "AS-2026-77", "date": "2026-11-20"}
+    r = await svc.client.get(f"/v1/clients/{client_id}/plan", headers=svc.auth("provider", provider_id="P2"))
+    assert r.status_code == 403  # the consent names P1 only
+    assert (await svc.client.get(f"/v1/clients/{client_id}/plan", headers=svc.auth("social_worker"))).status_code == 200
