@@ -12,8 +12,8 @@ PACKAGE_FILES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 $(STAMP): requirements.txt requirements-test.txt $(PACKAGE_FILES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-test.txt
-	$(PY) -m pip install --quiet --no-deps $(foreach p,$(PACKAGES),-e $(p))
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -r requirements-test.txt
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --no-deps $(foreach p,$(PACKAGES),-e $(p))
 	@touch $(STAMP)
 
 venv: $(STAMP)
