@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import api
-from pydantic import BaseModel, ValidationError
-from sqlalchemy import insert, select, update
+from pydantic import ValidationError
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 

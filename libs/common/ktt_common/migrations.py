@@ -64,15 +64,15 @@ def run_env(metadata: MetaData, service: str) -> None:
     asyncio.run(_online())
 
 
-async def upgrade(url: str, service_dir: Path, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision``, from inside a running event loop."""
+async def _run_command(url: str, service_dir: Path, run: Any) -> None:
+    """Run an Alembic command on one connection of the service's async engine."""
     cfg = alembic_config(service_dir, url)
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
             def _run(sync_conn: Connection) -> None:
                 cfg.attributes["connection"] = sync_conn
-                command.upgrade(cfg, revision)
+                run(cfg)
 
             await conn.run_sync(_run)
             await conn.commit()
@@ -80,21 +80,15 @@ async def upgrade(url: str, service_dir: Path, revision: str = "head") -> None:
         await engine.dispose()
 
 
+async def upgrade(url: str, service_dir: Path, revision: str = "head") -> None:
+    """Bring the database at ``url`` to ``revision``, from inside a running event loop."""
+    await _run_command(url, service_dir, lambda cfg: command.upgrade(cfg, revision))
+
+
 def upgrade_sync(url: str, service_dir: Path) -> None:
     asyncio.run(upgrade(url, service_dir))
 
 
-def check_sync(url: str, service_dir: Path) -> Any:
+def check_sync(url: str, service_dir: Path) -> None:
     """Raise if the models and the migrations disagree (``alembic check``)."""
-    async def _check() -> None:
-        cfg = alembic_config(service_dir, url)
-        engine = create_engine(url)
-        try:
-            async with engine.connect() as conn:
-                def _run(sync_conn: Connection) -> None:
-                    cfg.attributes["connection"] = sync_conn
-                    command.check(cfg)
-                await conn.run_sync(_run)
-        finally:
-            await engine.dispose()
-    asyncio.run(_check())
+    asyncio.run(_run_command(url, service_dir, command.check))
