@@ -20,6 +20,7 @@ SERVICE = "voucher"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 EndKind = Literal[
     "fixed_term", "mutual", "unsuitable", "provider_removed", "decision_revoked", "city_suspension", "provider_change",
+    "decision_shortened",
 ]
 
 
@@ -77,7 +78,7 @@ class AgreementSignedPayload(AgreementFacts):
 class AgreementChangedPayload(AgreementFacts):
     """A continuation period was agreed (AGR-10) or another change was made."""
 
-    change: Literal["continuation", "schedule", "other"]
+    change: Literal["continuation", "schedule", "decision_shortened", "other"]
 
 
 class PeriodEndingPayload(BaseModel):

@@ -473,6 +473,42 @@ async def end_open_agreements(session: AsyncSession, where: Any, *, kind: str, r
     return ended
 
 
+async def follow_shortened_decision(session: AsyncSession, decision_id: uuid.UUID, new_end: dt.date, *, actor: str) -> int:
+    """AGR-4 / DEC-7: an agreement ends at the latest when its decision ends. When an amendment
+    moves the decision's end earlier, open agreements are cut to it (periods after it dropped, the
+    last one shortened with its evaluation date), or end if they would not start before it;
+    the provider and Typake are told."""
+    agreements = (await session.execute(select(Agreement).where(
+        Agreement.decision_id == decision_id, Agreement.state.in_(OPEN_STATES), Agreement.end_date > new_end,
+    ))).scalars().all()
+    changed = 0
+    for agreement in agreements:
+        if agreement.start_date > new_end:
+            changed += await end_agreement(session, agreement, kind="decision_shortened",
+                                           reason=f"the decision now ends on {new_end}, before this agreement starts",
+                                           ended_on=new_end, actor=actor)
+            continue
+        for period in await periods_of(session, agreement.id):
+            if period.start > new_end:
+                await session.delete(period)
+            elif period.end > new_end:
+                period.end, period.evaluation_due = new_end, ar.evaluation_due(new_end)
+        agreement.end_date = new_end
+        agreement.updated_at = _now()
+        await session.flush()
+        for recipient in ("provider", "typake"):
+            session.add(AgreementNotification(
+                agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient=recipient,
+                kind="agreement_shortened", message=f"The decision was amended to end on {new_end}; the agreement ends then too (AGR-4)",
+                created_at=_now(),
+            ))
+        if agreement.state != "draft":
+            await emit(session, AgreementChanged, AgreementChangedPayload(
+                **(await agreement_facts(session, agreement)), change="decision_shortened"), subject=str(agreement.id))
+        changed += 1
+    return changed
+
+
 # --- provider refusals (AGR-15) --------------------------------------------------------------------
 
 async def refuse_client(session: AsyncSession, body: RefusalIn, principal: Principal) -> ProviderRefusal:

@@ -40,7 +40,12 @@ async def on_decision_made(session: AsyncSession, envelope: Envelope, payload: D
 async def on_decision_amended(session: AsyncSession, envelope: Envelope, payload: DecisionAmendedPayload) -> None:
     """DEC-7: the voucher's validity (and, before use, its type) follows the amended decision.
     A version not above the applied one is ignored."""
-    await service.apply_amendment(session, payload, actor=f"event:{DecisionAmended.name}", correlation_id=envelope.correlationid)
+    outcome = await service.apply_amendment(session, payload, actor=f"event:{DecisionAmended.name}",
+                                            correlation_id=envelope.correlationid)
+    if outcome != "ignored":
+        # AGR-4: agreements end at the latest with the decision.
+        await agreement_service.follow_shortened_decision(session, payload.decision_id, payload.period_end,
+                                                          actor=f"event:{DecisionAmended.name}")
 
 
 @from_decision.on(DecisionRevoked)

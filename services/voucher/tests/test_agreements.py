@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ktt_common.clock import FrozenClock
 from ktt_common.events import EventType
 from ktt_common.testing import RunningService, eventually, run_service, service_settings
-from ktt_contracts.decision import ConsentRecorded, DecisionMade, DecisionRevoked
+from ktt_contracts.decision import ConsentRecorded, DecisionAmended, DecisionMade, DecisionRevoked
 from ktt_contracts.registry import PriceListChanged, ProductChanged, ProviderApproved, ProviderRemoved, UnitChanged
 from ktt_voucher.agreement_models import PriceCopy, ProviderCopy
 from ktt_voucher.app import create_app
@@ -372,3 +372,25 @@ async def test_deadlines_view_lists_overdue_first(svc, world, clock):
     kinds = {(r["voucher_id"], r["kind"]) for r in rows}
     assert (str(drafted.id), "signing") in kinds and (str(drafted.id), "contact_provider") not in kinds
     assert all(not r["overdue"] for r in rows if r["kind"] != "contact_provider")
+
+
+async def test_agr4_a_shortened_decision_cuts_the_agreement_to_its_new_end(svc, world):
+    provider = await world.provider()
+    voucher = await world.voucher()
+    signed = await world.signed(voucher, provider)  # 7.12.2026-31.5.2027
+    amended = {"decision_id": str(voucher.decision_id), "client_id": str(voucher.client_id), "source_system": "effica",
+               "source_id": "EFF-x", "version": 2, "decided_on": DECIDED.isoformat(), "period_start": "2026-12-01",
+               "period_end": "2027-03-31", "form": "individual", "benefit_basis": "labour_market_subsidy",
+               "voucher_kind": "regular", "case_worker_office": "typake", "language": "fi", "previous_version": 1,
+               "changes": {"period_end": {"old": "2027-11-30", "new": "2027-03-31"}}}
+    await publish(svc, DecisionAmended, amended)
+
+    async def cut():  # type: ignore[no-untyped-def]
+        r = await svc.client.get(f"/v1/agreements/{signed['id']}", headers=svc.auth("city_official"))
+        return r.json() if r.json()["end_date"] == "2027-03-31" else None
+
+    got = await eventually(cut, what="agreement cut to the decision's end")
+    assert got["state"] == "signed" and got["periods"][0]["end"] == "2027-03-31"
+    assert got["periods"][0]["evaluation_due"] == "2027-03-24"
+    types = await outbox_types(svc)
+    assert types.count("ktt.voucher.AgreementChanged.v1") == 1 and "ktt.voucher.VoucherValidityChanged.v1" in types
