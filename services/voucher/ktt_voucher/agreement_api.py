@@ -28,12 +28,22 @@ signers = require(Role.PROVIDER, Role.CLIENT)
 enders = require(Role.PROVIDER, *OFFICIALS)
 
 
-async def _out(session, agreement: Agreement) -> AgreementOut:  # type: ignore[no-untyped-def]
-    out = AgreementOut.model_validate(agreement)
-    out.periods = [PeriodOut.model_validate(p) for p in await service.periods_of(session, agreement.id)]
-    out.plan_visible = await service.plan_visible(session, agreement.client_id, agreement.provider_id,
-                                                  service._today(session))
+async def _out_many(session, agreements: list[Agreement]) -> list[AgreementOut]:  # type: ignore[no-untyped-def]
+    """Responses with periods and the DATA-1 plan flag: two queries however many agreements."""
+    periods = await service.periods_by_agreement(session, [a.id for a in agreements])
+    visible = await service.plan_visible_pairs(session, [(a.client_id, a.provider_id) for a in agreements],
+                                               service._today(session))
+    out = []
+    for agreement in agreements:
+        item = AgreementOut.model_validate(agreement)
+        item.periods = [PeriodOut.model_validate(p) for p in periods[agreement.id]]
+        item.plan_visible = (agreement.client_id, agreement.provider_id) in visible
+        out.append(item)
     return out
+
+
+async def _out(session, agreement: Agreement) -> AgreementOut:  # type: ignore[no-untyped-def]
+    return (await _out_many(session, [agreement]))[0]
 
 
 @router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED,
@@ -56,7 +66,7 @@ async def list_agreements(session: SessionDep, principal: Principal = readers, c
         query = query.limit(200)
     rows = list((await session.execute(query)).scalars())
     await audit(session, principal, "agreement.list", "agreement", None, client_ids={a.client_id for a in rows})
-    return [await _out(session, a) for a in rows]
+    return await _out_many(session, rows)
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut, summary="One agreement")

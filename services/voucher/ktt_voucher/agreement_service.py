@@ -93,13 +93,26 @@ async def periods_of(session: AsyncSession, agreement_id: uuid.UUID) -> list[Agr
     )).scalars())
 
 
-async def plan_visible(session: AsyncSession, client_id: uuid.UUID, provider_id: str, on: dt.date) -> bool:
-    """DATA-1: the provider may see plan data only with the client's recorded consent covering the plan."""
+async def plan_visible_pairs(session: AsyncSession, pairs: list[tuple[uuid.UUID, str]], on: dt.date) -> set[tuple[uuid.UUID, str]]:
+    """DATA-1 for many agreements in one query: the (client, provider) pairs whose consent covers the plan today."""
+    if not pairs:
+        return set()
     consents = (await session.execute(select(ConsentCopy).where(
-        ConsentCopy.client_id == client_id, ConsentCopy.provider_id == provider_id,
+        ConsentCopy.client_id.in_({c for c, _ in pairs}), ConsentCopy.provider_id.in_({p for _, p in pairs}),
         ConsentCopy.withdrawn_on.is_(None), ConsentCopy.given_on <= on,
     ))).scalars()
-    return any("plan" in c.scope and (c.valid_until is None or c.valid_until >= on) for c in consents)
+    return {(c.client_id, c.provider_id) for c in consents
+            if "plan" in c.scope and (c.valid_until is None or c.valid_until >= on)}
+
+
+async def periods_by_agreement(session: AsyncSession, agreement_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[AgreementPeriod]]:
+    """The periods of many agreements in one query, in order."""
+    found: dict[uuid.UUID, list[AgreementPeriod]] = {a: [] for a in agreement_ids}
+    if agreement_ids:
+        for period in (await session.execute(select(AgreementPeriod).where(AgreementPeriod.agreement_id.in_(agreement_ids))
+                                             .order_by(AgreementPeriod.seq))).scalars():
+            found[period.agreement_id].append(period)
+    return found
 
 
 # --- drafting --------------------------------------------------------------------------------
@@ -633,11 +646,7 @@ async def deadlines(session: AsyncSession, *, client_id: uuid.UUID | None, offic
     by_voucher: dict[uuid.UUID, list[Agreement]] = {}
     for a in agreements:
         by_voucher.setdefault(a.voucher_id, []).append(a)
-    periods = {}
-    if agreements:
-        for p in (await session.execute(select(AgreementPeriod).where(
-            AgreementPeriod.agreement_id.in_([a.id for a in agreements])))).scalars():
-            periods.setdefault(p.agreement_id, []).append(p)
+    periods = await periods_by_agreement(session, [a.id for a in agreements])
     out: list[dict[str, Any]] = []
 
     def add(kind: str, rule: str, due: dt.date, voucher: Voucher, detail: str, agreement: Agreement | None = None) -> None:
