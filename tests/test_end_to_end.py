@@ -81,9 +81,12 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
             "start_date": "2026-12-07", "end_date": "2027-05-31",
             "schedule": [{"weekday": d, "start": "10:00", "end": "14:00"} for d in ("mon", "tue", "wed")],
             "tasks": ["puutyöt"], "goals": "Arjen rytmi", "instructor": {"name": "Ohjaaja Olli", "phone": "+358401111111"},
-            "client_contact": {"phone": "+358402222222"}, "case_worker": {"name": "Liisa Virkailija", "office": "typake"},
+            "client_contact": {"phone": "+358402222222"},
+            "case_worker": {"name": "Liisa Virkailija", "office": "typake", "email": "liisa.virkailija@turku.invalid"},
+            "individual_coaching": "1 h a week", "parallel_services": [], "work_cards": [],
             "terms": {"absence_reporting_and_certificates": True, "sanctions_for_unauthorised_absence": True,
-                      "no_participation_under_influence": True},
+                      "no_participation_under_influence": True, "termination_and_complaint_terms": True,
+                      "self_monitoring_plan": True, "orientation_folder": True, "fire_safety_induction": True},
         }
         provider = voucher.auth("provider", provider_id="P1")
 
@@ -92,10 +95,20 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
             return r.json() if r.status_code == 201 else None
 
         agreement = await eventually(drafted, what="agreement drafted after the registry's events")
-        for party in ("responsible_person", "client"):
+        # AGR-1: the unit's responsible person and the instructor sign with the provider's login; the client
+        # signs through the personal voucher link an official made (VOU-2), never on the provider's word.
+        for party, name in (("responsible_person", "Ville Vastaava"), ("instructor", "Ohjaaja Olli")):
             r = await voucher.client.post(f"/v1/agreements/{agreement['id']}/signatures", headers=provider,
-                                          json={"party": party, "name": "N.N.", "place": "Turku"})
+                                          json={"party": party, "name": name, "place": "Turku"})
             assert r.status_code == 200, r.text
+        r = await voucher.client.post(f"/v1/agreements/{agreement['id']}/signatures", headers=provider,
+                                      json={"party": "client", "name": "Asiakas", "place": "Turku"})
+        assert r.status_code == 403 and r.json()["rule"] == "AGR-1"
+        link = await voucher.client.post(f"/v1/vouchers/{issued['id']}/links", headers=official, json={})
+        assert link.status_code == 201, link.text
+        r = await voucher.client.post(f"{link.json()['url']}/agreements/{agreement['id']}/signatures",
+                                      json={"party": "client", "name": "Asiakas", "place": "Turku"})
+        assert r.status_code == 200, r.text
         assert r.json()["state"] == "signed" and r.json()["day_value_first_year_cents"] == 4500
 
         # 4. The registry counts the place as taken (AgreementSigned).

@@ -30,6 +30,7 @@ class DecisionFacts(BaseModel):
     source_id: str
     version: int
     decided_on: dt.date
+    received_on: dt.date | None = Field(None, description="The day the client received the decision; VOU-3 deadlines count from it")
     period_start: dt.date
     period_end: dt.date
     form: Form

@@ -11,39 +11,53 @@ from sqlalchemy import select
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
-from ktt_common.errors import PROBLEM_RESPONSES, InvalidInput, Problem
+from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, InvalidInput, Problem
 
+from ktt_voucher import agreement_changes as changes
 from ktt_voucher import agreement_service as service
+from ktt_voucher import service as voucher_service
 from ktt_voucher.agreement_models import Agreement, AgreementNotification, ProviderRefusal
 from ktt_voucher.agreement_schemas import (
-    AgreementDraftIn, AgreementOut, ContinuationIn, DeadlineOut, EndIn, OverrideIn, PeriodOut, RefusalIn, SignatureIn,
+    AgreementDraftIn, AgreementOut, ChangeOut, ChangeSignIn, ContactIn, ContinuationIn, DeadlineOut, EndAnswerIn, EndIn,
+    OverrideIn, PeriodOut, RefusalIn, ReviewIn, SignatureIn,
 )
+from ktt_voucher.models import Voucher
 
 router = APIRouter(prefix="/v1", tags=["agreements"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}, 409: {"model": Problem}})
 
 providers = require(Role.PROVIDER)
 officials = require(*OFFICIALS)
 readers = require(*OFFICIALS, Role.PROVIDER, Role.CLIENT, Role.INTEGRATOR, Role.ADMIN)
-signers = require(Role.PROVIDER, Role.CLIENT)
-enders = require(Role.PROVIDER, *OFFICIALS)
+signers = require(Role.PROVIDER, Role.CLIENT, *OFFICIALS)
+parties = require(Role.PROVIDER, Role.CLIENT, *OFFICIALS)
+PUBLIC_LINK = {"security": [], "x-ktt-credential": "the voucher link token in the path (VOU-2, VOU-9)"}
+# DATA-2: what a provider keeps seeing of an ended agreement (billing and reports need these).
+KEPT_AFTER_END = ("unit", "responsible_person", "instructor")
 
 
-async def _out_many(session, agreements: list[Agreement]) -> list[AgreementOut]:  # type: ignore[no-untyped-def]
-    """Responses with periods and the DATA-1 plan flag: two queries however many agreements."""
+async def _out_many(session, agreements: list[Agreement], principal: Principal | None = None) -> list[AgreementOut]:  # type: ignore[no-untyped-def]
+    """Responses with periods and the DATA-1 plan flag: three queries however many agreements."""
     periods = await service.periods_by_agreement(session, [a.id for a in agreements])
-    visible = await service.plan_visible_pairs(session, [(a.client_id, a.provider_id) for a in agreements],
-                                               service._today(session))
+    today = service._today(session)
+    visible = await service.plan_visible_pairs(session, [(a.client_id, a.provider_id) for a in agreements], today)
+    hours = {v.id: v.approved_hours for v in (await session.execute(
+        select(Voucher).where(Voucher.id.in_({a.voucher_id for a in agreements})))).scalars()} if agreements else {}
     out = []
     for agreement in agreements:
         item = AgreementOut.model_validate(agreement)
         item.periods = [PeriodOut.model_validate(p) for p in periods[agreement.id]]
+        item.approved_hours = hours.get(agreement.voucher_id)
         item.plan_visible = (agreement.client_id, agreement.provider_id) in visible
+        if principal is not None and principal.role is Role.PROVIDER and service.after_the_end(agreement, today):
+            # DATA-2: after the end the provider stops using the client's confidential material.
+            item.content = {k: v for k, v in agreement.content.items() if k in KEPT_AFTER_END}
+            item.plan_visible, item.redacted = False, True
         out.append(item)
     return out
 
 
-async def _out(session, agreement: Agreement) -> AgreementOut:  # type: ignore[no-untyped-def]
-    return (await _out_many(session, [agreement]))[0]
+async def _out(session, agreement: Agreement, principal: Principal | None = None) -> AgreementOut:  # type: ignore[no-untyped-def]
+    return (await _out_many(session, [agreement], principal))[0]
 
 
 @router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED,
@@ -65,21 +79,23 @@ async def list_agreements(session: SessionDep, principal: Principal = readers, c
     if not (client_id or voucher_id) and principal.role not in (Role.PROVIDER, Role.CLIENT):
         query = query.limit(200)
     rows = list((await session.execute(query)).scalars())
+    rows = [a for a in rows if service.provider_may_still_see(a, principal, service._today(session))]
     await audit(session, principal, "agreement.list", "agreement", None, client_ids={a.client_id for a in rows})
-    return await _out_many(session, rows)
+    return await _out_many(session, rows, principal)
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut, summary="One agreement")
 async def get(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> AgreementOut:
     agreement = await service.get_agreement(session, agreement_id, principal)
     await audit(session, principal, "agreement.read", "agreement", agreement.id, client_ids=[agreement.client_id])
-    return await _out(session, agreement)
+    return await _out(session, agreement, principal)
 
 
 @router.post("/agreements/{agreement_id}/signatures", response_model=AgreementOut,
-             summary="Record a signature (responsible person or client); both signed -> signed, values frozen (AGR-1, AGR-3)")
+             summary="Record a signature: the responsible person and the instructor (provider login), the client (own "
+                     "login, or an official attesting paper); all three signed -> signed, values frozen (AGR-1, AGR-3, AGR-7)")
 async def sign(agreement_id: uuid.UUID, body: SignatureIn, session: SessionDep, principal: Principal = signers) -> AgreementOut:
-    return await _out(session, await service.sign(session, agreement_id, body, principal))
+    return await _out(session, await service.sign(session, agreement_id, body, principal), principal)
 
 
 @router.post("/agreements/{agreement_id}/start-override", response_model=AgreementOut,
@@ -88,16 +104,101 @@ async def start_override(agreement_id: uuid.UUID, body: OverrideIn, session: Ses
     return await _out(session, await service.override_start(session, agreement_id, body.reason, principal))
 
 
-@router.post("/agreements/{agreement_id}/continuations", response_model=AgreementOut,
-             summary="Agree the next period's days, hours and goals (AGR-10, AGR-11, DEC-4)")
-async def continuation(agreement_id: uuid.UUID, body: ContinuationIn, session: SessionDep, principal: Principal = providers) -> AgreementOut:
-    return await _out(session, await service.add_continuation(session, agreement_id, body, principal))
+@router.post("/agreements/{agreement_id}/continuations", response_model=ChangeOut, status_code=status.HTTP_201_CREATED,
+             summary="Propose the next period's days, hours and goals, signed by the responsible person; it takes effect "
+                     "when the client signs, at the latest a week before the period ends (AGR-10, REP-3, AGR-11)")
+async def continuation(agreement_id: uuid.UUID, body: ContinuationIn, session: SessionDep, principal: Principal = providers) -> ChangeOut:
+    return ChangeOut.model_validate(await changes.propose_continuation(session, agreement_id, body, principal))
+
+
+@router.post("/agreements/{agreement_id}/reviews", response_model=ChangeOut, status_code=status.HTTP_201_CREATED,
+             summary="Propose a review of the schedule, tasks or goals from a day on; it takes effect when the client "
+                     "signs (AGR-12), published as AgreementChanged (schedule)")
+async def review(agreement_id: uuid.UUID, body: ReviewIn, session: SessionDep, principal: Principal = providers) -> ChangeOut:
+    return ChangeOut.model_validate(await changes.propose_review(session, agreement_id, body, principal))
+
+
+@router.get("/agreements/{agreement_id}/changes", response_model=list[ChangeOut],
+            summary="Proposed and agreed continuations and reviews of an agreement (AGR-10, AGR-12)")
+async def list_changes(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> list[ChangeOut]:
+    return [ChangeOut.model_validate(c) for c in await changes.list_changes(session, agreement_id, principal)]
+
+
+@router.post("/agreements/{agreement_id}/changes/{change_id}/signatures", response_model=ChangeOut,
+             summary="Sign a proposed continuation or review; both signed -> it takes effect (AGR-10, AGR-12, AGR-1)")
+async def sign_change(agreement_id: uuid.UUID, change_id: uuid.UUID, body: ChangeSignIn, session: SessionDep,
+                      principal: Principal = parties) -> ChangeOut:
+    return ChangeOut.model_validate(await changes.sign_change(session, agreement_id, change_id, body, principal))
 
 
 @router.post("/agreements/{agreement_id}/end", response_model=AgreementOut,
-             summary="End an agreement early with its reason; Typake is told (AGR-13)")
-async def end(agreement_id: uuid.UUID, body: EndIn, session: SessionDep, principal: Principal = enders) -> AgreementOut:
-    return await _out(session, await service.end_by_request(session, agreement_id, body, principal))
+             summary="End early: withdraw a draft; propose a mutual end (the other party answers); the client's own "
+                     "termination; a city suspension. Typake is told before the end takes effect on its date (AGR-13)")
+async def end(agreement_id: uuid.UUID, body: EndIn, session: SessionDep, principal: Principal = parties) -> AgreementOut:
+    return await _out(session, await changes.request_end(session, agreement_id, body, principal), principal)
+
+
+@router.post("/agreements/{agreement_id}/end/answer", response_model=AgreementOut,
+             summary="The other party agrees to or declines a proposed mutual end (AGR-13)")
+async def answer_end(agreement_id: uuid.UUID, body: EndAnswerIn, session: SessionDep, principal: Principal = parties) -> AgreementOut:
+    return await _out(session, await changes.answer_end(session, agreement_id, body, principal), principal)
+
+
+@router.post("/voucher-contacts", status_code=status.HTTP_200_OK,
+             summary="A provider records the client's contact about the voucher (VOU-3: within 7 days of receiving the decision)")
+async def contact(body: ContactIn, session: SessionDep, principal: Principal = providers) -> dict:
+    return await service.record_provider_contact(session, body, principal)
+
+
+# --- the same acts through the client's (or representative's) voucher link (VOU-2, VOU-9) ------------------
+
+@router.get("/voucher-links/{token}/agreements", response_model=list[AgreementOut], openapi_extra=PUBLIC_LINK,
+            summary="The agreements of the link's client, to read before signing (VOU-2, VOU-9)")
+async def link_agreements(token: str, session: SessionDep) -> list[AgreementOut]:
+    voucher, rep = await voucher_service.link_context(session, token)
+    rows = list((await session.execute(select(Agreement).where(Agreement.client_id == voucher.client_id)
+                                       .order_by(Agreement.created_at))).scalars())
+    await audit(session, _link_actor(rep), "agreement.list", "agreement", None, client_ids=[voucher.client_id])
+    return await _out_many(session, rows)
+
+
+@router.post("/voucher-links/{token}/agreements/{agreement_id}/signatures", response_model=AgreementOut,
+             openapi_extra=PUBLIC_LINK, summary="The client (or their representative) signs the agreement (AGR-1, VOU-9)")
+async def link_sign(token: str, agreement_id: uuid.UUID, body: SignatureIn, session: SessionDep) -> AgreementOut:
+    voucher, rep = await voucher_service.link_context(session, token)
+    if body.party != "client":
+        raise Forbidden("the voucher link signs for the client only (AGR-1)", rule="AGR-1")
+    return await _out(session, await service.sign(session, agreement_id, body, None, link_client=voucher.client_id,
+                                                  representative=rep))
+
+
+@router.post("/voucher-links/{token}/agreements/{agreement_id}/changes/{change_id}/signatures", response_model=ChangeOut,
+             openapi_extra=PUBLIC_LINK, summary="The client signs a continuation or review (AGR-10, AGR-12, VOU-9)")
+async def link_sign_change(token: str, agreement_id: uuid.UUID, change_id: uuid.UUID, body: ChangeSignIn,
+                           session: SessionDep) -> ChangeOut:
+    voucher, _rep = await voucher_service.link_context(session, token)
+    if body.party != "client":
+        raise Forbidden("the voucher link signs for the client only (AGR-1)", rule="AGR-1")
+    return ChangeOut.model_validate(await changes.sign_change(session, agreement_id, change_id, body, None,
+                                                              link_client=voucher.client_id))
+
+
+@router.post("/voucher-links/{token}/agreements/{agreement_id}/end", response_model=AgreementOut, openapi_extra=PUBLIC_LINK,
+             summary="The client proposes a mutual end or terminates the agreement (AGR-13, VOU-9)")
+async def link_end(token: str, agreement_id: uuid.UUID, body: EndIn, session: SessionDep) -> AgreementOut:
+    voucher, _rep = await voucher_service.link_context(session, token)
+    return await _out(session, await changes.request_end(session, agreement_id, body, None, link_client=voucher.client_id))
+
+
+@router.post("/voucher-links/{token}/agreements/{agreement_id}/end/answer", response_model=AgreementOut,
+             openapi_extra=PUBLIC_LINK, summary="The client answers the provider's proposed end (AGR-13, VOU-9)")
+async def link_answer_end(token: str, agreement_id: uuid.UUID, body: EndAnswerIn, session: SessionDep) -> AgreementOut:
+    voucher, _rep = await voucher_service.link_context(session, token)
+    return await _out(session, await changes.answer_end(session, agreement_id, body, None, link_client=voucher.client_id))
+
+
+def _link_actor(rep) -> str:  # type: ignore[no-untyped-def]
+    return f"representative:{rep.representative_id}" if rep is not None else "client-link"
 
 
 @router.get("/agreements/{agreement_id}/notifications", summary="Copies and notices sent on an agreement (AGR-5, AGR-13)")

@@ -16,12 +16,15 @@ from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_contracts.decision import ConsentRecorded, ConsentRecordedPayload, ConsentWithdrawn, ConsentWithdrawnPayload
 from ktt_contracts.registry import (
-    PriceListChanged, PriceListChangedPayload, ProductChanged, ProductChangedPayload, ProviderApplied, ProviderApproved,
-    ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended, UnitChanged, UnitChangedPayload,
+    CapacityChanged, CapacityChangedPayload, PriceListChanged, PriceListChangedPayload, ProductChanged, ProductChangedPayload,
+    ProviderApplied, ProviderApproved, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended, QueueChanged,
+    QueueChangedPayload, UnitChanged, UnitChangedPayload,
 )
 
 from ktt_voucher import agreement_service
-from ktt_voucher.agreement_models import Agreement, ConsentCopy, PriceCopy, ProductCopy, ProviderCopy, UnitCopy
+from ktt_voucher.agreement_models import (
+    Agreement, CapacityCopy, ConsentCopy, PriceCopy, ProductCopy, ProviderCopy, QueueCopy, UnitCopy,
+)
 from ktt_voucher.events import from_decision
 
 from_registry = Subscription(producer="provider-registry")
@@ -67,6 +70,24 @@ async def on_unit(session: AsyncSession, envelope: Envelope, payload: UnitChange
         "service_producer_code": payload.service_producer_code, "responsible_person_name": payload.responsible_person_name,
         "responsible_person_phone": payload.responsible_person_phone, "responsible_person_email": payload.responsible_person_email,
         "taking_clients": payload.taking_clients,
+    })
+
+
+@from_registry.on(CapacityChanged)
+async def on_capacity(session: AsyncSession, envelope: Envelope, payload: CapacityChangedPayload) -> None:
+    """PRV-6 / PRV-8: the unit's places, so that signing in a full unit is refused."""
+    await _upsert(session, CapacityCopy, payload.unit_id, envelope.time, {
+        "unit_id": payload.unit_id, "provider_id": payload.provider_id, "capacity": payload.capacity,
+        "occupied": payload.occupied, "free_places": payload.free_places, "taking_clients": payload.taking_clients,
+    })
+
+
+@from_registry.on(QueueChanged)
+async def on_queue(session: AsyncSession, envelope: Envelope, payload: QueueChangedPayload) -> None:
+    """PRV-7: the unit's queue in order: the first in it takes the first free place."""
+    entries = sorted(payload.entries, key=lambda e: e.position)
+    await _upsert(session, QueueCopy, (payload.unit_id, payload.product_id), envelope.time, {
+        "unit_id": payload.unit_id, "product_id": payload.product_id, "client_ids": [str(e.client_id) for e in entries],
     })
 
 

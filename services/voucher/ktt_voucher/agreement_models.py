@@ -27,6 +27,10 @@ class ProviderCopy(Base):
     status: Mapped[str] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(200), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    # PRV-10: the liability insurance's last valid day, and since when it has lapsed (no new agreements).
+    insurance_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    insurance_lapsed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    insurance_event_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -44,7 +48,48 @@ class UnitCopy(Base):
     responsible_person_phone: Mapped[str | None] = mapped_column(String(50), nullable=True)
     responsible_person_email: Mapped[str | None] = mapped_column(String(200), nullable=True)
     taking_clients: Mapped[bool] = mapped_column(Boolean)
+    # AGR-1: deputies with signing authority named by the registry (the responsible person signs otherwise).
+    signing_deputies: Mapped[list[str]] = mapped_column(JSON, default=list)
     event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CapacityCopy(Base):
+    """A unit's places as the registry last published them (PRV-6, PRV-8)."""
+
+    __tablename__ = "capacity_copy"
+
+    unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(100))
+    capacity: Mapped[int] = mapped_column(Integer)
+    occupied: Mapped[int] = mapped_column(Integer)
+    free_places: Mapped[int] = mapped_column(Integer)
+    taking_clients: Mapped[bool] = mapped_column(Boolean)
+    event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class QueueCopy(Base):
+    """A unit's queue for a product, in order, as the registry last published it (PRV-7)."""
+
+    __tablename__ = "queue_copy"
+
+    unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_ids: Mapped[list[str]] = mapped_column(JSON)
+    event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RepresentativeCopy(Base):
+    """A representative the client authorised to act for them with the voucher (VOU-9)."""
+
+    __tablename__ = "representative_copy"
+
+    representative_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[list[str]] = mapped_column(JSON)
+    authorised_on: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class ProductCopy(Base):
@@ -87,13 +132,17 @@ class ConsentCopy(Base):
 
 
 class Agreement(Base):
-    """A service agreement between a provider's unit and a client on a voucher (AGR-1..AGR-15).
+    """A service agreement between a provider's unit and a client on a voucher (AGR-1..AGR-18).
 
     The product's values are frozen into it at signing (never rewritten by later price changes).
+    At most one agreement of a client is in force on any day (AGR-18): besides the check in
+    the use case, the database refuses a second one (an exclusion constraint on PostgreSQL,
+    triggers on SQLite; migration 0004).
     """
 
     __tablename__ = "agreement"
-    __table_args__ = (Index("ix_agreement_voucher_state", "voucher_id", "state"),)
+    __table_args__ = (Index("ix_agreement_voucher_state", "voucher_id", "state"),
+                      Index("ix_agreement_client_state", "client_id", "state"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     voucher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voucher.id"))
@@ -113,6 +162,10 @@ class Agreement(Base):
     start_override_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     responsible_signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     client_signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    instructor_signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # AGR-13: an early end proposed by one party (and agreed by the other), told to Typake before it takes effect.
+    end_proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     signed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     price_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     day_value_first_year_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -143,8 +196,34 @@ class AgreementPeriod(Base):
     schedule: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     goals: Mapped[str] = mapped_column(Text)
     evaluation_due: Mapped[dt.date] = mapped_column(Date)
+    # AGR-12: a review changed the schedule from this day on; the schedules before it, with their days.
+    schedule_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    earlier_schedules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Set once, by the job that publishes PeriodEnding: a guarded UPDATE makes it exactly once.
     ending_notified_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class AgreementChange(Base):
+    """A proposed continuation (AGR-10) or review (AGR-12) of an agreement. It takes effect once
+    both the provider's responsible person and the client have signed it."""
+
+    __tablename__ = "agreement_change"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    agreement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agreement.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # continuation | review
+    state: Mapped[str] = mapped_column(String(20))  # proposed | agreed | withdrawn
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # continuations: the new period's end
+    schedule: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    goals: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tasks: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    reduction_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    responsible_signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    client_signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    agreed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class AgreementNotification(Base):

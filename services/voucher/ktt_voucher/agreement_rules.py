@@ -1,7 +1,8 @@
 """Pure rules of service agreements, schedules and periods: facts in, verdict out.
 
 AGR-3 signing lead, AGR-4 end within the decision, AGR-6 weekly schedule, AGR-11 the
-230-day cap, VOU-6 base value after one year, REP-3/REP-4 evaluation
+230-day cap, AGR-18 one agreement in force per client, AGR-10 continuations, AGR-13 end dates,
+PRV-6/PRV-7 free places and the queue, VOU-6 base value after one year, REP-3/REP-4 evaluation
 due dates. Each function cites its rule; errors are FieldErrors naming the field and the rule.
 """
 
@@ -25,6 +26,8 @@ MAX_HOURS_PER_WEEK = 32.0                            # public facts: at most 32 
 SIGNING_LEAD_DAYS = 3                                # AGR-3
 MAX_DAYS_IN_12_MONTHS = 230                          # AGR-11
 EVALUATION_LEAD_DAYS = 7                             # REP-3, REP-4
+CONTINUATION_LEAD_DAYS = 7                           # REP-3 / AGR-10: agreed at the latest a week before the period ends
+MONTH_REPORTED_BY_DAY = 3                            # ATT-10 / BIL-2: a month's days are reported by the 3rd of the next
 DEFAULT_PERIOD_ENDING_LEAD_DAYS = 21
 
 
@@ -159,3 +162,130 @@ def evaluation_due(period_end: dt.date) -> dt.date:
 def period_ending_notice_on(period_end: dt.date, lead_days: int = DEFAULT_PERIOD_ENDING_LEAD_DAYS) -> dt.date:
     """The day PeriodEnding is published: ``lead_days`` before the period's end."""
     return period_end - dt.timedelta(days=lead_days)
+
+
+# --- AGR-18: one agreement in force per client ------------------------------------------------------
+
+IN_FORCE_STATES = ("signed", "active")
+
+
+def in_force_until(state: str, end_date: dt.date, ended_on: dt.date | None) -> dt.date | None:
+    """The last day an agreement is (or was) in force, or None when it never binds: a draft or a
+    withdrawn draft. A signed agreement binds to its end date; an ended one to its end day, and
+    not at all when it ended before it started (replaced before its first day, AGR-8)."""
+    if state in IN_FORCE_STATES:
+        return end_date
+    if state == "ended" and ended_on is not None:
+        return ended_on
+    return None
+
+
+def overlap(a_start: dt.date, a_until: dt.date | None, b_start: dt.date, b_until: dt.date | None) -> bool:
+    """AGR-18: two stretches share a day (an empty stretch, until before start, shares none)."""
+    if a_until is None or b_until is None or a_until < a_start or b_until < b_start:
+        return False
+    return a_start <= b_until and b_start <= a_until
+
+
+def replacement_end(new_start: dt.date) -> dt.date:
+    """AGR-18 / AGR-8: signing with a new provider ends the previous agreement the day before the new one starts."""
+    return new_start - dt.timedelta(days=1)
+
+
+def days_per_week_problem(days: list[dt.date], field: str = "body.start_date") -> FieldError | None:
+    """AGR-18 with AGR-6: at most 4 activity days in any calendar week for the client, across
+    agreements (the week of a change of provider or of schedule counts the days of both)."""
+    weeks: dict[tuple[int, int], int] = {}
+    for day in set(days):
+        key = day.isocalendar()[:2]
+        weeks[key] = weeks.get(key, 0) + 1
+    for (year, week), count in sorted(weeks.items()):
+        if count > MAX_DAYS_PER_WEEK:
+            monday = dt.date.fromisocalendar(year, week, 1)
+            return FieldError(field=field, rule="AGR-18",
+                              message=f"the client would have {count} activity days in the week of {monday} across agreements; "
+                                      f"at most {MAX_DAYS_PER_WEEK} a calendar week (AGR-6): start in the next week "
+                                      f"({monday + dt.timedelta(days=7)}) or on fewer days")
+    return None
+
+
+# --- AGR-10 / REP-3: continuations and reviews -----------------------------------------------------
+
+def continuation_deadline(period_end: dt.date) -> dt.date:
+    """REP-3 / AGR-10: a continuation is agreed at the latest a week before the period ends."""
+    return period_end - dt.timedelta(days=CONTINUATION_LEAD_DAYS)
+
+
+def check_continuation_in_time(agreed_on: dt.date, period_end: dt.date, field: str = "body.end") -> FieldError | None:
+    deadline = continuation_deadline(period_end)
+    if agreed_on > deadline:
+        return FieldError(field=field, rule="REP-3",
+                          message=f"a continuation is agreed at the latest a week before the period ends ({deadline}); "
+                                  f"the period ends {period_end}: make a new agreement instead")
+    return None
+
+
+def schedule_reduction(old: list[ScheduleDay], new: list[ScheduleDay]) -> str | None:
+    """AGR-10: progression is towards 4 days a week and 6-8 hours a day. Says what drops (fewer
+    days a week, fewer hours a week, or a shorter day than the shortest before), or None."""
+    drops = []
+    if len(new) < len(old):
+        drops.append(f"days a week from {len(old)} to {len(new)}")
+    old_week, new_week = sum(d.hours for d in old), sum(d.hours for d in new)
+    if new_week < old_week:
+        drops.append(f"hours a week from {old_week:g} to {new_week:g}")
+    if old and new and min(d.hours for d in new) < min(d.hours for d in old):
+        drops.append(f"the shortest day from {min(d.hours for d in old):g} to {min(d.hours for d in new):g} hours")
+    return "; ".join(drops) or None
+
+
+# --- AGR-13: end dates --------------------------------------------------------------------------------
+
+def month_closed(day: dt.date, today: dt.date) -> bool:
+    """ATT-10 / BIL-2: a month is closed once its realised days are due (the 3rd of the next
+    month has passed): 31.1. is closed from 4.2. on."""
+    first_of_next = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return today > first_of_next.replace(day=MONTH_REPORTED_BY_DAY)
+
+
+def end_date_problems(ended_on: dt.date, start: dt.date, end: dt.date, today: dt.date,
+                      field: str = "body.ended_on") -> list[FieldError]:
+    """AGR-13: an early end falls inside the agreement's term and not in a closed month."""
+    problems = []
+    if ended_on < start:
+        problems.append(FieldError(field=field, rule="AGR-13",
+                                   message=f"the end date {ended_on} is before the agreement starts ({start})"))
+    if ended_on > end:
+        problems.append(FieldError(field=field, rule="AGR-13",
+                                   message=f"the agreement ends by its fixed term on {end}; an early end falls on or before it"))
+    if month_closed(ended_on, today):
+        problems.append(FieldError(field=field, rule="AGR-13",
+                                   message=f"{ended_on:%m/%Y} is closed (its days were due by the {MONTH_REPORTED_BY_DAY}rd of the "
+                                           "next month, BIL-2); end in an open month"))
+    return problems
+
+
+# --- PRV-6 / PRV-7: a place in the unit ----------------------------------------------------------------
+
+def place_problem(free_places: int | None, queue_ahead: int) -> str | None:
+    """PRV-6 / PRV-7: a new agreement needs a free place that no client ahead in the unit's queue
+    is waiting for: the first in the queue takes the first free place, a client outside the queue
+    only a place left over after everyone queued. Unknown capacity (no figures from the registry
+    yet) is not a refusal."""
+    if free_places is None:
+        return None
+    if free_places <= 0:
+        return "the unit has no free place (PRV-6); the client can join its queue (PRV-7)"
+    if free_places <= queue_ahead:
+        return (f"the unit's {free_places} free place(s) go to the {queue_ahead} client(s) ahead in its queue first (PRV-7); "
+                "the client can join the queue")
+    return None
+
+
+def same_person(a: str | None, b: str | None) -> bool:
+    """Names compared as people write them: case, extra spaces and a 'first last' vs 'last first'
+    order do not matter (AGR-1: the signer is the unit's responsible person or a named deputy)."""
+    if not a or not b:
+        return False
+    words_a, words_b = a.casefold().split(), b.casefold().split()
+    return words_a == words_b or sorted(words_a) == sorted(words_b)

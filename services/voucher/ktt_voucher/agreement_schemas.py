@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,18 +30,29 @@ class PersonIn(BaseModel):
 
 
 class CaseWorkerIn(BaseModel):
+    """The case worker, recorded as the coordinator (AGR-1, AGR-7). The office is the decision's:
+    when given it must match it (AGR-5 copies follow the decision, not what was typed)."""
+
     model_config = Strict
     name: str | None = Field(None, max_length=200)
     office: Literal["typake", "social_work"] | None = None
+    phone: str | None = Field(None, max_length=50)
+    email: str | None = Field(None, max_length=200)
 
 
 class TermsIn(BaseModel):
-    """AGR-7 also: the absence-reporting duty and certificates, sanctions, no participation under the influence."""
+    """AGR-7 also: the absence-reporting duty and certificates, sanctions, no participation under
+    the influence; AGR-17: termination and complaint terms, and what every client gets (a
+    self-monitoring plan, an orientation folder, fire-safety induction)."""
 
     model_config = Strict
     absence_reporting_and_certificates: bool = False
     sanctions_for_unauthorised_absence: bool = False
     no_participation_under_influence: bool = False
+    termination_and_complaint_terms: bool = False
+    self_monitoring_plan: bool = False
+    orientation_folder: bool = False
+    fire_safety_induction: bool = False
 
 
 class AgreementDraftIn(BaseModel):
@@ -59,15 +70,38 @@ class AgreementDraftIn(BaseModel):
     case_worker: CaseWorkerIn | None = None
     assessment_justification: str | None = Field(None, max_length=4000)
     assessment_content: str | None = Field(None, max_length=4000)
+    individual_coaching: str | None = Field(None, max_length=500,
+                                            description="The amount of individual coaching, e.g. '1 h a week' (AGR-17)")
+    parallel_services: list[Annotated[str, Field(max_length=300)]] | None = Field(
+        None, max_length=20, description="Other services the client takes part in at the same time; [] for none (AGR-17)")
+    work_cards: list[Annotated[str, Field(max_length=300)]] | None = Field(
+        None, max_length=20, description="Work cards or qualification parts to be earned; [] for none (AGR-17)")
     terms: TermsIn | None = None
 
 
 class SignatureIn(BaseModel):
+    """AGR-1 / AGR-7: the unit's responsible person (or a named deputy) and the instructor sign
+    with the provider's login; the client signs with their own login or the voucher link, or an
+    official attests a signature made on paper (``paper``)."""
+
     model_config = Strict
-    party: Literal["responsible_person", "client"]
+    party: Literal["responsible_person", "instructor", "client"]
     name: str = Field(min_length=1, max_length=200)
     place: str = Field(min_length=1, max_length=200)
     signed_on: dt.date | None = Field(None, description="Defaults to today")
+    paper: bool = Field(False, description="An official attests the client's signature on paper, dated signed_on")
+
+
+class ChangeSignatureIn(BaseModel):
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    place: str = Field(min_length=1, max_length=200)
+    signed_on: dt.date | None = Field(None, description="Defaults to today")
+
+
+class ChangeSignIn(ChangeSignatureIn):
+    party: Literal["responsible_person", "client"]
+    paper: bool = False
 
 
 class OverrideIn(BaseModel):
@@ -76,17 +110,55 @@ class OverrideIn(BaseModel):
 
 
 class ContinuationIn(BaseModel):
+    """AGR-10: the next period's days, hours and goals, proposed with the responsible person's
+    signature; it takes effect when the client signs too, at the latest a week before the period ends."""
+
     model_config = Strict
     end: dt.date
     schedule: list[ScheduleDayIn]
     goals: str = Field(min_length=1, max_length=4000)
+    tasks: list[Annotated[str, Field(max_length=300)]] | None = Field(None, max_length=30)
+    reduction_reason: str | None = Field(None, min_length=3, max_length=2000,
+                                         description="Why days or hours drop (AGR-10: progression is the aim)")
+    signature: ChangeSignatureIn
+
+
+class ReviewIn(BaseModel):
+    """AGR-12: a mid-period review of the schedule, tasks or goals, from a day on; both sign."""
+
+    model_config = Strict
+    effective_from: dt.date
+    schedule: list[ScheduleDayIn] | None = None
+    tasks: list[Annotated[str, Field(max_length=300)]] | None = Field(None, max_length=30)
+    goals: str | None = Field(None, min_length=1, max_length=4000)
+    reduction_reason: str | None = Field(None, min_length=3, max_length=2000)
+    signature: ChangeSignatureIn
 
 
 class EndIn(BaseModel):
+    """AGR-13: ``mutual`` and ``unsuitable`` need both parties (proposed by one, confirmed by the
+    other); the client may terminate (``client_terminated``); only the city suspends."""
+
     model_config = Strict
-    kind: Literal["mutual", "unsuitable", "city_suspension"]
+    kind: Literal["mutual", "unsuitable", "client_terminated", "city_suspension"]
     reason: str = Field(min_length=3, max_length=2000)
-    ended_on: dt.date | None = Field(None, description="Defaults to today")
+    ended_on: dt.date | None = Field(None, description="The last day in force; defaults to today")
+    paper: bool = Field(False, description="An official records the client's written notice (client_terminated) or agreement")
+
+
+class EndAnswerIn(BaseModel):
+    model_config = Strict
+    agree: bool
+    comment: str | None = Field(None, max_length=2000)
+    paper: bool = Field(False, description="An official records the client's answer given on paper")
+
+
+class ContactIn(BaseModel):
+    """VOU-3: the client contacted the provider about the voucher (within 7 days of receiving the decision)."""
+
+    model_config = Strict
+    voucher_number: str = Field(max_length=30)
+    contacted_on: dt.date | None = Field(None, description="Defaults to today")
 
 
 class RefusalIn(BaseModel):
@@ -106,6 +178,25 @@ class PeriodOut(BaseModel):
     goals: str
     evaluation_due: dt.date
     ending_notified_on: dt.date | None
+    schedule_from: dt.date | None = None
+    earlier_schedules: list[dict[str, Any]] = []
+
+
+class ChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    agreement_id: uuid.UUID
+    kind: str
+    state: str
+    effective_from: dt.date
+    end: dt.date | None
+    schedule: list[dict[str, str]] | None
+    goals: str | None
+    tasks: list[str] | None
+    reduction_reason: str | None
+    responsible_signature: dict[str, Any] | None
+    client_signature: dict[str, Any] | None
+    agreed_on: dt.date | None
 
 
 class AgreementOut(BaseModel):
@@ -127,7 +218,10 @@ class AgreementOut(BaseModel):
     start_override_reason: str | None
     responsible_signature: dict[str, Any] | None
     client_signature: dict[str, Any] | None
+    instructor_signature: dict[str, Any] | None = None
     signed_on: dt.date | None
+    end_proposal: dict[str, Any] | None = None
+    approved_hours: int | None = Field(None, description="Intensive-coaching hours approved in the decision (VOU-7)")
     price_version: int | None
     day_value_first_year_cents: int | None
     base_day_value_cents: int | None
@@ -140,6 +234,7 @@ class AgreementOut(BaseModel):
     end_reason: str | None
     periods: list[PeriodOut] = []
     plan_visible: bool = Field(False, description="Plan data may be shown to the provider: the client's consent is recorded (DATA-1)")
+    redacted: bool = Field(False, description="The agreement has ended: the provider sees only what billing and reports need (DATA-2)")
 
 
 class DeadlineOut(BaseModel):

@@ -131,7 +131,8 @@ async def create_link(
 ) -> LinkOut:
     voucher = await service.get_voucher(session, voucher_id)
     days = (body.valid_days if body and body.valid_days else None) or _settings(request).voucher_link_ttl_days
-    token, expires_at = await service.create_link(session, voucher, principal, days)
+    token, expires_at = await service.create_link(session, voucher, principal, days,
+                                                  body.representative_id if body else None)
     return LinkOut(voucher_id=voucher.id, url=f"/v1/voucher-links/{token}", pdf_url=f"/v1/voucher-links/{token}/pdf",
                    expires_at=expires_at)
 
@@ -170,6 +171,7 @@ async def link_pdf(token: str, request: Request, session: SessionDep,
 @router.post("/voucher-links/{token}/refuse", response_model=RefusalOut, summary="The client refuses the voucher (VOU-4)",
              openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 409: {"model": Problem}})
 async def refuse_by_link(token: str, body: RefuseIn, session: SessionDep) -> RefusalOut:
-    voucher = await service.voucher_by_link(session, token)
-    changed = await service.refuse(session, voucher, body.reason, "client-link")
+    voucher, rep = await service.link_context(session, token)
+    changed = await service.refuse(session, voucher, body.reason,
+                                   f"representative:{rep.representative_id}" if rep else "client-link")  # VOU-9
     return RefusalOut(voucher_id=voucher.id, number=voucher.number, state="refused", reason=voucher.state_reason, changed=changed)

@@ -46,6 +46,9 @@ async def on_decision_amended(session: AsyncSession, envelope: Envelope, payload
         # AGR-4: agreements end at the latest with the decision.
         await agreement_service.follow_shortened_decision(session, payload.decision_id, payload.period_end,
                                                           actor=f"event:{DecisionAmended.name}")
+        if "approved_hours" in payload.changes:
+            # VOU-7: the approved coaching hours reach the agreements on the decision's voucher.
+            await agreement_service.publish_changed(session, Agreement.decision_id == payload.decision_id, "approved_hours")
 
 
 @from_decision.on(DecisionRevoked)

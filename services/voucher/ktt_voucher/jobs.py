@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.jobs import JobRegistry
@@ -19,27 +19,27 @@ from ktt_voucher.models import Voucher
 JOBS = JobRegistry()
 
 
-@JOBS.job("vouchers-delayed", "VOU-3: mark issued vouchers delayed when no service started within 14 days of the decision")
+@JOBS.job("vouchers-delayed", "VOU-3: mark issued vouchers delayed: no provider contact within 7 days, or no service "
+                               "started within 14 days, of the client receiving the decision")
 async def mark_delayed(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
-    """VOU-3: the service starts at the latest on the 14th day after the decision; an issued
-    voucher (no service started) is delayed from day 15 on. Published once (VoucherStateChanged)."""
-    cutoff = run_date - dt.timedelta(days=rules.START_DAYS)  # delayed when decided_on < cutoff
+    """VOU-3: counted from the client's receipt of the decision (decided_on when none was sent):
+    an issued voucher is delayed from day 8 without a provider contact, and from day 15 without a
+    started service. Published once (VoucherStateChanged)."""
+    cutoff = run_date - dt.timedelta(days=rules.CONTACT_DAYS)  # nothing can be late before day 8
+    received = func.coalesce(Voucher.received_on, Voucher.decided_on)
     overridden = select(Agreement.voucher_id).where(Agreement.start_override_reason.is_not(None))
     candidates = (await session.execute(
-        select(Voucher).where(Voucher.state == "issued", Voucher.decided_on.is_not(None), Voucher.decided_on < cutoff,
+        select(Voucher).where(Voucher.state == "issued", received.is_not(None), received < cutoff,
                               Voucher.id.not_in(overridden))  # an official accepted a later start (VOU-3)
         .order_by(Voucher.decided_on, Voucher.id)
     )).scalars().all()
     marked = 0
     for voucher in candidates:
-        assert voucher.decided_on is not None
-        if not rules.is_delayed(voucher.state, voucher.decided_on, run_date):
-            continue
-        deadline = rules.start_deadline(voucher.decided_on)
-        if await service.transition(
-            session, voucher, "delayed", reason=f"VOU-3: no service started by {deadline.isoformat()}",
-            actor="job:vouchers-delayed", on_date=run_date,
-        ):
+        receipt = voucher.received_on or voucher.decided_on
+        assert receipt is not None
+        reason = rules.delay_reason(voucher.state, receipt, voucher.contacted_on, run_date)
+        if reason and await service.transition(session, voucher, "delayed", reason=reason, actor="job:vouchers-delayed",
+                                               on_date=run_date):
             marked += 1
     return {"delayed": marked}
 

@@ -39,6 +39,13 @@ class Voucher(Base):
     decision_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The client's language from the decision (VOU-2: the link page and PDF are in fi or sv).
     language: Mapped[str] = mapped_column(String(8), default="fi", server_default="fi")
+    # VOU-3: the day the client received the decision (the client system's receipt date, else decided_on).
+    received_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # VOU-3: the first contact between the client and a provider (recorded by the provider, or a draft).
+    contacted_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    contacted_provider_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # VOU-7: intensive-coaching hours approved in the decision.
+    approved_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The case worker's office from the decision: Typake or social work (AGR-5 copies, the deadlines view).
     case_worker_office: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # Why the voucher left the active states (refusal reason VOU-4, revocation reason DEC-7...).
@@ -82,6 +89,8 @@ class VoucherLink(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     voucher_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("voucher.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # VOU-9: a link made for the client's authorised representative, who then acts through it.
+    representative_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

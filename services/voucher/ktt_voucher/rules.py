@@ -146,6 +146,19 @@ def is_delayed(state: str, decided_on: dt.date, today: dt.date) -> bool:
     return state == "issued" and today > start_deadline(decided_on)
 
 
+def delay_reason(state: str, received_on: dt.date, contacted_on: dt.date | None, today: dt.date) -> str | None:
+    """VOU-3: why an issued voucher is delayed on ``today``, or None. Both deadlines count from
+    the day the client received the decision: no contact with a provider by day 7 (a contact
+    recorded later does not undo the miss), or no service started by day 14."""
+    if state != "issued":
+        return None
+    if today > start_deadline(received_on):
+        return f"VOU-3: no service started by {start_deadline(received_on).isoformat()}"
+    if today > contact_deadline(received_on) and (contacted_on is None or contacted_on > contact_deadline(received_on)):
+        return f"VOU-3: no contact with a provider by {contact_deadline(received_on).isoformat()}"
+    return None
+
+
 def is_expired(state: str, valid_to: dt.date, today: dt.date) -> bool:
     """VOU-1: an active voucher whose last valid day has passed is expired."""
     return state in ACTIVE_STATES and today > valid_to

@@ -68,6 +68,7 @@ class RefuseIn(BaseModel):
 class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     valid_days: int | None = Field(None, ge=1, le=366, description="Days the link works (default VOUCHER_LINK_TTL_DAYS)")
+    representative_id: uuid.UUID | None = Field(None, description="Make the link for the client's authorised representative (VOU-9)")
 
 
 class LinkOut(BaseModel):

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import Conflict, DomainError, NotFound
+from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, RuleViolation
 from ktt_common.events import EventType
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.decision import DecisionFacts
@@ -31,6 +31,7 @@ from ktt_contracts.voucher import (
 )
 
 from ktt_voucher import rules
+from ktt_voucher.agreement_models import RepresentativeCopy
 from ktt_voucher.models import Voucher, VoucherEvent, VoucherLink
 
 
@@ -86,7 +87,8 @@ async def issue_voucher(session: AsyncSession, decision: DecisionFacts, *, actor
             client_id=decision.client_id, type=decision.voucher_kind, state="issued",
             valid_from=decision.period_start, valid_to=decision.period_end, decided_on=decision.decided_on,
             decision_version=decision.version, language=decision.language,
-            case_worker_office=decision.case_worker_office, created_at=now, updated_at=now,
+            case_worker_office=decision.case_worker_office, approved_hours=decision.approved_hours,
+            received_on=getattr(decision, "received_on", None) or decision.decided_on, created_at=now, updated_at=now,
         )
         try:
             async with session.begin_nested():
@@ -160,7 +162,10 @@ async def apply_amendment(session: AsyncSession, decision: DecisionFacts, *, act
     previous_from, previous_to, previous_type = voucher.valid_from, voucher.valid_to, voucher.type
     voucher.decision_version = decision.version
     voucher.decided_on = voucher.decided_on or decision.decided_on
+    voucher.received_on = getattr(decision, "received_on", None) or voucher.received_on or decision.decided_on
     voucher.language = decision.language
+    voucher.case_worker_office = decision.case_worker_office
+    voucher.approved_hours = decision.approved_hours  # VOU-7
     if not (verdict.validity_changed or verdict.type_changed):
         voucher.updated_at = _now()
         return "unchanged"
@@ -206,16 +211,44 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-async def create_link(session: AsyncSession, voucher: Voucher, principal: Principal, ttl_days: int) -> tuple[str, dt.datetime]:
+async def create_link(session: AsyncSession, voucher: Voucher, principal: Principal, ttl_days: int,
+                      representative_id: uuid.UUID | None = None) -> tuple[str, dt.datetime]:
     """VOU-2: a personal link whose unguessable token (256 random bits) is the credential. The
-    token is returned once and stored only as its hash."""
+    token is returned once and stored only as its hash. VOU-9: a link may be made for the client's
+    authorised representative, who then acts for the client through it."""
+    if representative_id is not None:
+        await authorised_representative(session, representative_id, voucher.client_id, field="body.representative_id")
     token = secrets.token_urlsafe(32)
     expires_at = runtime_of(session).clock.now() + dt.timedelta(days=ttl_days)
     session.add(VoucherLink(id=uuid.uuid4(), voucher_id=voucher.id, token_hash=hash_token(token),
-                            created_by=actor_name(principal)[:200], created_at=_now(), expires_at=expires_at))
+                            created_by=actor_name(principal)[:200], created_at=_now(), expires_at=expires_at,
+                            representative_id=representative_id))
     await audit(session, principal, "voucher.link.create", "voucher", voucher.id, client_ids=[voucher.client_id],
-                details={"expires_at": expires_at.isoformat()})
+                details={"expires_at": expires_at.isoformat(),
+                         "representative_id": str(representative_id) if representative_id else None})
     return token, expires_at
+
+
+async def authorised_representative(session: AsyncSession, representative_id: uuid.UUID, client_id: uuid.UUID,
+                                    field: str = "representative") -> RepresentativeCopy:
+    """VOU-9: the representative the client authorised, valid today and not withdrawn."""
+    rep = await session.get(RepresentativeCopy, representative_id)
+    today = runtime_of(session).clock.today()
+    if rep is None or rep.client_id != client_id:
+        raise RuleViolation("the client has authorised no such representative (VOU-9)", rule="VOU-9",
+                            errors=[FieldError(field=field, rule="VOU-9", message="no authorised representative of this client")])
+    if rep.withdrawn_on is not None and rep.withdrawn_on <= today or rep.valid_until is not None and rep.valid_until < today \
+            or rep.authorised_on > today:
+        raise Forbidden("the representative's authorisation is not in force (VOU-9)", rule="VOU-9")
+    return rep
+
+
+async def link_context(session: AsyncSession, token: str) -> tuple[Voucher, RepresentativeCopy | None]:
+    """The voucher a link opens and, for a representative's link, the representative (still authorised, VOU-9)."""
+    voucher = await voucher_by_link(session, token)
+    link = (await session.execute(select(VoucherLink).where(VoucherLink.token_hash == hash_token(token)))).scalar_one()
+    rep = await authorised_representative(session, link.representative_id, voucher.client_id) if link.representative_id else None
+    return voucher, rep
 
 
 async def voucher_by_link(session: AsyncSession, token: str) -> Voucher:

@@ -14,3 +14,5 @@ class VoucherSettings(Settings):
     providers_url: str = Field("https://www.palveluseteli.fi", alias="VOUCHER_PROVIDERS_URL")
     # REP-3/REP-4: PeriodEnding is published this many days before a period ends.
     period_ending_lead_days: int = Field(21, ge=8, le=90, alias="PERIOD_ENDING_LEAD_DAYS")
+    # DATA-2: how long after an agreement's end its provider still sees what billing and reports need.
+    ended_agreement_provider_days: int = Field(400, ge=0, le=3650, alias="ENDED_AGREEMENT_PROVIDER_DAYS")

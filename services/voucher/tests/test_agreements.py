@@ -108,9 +108,11 @@ class World:
             "tasks": ["puutyöt", "siivous"], "goals": "Arjen rytmi ja työvalmiudet",
             "instructor": {"name": "Ohjaaja Olli", "phone": "+358401111111"},
             "client_contact": {"phone": "+358402222222"},
-            "case_worker": {"name": "Liisa Virkailija", "office": "typake"},
+            "case_worker": {"name": "Liisa Virkailija", "office": "typake", "phone": "+358403333333"},
+            "individual_coaching": "1 h a week", "parallel_services": [], "work_cards": ["hygieniapassi"],
             "terms": {"absence_reporting_and_certificates": True, "sanctions_for_unauthorised_absence": True,
-                      "no_participation_under_influence": True},
+                      "no_participation_under_influence": True, "termination_and_complaint_terms": True,
+                      "self_monitoring_plan": True, "orientation_folder": True, "fire_safety_induction": True},
         }
         body.update(overrides)
         return body
@@ -122,12 +124,18 @@ class World:
         r = await self.svc.client.post("/v1/agreements", json=self.draft(voucher, provider, **overrides), headers=self.auth(provider))
         assert r.status_code == 201, r.text
         agreement_id = r.json()["id"]
-        for party in ("responsible_person", "client"):
+        for party, name in (("responsible_person", "Vastuu Henkilö"), ("instructor", "Ohjaaja Olli")):
             r = await self.svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=self.auth(provider),
-                                           json={"party": party, "name": "N.N.", "place": "Turku", "signed_on": signed_on})
+                                           json={"party": party, "name": name, "place": "Turku", "signed_on": signed_on})
             assert r.status_code == 200, r.text
+        r = await self.svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=self.client_auth(voucher),
+                                       json={"party": "client", "name": "Asiakas", "place": "Turku", "signed_on": signed_on})
+        assert r.status_code == 200, r.text
         assert r.json()["state"] == "signed"
         return r.json()
+
+    def client_auth(self, voucher: Voucher) -> dict[str, str]:
+        return self.svc.auth("client", client_id=str(voucher.client_id))
 
     async def run_job(self, job: str, date: dt.date) -> dict[str, Any]:
         r = await self.svc.client.post(f"/v1/admin/jobs/{job}/run", params={"date": date.isoformat()}, headers=self.svc.auth("admin"))
@@ -146,11 +154,12 @@ async def test_agr7_incomplete_draft_lists_every_missing_item_at_once(svc, world
     body = world.draft(voucher, provider, tasks=[], goals=None, instructor=None, terms=None)
     del body["schedule"]
     r = await svc.client.post("/v1/agreements", json=body, headers=world.auth(provider))
-    assert r.status_code == 422 and r.json()["rule"] == "AGR-7"
-    fields = {e["field"] for e in r.json()["errors"]}
-    assert {"body.schedule", "body.tasks", "body.goals", "body.instructor.name", "body.instructor.phone",
+    assert r.status_code == 422
+    by_rule = {(e["rule"], e["field"]) for e in r.json()["errors"]}
+    assert {("AGR-7", f) for f in ("body.schedule", "body.tasks", "body.goals", "body.instructor.name", "body.instructor.phone",
             "body.terms.absence_reporting_and_certificates", "body.terms.sanctions_for_unauthorised_absence",
-            "body.terms.no_participation_under_influence"} == fields
+            "body.terms.no_participation_under_influence")} | {("AGR-17", f"body.terms.{t}") for t in (
+            "termination_and_complaint_terms", "self_monitoring_plan", "orientation_folder", "fire_safety_induction")} == by_rule
 
 
 async def test_agr6_boundaries_through_the_api(svc, world):
@@ -185,17 +194,20 @@ async def test_agr3_signing_three_days_before_start_accepted_two_refused(svc, wo
     late = await world.voucher()
     r = await svc.client.post("/v1/agreements", json=world.draft(late, provider), headers=world.auth(provider))
     agreement_id = r.json()["id"]
-    r = await svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=world.auth(provider),
+    client = world.client_auth(late)
+    r = await svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=client,
                               json={"party": "client", "name": "A", "place": "Turku", "signed_on": "2026-12-05"})
     assert r.status_code == 422 and "future" in r.json()["detail"]  # nobody signs on a date still to come
     svc.rt.clock.set(dt.date(2026, 12, 5))
-    await svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=world.auth(provider),
-                          json={"party": "responsible_person", "name": "V", "place": "Turku", "signed_on": "2026-12-04"})
-    r = await svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=world.auth(provider),
+    for party, name in (("responsible_person", "Vastuu Henkilö"), ("instructor", "Ohjaaja Olli")):
+        r = await svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=world.auth(provider),
+                                  json={"party": party, "name": name, "place": "Turku", "signed_on": "2026-12-04"})
+        assert r.status_code == 200, r.text
+    r = await svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=client,
                               json={"party": "client", "name": "A", "place": "Turku", "signed_on": "2026-12-05"})
     assert r.status_code == 422 and r.json()["rule"] == "AGR-3"  # start 7.12., signed 5.12.: two days
     assert (await svc.client.get(f"/v1/agreements/{agreement_id}", headers=world.auth(provider))).json()["state"] == "draft"
-    r = await svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=world.auth(provider),
+    r = await svc.client.post(f"/v1/agreements/{agreement_id}/signatures", headers=client,
                               json={"party": "client", "name": "A", "place": "Turku", "signed_on": "2026-12-04"})
     assert r.status_code == 200 and r.json()["state"] == "signed"  # three days before: accepted
 
@@ -326,26 +338,42 @@ async def test_plan_data_visible_only_after_consent(svc, world):
     assert await eventually(visible, what="consent copied")  # DATA-1
 
 
-async def test_continuation_and_early_end(svc, world):
+async def test_continuation_signed_by_both_then_city_suspension(svc, world):
     provider = await world.provider()
     voucher = await world.voucher()
-    signed = await world.signed(voucher, provider)
-    too_short = {"end": "2027-07-31", "schedule": [{"weekday": "mon", "start": "09:00", "end": "15:00"}], "goals": "Lisää päiviä"}
-    r = await svc.client.post(f"/v1/agreements/{signed['id']}/continuations", json=too_short, headers=world.auth(provider))
-    assert r.status_code == 422 and r.json()["rule"] == "DEC-4"  # 1.6.-31.7. is two months
-    ok = too_short | {"end": "2027-11-30", "schedule": [{"weekday": d, "start": "09:00", "end": "15:00"} for d in ("mon", "tue", "wed", "thu")]}
-    r = await svc.client.post(f"/v1/agreements/{signed['id']}/continuations", json=ok, headers=world.auth(provider))
-    assert r.status_code == 200, r.text
-    assert [p["seq"] for p in r.json()["periods"]] == [1, 2] and r.json()["end_date"] == "2027-11-30"
-    assert r.json()["periods"][1]["start"] == "2027-06-01"
+    signed = await world.signed(voucher, provider)  # period 7.12.2026-31.5.2027
+    four = [{"weekday": d, "start": "09:00", "end": "15:00"} for d in ("mon", "tue", "wed", "thu")]
+    body = {"end": "2027-11-30", "schedule": four, "goals": "Kohti neljää päivää",
+            "signature": {"name": "Vastuu Henkilö", "place": "Turku"}}
+    r = await svc.client.post(f"/v1/agreements/{signed['id']}/continuations", json=body, headers=world.auth(provider))
+    assert r.status_code == 201, r.text
+    change = r.json()
+    assert change["state"] == "proposed" and change["effective_from"] == "2027-06-01"
+    got = (await svc.client.get(f"/v1/agreements/{signed['id']}", headers=world.auth(provider))).json()
+    assert [p["seq"] for p in got["periods"]] == [1]  # nothing takes effect on the provider's word alone
+    r = await svc.client.post(f"/v1/agreements/{signed['id']}/changes/{change['id']}/signatures", headers=world.client_auth(voucher),
+                              json={"party": "client", "name": "Asiakas", "place": "Turku"})
+    assert r.status_code == 200 and r.json()["state"] == "agreed"
+    got = (await svc.client.get(f"/v1/agreements/{signed['id']}", headers=world.auth(provider))).json()
+    assert [p["seq"] for p in got["periods"]] == [1, 2] and got["end_date"] == "2027-11-30"
+    assert (await outbox_types(svc)).count("ktt.voucher.AgreementChanged.v1") == 1
     r = await svc.client.post(f"/v1/agreements/{signed['id']}/end", json={"kind": "city_suspension", "reason": "x" * 5},
                               headers=world.auth(provider))
     assert r.status_code == 403  # only the city suspends
-    r = await svc.client.post(f"/v1/agreements/{signed['id']}/end", json={"kind": "unsuitable", "reason": "not suitable now"},
-                              headers=world.auth(provider))
-    assert r.status_code == 200 and r.json()["state"] == "ended"
+    r = await svc.client.post(f"/v1/agreements/{signed['id']}/end", json={"kind": "city_suspension", "reason": "long sick leave",
+                                                                          "ended_on": "2026-11-26"},
+                              headers=svc.auth("city_official"))
+    assert r.status_code == 422 and r.json()["rule"] == "AGR-13"  # before the start
+    r = await svc.client.post(f"/v1/agreements/{signed['id']}/end", json={"kind": "city_suspension", "reason": "long sick leave",
+                                                                          "ended_on": "2026-12-07"},
+                              headers=svc.auth("city_official"))
+    assert r.status_code == 200 and r.json()["state"] == "signed" and r.json()["end_proposal"]["agreed"] is True
     notes = (await svc.client.get(f"/v1/agreements/{signed['id']}/notifications", headers=svc.auth("city_official"))).json()
-    assert any(n["kind"] == "agreement_ended" and n["recipient"] == "typake" for n in notes)  # AGR-13
+    assert any(n["kind"] == "end_agreed" and n["recipient"] == "typake" for n in notes)  # AGR-13: told before it takes effect
+    assert (await world.run_job("agreements-ending", dt.date(2026, 12, 6)))["ended_early"] == 0
+    assert (await world.run_job("agreements-ending", dt.date(2026, 12, 7)))["ended_early"] == 1
+    got = (await svc.client.get(f"/v1/agreements/{signed['id']}", headers=svc.auth("city_official"))).json()
+    assert got["state"] == "ended" and got["ended_on"] == "2026-12-07" and got["end_kind"] == "city_suspension"
 
 
 async def test_provider_refusal_is_seen_by_typake(svc, world):

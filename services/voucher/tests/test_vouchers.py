@@ -282,6 +282,10 @@ async def test_delayed_job_at_its_boundary_and_publishes_once_vou_3(voucher_serv
     refused = await decisions.made(decided_on="2026-11-25")
     await svc.client.post(f"/v1/vouchers/{(await decisions.voucher_of(refused['decision_id']))['id']}/refuse",
                           json={"reason": "no"}, headers=svc.auth(OFFICIAL))
+    r = await svc.client.post("/v1/voucher-contacts", json={"voucher_number": (await decisions.voucher_of(facts["decision_id"]))["number"],
+                                                           "contacted_on": "2026-11-26"},
+                              headers=svc.auth("provider", provider_id="P1"))
+    assert r.status_code == 200 and r.json()["in_time"] is True  # VOU-3: contact within 7 days
     assert await _run(svc, "vouchers-delayed", "2026-12-09") == {"delayed": 0}
     assert (await decisions.voucher_of(facts["decision_id"]))["state"] == "issued"
     results = await asyncio.gather(*(_run(svc, "vouchers-delayed", "2026-12-10") for _ in range(2)))
@@ -298,6 +302,32 @@ async def test_delayed_job_at_its_boundary_and_publishes_once_vou_3(voucher_serv
     # a delayed voucher can still be checked and is valid
     clock.set(dt.date(2026, 12, 10))
     assert (await _check(svc, v["number"]))["valid"] is True
+
+
+async def test_vou3_no_provider_contact_in_7_days_of_receipt_makes_the_voucher_delayed(voucher_service, decisions, clock):
+    """VOU-3: counted from the day the client received the decision (received_on, 27.11.):
+    the 7th day (4.12.) is in time, on 5.12. a voucher with no provider contact is delayed."""
+    svc = voucher_service
+    facts = await decisions.made(decided_on="2026-11-25", received_on="2026-11-27")
+    contacted = await decisions.made(decided_on="2026-11-25", received_on="2026-11-27")
+    number = (await decisions.voucher_of(contacted["decision_id"]))["number"]
+    r = await svc.client.post("/v1/voucher-contacts", json={"voucher_number": number, "contacted_on": "2026-11-26"},
+                              headers=svc.auth("provider", provider_id="P1"))
+    assert r.status_code == 422 and r.json()["rule"] == "VOU-3"  # before the client had the decision
+    r = await svc.client.post("/v1/voucher-contacts", json={"voucher_number": number, "contacted_on": "2026-11-26",
+                                                           "extra": 1}, headers=svc.auth("provider", provider_id="P1"))
+    assert r.status_code == 422
+    clock.set(dt.date(2026, 11, 28))
+    r = await svc.client.post("/v1/voucher-contacts", json={"voucher_number": number}, headers=svc.auth("provider", provider_id="P1"))
+    assert r.status_code == 200 and r.json()["in_time"] is True
+    assert await _run(svc, "vouchers-delayed", "2026-12-04") == {"delayed": 0}
+    assert await _run(svc, "vouchers-delayed", "2026-12-05") == {"delayed": 1}
+    late = await decisions.voucher_of(facts["decision_id"])
+    assert late["state"] == "delayed" and "no contact with a provider by 2026-12-04" in late["state_reason"]
+    assert (await decisions.voucher_of(contacted["decision_id"]))["state"] == "issued"
+    # The 14 days count from the receipt too: 11.12. is the last day in time for the contacted client.
+    assert await _run(svc, "vouchers-delayed", "2026-12-11") == {"delayed": 0}
+    assert await _run(svc, "vouchers-delayed", "2026-12-12") == {"delayed": 1}
 
 
 async def test_expired_job_marks_after_the_last_valid_day_once(voucher_service, decisions):
