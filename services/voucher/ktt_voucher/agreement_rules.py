@@ -244,8 +244,8 @@ def schedule_reduction(old: list[ScheduleDay], new: list[ScheduleDay]) -> str | 
 def month_closed(day: dt.date, today: dt.date) -> bool:
     """ATT-10 / BIL-2: a month is closed once its realised days are due (the 3rd of the next
     month has passed): 31.1. is closed from 4.2. on."""
-    first_of_next = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    return today > first_of_next.replace(day=MONTH_REPORTED_BY_DAY)
+    next_month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)  # no date arithmetic: 12/9999 is safe
+    return (today.year, today.month) > next_month or ((today.year, today.month) == next_month and today.day > MONTH_REPORTED_BY_DAY)
 
 
 def end_date_problems(ended_on: dt.date, start: dt.date, end: dt.date, today: dt.date,

@@ -416,7 +416,7 @@ async def draft_agreement(session: AsyncSession, body: AgreementDraftIn, princip
         errors.append(FieldError(field="body.voucher_number", rule="AGR-18",
                                  message=f"you already have a draft agreement {open_draft[0]} with this client; sign or withdraw it"))
     replaced: list[Agreement] = []
-    if verdict_schedule.ok and body.end_date >= body.start_date:
+    if not errors:  # only dates already inside the voucher's validity are projected day by day
         in_force_errors, replaced = await check_in_force(
             session, client_id=voucher.client_id, provider_id=provider_id, start=body.start_date, end=body.end_date,
             weekdays={d.weekday for d in schedule})

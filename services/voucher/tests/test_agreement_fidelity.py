@@ -443,3 +443,21 @@ async def test_data2_after_the_end_the_provider_sees_only_what_billing_needs(svc
     assert "client_contact" in official["content"]  # the city is the registry controller
     clock.set(dt.date(2026, 12, 14) + dt.timedelta(days=401))
     assert (await svc.client.get(f"/v1/agreements/{signed['id']}", headers=world.auth(p1))).status_code == 404
+
+
+async def test_extreme_dates_are_refused_without_a_server_error(svc, world):
+    p1 = await world.provider("P1")
+    voucher = await world.voucher()
+    r = await draft(svc, world, voucher, p1, end_date="9999-12-31")
+    assert r.status_code == 422 and "AGR-4" in {e["rule"] for e in r.json()["errors"]}
+    signed = await world.signed(voucher, p1)
+    for ended_on in ("9999-12-31", "0001-01-01"):
+        r = await svc.client.post(f"/v1/agreements/{signed['id']}/end", headers=world.auth(p1),
+                                  json={"kind": "mutual", "reason": "xyz", "ended_on": ended_on})
+        assert r.status_code == 422 and r.json()["rule"] == "AGR-13"
+    r = await svc.client.post(f"/v1/agreements/{signed['id']}/reviews", headers=world.auth(p1), json={
+        "effective_from": "9999-12-31", "goals": "x", "signature": {"name": "Vastuu Henkilö", "place": "Turku"}})
+    assert r.status_code == 422 and r.json()["rule"] == "AGR-12"
+    r = await svc.client.post(f"/v1/agreements/{signed['id']}/continuations", headers=world.auth(p1), json={
+        "end": "9999-12-31", "schedule": MON_WED, "goals": "x", "signature": {"name": "Vastuu Henkilö", "place": "Turku"}})
+    assert r.status_code == 422 and "AGR-4" in {e["rule"] for e in r.json()["errors"]}
