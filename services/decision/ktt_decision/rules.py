@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from ktt_common.errors import FieldError
-from ktt_contracts.periods import NORMAL_MAX_MONTHS, months_end, period_length_problem
+from ktt_common.identifiers import contains_hetu
+from ktt_contracts.periods import MAX_MONTHS, NORMAL_MAX_MONTHS, months_end, period_length_problem
 
 # DEC-4 month arithmetic lives in one place, shared with the voucher service's agreement periods.
 period_months_end = months_end
@@ -13,7 +16,11 @@ period_months_end = months_end
 
 def check_period(start: dt.date, end: dt.date, extension_justification: str | None) -> list[FieldError]:
     """DEC-4: a period lasts 3-24 months; over 12 months needs a written justification."""
-    problem = period_length_problem(start, end)
+    try:
+        problem = period_length_problem(start, end)
+    except (ValueError, OverflowError):  # 24 months after a start in year 9998 is past the calendar's end
+        return [FieldError(field="body.period.start", rule="DEC-4",
+                           message="the period starts too far in the future to count its months; check the dates")]
     if problem:
         return [FieldError(field="body.period.end", rule="DEC-4", message=problem)]
     if end > months_end(start, NORMAL_MAX_MONTHS) and not (extension_justification or "").strip():
@@ -65,3 +72,98 @@ def consent_covers(*, scope: list[str], given_on: dt.date, valid_until: dt.date 
     if valid_until is not None and today > valid_until:
         return False
     return withdrawn_on is None or today < withdrawn_on
+
+
+# --- DEC-4 across the client's decisions --------------------------------------------------------
+
+@dataclass(frozen=True)
+class OtherDecision:
+    """Another non-revoked decision of the same client, as DEC-4 needs it."""
+
+    ref: str
+    start: dt.date
+    end: dt.date
+
+
+def period_days(start: dt.date, end: dt.date) -> int:
+    """Days of a period, both ends included."""
+    return (end - start).days + 1
+
+
+def months_in_days(first_start: dt.date, months: int) -> int:
+    """How many days ``months`` months are when counted from ``first_start`` (DEC-4)."""
+    return period_days(first_start, months_end(first_start, months))
+
+
+def overlapping(start: dt.date, end: dt.date, others: Iterable[OtherDecision]) -> list[OtherDecision]:
+    """The other decisions whose period shares at least one day with start..end (both ends included)."""
+    return sorted((o for o in others if o.start <= end and start <= o.end), key=lambda o: o.start)
+
+
+def check_no_overlap(start: dt.date, end: dt.date, others: Iterable[OtherDecision]) -> list[FieldError]:
+    """DEC-4: decisions of one client never overlap. Names the other decision and its period, and
+    the field to move: the start when it falls inside the other period, else the end."""
+    errors = []
+    for other in overlapping(start, end, others):
+        if other.start <= start:
+            field, fix = "body.period.start", f"start on or after {other.end + dt.timedelta(days=1)}"
+        else:
+            field, fix = "body.period.end", f"end on or before {other.start - dt.timedelta(days=1)}"
+        errors.append(FieldError(
+            field=field, rule="DEC-4",
+            message=f"the client's decision {other.ref} already covers {other.start} to {other.end}, and decisions "
+                    f"of one client never overlap: {fix}, or amend or revoke that decision first"))
+    return errors
+
+
+def check_client_total(start: dt.date, end: dt.date, others: Sequence[OtherDecision],
+                       extension_justification: str | None) -> list[FieldError]:
+    """DEC-4: the client's voucher-bought KTT totals at most 24 months across all their decisions,
+    and past the normal year it needs a written justification.
+
+    Counted in days: the days of every non-overlapping period (this one and the client's other
+    non-revoked decisions) are summed and compared with the length of 24 months counted from the
+    client's first start. For back-to-back decisions this is exactly "the last one ends at most
+    24 months after the first started"; a break between decisions does not use the allowance up.
+    A decision needs the justification when, with the decisions that start before it, the total
+    passes 12 months counted the same way. Assumes no overlap (check that first)."""
+    if not others:
+        return []  # one decision alone: check_period says it all
+    first = min(start, *(o.start for o in others))
+    own = period_days(start, end)
+    others_days = sum(period_days(o.start, o.end) for o in others)
+    total = own + others_days
+    cap = months_in_days(first, MAX_MONTHS)
+    if total > cap:
+        left = cap - others_days
+        fix = (f"end on or before {start + dt.timedelta(days=left - 1)}" if left > 0
+               else "the client has no voucher-bought KTT left")
+        return [FieldError(
+            field="body.period.end", rule="DEC-4",
+            message=f"a client's voucher-bought KTT totals at most {MAX_MONTHS} months across all decisions "
+                    f"({cap} days counted from the first start, {first}); the client's other decisions take "
+                    f"{others_days} days and this period {own}, {total} in all: {fix}")]
+    before = own + sum(period_days(o.start, o.end) for o in others if o.start < start)
+    normal = months_in_days(first, NORMAL_MAX_MONTHS)
+    if before > normal and not (extension_justification or "").strip():
+        return [FieldError(
+            field="body.extension_justification", rule="DEC-4",
+            message=f"with the client's earlier decisions this one takes their voucher-bought KTT to {before} days, "
+                    f"past the normal {NORMAL_MAX_MONTHS} months ({normal} days from {first}): continuing needs a "
+                    "written justification that it improves work readiness")]
+    return []
+
+
+def check_client_periods(start: dt.date, end: dt.date, others: Sequence[OtherDecision],
+                         extension_justification: str | None) -> list[FieldError]:
+    """DEC-4 across decisions: no overlap, then the total (which is only meaningful without overlap)."""
+    return check_no_overlap(start, end, others) or check_client_total(start, end, others, extension_justification)
+
+
+# --- DATA-4: no hetu in what is published ---------------------------------------------------------
+
+def check_no_hetu(fields: dict[str, str | None]) -> list[FieldError]:
+    """DATA-4: text that travels in events or URLs must not hold a personal identity code."""
+    return [FieldError(field=field, rule="DATA-4",
+                       message="this looks like a personal identity code; it is never published (DATA-4): leave it out")
+            for field, value in fields.items() if value and contains_hetu(value)]

@@ -91,8 +91,9 @@ def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
 
 
 def validate(body: DecisionIn, settings: DecisionSettings) -> str:
-    """Every check of a pushed decision at once (DEC-2, DEC-3, DEC-4, DEC-8, VOU-7, VOU-8);
-    returns the canonical hetu. Temporary codes 900-999 pass only in HETU_TEST_MODE."""
+    """Every check of a pushed decision on its own at once (DEC-2, DEC-3, DEC-4, DEC-8, VOU-7, VOU-8,
+    DATA-4); returns the canonical hetu. Temporary codes 900-999 pass only in HETU_TEST_MODE.
+    The checks against the client's other decisions (DEC-4) follow in :func:`check_client_periods`."""
     errors: list[FieldError] = []
     hetu = ""
     try:
@@ -104,13 +105,38 @@ def validate(body: DecisionIn, settings: DecisionSettings) -> str:
     errors += rules.check_special(body.special.kind, body.special.justification, body.special.approved_hours)
     errors += rules.check_home_municipality(body.client.municipality, settings.home_municipality,
                                             enabled=settings.home_municipality_check)
+    # These travel in events (DecisionMade/Amended): a hetu typed into them would be published.
+    errors += rules.check_no_hetu({"body.source_system": body.source_system, "body.source_id": body.source_id,
+                                   "body.plan.reference": body.plan.reference})
+    _raise_if(errors)
+    return hetu
+
+
+def _raise_if(errors: list[FieldError]) -> None:
     if errors:
         rule_ids = sorted({e.rule for e in errors if e.rule})
         raise RuleViolation(
             "; ".join(f"{e.field}: {e.message} ({e.rule})" for e in errors),
             rule=rule_ids[0] if len(rule_ids) == 1 else None, errors=errors,
         )
-    return hetu
+
+
+async def check_client_periods(session: AsyncSession, client_id: uuid.UUID, body: DecisionIn,
+                               decision_id: uuid.UUID | None) -> None:
+    """DEC-4 across the client's decisions: no overlap with another non-revoked decision, at most
+    24 months in all, a justification past 12. The caller holds the client row locked, so two
+    pushes for one client cannot both pass against the same state."""
+    query = select(Decision).where(Decision.client_id == client_id, Decision.status != "revoked")
+    if decision_id is not None:
+        query = query.where(Decision.id != decision_id)
+    others = [rules.OtherDecision(ref=f"{d.source_system}/{d.source_id}", start=d.period_start, end=d.period_end)
+              for d in (await session.execute(query)).scalars()]
+    _raise_if(rules.check_client_periods(body.period.start, body.period.end, others, body.extension_justification))
+
+
+async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> None:
+    """Pushes for one client run one at a time (PostgreSQL; SQLite has one writer anyway)."""
+    await session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
 
 
 def settings_of(session: AsyncSession) -> DecisionSettings:
@@ -206,6 +232,12 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
         return await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
 
     client = await _client_for(session, hetu, body, now)
+    await _lock_client(session, client.id)
+    # While this push waited for the client, a concurrent push of the same decision may have made it.
+    existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
+    if existing is not None:
+        return await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
+    await check_client_periods(session, client.id, body, decision_id=None)
     decision = Decision(
         id=uuid.uuid4(), client_id=client.id, source_system=body.source_system, source_id=body.source_id,
         status="active", created_at=now, updated_at=now,
@@ -259,6 +291,8 @@ async def _replay_or_amend(session: AsyncSession, decision: Decision, body: Deci
         raise Conflict(f"version {version} of {ref} names another person (the personal identity code differs); "
                        "a decision belongs to one client: make a new decision (new source_id) for the other person",
                        rule="DEC-7")
+    await _lock_client(session, client.id)
+    await check_client_periods(session, client.id, body, decision_id=decision.id)
     current = (await session.execute(
         select(DecisionVersion).where(DecisionVersion.decision_id == decision.id, DecisionVersion.version == decision.version)
     )).scalar_one()
@@ -293,6 +327,7 @@ async def revoke_decision(session: AsyncSession, decision_id: uuid.UUID, reason:
         raise NotFound(f"no decision {decision_id}")
     if decision.status == "revoked":
         return decision
+    _raise_if(rules.check_no_hetu({"body.reason": reason}))  # the reason travels in DecisionRevoked
     today = runtime_of(session).clock.today()
     decision.status = "revoked"
     decision.revoked_on = revoked_on or today
@@ -362,8 +397,8 @@ async def record_consent(session: AsyncSession, client_id: uuid.UUID, body: Cons
     if body.valid_until is not None and body.valid_until < body.given_on:
         errors.append(FieldError(field="body.valid_until", rule="DATA-1",
                                  message="valid_until is before given_on; give the last day the consent holds"))
-    if errors:
-        raise RuleViolation("; ".join(f"{e.field}: {e.message}" for e in errors), rule="DATA-1", errors=errors)
+    errors += rules.check_no_hetu({"body.provider_id": body.provider_id})  # published in ConsentRecorded
+    _raise_if(errors)
     scope = sorted(set(body.scope))
     scope_key = ",".join(scope)
     natural = (Consent.client_id == client_id, Consent.provider_id == body.provider_id,
