@@ -30,6 +30,10 @@ class DecisionFacts(BaseModel):
     source_id: str
     version: int
     decided_on: dt.date
+    received_on: dt.date | None = Field(
+        None, description="Day the client received the decision; the VOU-3 deadlines (contact a provider within 7 days, "
+                          "service started within 14) count from it. Always filled by the decision service (decided_on "
+                          "when the client system sent none); optional only so that events published before it parse")
     period_start: dt.date
     period_end: dt.date
     form: Form

@@ -59,6 +59,8 @@ class Decision(Base):
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     decided_on: Mapped[dt.date] = mapped_column(Date)
+    # VOU-3: the day the client received the decision (decided_on when the client system sent none).
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     form: Mapped[str] = mapped_column(String(20))

@@ -160,6 +160,24 @@ def check_client_periods(start: dt.date, end: dt.date, others: Sequence[OtherDec
     return check_no_overlap(start, end, others) or check_client_total(start, end, others, extension_justification)
 
 
+# --- VOU-3: the day the client received the decision ----------------------------------------------
+
+def check_received_on(received_on: dt.date | None, decided_on: dt.date, today: dt.date) -> list[FieldError]:
+    """VOU-3: the 7- and 14-day deadlines count from the day the client received the decision. That
+    day is not before the decision and not in the future (none sent: the decision day is used)."""
+    if received_on is None:
+        return []
+    if received_on < decided_on:
+        return [FieldError(field="body.received_on", rule="VOU-3",
+                           message=f"the client cannot receive the decision before it was made ({decided_on}): "
+                                   f"give a date on or after {decided_on}")]
+    if received_on > today:
+        return [FieldError(field="body.received_on", rule="VOU-3",
+                           message=f"the receipt date {received_on} is in the future: give the day the client "
+                                   f"received the decision, on or before {today}, or leave it out until then")]
+    return []
+
+
 # --- DATA-4: no hetu in what is published ---------------------------------------------------------
 
 def check_no_hetu(fields: dict[str, str | None]) -> list[FieldError]:

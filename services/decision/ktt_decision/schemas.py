@@ -59,6 +59,9 @@ class DecisionIn(BaseModel):
     source_id: str = Field(min_length=1, max_length=100, examples=["EFF-2026-000123"])
     version: int = Field(ge=1)
     decided_on: dt.date
+    received_on: dt.date | None = Field(
+        None, description="Day the client received the decision: the VOU-3 deadlines (contact a provider within 7 days, "
+                          "start within 14) count from it. Not before decided_on, not in the future; decided_on when left out")
     decided_by: str = Field(min_length=1, max_length=200)
     client: ClientIn
     case_worker: CaseWorkerIn
@@ -79,6 +82,7 @@ class DecisionOut(BaseModel):
     version: int
     status: str
     decided_on: dt.date
+    received_on: dt.date | None = Field(None, description="Day the client received the decision (VOU-3)")
     period_start: dt.date
     period_end: dt.date
     form: str

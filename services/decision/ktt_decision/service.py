@@ -56,10 +56,16 @@ def vault_of(session: AsyncSession) -> PiiVault:
 
 
 def _content_hash(body: DecisionIn, hetu_lookup: str) -> tuple[dict, str]:
-    """The version's content without the hetu (replaced by its keyed hash) and a hash of it."""
+    """The version's content without the hetu (replaced by its keyed hash) and a hash of it.
+
+    ``received_on`` is stored as the day that applies (VOU-3: ``decided_on`` when none was sent);
+    when it is that default it is left out of the hash, so a version sent without it, with it
+    equal to ``decided_on``, or received before the field existed is the same version."""
     content = body.model_dump(mode="json")
     content["client"].pop("hetu")
-    canonical = json.dumps({"content": content, "hetu": hetu_lookup}, sort_keys=True, separators=(",", ":"))
+    content["received_on"] = content.get("received_on") or content["decided_on"]
+    hashed = {k: v for k, v in content.items() if not (k == "received_on" and v == content["decided_on"])}
+    canonical = json.dumps({"content": hashed, "hetu": hetu_lookup}, sort_keys=True, separators=(",", ":"))
     return content, hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -90,9 +96,9 @@ def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
     client.updated_at = now
 
 
-def validate(body: DecisionIn, settings: DecisionSettings) -> str:
-    """Every check of a pushed decision on its own at once (DEC-2, DEC-3, DEC-4, DEC-8, VOU-7, VOU-8,
-    DATA-4); returns the canonical hetu. Temporary codes 900-999 pass only in HETU_TEST_MODE.
+def validate(body: DecisionIn, settings: DecisionSettings, today: dt.date) -> str:
+    """Every check of a pushed decision on its own at once (DEC-2, DEC-3, DEC-4, DEC-8, VOU-3, VOU-7,
+    VOU-8, DATA-4); returns the canonical hetu. Temporary codes 900-999 pass only in HETU_TEST_MODE.
     The checks against the client's other decisions (DEC-4) follow in :func:`check_client_periods`."""
     errors: list[FieldError] = []
     hetu = ""
@@ -105,6 +111,7 @@ def validate(body: DecisionIn, settings: DecisionSettings) -> str:
     errors += rules.check_special(body.special.kind, body.special.justification, body.special.approved_hours)
     errors += rules.check_home_municipality(body.client.municipality, settings.home_municipality,
                                             enabled=settings.home_municipality_check)
+    errors += rules.check_received_on(body.received_on, body.decided_on, today)
     # These travel in events (DecisionMade/Amended): a hetu typed into them would be published.
     errors += rules.check_no_hetu({"body.source_system": body.source_system, "body.source_id": body.source_id,
                                    "body.plan.reference": body.plan.reference})
@@ -150,6 +157,7 @@ def _apply_version(decision: Decision, body: DecisionIn, content: dict[str, Any]
     """Copy the facts of a version onto the decision (a frozen copy per version lives in DecisionVersion)."""
     decision.version = body.version
     decision.decided_on = body.decided_on
+    decision.received_on = body.received_on or body.decided_on  # VOU-3: the decision day when none was sent
     decision.decided_by = body.decided_by
     decision.period_start = body.period.start
     decision.period_end = body.period.end
@@ -168,7 +176,8 @@ def _facts(decision: Decision) -> dict[str, Any]:
     return dict(
         decision_id=decision.id, client_id=decision.client_id, source_system=decision.source_system,
         source_id=decision.source_id, version=decision.version, decided_on=decision.decided_on,
-        period_start=decision.period_start, period_end=decision.period_end, form=decision.form,
+        received_on=decision.received_on or decision.decided_on, period_start=decision.period_start,
+        period_end=decision.period_end, form=decision.form,
         benefit_basis=decision.benefit_basis, voucher_kind=decision.voucher_kind,
         approved_hours=(decision.special or {}).get("approved_hours"),
         case_worker_office=(decision.case_worker or {}).get("office"),
@@ -180,7 +189,7 @@ def _facts(decision: Decision) -> dict[str, Any]:
 # (client contact data, case worker, free-text justifications) is named in
 # ``personal_fields_changed`` but its values stay in this service (DATA-3, DATA-4).
 _EVENT_VALUE_FIELDS = (
-    "decided_on", "period_start", "period_end", "form", "benefit_basis", "voucher_kind", "approved_hours",
+    "decided_on", "received_on", "period_start", "period_end", "form", "benefit_basis", "voucher_kind", "approved_hours",
     "case_worker_office", "language", "plan.type", "plan.reference", "plan.date", "special.kind",
 )
 
@@ -200,6 +209,8 @@ def _flatten(content: dict[str, Any]) -> dict[str, Any]:
     flat["case_worker_office"] = flat.pop("case_worker.office", None)
     flat["language"] = flat.pop("client.language", None)
     flat["voucher_kind"] = "regular" if flat.get("special.kind") == "none" else flat.get("special.kind")
+    # VOU-3: the receipt day that applies (versions stored before it existed, or sent without it: decided_on).
+    flat["received_on"] = flat.get("received_on") or flat.get("decided_on")
     return flat
 
 
@@ -221,7 +232,7 @@ def amendment_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[st
 async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal) -> PushResult:
     """Create a decision, recognise a replay of the same version, or amend it with a higher one (DEC-7)."""
     settings = settings_of(session)
-    hetu = validate(body, settings)
+    hetu = validate(body, settings, runtime_of(session).clock.today())
     vault = vault_of(session)
     lookup = vault.lookup_hash(hetu)
     content, content_hash = _content_hash(body, lookup)

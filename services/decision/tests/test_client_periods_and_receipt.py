@@ -1,6 +1,6 @@
 """DEC-4 across a client's decisions (no overlap, 24 months in all, a justification past the normal
-year; revoked decisions do not count), and bad input that must be a 4xx (DATA-4 hetu-shaped text
-in what is published, dates past the calendar), through the API."""
+year; revoked decisions do not count), VOU-3's receipt date, and bad input that must be a 4xx
+(DATA-4 hetu-shaped text in what is published, dates past the calendar), through the API."""
 
 from __future__ import annotations
 
@@ -124,6 +124,40 @@ async def test_dec4_two_overlapping_decisions_pushed_at_once_one_is_refused(deci
     assert sorted(r.status_code for r in replies) == [201, 422], [r.text for r in replies]
     refused = next(r for r in replies if r.status_code == 422).json()
     assert refused["rule"] == "DEC-4" and "2026-12-01 to 2027-05-31" in refused["detail"]
+
+
+async def test_vou3_receipt_date_defaults_to_the_decision_day_and_travels_in_the_events(decision_service):
+    svc = decision_service
+    h = svc.auth("integrator")
+    made = await svc.client.post("/v1/decisions", json=decision_body(), headers=h)
+    assert made.status_code == 201 and made.json()["received_on"] == "2026-11-25"
+    # Sent explicitly as the decision day: the same version, a replay.
+    again = await svc.client.post("/v1/decisions", json=decision_body(received_on="2026-11-25"), headers=h)
+    assert again.status_code == 200
+    # A later receipt day is a change of the decision: an amendment that names it.
+    r = await svc.client.post("/v1/decisions", json=decision_body(version=2, received_on="2026-11-26"), headers=h)
+    assert r.status_code == 200 and r.json()["received_on"] == "2026-11-26"
+    events = await _events(svc)
+    assert _types(events) == ["DecisionMade", "DecisionAmended"]
+    assert events[0]["data"]["received_on"] == "2026-11-25"
+    assert events[1]["data"]["received_on"] == "2026-11-26"
+    assert events[1]["data"]["changes"] == {"received_on": {"old": "2026-11-25", "new": "2026-11-26"}}
+    got = await svc.client.get(f"/v1/decisions/{made.json()['id']}", headers=svc.auth("city_official"))
+    assert got.json()["received_on"] == "2026-11-26"
+
+
+async def test_vou3_receipt_date_before_the_decision_or_in_the_future_is_refused(decision_service):
+    svc = decision_service
+    h = svc.auth("integrator")
+    for received_on, hint in (("2026-11-24", "before it was made"), ("2026-11-27", "future"),
+                              ("9999-12-31", "future")):
+        r = await svc.client.post("/v1/decisions", json=decision_body(received_on=received_on), headers=h)
+        assert r.status_code == 422, (received_on, r.text)
+        assert r.json()["rule"] == "VOU-3" and r.json()["errors"][0]["field"] == "body.received_on"
+        assert hint in r.json()["detail"]
+    r = await svc.client.post("/v1/decisions", json=decision_body(received_on="2026-11-26"), headers=h)  # today
+    assert r.status_code == 201 and r.json()["received_on"] == "2026-11-26"
+    assert _types(await _events(svc)) == ["DecisionMade"]
 
 
 async def test_bad_input_is_a_4xx_never_a_500(decision_service):

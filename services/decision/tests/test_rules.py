@@ -244,6 +244,51 @@ def test_dec4_a_start_too_far_in_the_future_is_refused_not_a_crash() -> None:
     assert (e.rule, e.field) == ("DEC-4", "body.period.start")
 
 
+# --- VOU-3 receipt date ---------------------------------------------------------------------------
+
+def test_vou3_receipt_date_from_the_decision_day_to_today() -> None:
+    decided, today = dt.date(2026, 11, 20), dt.date(2026, 11, 26)
+    assert rules.check_received_on(None, decided, today) == []
+    assert rules.check_received_on(decided, decided, today) == []
+    assert rules.check_received_on(today, decided, today) == []
+    [e] = rules.check_received_on(decided - DAY, decided, today)
+    assert (e.rule, e.field) == ("VOU-3", "body.received_on") and "2026-11-20" in e.message
+    [e] = rules.check_received_on(today + DAY, decided, today)
+    assert (e.rule, e.field) == ("VOU-3", "body.received_on") and "future" in e.message
+    assert rules.check_received_on(dt.date(9999, 12, 31), decided, today)[0].rule == "VOU-3"
+
+
+def test_vou3_a_version_sent_without_the_receipt_date_hashes_as_before_it_existed() -> None:
+    """An Effica replay of a version stored before received_on existed stays a replay (idempotent
+    push): received_on left out, or equal to decided_on, hashes as the old content did."""
+    import hashlib
+    import json
+
+    from ktt_decision.schemas import DecisionIn
+    from ktt_decision.service import _content_hash
+    from tests.helpers import decision_body
+
+    body = decision_body()
+    old_content = DecisionIn.model_validate(body).model_dump(mode="json", exclude={"received_on"})
+    old_content["client"].pop("hetu")
+    legacy = hashlib.sha256(json.dumps({"content": old_content, "hetu": "L"}, sort_keys=True,
+                                       separators=(",", ":")).encode()).hexdigest()
+    content, omitted = _content_hash(DecisionIn.model_validate(body), "L")
+    assert content["received_on"] == "2026-11-25"  # the day that applies is stored
+    _, explicit = _content_hash(DecisionIn.model_validate(body | {"received_on": "2026-11-25"}), "L")
+    _, later = _content_hash(DecisionIn.model_validate(body | {"received_on": "2026-11-26"}), "L")
+    assert omitted == explicit == legacy != later
+
+
+def test_vou3_an_amendment_lists_a_changed_receipt_date() -> None:
+    old = _content()  # stored before received_on existed: the decision day applies
+    new = _content(version=2, received_on="2026-11-27")
+    changes, personal = amendment_changes(old, new)
+    assert {k: (v.old, v.new) for k, v in changes.items()} == {"received_on": ("2026-11-25", "2026-11-27")}
+    assert personal == []
+    assert amendment_changes(old, _content(version=2, received_on="2026-11-25")) == ({}, [])
+
+
 def test_data4_hetu_shaped_text_is_refused_where_it_would_be_published() -> None:
     [e] = rules.check_no_hetu({"body.source_id": "EFF-131052-308T", "body.plan.reference": "AS-2026-77"})
     assert (e.rule, e.field) == ("DATA-4", "body.source_id")
