@@ -229,3 +229,6 @@ class ClientFlagOut(BaseModel):
     source_event_type: str
     details: dict
     created_at: dt.datetime
+    cleared_on: dt.date | None = Field(None, description="Set when a later correction made it no refusal (e.g. an "
+                                                           "absence authorised after all)")
+    cleared_reason: str | None = None

@@ -289,6 +289,37 @@ def test_vou3_an_amendment_lists_a_changed_receipt_date() -> None:
     assert amendment_changes(old, _content(version=2, received_on="2026-11-25")) == ({}, [])
 
 
+# --- DEC-9: what is a refusal or an interruption ---------------------------------------------------
+
+def test_dec9_voucher_states_that_mean_not_started() -> None:
+    kind, reason = rules.voucher_state_flag("delayed", "issued")
+    assert kind == "not_started" and "VOU-3" in reason
+    for previous in ("issued", "delayed"):
+        kind, expired_reason = rules.voucher_state_flag("expired", previous)
+        assert kind == "not_started" and "expired unused" in expired_reason and expired_reason != reason
+    assert rules.voucher_state_flag("expired", "in_use") is None  # used, then ran out: no refusal
+    for state in ("in_use", "cancelled", "refused", "revoked", "issued"):
+        assert rules.voucher_state_flag(state, "issued") is None  # VOU-4: a refused voucher is no refusal of KTT
+
+
+def test_dec9_agreement_ends_that_are_interruptions() -> None:
+    for kind in ("unsuitable", "mutual", "client_terminated"):
+        assert rules.agreement_end_flag(kind) == "interrupted"
+    for kind in ("fixed_term", "provider_change", "provider_removed", "decision_revoked", "city_suspension",
+                 "decision_shortened"):
+        assert rules.agreement_end_flag(kind) is None
+
+
+def test_dec9_att7_unauthorised_absences_flag_illness_with_a_certificate_never() -> None:
+    assert rules.absence_flag("unauthorised", authorised=False) == "unauthorised_absence"
+    assert rules.absence_flag("sick_without_certificate", authorised=False) == "unauthorised_absence"  # ATT-3
+    assert rules.absence_flag("sent_away_influence", authorised=False) == "unauthorised_absence"
+    assert rules.absence_flag("sick_with_certificate", authorised=True) is None
+    assert rules.absence_flag("sick_with_certificate", authorised=False) is None  # illness never counts (ATT-7)
+    for reason in ("doctor_visit", "child_illness", "job_interview", "other_authorised"):
+        assert rules.absence_flag(reason, authorised=True) is None
+
+
 def test_data4_hetu_shaped_text_is_refused_where_it_would_be_published() -> None:
     [e] = rules.check_no_hetu({"body.source_id": "EFF-131052-308T", "body.plan.reference": "AS-2026-77"})
     assert (e.rule, e.field) == ("DATA-4", "body.source_id")
