@@ -320,6 +320,36 @@ def test_dec9_att7_unauthorised_absences_flag_illness_with_a_certificate_never()
         assert rules.absence_flag(reason, authorised=True) is None
 
 
+# --- VOU-9 representatives -------------------------------------------------------------------------
+
+def test_vou9_representative_dates_and_contact_at_their_boundaries() -> None:
+    today = dt.date(2026, 11, 26)
+
+    def check(authorised_on=today, valid_until=None, phone="+358401111111", email=None):
+        return rules.check_representative(authorised_on=authorised_on, valid_until=valid_until, phone=phone,
+                                          email=email, today=today)
+
+    assert check() == [] and check(valid_until=today) == [] and check(phone=None, email="m@example.fi") == []
+    [e] = check(authorised_on=today + DAY)
+    assert (e.rule, e.field) == ("VOU-9", "body.authorised_on")
+    [e] = check(valid_until=today - DAY)
+    assert (e.rule, e.field) == ("VOU-9", "body.valid_until")
+    [e] = check(phone=" ", email=None)
+    assert (e.rule, e.field) == ("VOU-9", "body.phone")
+
+
+def test_vou9_a_representative_acts_from_authorisation_to_validity_end_and_not_from_withdrawal() -> None:
+    on, until = dt.date(2026, 11, 1), dt.date(2026, 12, 31)
+
+    def acts(today, withdrawn=None):
+        return rules.representative_acts(authorised_on=on, valid_until=until, withdrawn_on=withdrawn, today=today)
+
+    assert acts(on) and acts(until) and not acts(on - DAY) and not acts(until + DAY)
+    assert acts(dt.date(2026, 11, 19), withdrawn=dt.date(2026, 11, 20))
+    assert not acts(dt.date(2026, 11, 20), withdrawn=dt.date(2026, 11, 20))
+    assert rules.name_key("  Maija   MEIKÄLÄINEN ") == rules.name_key("maija meikäläinen")
+
+
 def test_data4_hetu_shaped_text_is_refused_where_it_would_be_published() -> None:
     [e] = rules.check_no_hetu({"body.source_id": "EFF-131052-308T", "body.plan.reference": "AS-2026-77"})
     assert (e.rule, e.field) == ("DATA-4", "body.source_id")

@@ -92,7 +92,8 @@ async def test_dec6_one_start_notice_per_start_even_when_redelivered_and_hetu_on
 
 
 async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service):
-    """DATA-4 over a whole client story: push, amend, consent, start, refusal, delay, notice read, revoke."""
+    """DATA-4 over a whole client story: push, amend, consent, representative, start, refusal, delay,
+    notice read, revoke."""
     svc = decision_service
     root = logging.getLogger()
     saved_handlers, saved_level, saved_config = root.handlers[:], root.level, structlog.get_config()
@@ -106,6 +107,9 @@ async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service)
         await svc.client.post("/v1/clients/lookup", json={"hetu": HETU_1900}, headers=svc.auth("city_official"))
         await svc.client.post(f"/v1/clients/{made['client_id']}/consents", headers=svc.auth("city_official"),
                               json={"provider_id": "P1", "scope": ["plan"], "given_on": "2026-11-20"})
+        await svc.client.post(f"/v1/clients/{made['client_id']}/representatives", headers=svc.auth("social_worker"),
+                              json={"name": "Maija Meikäläinen", "phone": "+358401111111", "relation": "sister",
+                                    "authorised_on": "2026-11-20", "scope": ["choose_provider"]})
         bad = decision_body(source_id="BAD")
         bad["client"]["hetu"] = HETU_1900[:-1] + "A"
         await svc.client.post("/v1/decisions", json=bad, headers=h)
@@ -128,7 +132,7 @@ async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service)
         assert not contains_hetu(text)
     assert HETU_MASK not in logged  # nothing hetu-shaped was even offered to the logger
     types = [e["type"].split(".")[2] for e in await _envelopes(svc)]
-    assert types == ["DecisionMade", "DecisionAmended", "ConsentRecorded", "DecisionRevoked"]
+    assert types == ["DecisionMade", "DecisionAmended", "ConsentRecorded", "RepresentativeAuthorised", "DecisionRevoked"]
 
 
 async def _envelopes(svc) -> list[dict]:

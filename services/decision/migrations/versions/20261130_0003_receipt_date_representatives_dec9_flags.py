@@ -1,5 +1,5 @@
-"""Receipt date of a decision (VOU-3), DEC-9 flags per fact with absence corrections;
-refused vouchers are no DEC-9 flag (VOU-4)
+"""Receipt date of a decision (VOU-3), representatives (VOU-9), DEC-9 flags per fact with
+absence corrections; refused vouchers are no DEC-9 flag (VOU-4)
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +17,28 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('representative',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('client_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_key', sa.String(length=200), nullable=False),
+    sa.Column('phone', sa.String(length=40), nullable=True),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('relation', sa.String(length=200), nullable=True),
+    sa.Column('scope', sa.JSON(), nullable=False),
+    sa.Column('authorised_on', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=200), nullable=False),
+    sa.Column('recorded_at', ktt_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('withdrawn_on', sa.Date(), nullable=True),
+    sa.Column('withdrawn_by', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_representative_client_id_client')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_representative')),
+    sa.UniqueConstraint('client_id', 'name_key', 'authorised_on', name=op.f('uq_representative_client_id_name_key_authorised_on'))
+    )
+    with op.batch_alter_table('representative', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_representative_client_id'), ['client_id'], unique=False)
+
     op.create_table('absence_revision',
     sa.Column('entry_id', sa.Uuid(), nullable=False),
     sa.Column('client_id', sa.Uuid(), nullable=False),
@@ -52,3 +74,7 @@ def downgrade() -> None:
         batch_op.drop_column('received_on')
 
     op.drop_table('absence_revision')
+    with op.batch_alter_table('representative', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_representative_client_id'))
+
+    op.drop_table('representative')
