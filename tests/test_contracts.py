@@ -30,6 +30,21 @@ def test_every_event_type_is_versioned_and_inside_its_producers_stream():
         assert et.type in json.dumps(asyncapi())
 
 
+def test_every_contract_module_is_registered_in_the_catalogue():
+    """A module's events exist for the catalogue, the docs and the consumers only once registered
+    in ktt_contracts/__init__.py (attendance is the newest)."""
+    import importlib
+    import pkgutil
+
+    import ktt_contracts
+
+    modules = [m.name for m in pkgutil.iter_modules(ktt_contracts.__path__)]
+    assert "attendance" in modules
+    for name in modules:
+        for et in getattr(importlib.import_module(f"ktt_contracts.{name}"), "EVENTS", []):
+            assert CATALOGUE.get(et.type) is et, f"ktt_contracts.{name}: {et.type} is not registered"
+
+
 def _decision_payload() -> DecisionMadePayload:
     return DecisionMadePayload(
         decision_id=uuid.uuid4(), client_id=uuid.uuid4(), source_system="effica", source_id="131052-308T",

@@ -6,7 +6,7 @@ reviewed once. A new incompatible shape gets a new version (``.v2``) beside the 
 
 from ktt_common.events import EventCatalogue
 
-from ktt_contracts import agreement, decision, registry, voucher
+from ktt_contracts import agreement, attendance, decision, registry, voucher
 
 CATALOGUE = EventCatalogue()
-CATALOGUE.register(*decision.EVENTS, *voucher.EVENTS, *agreement.EVENTS, *registry.EVENTS)
+CATALOGUE.register(*decision.EVENTS, *voucher.EVENTS, *agreement.EVENTS, *registry.EVENTS, *attendance.EVENTS)

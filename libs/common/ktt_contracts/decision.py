@@ -30,7 +30,10 @@ class DecisionFacts(BaseModel):
     source_id: str
     version: int
     decided_on: dt.date
-    received_on: dt.date | None = Field(None, description="The day the client received the decision; VOU-3 deadlines count from it")
+    received_on: dt.date | None = Field(
+        None, description="Day the client received the decision; the VOU-3 deadlines (contact a provider within 7 days, "
+                          "service started within 14) count from it. Always filled by the decision service (decided_on "
+                          "when the client system sent none); optional only so that events published before it parse")
     period_start: dt.date
     period_end: dt.date
     form: Form
@@ -89,10 +92,42 @@ class ConsentWithdrawnPayload(BaseModel):
     withdrawn_on: dt.date
 
 
+RepresentativeScope = Literal["choose_provider", "handle_voucher", "sign_agreement"]
+
+
+class RepresentativeFacts(BaseModel):
+    """A representative (asiainhoitaja) the client authorised to act for them (VOU-9). Never a hetu: the
+    representative's is not collected (DATA-4); contact details stay in the decision service (DATA-3)."""
+
+    representative_id: uuid.UUID
+    client_id: uuid.UUID
+    name: str
+    scope: list[RepresentativeScope] = Field(
+        description="What the representative may do for the client: choose_provider, handle_voucher, sign_agreement")
+    authorised_on: dt.date = Field(description="Day the client authorised the representative")
+    valid_until: dt.date | None = Field(None, description="Last day of the authorisation; none: until withdrawn")
+
+
+class RepresentativeAuthorisedPayload(RepresentativeFacts):
+    """The client authorised a representative to act for them (VOU-9)."""
+
+
+class RepresentativeWithdrawnPayload(RepresentativeFacts):
+    """The authorisation was withdrawn: from ``withdrawn_on`` the representative no longer acts for the client (VOU-9)."""
+
+    withdrawn_on: dt.date
+
+
 DecisionMade = EventType(SERVICE, "DecisionMade", 1, DecisionMadePayload, "A KTT decision was made (DEC-1..DEC-3)")
 DecisionAmended = EventType(SERVICE, "DecisionAmended", 1, DecisionAmendedPayload, "A decision was amended by a higher version (DEC-7)")
 DecisionRevoked = EventType(SERVICE, "DecisionRevoked", 1, DecisionRevokedPayload, "A decision was revoked (DEC-7, DEC-1)")
 ConsentRecorded = EventType(SERVICE, "ConsentRecorded", 1, ConsentRecordedPayload, "Client consented to share plan data with a provider (DATA-1)")
 ConsentWithdrawn = EventType(SERVICE, "ConsentWithdrawn", 1, ConsentWithdrawnPayload, "Client withdrew a plan-data consent (DATA-1)")
 
-EVENTS = [DecisionMade, DecisionAmended, DecisionRevoked, ConsentRecorded, ConsentWithdrawn]
+RepresentativeAuthorised = EventType(SERVICE, "RepresentativeAuthorised", 1, RepresentativeAuthorisedPayload,
+                                     "The client authorised a representative (asiainhoitaja) to act for them (VOU-9)")
+RepresentativeWithdrawn = EventType(SERVICE, "RepresentativeWithdrawn", 1, RepresentativeWithdrawnPayload,
+                                    "A representative's authorisation was withdrawn (VOU-9)")
+
+EVENTS = [DecisionMade, DecisionAmended, DecisionRevoked, ConsentRecorded, ConsentWithdrawn, RepresentativeAuthorised,
+          RepresentativeWithdrawn]

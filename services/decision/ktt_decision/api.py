@@ -16,7 +16,7 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, Problem
 
 from ktt_decision import service
-from ktt_decision.models import Consent, Decision
+from ktt_decision.models import Consent, Decision, Representative
 from ktt_decision.schemas import (
     ClientFlagOut,
     ConsentCheckOut,
@@ -26,6 +26,9 @@ from ktt_decision.schemas import (
     ConsentWithdrawIn,
     DecisionDetailOut,
     DecisionIn,
+    RepresentativeIn,
+    RepresentativeOut,
+    RepresentativeWithdrawIn,
     RevokeIn,
     StartNoticeDetailOut,
     StartNoticeOut,
@@ -37,6 +40,7 @@ pushers = require(Role.INTEGRATOR, Role.CITY_OFFICIAL)
 readers = require(*OFFICIALS, Role.INTEGRATOR, Role.ADMIN)
 officials = require(*OFFICIALS)
 consent_recorders = require(Role.CITY_OFFICIAL, Role.SOCIAL_WORKER)
+representative_recorders = require(Role.CITY_OFFICIAL, Role.SOCIAL_WORKER)
 consent_checkers = require(*OFFICIALS, Role.INTEGRATOR, Role.PROVIDER)
 
 
@@ -157,6 +161,49 @@ async def get_plan(client_id: uuid.UUID, session: SessionDep,
                    principal: Principal = require(*OFFICIALS, Role.PROVIDER)) -> list[PlanOut]:
     return [PlanOut(decision_id=d.id, plan=d.plan, period_start=d.period_start, period_end=d.period_end, form=d.form,
                     voucher_kind=d.voucher_kind) for d in await service.plan_data(session, client_id, principal)]
+
+
+# --- representatives (VOU-9) -------------------------------------------------------------------
+
+def _representative_out(rep: Representative, request: Request) -> RepresentativeOut:
+    """``active``: the representative acts for the client today (authorised, not expired, not withdrawn)."""
+    out = RepresentativeOut.model_validate(rep)
+    out.active = service.representative_is_active(rep, request.app.state.runtime.clock.today())
+    return out
+
+
+@router.post("/clients/{client_id}/representatives", response_model=RepresentativeOut,
+             status_code=status.HTTP_201_CREATED, tags=["representatives"],
+             summary="Record a representative (asiainhoitaja) the client authorised to act for them (VOU-9)",
+             responses={200: {"model": RepresentativeOut, "description": "The same authorisation recorded already; "
+                                                                         "nothing published"},
+                        404: {"model": Problem},
+                        409: {"model": Problem, "description": "The same person and day recorded with other details"}})
+async def record_representative(client_id: uuid.UUID, body: RepresentativeIn, session: SessionDep, request: Request,
+                                response: Response, principal: Principal = representative_recorders) -> RepresentativeOut:
+    rep, created = await service.record_representative(session, client_id, body, principal)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return _representative_out(rep, request)
+
+
+@router.post("/clients/{client_id}/representatives/{representative_id}/withdraw", response_model=RepresentativeOut,
+             tags=["representatives"],
+             summary="The client withdraws a representative's authorisation (VOU-9); withdrawing again changes nothing",
+             responses={404: {"model": Problem}})
+async def withdraw_representative(client_id: uuid.UUID, representative_id: uuid.UUID, session: SessionDep,
+                                  request: Request, body: RepresentativeWithdrawIn | None = None,
+                                  principal: Principal = representative_recorders) -> RepresentativeOut:
+    rep = await service.withdraw_representative(session, client_id, representative_id,
+                                                body.withdrawn_on if body else None, principal)
+    return _representative_out(rep, request)
+
+
+@router.get("/clients/{client_id}/representatives", response_model=list[RepresentativeOut], tags=["representatives"],
+            summary="The client's representatives, newest authorisation first (VOU-9)", responses={404: {"model": Problem}})
+async def list_representatives(client_id: uuid.UUID, session: SessionDep, request: Request,
+                               principal: Principal = officials) -> list[RepresentativeOut]:
+    return [_representative_out(r, request) for r in await service.list_representatives(session, client_id, principal)]
 
 
 # --- TE-office start notices (DEC-6) -----------------------------------------------------------

@@ -1,5 +1,6 @@
 """Tables of the decision service: pseudonymous clients, decisions with their versions, consents
-(DATA-1), TE-office start notices (DEC-6) and refusal/interruption records (DEC-9)."""
+(DATA-1), representatives (VOU-9), TE-office start notices (DEC-6) and refusal/interruption
+records (DEC-9)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ class Decision(Base):
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     decided_on: Mapped[dt.date] = mapped_column(Date)
+    # VOU-3: the day the client received the decision (decided_on when the client system sent none).
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     form: Mapped[str] = mapped_column(String(20))
@@ -113,6 +116,32 @@ class Consent(Base):
     withdrawn_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class Representative(Base):
+    """A representative (asiainhoitaja) the client authorised to act for them in choosing a provider
+    and handling the voucher (VOU-9). No hetu: the representative's is not collected (DATA-4).
+
+    The natural key (client, name as compared, authorised_on) makes recording the same
+    authorisation twice one row."""
+
+    __tablename__ = "representative"
+    __table_args__ = (UniqueConstraint("client_id", "name_key", "authorised_on"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    relation: Mapped[str | None] = mapped_column(String(200))
+    scope: Mapped[list[str]] = mapped_column(JSON)
+    authorised_on: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+
+
 class StartNotice(Base):
     """A notice to the TE office that a client started KTT, with the individual start data (DEC-6).
 
@@ -147,13 +176,18 @@ class StartNotice(Base):
 class ClientFlag(Base):
     """A refusal or interruption recorded on a client for the case worker (DEC-9).
 
-    Rows come from the events that signal them: ``voucher_refused`` now; ``absence``,
-    ``no_show_threshold`` and ``agreement_ended`` (with its reason) when those events exist.
-    ``source_event_id`` is unique, so a redelivered event adds nothing. Nothing here computes a
-    sanction: the case worker assesses each case individually (DEC-9, §9.2-9.5)."""
+    Kinds: ``not_started`` (voucher delayed past the VOU-3 deadlines, or expired unused),
+    ``interrupted`` (agreement ended early as unsuitable, mutually or by the client, AGR-13) and
+    ``unauthorised_absence`` (ATT-7). A refused voucher is not one (VOU-4).
+    ``source_event_id`` is unique, so a redelivered event adds nothing; ``source_key`` names the
+    fact (``voucher:<id>:delayed``, ``agreement:<id>:ended``, ``absence:<entry id>``) and is unique
+    too, so the same fact published anew adds nothing either. An absence corrected to authorised
+    in a later revision is cleared (``cleared_on``, ``cleared_reason``), not deleted. Nothing here
+    computes a sanction: the case worker assesses each case individually (DEC-9, §9.2-9.5)."""
 
     __tablename__ = "client_flag"
-    __table_args__ = (UniqueConstraint("source_event_id"), Index("ix_client_flag_client", "client_id", "occurred_on"))
+    __table_args__ = (UniqueConstraint("source_event_id"), UniqueConstraint("source_key"),
+                      Index("ix_client_flag_client", "client_id", "occurred_on"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -161,8 +195,24 @@ class ClientFlag(Base):
     occurred_on: Mapped[dt.date] = mapped_column(Date)
     source_event_id: Mapped[str] = mapped_column(String(100))
     source_event_type: Mapped[str] = mapped_column(String(200))
+    source_key: Mapped[str | None] = mapped_column(String(200))
     voucher_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     decision_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    cleared_on: Mapped[dt.date | None] = mapped_column(Date)
+    cleared_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AbsenceRevision(Base):
+    """The latest revision of each daily-log absence entry seen (AbsenceReported), so that a
+    correction handled before the report it corrects cannot be undone by it (ATT-7, DEC-9)."""
+
+    __tablename__ = "absence_revision"
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    revision: Mapped[int] = mapped_column(Integer)
+    authorised: Mapped[bool] = mapped_column(Boolean)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

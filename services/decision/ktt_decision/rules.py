@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from ktt_common.errors import FieldError
-from ktt_contracts.periods import NORMAL_MAX_MONTHS, months_end, period_length_problem
+from ktt_common.identifiers import contains_hetu
+from ktt_contracts.periods import MAX_MONTHS, NORMAL_MAX_MONTHS, months_end, period_length_problem
 
 # DEC-4 month arithmetic lives in one place, shared with the voucher service's agreement periods.
 period_months_end = months_end
@@ -13,7 +16,11 @@ period_months_end = months_end
 
 def check_period(start: dt.date, end: dt.date, extension_justification: str | None) -> list[FieldError]:
     """DEC-4: a period lasts 3-24 months; over 12 months needs a written justification."""
-    problem = period_length_problem(start, end)
+    try:
+        problem = period_length_problem(start, end)
+    except (ValueError, OverflowError):  # 24 months after a start in year 9998 is past the calendar's end
+        return [FieldError(field="body.period.start", rule="DEC-4",
+                           message="the period starts too far in the future to count its months; check the dates")]
     if problem:
         return [FieldError(field="body.period.end", rule="DEC-4", message=problem)]
     if end > months_end(start, NORMAL_MAX_MONTHS) and not (extension_justification or "").strip():
@@ -65,3 +72,195 @@ def consent_covers(*, scope: list[str], given_on: dt.date, valid_until: dt.date 
     if valid_until is not None and today > valid_until:
         return False
     return withdrawn_on is None or today < withdrawn_on
+
+
+# --- DEC-4 across the client's decisions --------------------------------------------------------
+
+@dataclass(frozen=True)
+class OtherDecision:
+    """Another non-revoked decision of the same client, as DEC-4 needs it."""
+
+    ref: str
+    start: dt.date
+    end: dt.date
+
+
+def period_days(start: dt.date, end: dt.date) -> int:
+    """Days of a period, both ends included."""
+    return (end - start).days + 1
+
+
+def months_in_days(first_start: dt.date, months: int) -> int:
+    """How many days ``months`` months are when counted from ``first_start`` (DEC-4)."""
+    return period_days(first_start, months_end(first_start, months))
+
+
+def overlapping(start: dt.date, end: dt.date, others: Iterable[OtherDecision]) -> list[OtherDecision]:
+    """The other decisions whose period shares at least one day with start..end (both ends included)."""
+    return sorted((o for o in others if o.start <= end and start <= o.end), key=lambda o: o.start)
+
+
+def check_no_overlap(start: dt.date, end: dt.date, others: Iterable[OtherDecision]) -> list[FieldError]:
+    """DEC-4: decisions of one client never overlap. Names the other decision and its period, and
+    the field to move: the start when it falls inside the other period, else the end."""
+    errors = []
+    for other in overlapping(start, end, others):
+        if other.start <= start:
+            field, fix = "body.period.start", f"start on or after {other.end + dt.timedelta(days=1)}"
+        else:
+            field, fix = "body.period.end", f"end on or before {other.start - dt.timedelta(days=1)}"
+        errors.append(FieldError(
+            field=field, rule="DEC-4",
+            message=f"the client's decision {other.ref} already covers {other.start} to {other.end}, and decisions "
+                    f"of one client never overlap: {fix}, or amend or revoke that decision first"))
+    return errors
+
+
+def check_client_total(start: dt.date, end: dt.date, others: Sequence[OtherDecision],
+                       extension_justification: str | None) -> list[FieldError]:
+    """DEC-4: the client's voucher-bought KTT totals at most 24 months across all their decisions,
+    and past the normal year it needs a written justification.
+
+    Counted in days: the days of every non-overlapping period (this one and the client's other
+    non-revoked decisions) are summed and compared with the length of 24 months counted from the
+    client's first start. For back-to-back decisions this is exactly "the last one ends at most
+    24 months after the first started"; a break between decisions does not use the allowance up.
+    A decision needs the justification when, with the decisions that start before it, the total
+    passes 12 months counted the same way. Assumes no overlap (check that first)."""
+    if not others:
+        return []  # one decision alone: check_period says it all
+    first = min(start, *(o.start for o in others))
+    own = period_days(start, end)
+    others_days = sum(period_days(o.start, o.end) for o in others)
+    total = own + others_days
+    cap = months_in_days(first, MAX_MONTHS)
+    if total > cap:
+        left = cap - others_days
+        fix = (f"end on or before {start + dt.timedelta(days=left - 1)}" if left > 0
+               else "the client has no voucher-bought KTT left")
+        return [FieldError(
+            field="body.period.end", rule="DEC-4",
+            message=f"a client's voucher-bought KTT totals at most {MAX_MONTHS} months across all decisions "
+                    f"({cap} days counted from the first start, {first}); the client's other decisions take "
+                    f"{others_days} days and this period {own}, {total} in all: {fix}")]
+    before = own + sum(period_days(o.start, o.end) for o in others if o.start < start)
+    normal = months_in_days(first, NORMAL_MAX_MONTHS)
+    if before > normal and not (extension_justification or "").strip():
+        return [FieldError(
+            field="body.extension_justification", rule="DEC-4",
+            message=f"with the client's earlier decisions this one takes their voucher-bought KTT to {before} days, "
+                    f"past the normal {NORMAL_MAX_MONTHS} months ({normal} days from {first}): continuing needs a "
+                    "written justification that it improves work readiness")]
+    return []
+
+
+def check_client_periods(start: dt.date, end: dt.date, others: Sequence[OtherDecision],
+                         extension_justification: str | None) -> list[FieldError]:
+    """DEC-4 across decisions: no overlap, then the total (which is only meaningful without overlap)."""
+    return check_no_overlap(start, end, others) or check_client_total(start, end, others, extension_justification)
+
+
+# --- VOU-3: the day the client received the decision ----------------------------------------------
+
+def check_received_on(received_on: dt.date | None, decided_on: dt.date, today: dt.date) -> list[FieldError]:
+    """VOU-3: the 7- and 14-day deadlines count from the day the client received the decision. That
+    day is not before the decision and not in the future (none sent: the decision day is used)."""
+    if received_on is None:
+        return []
+    if received_on < decided_on:
+        return [FieldError(field="body.received_on", rule="VOU-3",
+                           message=f"the client cannot receive the decision before it was made ({decided_on}): "
+                                   f"give a date on or after {decided_on}")]
+    if received_on > today:
+        return [FieldError(field="body.received_on", rule="VOU-3",
+                           message=f"the receipt date {received_on} is in the future: give the day the client "
+                                   f"received the decision, on or before {today}, or leave it out until then")]
+    return []
+
+
+# --- DATA-4: no hetu in what is published ---------------------------------------------------------
+
+def check_no_hetu(fields: dict[str, str | None]) -> list[FieldError]:
+    """DATA-4: text that travels in events or URLs must not hold a personal identity code."""
+    return [FieldError(field=field, rule="DATA-4",
+                       message="this looks like a personal identity code; it is never published (DATA-4): leave it out")
+            for field, value in fields.items() if value and contains_hetu(value)]
+
+
+# --- DEC-9: what is a refusal or an interruption --------------------------------------------------
+
+NOT_STARTED = "not_started"
+INTERRUPTED = "interrupted"
+UNAUTHORISED_ABSENCE = "unauthorised_absence"
+
+# AGR-13 / DEC-9: an early end for unsuitability, by mutual decision, or by the client. Compared as
+# strings: the voucher service's EndKind grows (client_terminated) without this service changing.
+INTERRUPTING_END_KINDS = frozenset({"unsuitable", "mutual", "client_terminated"})
+
+
+def voucher_state_flag(state: str, previous_state: str) -> tuple[str, str] | None:
+    """DEC-9 / VOU-3: (kind, reason) when a voucher's new state means the client did not start KTT.
+
+    Delayed: no contact or no start within the VOU-3 deadlines. Expired from issued or delayed:
+    the voucher was never used. Refused (VOU-4) is the client's right and is not a refusal of
+    KTT; it never comes through here."""
+    if state == "delayed":
+        return NOT_STARTED, ("VOU-3: the service did not start within 14 days of the decision (or the client did "
+                             "not contact a provider within 7); the case worker checks why (a queue or another "
+                             "valid reason, §9.5)")
+    if state == "expired" and previous_state in ("issued", "delayed"):
+        return NOT_STARTED, (f"the voucher expired unused (it was {previous_state}): the client never started the "
+                             "service; the case worker checks why (§9.5)")
+    return None
+
+
+def agreement_end_flag(end_kind: str) -> str | None:
+    """DEC-9 / AGR-13: an agreement ended early for unsuitability, by mutual decision or by the
+    client is an interruption; a fixed term, a change of provider, a revoked or shortened
+    decision or the provider's removal are not."""
+    return INTERRUPTED if end_kind in INTERRUPTING_END_KINDS else None
+
+
+def absence_flag(reason: str, authorised: bool) -> str | None:
+    """DEC-9 / ATT-7: not coming on an activity day without a valid reason counts; illness does
+    not (a sickness with a certificate never flags, ATT-3). The attendance service decides
+    ``authorised`` (sickness without a certificate is unauthorised, ATT-3)."""
+    if reason == "sick_with_certificate" or authorised:
+        return None
+    return UNAUTHORISED_ABSENCE
+
+
+# --- VOU-9: representatives -----------------------------------------------------------------------
+
+def check_representative(*, authorised_on: dt.date, valid_until: dt.date | None, phone: str | None,
+                         email: str | None, today: dt.date) -> list[FieldError]:
+    """VOU-9: the client authorised the representative on a day that has come, for a validity
+    that ends no earlier than it starts; and the representative can be reached."""
+    errors = []
+    if authorised_on > today:
+        errors.append(FieldError(field="body.authorised_on", rule="VOU-9",
+                                 message=f"an authorisation is recorded after the client gave it: authorised_on must be "
+                                         f"on or before {today}"))
+    if valid_until is not None and valid_until < authorised_on:
+        errors.append(FieldError(field="body.valid_until", rule="VOU-9",
+                                 message=f"valid_until is before authorised_on ({authorised_on}); give the last day the "
+                                         "authorisation holds, or leave it out"))
+    if not (phone or "").strip() and not (email or "").strip():
+        errors.append(FieldError(field="body.phone", rule="VOU-9",
+                                 message="a representative acts for the client with the case worker and providers: give "
+                                         "a phone number or an e-mail address"))
+    return errors
+
+
+def representative_acts(*, authorised_on: dt.date, valid_until: dt.date | None, withdrawn_on: dt.date | None,
+                        today: dt.date) -> bool:
+    """VOU-9: the representative acts for the client from authorised_on through valid_until, and not
+    from the day the authorisation is withdrawn."""
+    if authorised_on > today or (valid_until is not None and today > valid_until):
+        return False
+    return withdrawn_on is None or today < withdrawn_on
+
+
+def name_key(name: str) -> str:
+    """A person's name for the natural key: case and spacing do not make another person."""
+    return " ".join(name.split()).casefold()

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ktt_contracts.decision import RepresentativeScope
+
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -59,6 +61,9 @@ class DecisionIn(BaseModel):
     source_id: str = Field(min_length=1, max_length=100, examples=["EFF-2026-000123"])
     version: int = Field(ge=1)
     decided_on: dt.date
+    received_on: dt.date | None = Field(
+        None, description="Day the client received the decision: the VOU-3 deadlines (contact a provider within 7 days, "
+                          "start within 14) count from it. Not before decided_on, not in the future; decided_on when left out")
     decided_by: str = Field(min_length=1, max_length=200)
     client: ClientIn
     case_worker: CaseWorkerIn
@@ -79,6 +84,7 @@ class DecisionOut(BaseModel):
     version: int
     status: str
     decided_on: dt.date
+    received_on: dt.date | None = Field(None, description="Day the client received the decision (VOU-3)")
     period_start: dt.date
     period_end: dt.date
     form: str
@@ -225,3 +231,43 @@ class ClientFlagOut(BaseModel):
     source_event_type: str
     details: dict
     created_at: dt.datetime
+    cleared_on: dt.date | None = Field(None, description="Set when a later correction made it no refusal (e.g. an "
+                                                           "absence authorised after all)")
+    cleared_reason: str | None = None
+
+
+class RepresentativeIn(BaseModel):
+    """A representative (asiainhoitaja) the client authorised (VOU-9). No hetu is collected (DATA-4)."""
+
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=200)
+    relation: str | None = Field(None, max_length=200, description="Free text, e.g. sister, guardian, friend")
+    authorised_on: dt.date = Field(description="Day the client authorised the representative; not in the future")
+    valid_until: dt.date | None = Field(None, description="Last day of the authorisation; none: until withdrawn")
+    scope: list[RepresentativeScope] = Field(min_length=1, max_length=3,
+                                             description="What the representative may do for the client")
+
+
+class RepresentativeWithdrawIn(BaseModel):
+    model_config = Strict
+    withdrawn_on: dt.date | None = Field(None, description="Defaults to today")
+
+
+class RepresentativeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    client_id: uuid.UUID
+    name: str
+    phone: str | None
+    email: str | None
+    relation: str | None
+    scope: list[str]
+    authorised_on: dt.date
+    valid_until: dt.date | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    withdrawn_on: dt.date | None
+    withdrawn_by: str | None
+    active: bool = Field(False, description="The representative acts for the client today (VOU-9)")

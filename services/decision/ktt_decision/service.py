@@ -32,11 +32,15 @@ from ktt_contracts.decision import (
     DecisionRevoked,
     DecisionRevokedPayload,
     FieldChange,
+    RepresentativeAuthorised,
+    RepresentativeAuthorisedPayload,
+    RepresentativeWithdrawn,
+    RepresentativeWithdrawnPayload,
 )
 
 from ktt_decision import rules
-from ktt_decision.models import Client, ClientFlag, Consent, Decision, DecisionVersion, StartNotice
-from ktt_decision.schemas import ConsentIn, DecisionIn
+from ktt_decision.models import Client, ClientFlag, Consent, Decision, DecisionVersion, Representative, StartNotice
+from ktt_decision.schemas import ConsentIn, DecisionIn, RepresentativeIn
 from ktt_decision.settings import DecisionSettings
 
 
@@ -56,10 +60,16 @@ def vault_of(session: AsyncSession) -> PiiVault:
 
 
 def _content_hash(body: DecisionIn, hetu_lookup: str) -> tuple[dict, str]:
-    """The version's content without the hetu (replaced by its keyed hash) and a hash of it."""
+    """The version's content without the hetu (replaced by its keyed hash) and a hash of it.
+
+    ``received_on`` is stored as the day that applies (VOU-3: ``decided_on`` when none was sent);
+    when it is that default it is left out of the hash, so a version sent without it, with it
+    equal to ``decided_on``, or received before the field existed is the same version."""
     content = body.model_dump(mode="json")
     content["client"].pop("hetu")
-    canonical = json.dumps({"content": content, "hetu": hetu_lookup}, sort_keys=True, separators=(",", ":"))
+    content["received_on"] = content.get("received_on") or content["decided_on"]
+    hashed = {k: v for k, v in content.items() if not (k == "received_on" and v == content["decided_on"])}
+    canonical = json.dumps({"content": hashed, "hetu": hetu_lookup}, sort_keys=True, separators=(",", ":"))
     return content, hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -90,9 +100,10 @@ def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
     client.updated_at = now
 
 
-def validate(body: DecisionIn, settings: DecisionSettings) -> str:
-    """Every check of a pushed decision at once (DEC-2, DEC-3, DEC-4, DEC-8, VOU-7, VOU-8);
-    returns the canonical hetu. Temporary codes 900-999 pass only in HETU_TEST_MODE."""
+def validate(body: DecisionIn, settings: DecisionSettings, today: dt.date) -> str:
+    """Every check of a pushed decision on its own at once (DEC-2, DEC-3, DEC-4, DEC-8, VOU-3, VOU-7,
+    VOU-8, DATA-4); returns the canonical hetu. Temporary codes 900-999 pass only in HETU_TEST_MODE.
+    The checks against the client's other decisions (DEC-4) follow in :func:`check_client_periods`."""
     errors: list[FieldError] = []
     hetu = ""
     try:
@@ -104,13 +115,39 @@ def validate(body: DecisionIn, settings: DecisionSettings) -> str:
     errors += rules.check_special(body.special.kind, body.special.justification, body.special.approved_hours)
     errors += rules.check_home_municipality(body.client.municipality, settings.home_municipality,
                                             enabled=settings.home_municipality_check)
+    errors += rules.check_received_on(body.received_on, body.decided_on, today)
+    # These travel in events (DecisionMade/Amended): a hetu typed into them would be published.
+    errors += rules.check_no_hetu({"body.source_system": body.source_system, "body.source_id": body.source_id,
+                                   "body.plan.reference": body.plan.reference})
+    _raise_if(errors)
+    return hetu
+
+
+def _raise_if(errors: list[FieldError]) -> None:
     if errors:
         rule_ids = sorted({e.rule for e in errors if e.rule})
         raise RuleViolation(
             "; ".join(f"{e.field}: {e.message} ({e.rule})" for e in errors),
             rule=rule_ids[0] if len(rule_ids) == 1 else None, errors=errors,
         )
-    return hetu
+
+
+async def check_client_periods(session: AsyncSession, client_id: uuid.UUID, body: DecisionIn,
+                               decision_id: uuid.UUID | None) -> None:
+    """DEC-4 across the client's decisions: no overlap with another non-revoked decision, at most
+    24 months in all, a justification past 12. The caller holds the client row locked, so two
+    pushes for one client cannot both pass against the same state."""
+    query = select(Decision).where(Decision.client_id == client_id, Decision.status != "revoked")
+    if decision_id is not None:
+        query = query.where(Decision.id != decision_id)
+    others = [rules.OtherDecision(ref=f"{d.source_system}/{d.source_id}", start=d.period_start, end=d.period_end)
+              for d in (await session.execute(query)).scalars()]
+    _raise_if(rules.check_client_periods(body.period.start, body.period.end, others, body.extension_justification))
+
+
+async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> None:
+    """Pushes for one client run one at a time (PostgreSQL; SQLite has one writer anyway)."""
+    await session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
 
 
 def settings_of(session: AsyncSession) -> DecisionSettings:
@@ -124,6 +161,7 @@ def _apply_version(decision: Decision, body: DecisionIn, content: dict[str, Any]
     """Copy the facts of a version onto the decision (a frozen copy per version lives in DecisionVersion)."""
     decision.version = body.version
     decision.decided_on = body.decided_on
+    decision.received_on = body.received_on or body.decided_on  # VOU-3: the decision day when none was sent
     decision.decided_by = body.decided_by
     decision.period_start = body.period.start
     decision.period_end = body.period.end
@@ -142,7 +180,8 @@ def _facts(decision: Decision) -> dict[str, Any]:
     return dict(
         decision_id=decision.id, client_id=decision.client_id, source_system=decision.source_system,
         source_id=decision.source_id, version=decision.version, decided_on=decision.decided_on,
-        period_start=decision.period_start, period_end=decision.period_end, form=decision.form,
+        received_on=decision.received_on or decision.decided_on, period_start=decision.period_start,
+        period_end=decision.period_end, form=decision.form,
         benefit_basis=decision.benefit_basis, voucher_kind=decision.voucher_kind,
         approved_hours=(decision.special or {}).get("approved_hours"),
         case_worker_office=(decision.case_worker or {}).get("office"),
@@ -154,7 +193,7 @@ def _facts(decision: Decision) -> dict[str, Any]:
 # (client contact data, case worker, free-text justifications) is named in
 # ``personal_fields_changed`` but its values stay in this service (DATA-3, DATA-4).
 _EVENT_VALUE_FIELDS = (
-    "decided_on", "period_start", "period_end", "form", "benefit_basis", "voucher_kind", "approved_hours",
+    "decided_on", "received_on", "period_start", "period_end", "form", "benefit_basis", "voucher_kind", "approved_hours",
     "case_worker_office", "language", "plan.type", "plan.reference", "plan.date", "special.kind",
 )
 
@@ -174,6 +213,8 @@ def _flatten(content: dict[str, Any]) -> dict[str, Any]:
     flat["case_worker_office"] = flat.pop("case_worker.office", None)
     flat["language"] = flat.pop("client.language", None)
     flat["voucher_kind"] = "regular" if flat.get("special.kind") == "none" else flat.get("special.kind")
+    # VOU-3: the receipt day that applies (versions stored before it existed, or sent without it: decided_on).
+    flat["received_on"] = flat.get("received_on") or flat.get("decided_on")
     return flat
 
 
@@ -195,7 +236,7 @@ def amendment_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[st
 async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal) -> PushResult:
     """Create a decision, recognise a replay of the same version, or amend it with a higher one (DEC-7)."""
     settings = settings_of(session)
-    hetu = validate(body, settings)
+    hetu = validate(body, settings, runtime_of(session).clock.today())
     vault = vault_of(session)
     lookup = vault.lookup_hash(hetu)
     content, content_hash = _content_hash(body, lookup)
@@ -206,6 +247,12 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
         return await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
 
     client = await _client_for(session, hetu, body, now)
+    await _lock_client(session, client.id)
+    # While this push waited for the client, a concurrent push of the same decision may have made it.
+    existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
+    if existing is not None:
+        return await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
+    await check_client_periods(session, client.id, body, decision_id=None)
     decision = Decision(
         id=uuid.uuid4(), client_id=client.id, source_system=body.source_system, source_id=body.source_id,
         status="active", created_at=now, updated_at=now,
@@ -259,6 +306,8 @@ async def _replay_or_amend(session: AsyncSession, decision: Decision, body: Deci
         raise Conflict(f"version {version} of {ref} names another person (the personal identity code differs); "
                        "a decision belongs to one client: make a new decision (new source_id) for the other person",
                        rule="DEC-7")
+    await _lock_client(session, client.id)
+    await check_client_periods(session, client.id, body, decision_id=decision.id)
     current = (await session.execute(
         select(DecisionVersion).where(DecisionVersion.decision_id == decision.id, DecisionVersion.version == decision.version)
     )).scalar_one()
@@ -293,6 +342,7 @@ async def revoke_decision(session: AsyncSession, decision_id: uuid.UUID, reason:
         raise NotFound(f"no decision {decision_id}")
     if decision.status == "revoked":
         return decision
+    _raise_if(rules.check_no_hetu({"body.reason": reason}))  # the reason travels in DecisionRevoked
     today = runtime_of(session).clock.today()
     decision.status = "revoked"
     decision.revoked_on = revoked_on or today
@@ -362,8 +412,8 @@ async def record_consent(session: AsyncSession, client_id: uuid.UUID, body: Cons
     if body.valid_until is not None and body.valid_until < body.given_on:
         errors.append(FieldError(field="body.valid_until", rule="DATA-1",
                                  message="valid_until is before given_on; give the last day the consent holds"))
-    if errors:
-        raise RuleViolation("; ".join(f"{e.field}: {e.message}" for e in errors), rule="DATA-1", errors=errors)
+    errors += rules.check_no_hetu({"body.provider_id": body.provider_id})  # published in ConsentRecorded
+    _raise_if(errors)
     scope = sorted(set(body.scope))
     scope_key = ",".join(scope)
     natural = (Consent.client_id == client_id, Consent.provider_id == body.provider_id,
@@ -436,6 +486,101 @@ async def check_consent(session: AsyncSession, client_id: uuid.UUID, provider_id
     await audit(session, principal, "consent.check", "client", client_id, client_ids=[client_id],
                 details={"provider_id": provider_id, "scope": scope, "allowed": found is not None})
     return found
+
+
+# --- representatives (VOU-9) --------------------------------------------------------------------
+
+def representative_is_active(rep: Representative, today: dt.date) -> bool:
+    return rules.representative_acts(authorised_on=rep.authorised_on, valid_until=rep.valid_until,
+                                     withdrawn_on=rep.withdrawn_on, today=today)
+
+
+def _representative_facts(rep: Representative) -> dict[str, Any]:
+    return dict(representative_id=rep.id, client_id=rep.client_id, name=rep.name, scope=list(rep.scope),
+                authorised_on=rep.authorised_on, valid_until=rep.valid_until)
+
+
+def _same_authorisation(rep: Representative, body: RepresentativeIn, scope: list[str]) -> bool:
+    """The name matched already by its key (case and spacing aside); the rest must be the same."""
+    return (rep.phone, rep.email, rep.relation, rep.valid_until, sorted(rep.scope)) == (
+        body.phone, body.email, body.relation, body.valid_until, scope)
+
+
+async def record_representative(session: AsyncSession, client_id: uuid.UUID, body: RepresentativeIn,
+                                 principal: Principal) -> tuple[Representative, bool]:
+    """VOU-9: record a representative the client authorised to act for them; publish it.
+
+    Idempotent on (client, name, authorised_on): the same authorisation again returns the stored
+    one and publishes nothing; the same key with other content is a 409 (withdraw it and record
+    the new one). No hetu is collected, and none may hide in the free text (DATA-4)."""
+    await _client(session, client_id)
+    today = runtime_of(session).clock.today()
+    errors = rules.check_representative(authorised_on=body.authorised_on, valid_until=body.valid_until,
+                                        phone=body.phone, email=body.email, today=today)
+    errors += rules.check_no_hetu({"body.name": body.name, "body.relation": body.relation, "body.phone": body.phone,
+                                   "body.email": body.email})
+    _raise_if(errors)
+    scope = sorted(set(body.scope))
+    key = rules.name_key(body.name)
+    natural = (Representative.client_id == client_id, Representative.name_key == key,
+               Representative.authorised_on == body.authorised_on)
+    existing = (await session.execute(select(Representative).where(*natural))).scalar_one_or_none()
+    if existing is None:
+        rep = Representative(id=uuid.uuid4(), client_id=client_id, name=body.name, name_key=key, phone=body.phone,
+                             email=body.email, relation=body.relation, scope=scope, authorised_on=body.authorised_on,
+                             valid_until=body.valid_until, recorded_by=principal.subject, recorded_at=dt.datetime.now(dt.UTC))
+        try:
+            async with session.begin_nested():
+                session.add(rep)
+        except IntegrityError:  # recorded concurrently
+            existing = (await session.execute(select(Representative).where(*natural))).scalar_one()
+    if existing is not None:
+        if not _same_authorisation(existing, body, scope):
+            raise Conflict(f"an authorisation of {existing.name} given on {existing.authorised_on} is already recorded "
+                           f"with other details (representative {existing.id}); withdraw it and record the new one",
+                           rule="VOU-9")
+        return existing, False
+    await emit(session, RepresentativeAuthorised, RepresentativeAuthorisedPayload(**_representative_facts(rep)),
+               subject=str(client_id))
+    await audit(session, principal, "representative.record", "representative", rep.id, client_ids=[client_id],
+                details={"scope": scope, "authorised_on": rep.authorised_on.isoformat()})
+    return rep, True
+
+
+async def withdraw_representative(session: AsyncSession, client_id: uuid.UUID, representative_id: uuid.UUID,
+                                  withdrawn_on: dt.date | None, principal: Principal) -> Representative:
+    """VOU-9: the authorisation ends from ``withdrawn_on``; withdrawing again changes and publishes nothing."""
+    rep = (await session.execute(
+        select(Representative).where(Representative.id == representative_id, Representative.client_id == client_id)
+        .with_for_update().execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+    if rep is None:
+        raise NotFound(f"client {client_id} has no representative {representative_id}")
+    if rep.withdrawn_on is not None:
+        return rep
+    today = runtime_of(session).clock.today()
+    when = withdrawn_on or today
+    if when > today or when < rep.authorised_on:
+        raise RuleViolation(
+            f"withdrawn_on must be between the day of the authorisation ({rep.authorised_on}) and today ({today})",
+            rule="VOU-9", errors=[FieldError(field="body.withdrawn_on", rule="VOU-9",
+                                             message=f"give a date from {rep.authorised_on} to {today}")])
+    rep.withdrawn_on, rep.withdrawn_by = when, principal.subject
+    await emit(session, RepresentativeWithdrawn, RepresentativeWithdrawnPayload(
+        **_representative_facts(rep), withdrawn_on=when), subject=str(client_id))
+    await audit(session, principal, "representative.withdraw", "representative", rep.id, client_ids=[client_id],
+                details={"withdrawn_on": when.isoformat()})
+    return rep
+
+
+async def list_representatives(session: AsyncSession, client_id: uuid.UUID, principal: Principal) -> list[Representative]:
+    await _client(session, client_id)
+    rows = (await session.execute(
+        select(Representative).where(Representative.client_id == client_id)
+        .order_by(Representative.authorised_on.desc(), Representative.recorded_at.desc())
+    )).scalars().all()
+    await audit(session, principal, "representative.list", "client", client_id, client_ids=[client_id])
+    return list(rows)
 
 
 # --- TE-office start notices (DEC-6) ---------------------------------------------------------

@@ -10,6 +10,13 @@ from sqlalchemy import select
 from tests.helpers import HETU_1900, HETU_2023_SIGN, decision_body
 
 JUSTIFIED = "Continuing improves the client's work readiness"
+CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def hetu(i: int) -> str:
+    """A distinct valid hetu per i (born 1.1.1980 + i days' worth of codes, individual number 002-899)."""
+    digits, individual = f"{1 + i % 28:02d}0180", 2 + i // 28
+    return f"{digits}-{individual:03d}{CHECK[int(digits + f'{individual:03d}') % 31]}"
 
 
 async def _events(svc) -> list[dict]:
@@ -129,6 +136,7 @@ async def test_refusals_at_their_boundaries_through_the_api(decision_service):
                              extension_justification=justification,
                              plan={"type": "activation_plan", "reference": "AS-1", "date": plan_date})
         body["client"]["municipality"] = municipality
+        body["client"]["hetu"] = hetu(i)  # a client each: one client's decisions never overlap (DEC-4)
         r = await svc.client.post("/v1/decisions", json=body, headers=h)
         if rule is None:
             assert r.status_code == 201, (i, r.text)

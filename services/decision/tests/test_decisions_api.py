@@ -50,7 +50,10 @@ async def test_same_person_gets_the_same_client_id_and_a_2023_sign_is_another_pe
     svc = decision_service
     h = svc.auth("integrator")
     a = (await svc.client.post("/v1/decisions", json=decision_body(), headers=h)).json()
-    b = (await svc.client.post("/v1/decisions", json=decision_body(source_id="EFF-2"), headers=h)).json()
+    # The client's next decision follows the first (DEC-4: never overlapping; past a year, justified).
+    b = (await svc.client.post("/v1/decisions", json=decision_body(
+        source_id="EFF-2", period={"start": "2027-12-01", "end": "2028-11-30"},
+        extension_justification="Continuing improves work readiness"), headers=h)).json()
     assert a["client_id"] == b["client_id"] and a["id"] != b["id"]
     other = decision_body(source_id="EFF-3")
     other["client"]["hetu"] = "131052W308T"

@@ -1,5 +1,6 @@
 """What the decision service makes of the voucher service's events: TE-office start notices
-(DEC-6) and refusal records (DEC-9); and DATA-4 across it all: no event or log line carries a hetu."""
+(DEC-6); and DATA-4 across it all: no event or log line carries a hetu. The DEC-9 flags are in
+test_flags.py."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import logging
 import uuid
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ktt_common.identifiers import HETU_MASK, contains_hetu
 from ktt_common.logging import configure_logging
 from ktt_common.testing import eventually
-from ktt_contracts.voucher import ServiceStarted, VoucherRefused
+from ktt_contracts.voucher import ServiceStarted, VoucherRefused, VoucherStateChanged
 from tests.helpers import HETU_1900, decision_body
 
 
@@ -40,6 +41,10 @@ def _refused(made: dict, voucher_id: uuid.UUID, changed_on: str = "2026-11-26") 
             "changed_on": changed_on}
 
 
+def _delayed(made: dict, voucher_id: uuid.UUID) -> dict:
+    return _refused(made, voucher_id) | {"state": "delayed", "reason": "VOU-3: no service started by 2026-12-09"}
+
+
 async def _flags(svc, client_id: str) -> list[dict]:
     r = await svc.client.get(f"/v1/clients/{client_id}/flags", headers=svc.auth("social_worker"))
     assert r.status_code == 200, r.text
@@ -54,7 +59,7 @@ async def test_dec6_one_start_notice_per_start_even_when_redelivered_and_hetu_on
     await _publish(svc, ServiceStarted, {}, envelope=env, msg_id=str(uuid.uuid4()))  # the same event redelivered
     await _publish(svc, ServiceStarted, _started(made, voucher_id))  # the same start published anew
     # A marker after them: once its flag exists, the consumer has handled everything before it.
-    await _publish(svc, VoucherRefused, _refused(made, uuid.uuid4()))
+    await _publish(svc, VoucherStateChanged, _delayed(made, uuid.uuid4()))
     await eventually(lambda: _flags(svc, made["client_id"]), what="the marker handled")
 
     official = svc.auth("city_official", subject="liisa")
@@ -86,36 +91,9 @@ async def test_dec6_one_start_notice_per_start_even_when_redelivered_and_hetu_on
     assert [n["id"] for n in sent] == [notice["id"]]
 
 
-async def test_dec9_refused_voucher_is_flagged_once_newest_first_and_nothing_computes_a_sanction(decision_service):
-    svc = decision_service
-    made = (await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("integrator"))).json()
-    first = await _publish(svc, VoucherRefused, _refused(made, uuid.uuid4(), changed_on="2026-11-20"))
-    await _publish(svc, VoucherRefused, {}, envelope=first, msg_id=str(uuid.uuid4()))  # redelivered
-    await _publish(svc, VoucherRefused, _refused(made, uuid.uuid4(), changed_on="2026-11-25"))
-    flags = await eventually(lambda: _at_least(svc, made["client_id"], 2), what="two flags")
-    assert [f["occurred_on"] for f in flags] == ["2026-11-25", "2026-11-20"]  # newest first
-    assert {f["kind"] for f in flags} == {"voucher_refused"}
-    assert flags[1]["source_event_id"] == first.id and flags[1]["reason"] == "wants the city's own unit"
-    assert flags[0]["details"] == {"voucher_number": "KTT-1234-5678-X", "previous_state": "issued"}
-    assert not any("sanction" in key for f in flags for key in f)  # recorded and flagged, never decided (DEC-9)
-    r = await svc.client.get(f"/v1/clients/{made['client_id']}/flags", headers=svc.auth("provider", provider_id="P1"))
-    assert r.status_code == 403
-    r = await svc.client.get(f"/v1/clients/{made['client_id']}/flags", headers=svc.auth("integrator"))
-    assert r.status_code == 403
-    # The decision stands (VOU-4): a refusal changes nothing on it, and nothing is published.
-    assert (await svc.client.get(f"/v1/decisions/{made['id']}", headers=svc.auth("city_official"))).json()["status"] == "active"
-    outbox = svc.rt.infra.outbox
-    async with svc.rt.sessionmaker() as s:
-        assert (await s.execute(select(func.count()).select_from(outbox))).scalar_one() == 1
-
-
-async def _at_least(svc, client_id: str, n: int):
-    flags = await _flags(svc, client_id)
-    return flags if len(flags) >= n else None
-
-
 async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service):
-    """DATA-4 over a whole client story: push, amend, consent, start, refusal, notice read, revoke."""
+    """DATA-4 over a whole client story: push, amend, consent, representative, start, refusal, delay,
+    notice read, revoke."""
     svc = decision_service
     root = logging.getLogger()
     saved_handlers, saved_level, saved_config = root.handlers[:], root.level, structlog.get_config()
@@ -129,11 +107,15 @@ async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service)
         await svc.client.post("/v1/clients/lookup", json={"hetu": HETU_1900}, headers=svc.auth("city_official"))
         await svc.client.post(f"/v1/clients/{made['client_id']}/consents", headers=svc.auth("city_official"),
                               json={"provider_id": "P1", "scope": ["plan"], "given_on": "2026-11-20"})
+        await svc.client.post(f"/v1/clients/{made['client_id']}/representatives", headers=svc.auth("social_worker"),
+                              json={"name": "Maija Meikäläinen", "phone": "+358401111111", "relation": "sister",
+                                    "authorised_on": "2026-11-20", "scope": ["choose_provider"]})
         bad = decision_body(source_id="BAD")
         bad["client"]["hetu"] = HETU_1900[:-1] + "A"
         await svc.client.post("/v1/decisions", json=bad, headers=h)
         await _publish(svc, ServiceStarted, _started(made, uuid.uuid4()))
         await _publish(svc, VoucherRefused, _refused(made, uuid.uuid4()))
+        await _publish(svc, VoucherStateChanged, _delayed(made, uuid.uuid4()))
         await eventually(lambda: _flags(svc, made["client_id"]), what="events handled")
         notices = (await svc.client.get("/v1/start-notices", headers=svc.auth("city_official"))).json()
         await svc.client.get(f"/v1/start-notices/{notices[0]['id']}", headers=svc.auth("city_official"))
@@ -150,7 +132,7 @@ async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service)
         assert not contains_hetu(text)
     assert HETU_MASK not in logged  # nothing hetu-shaped was even offered to the logger
     types = [e["type"].split(".")[2] for e in await _envelopes(svc)]
-    assert types == ["DecisionMade", "DecisionAmended", "ConsentRecorded", "DecisionRevoked"]
+    assert types == ["DecisionMade", "DecisionAmended", "ConsentRecorded", "RepresentativeAuthorised", "DecisionRevoked"]
 
 
 async def _envelopes(svc) -> list[dict]:

@@ -166,6 +166,7 @@ async def link_agreements(token: str, session: SessionDep) -> list[AgreementOut]
              openapi_extra=PUBLIC_LINK, summary="The client (or their representative) signs the agreement (AGR-1, VOU-9)")
 async def link_sign(token: str, agreement_id: uuid.UUID, body: SignatureIn, session: SessionDep) -> AgreementOut:
     voucher, rep = await voucher_service.link_context(session, token)
+    voucher_service.require_scope(rep, "sign_agreement")
     if body.party != "client":
         raise Forbidden("the voucher link signs for the client only (AGR-1)", rule="AGR-1")
     return await _out(session, await service.sign(session, agreement_id, body, None, link_client=voucher.client_id,
@@ -176,7 +177,8 @@ async def link_sign(token: str, agreement_id: uuid.UUID, body: SignatureIn, sess
              openapi_extra=PUBLIC_LINK, summary="The client signs a continuation or review (AGR-10, AGR-12, VOU-9)")
 async def link_sign_change(token: str, agreement_id: uuid.UUID, change_id: uuid.UUID, body: ChangeSignIn,
                            session: SessionDep) -> ChangeOut:
-    voucher, _rep = await voucher_service.link_context(session, token)
+    voucher, rep = await voucher_service.link_context(session, token)
+    voucher_service.require_scope(rep, "sign_agreement")
     if body.party != "client":
         raise Forbidden("the voucher link signs for the client only (AGR-1)", rule="AGR-1")
     return ChangeOut.model_validate(await changes.sign_change(session, agreement_id, change_id, body, None,
@@ -186,14 +188,16 @@ async def link_sign_change(token: str, agreement_id: uuid.UUID, change_id: uuid.
 @router.post("/voucher-links/{token}/agreements/{agreement_id}/end", response_model=AgreementOut, openapi_extra=PUBLIC_LINK,
              summary="The client proposes a mutual end or terminates the agreement (AGR-13, VOU-9)")
 async def link_end(token: str, agreement_id: uuid.UUID, body: EndIn, session: SessionDep) -> AgreementOut:
-    voucher, _rep = await voucher_service.link_context(session, token)
+    voucher, rep = await voucher_service.link_context(session, token)
+    voucher_service.require_scope(rep, "sign_agreement")
     return await _out(session, await changes.request_end(session, agreement_id, body, None, link_client=voucher.client_id))
 
 
 @router.post("/voucher-links/{token}/agreements/{agreement_id}/end/answer", response_model=AgreementOut,
              openapi_extra=PUBLIC_LINK, summary="The client answers the provider's proposed end (AGR-13, VOU-9)")
 async def link_answer_end(token: str, agreement_id: uuid.UUID, body: EndAnswerIn, session: SessionDep) -> AgreementOut:
-    voucher, _rep = await voucher_service.link_context(session, token)
+    voucher, rep = await voucher_service.link_context(session, token)
+    voucher_service.require_scope(rep, "sign_agreement")
     return await _out(session, await changes.answer_end(session, agreement_id, body, None, link_client=voucher.client_id))
 
 

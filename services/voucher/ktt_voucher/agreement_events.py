@@ -14,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
-from ktt_contracts.decision import ConsentRecorded, ConsentRecordedPayload, ConsentWithdrawn, ConsentWithdrawnPayload
+from ktt_contracts.decision import (
+    ConsentRecorded, ConsentRecordedPayload, ConsentWithdrawn, ConsentWithdrawnPayload, RepresentativeAuthorised,
+    RepresentativeAuthorisedPayload, RepresentativeWithdrawn, RepresentativeWithdrawnPayload,
+)
 from ktt_contracts.registry import (
     CapacityChanged, CapacityChangedPayload, PriceListChanged, PriceListChangedPayload, ProductChanged, ProductChangedPayload,
     ProviderApplied, ProviderApproved, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended, QueueChanged,
@@ -23,7 +26,7 @@ from ktt_contracts.registry import (
 
 from ktt_voucher import agreement_service
 from ktt_voucher.agreement_models import (
-    Agreement, CapacityCopy, ConsentCopy, PriceCopy, ProductCopy, ProviderCopy, QueueCopy, UnitCopy,
+    Agreement, CapacityCopy, ConsentCopy, PriceCopy, ProductCopy, ProviderCopy, QueueCopy, RepresentativeCopy, UnitCopy,
 )
 from ktt_voucher.events import from_decision
 
@@ -129,6 +132,31 @@ async def on_consent_withdrawn(session: AsyncSession, envelope: Envelope, payloa
                                 scope=[], given_on=payload.withdrawn_on, withdrawn_on=payload.withdrawn_on))
     elif consent.withdrawn_on is None:
         consent.withdrawn_on = payload.withdrawn_on
+
+
+@from_decision.on(RepresentativeAuthorised)
+async def on_representative(session: AsyncSession, envelope: Envelope, payload: RepresentativeAuthorisedPayload) -> None:
+    """VOU-9: the client's representative may act for them through a link made for them."""
+    rep = await session.get(RepresentativeCopy, payload.representative_id)
+    if rep is None:
+        session.add(RepresentativeCopy(representative_id=payload.representative_id, client_id=payload.client_id,
+                                       name=payload.name, scope=list(payload.scope), authorised_on=payload.authorised_on,
+                                       valid_until=payload.valid_until))
+    elif rep.withdrawn_on is None:
+        rep.name, rep.scope, rep.valid_until = payload.name, list(payload.scope), payload.valid_until
+
+
+@from_decision.on(RepresentativeWithdrawn)
+async def on_representative_withdrawn(session: AsyncSession, envelope: Envelope, payload: RepresentativeWithdrawnPayload) -> None:
+    """VOU-9: from the withdrawal on, the representative's links act for nobody (a withdrawal seen
+    before its authorisation is kept, so the late authorisation never takes effect)."""
+    rep = await session.get(RepresentativeCopy, payload.representative_id)
+    if rep is None:
+        session.add(RepresentativeCopy(representative_id=payload.representative_id, client_id=payload.client_id,
+                                       name=payload.name, scope=list(payload.scope), authorised_on=payload.authorised_on,
+                                       valid_until=payload.valid_until, withdrawn_on=payload.withdrawn_on))
+    elif rep.withdrawn_on is None or rep.withdrawn_on > payload.withdrawn_on:
+        rep.withdrawn_on = payload.withdrawn_on
 
 
 async def end_agreements_of_revoked_decision(session: AsyncSession, envelope: Envelope, decision_id: Any, on: dt.date, reason: str) -> int:

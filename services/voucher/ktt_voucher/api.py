@@ -152,7 +152,7 @@ async def refuse_by_official(voucher_id: uuid.UUID, body: RefuseIn, session: Ses
             openapi_extra=PUBLIC_LINK, responses=LINK_PROBLEMS)
 async def link_page(token: str, request: Request, session: SessionDep,
                     lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> HTMLResponse:
-    voucher = await service.voucher_by_link(session, token)
+    voucher, _rep = await service.link_context(session, token)  # a withdrawn representative's link opens nothing (VOU-9)
     doc = documents.build_document(voucher, documents.document_language(voucher.language, lang), _settings(request).providers_url)
     await audit(session, "client-link", "voucher.link.open", "voucher", voucher.id, client_ids=[voucher.client_id])
     return HTMLResponse(documents.render_html(doc), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
@@ -162,7 +162,7 @@ async def link_page(token: str, request: Request, session: SessionDep,
             openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 200: {"content": {"application/pdf": {}}}})
 async def link_pdf(token: str, request: Request, session: SessionDep,
                    lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> Response:
-    voucher = await service.voucher_by_link(session, token)
+    voucher, _rep = await service.link_context(session, token)  # a withdrawn representative's link opens nothing (VOU-9)
     doc = documents.build_document(voucher, documents.document_language(voucher.language, lang), _settings(request).providers_url)
     await audit(session, "client-link", "voucher.link.pdf", "voucher", voucher.id, client_ids=[voucher.client_id])
     return _pdf_response(voucher, documents.render_pdf(doc))
@@ -172,6 +172,7 @@ async def link_pdf(token: str, request: Request, session: SessionDep,
              openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 409: {"model": Problem}})
 async def refuse_by_link(token: str, body: RefuseIn, session: SessionDep) -> RefusalOut:
     voucher, rep = await service.link_context(session, token)
+    service.require_scope(rep, "handle_voucher")
     changed = await service.refuse(session, voucher, body.reason,
                                    f"representative:{rep.representative_id}" if rep else "client-link")  # VOU-9
     return RefusalOut(voucher_id=voucher.id, number=voucher.number, state="refused", reason=voucher.state_reason, changed=changed)

@@ -229,6 +229,12 @@ async def create_link(session: AsyncSession, voucher: Voucher, principal: Princi
     return token, expires_at
 
 
+def require_scope(rep: RepresentativeCopy | None, scope: str) -> None:
+    """VOU-9: a representative acts only within what the client authorised."""
+    if rep is not None and scope not in (rep.scope or []):
+        raise Forbidden(f"the client has not authorised this representative to {scope.replace('_', ' ')} (VOU-9)", rule="VOU-9")
+
+
 async def authorised_representative(session: AsyncSession, representative_id: uuid.UUID, client_id: uuid.UUID,
                                     field: str = "representative") -> RepresentativeCopy:
     """VOU-9: the representative the client authorised, valid today and not withdrawn."""

@@ -461,3 +461,40 @@ async def test_extreme_dates_are_refused_without_a_server_error(svc, world):
     r = await svc.client.post(f"/v1/agreements/{signed['id']}/continuations", headers=world.auth(p1), json={
         "end": "9999-12-31", "schedule": MON_WED, "goals": "x", "signature": {"name": "Vastuu Henkilö", "place": "Turku"}})
     assert r.status_code == 422 and "AGR-4" in {e["rule"] for e in r.json()["errors"]}
+
+
+# --- VOU-9: a representative acts through a link made for them ------------------------------------------
+
+async def test_vou9_an_authorised_representative_signs_through_their_link_until_withdrawn(svc, world):
+    from ktt_contracts.decision import RepresentativeAuthorised, RepresentativeWithdrawn
+    from ktt_voucher.agreement_models import RepresentativeCopy
+
+    p1 = await world.provider("P1")
+    voucher = await world.voucher()
+    official = svc.auth("city_official")
+    r = await svc.client.post(f"/v1/vouchers/{voucher.id}/links", headers=official, json={"representative_id": str(uuid.uuid4())})
+    assert r.status_code == 422 and r.json()["rule"] == "VOU-9"  # nobody the client authorised
+    rep = {"representative_id": str(uuid.uuid4()), "client_id": str(voucher.client_id), "name": "Anna Asiainhoitaja",
+           "scope": ["choose_provider", "sign_agreement"], "authorised_on": "2026-11-20", "valid_until": None}
+    await publish(svc, RepresentativeAuthorised, rep)
+    await eventually(lambda: count(svc, RepresentativeCopy), what="representative copied")
+    link = (await svc.client.post(f"/v1/vouchers/{voucher.id}/links", headers=official,
+                                  json={"representative_id": rep["representative_id"]})).json()
+    agreement_id = (await draft(svc, world, voucher, p1)).json()["id"]
+    for party in ("responsible_person", "instructor"):
+        assert (await sign_party(svc, world, agreement_id, p1, party)).status_code == 200
+    r = await svc.client.post(f"{link['url']}/refuse", json={"reason": "not this one"})
+    assert r.status_code == 403 and r.json()["rule"] == "VOU-9"  # handling the voucher was not authorised
+    r = await svc.client.post(f"{link['url']}/agreements/{agreement_id}/signatures",
+                              json={"party": "client", "name": "Anna Asiainhoitaja", "place": "Turku"})
+    assert r.status_code == 200 and r.json()["state"] == "signed"
+    assert r.json()["client_signature"]["representative"]["name"] == "Anna Asiainhoitaja"
+    await publish(svc, RepresentativeWithdrawn, rep | {"withdrawn_on": "2026-11-26"})
+
+    async def withdrawn() -> bool:
+        async with svc.rt.sessionmaker() as s:
+            return (await s.get(RepresentativeCopy, uuid.UUID(rep["representative_id"]))).withdrawn_on is not None
+
+    await eventually(withdrawn, what="withdrawal copied")
+    r = await svc.client.get(f"{link['url']}/agreements")
+    assert r.status_code == 403 and r.json()["rule"] == "VOU-9"
