@@ -24,6 +24,11 @@ COMPANY_FORMS = frozenset({
     "limited_company", "public_limited_company", "partnership", "limited_partnership", "general_partnership",
     "sole_trader", "cooperative", "company", "european_company",
 })
+VOUCHER_PROVIDER_FORMS = frozenset({"registered_association", "registered_foundation", "registered_religious_community"})
+"""PRV-2 (amended): the organisers that can register as private social service producers (§20) and so
+be voucher providers."""
+CONTRACT_ONLY_FORMS = ALLOWED_LEGAL_FORMS - VOUCHER_PROVIDER_FORMS
+"""PRV-2 (amended): public organisers; they provide KTT under a written contract with the city, not by voucher."""
 REGISTERS = ("avi", "valvira", "soteri")
 
 
@@ -36,6 +41,20 @@ def check_legal_form(legal_form: str, field: str = "body.legal_form") -> list[Fi
         return [FieldError(field=field, rule="PRV-2",
                            message=f"KTT may not be bought from a company ('{legal_form}'); allowed organisers: {allowed}")]
     return [FieldError(field=field, rule="PRV-2", message=f"unknown legal form '{legal_form}'; allowed organisers: {allowed}")]
+
+
+def check_voucher_provider_form(legal_form: str, field: str = "body.legal_form") -> list[FieldError]:
+    """PRV-2 (amended, §1 and §20): besides never being a company, a *voucher* provider must be able to
+    register as a private social service producer: a registered association, foundation or religious
+    community. A municipality, joint municipal authority or state agency organises KTT for the city by
+    a written contract, not by accepting vouchers."""
+    errors = check_legal_form(legal_form, field)
+    if errors or legal_form in VOUCHER_PROVIDER_FORMS:
+        return errors
+    voucher_forms = ", ".join(sorted(VOUCHER_PROVIDER_FORMS))
+    return [FieldError(field=field, rule="PRV-2", message=(
+        f"a {legal_form.replace('_', ' ')} provides KTT under a written contract with the city, not by voucher: "
+        f"a voucher provider is registered as a private social service producer, i.e. one of {voucher_forms}"))]
 
 
 def check_business_id(value: str, field: str = "body.business_id") -> tuple[str | None, list[FieldError]]:
@@ -113,7 +132,7 @@ def approval_preconditions(facts: ApprovalFacts, today: dt.date) -> list[FieldEr
     elif facts.registration_date > today:
         errors.append(FieldError(field="registration.date", rule="PRV-1",
                                  message=f"the registration is dated {facts.registration_date}, in the future"))
-    errors += check_legal_form(facts.legal_form, field="legal_form")
+    errors += check_voucher_provider_form(facts.legal_form, field="legal_form")
     if facts.units_with_responsible_person < 1:
         errors.append(FieldError(field="units", rule="PRV-3",
                                  message="at least one unit with a named responsible person is needed"))

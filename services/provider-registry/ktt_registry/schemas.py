@@ -47,8 +47,9 @@ class ProviderIn(BaseModel):
                            description="The provider id; for a provider's own application it is the id in its token")
     name: str = Field(min_length=1, max_length=200)
     business_id: str = Field(min_length=1, max_length=20, description="Y-tunnus, e.g. 1234567-1")
-    legal_form: str = Field(min_length=1, max_length=50, description="municipality, joint_municipal_authority, "
-                            "registered_association, registered_foundation, state_agency, registered_religious_community (PRV-2)")
+    legal_form: str = Field(min_length=1, max_length=50, description="registered_association, registered_foundation or "
+                            "registered_religious_community (PRV-2): companies are refused, and a municipality, "
+                            "joint_municipal_authority or state_agency provides KTT by contract, not by voucher")
     registration: RegistrationIn
     data_protection_officer: PersonIn
     contact: ContactIn

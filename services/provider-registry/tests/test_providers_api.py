@@ -3,6 +3,9 @@ publication exactly once, and DATA-3 for provider users."""
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
+from ktt_registry.models import Provider
 from registry_builders import (
     BUSINESS_IDS, add_instructors, add_product, add_unit, apply, approved_provider, as_provider, insure, official,
     outbox_payloads, outbox_types, provider_body, set_status, unit_body, values_body,
@@ -20,6 +23,27 @@ async def test_company_forms_are_refused_citing_prv_2(registry):
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "applied" and r.json()["business_id"] == BUSINESS_IDS[0]
     assert (await outbox_types(svc))["ProviderApplied"] == 1
+
+
+async def test_prv_2_a_public_organiser_cannot_apply_or_be_approved_as_a_voucher_provider(registry):
+    """PRV-2 (amended): a municipality, joint municipal authority or state agency provides KTT by contract."""
+    svc = registry
+    for form in ("municipality", "joint_municipal_authority", "state_agency"):
+        r = await svc.client.post("/v1/providers", json=provider_body(legal_form=form), headers=official(svc))
+        assert r.status_code == 422, form
+        problem = r.json()
+        assert problem["rule"] == "PRV-2" and [e["field"] for e in problem["errors"]] == ["body.legal_form"]
+        assert "contract" in problem["detail"] and "not by voucher" in problem["detail"]
+    assert (await outbox_types(svc))["ProviderApplied"] == 0
+    # A public organiser that applied before the amendment is not approved either, whatever else it has.
+    await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    await set_status(svc, "P1", "suspended", reason="remarks")
+    async with svc.rt.sessionmaker() as session, session.begin():
+        await session.execute(update(Provider).where(Provider.id == "P1").values(legal_form="municipality"))
+    r = await set_status(svc, "P1", "approved", reason="remarks handled")
+    assert r.status_code == 422 and r.json()["rule"] == "PRV-2"
+    assert [e["field"] for e in r.json()["errors"]] == ["legal_form"] and "not by voucher" in r.json()["detail"]
+    assert (await outbox_types(svc))["ProviderApproved"] == 1
 
 
 async def test_business_id_and_iban_are_validated_and_all_errors_listed_at_once(registry):

@@ -25,6 +25,22 @@ def test_prv_2_allowed_organisers_pass(form):
 def test_prv_2_companies_and_unknown_forms_are_refused(form):
     [error] = rules.check_legal_form(form)
     assert error.rule == "PRV-2" and "registered_association" in error.message
+    assert rules.check_voucher_provider_form(form) == [error]  # the company refusal is the same for voucher providers
+
+
+@pytest.mark.parametrize("form", ["registered_association", "registered_foundation", "registered_religious_community"])
+def test_prv_2_registered_non_profits_may_be_voucher_providers(form):
+    assert rules.check_voucher_provider_form(form) == []
+
+
+@pytest.mark.parametrize("form", ["municipality", "joint_municipal_authority", "state_agency"])
+def test_prv_2_public_organisers_provide_by_contract_not_by_voucher(form):
+    """PRV-2 (amended): allowed organisers of KTT, but not as voucher providers."""
+    assert rules.check_legal_form(form) == []
+    [error] = rules.check_voucher_provider_form(form, field="legal_form")
+    assert (error.rule, error.field) == ("PRV-2", "legal_form")
+    assert "contract" in error.message and "not by voucher" in error.message and "private social service producer" in error.message
+    assert form in rules.CONTRACT_ONLY_FORMS and rules.CONTRACT_ONLY_FORMS | rules.VOUCHER_PROVIDER_FORMS == rules.ALLOWED_LEGAL_FORMS
 
 
 @pytest.mark.parametrize("value,canonical", [("0204819-8", "0204819-8"), ("02048198", "0204819-8"), (" 1234567-1 ", "1234567-1")])
@@ -98,6 +114,12 @@ def test_approval_preconditions_all_missing_are_listed_at_once():
 def test_prv_10_insurance_must_be_valid_today(valid_from, valid_until, ok):
     errors = rules.approval_preconditions(_facts(insurance_valid_from=valid_from, insurance_valid_until=valid_until), TODAY)
     assert (errors == []) is ok and all(e.rule == "PRV-10" for e in errors)
+
+
+@pytest.mark.parametrize("form", ["municipality", "joint_municipal_authority", "state_agency"])
+def test_prv_2_a_public_organiser_cannot_be_approved_as_a_voucher_provider(form):
+    [error] = rules.approval_preconditions(_facts(legal_form=form), TODAY)
+    assert (error.field, error.rule) == ("legal_form", "PRV-2") and "contract" in error.message
 
 
 def test_prv_1_registration_dated_in_the_future_is_missing():

@@ -39,7 +39,7 @@ async def create_provider(session: AsyncSession, body: ProviderIn, principal: Pr
     errors += e
     iban, e = rules.check_iban(body.iban)
     errors += e
-    errors += rules.check_legal_form(body.legal_form)
+    errors += rules.check_voucher_provider_form(body.legal_form)  # PRV-2
     if body.registration.date > today(session):
         errors.append(FieldError(field="body.registration.date", rule="PRV-1", message="the registration date is in the future"))
     refuse(errors)
