@@ -161,10 +161,14 @@ class GroupAnnouncedPayload(BaseModel):
 
 
 class QueuedClient(BaseModel):
-    position: int
+    position: int = Field(description="Place in this product's queue, 1 = first")
     client_id: uuid.UUID
     joined_on: dt.date
-    expected_start: dt.date | None = None
+    expected_start: dt.date | None = Field(None, description="Estimated start; null when none can be estimated (PRV-7)")
+    unit_position: int | None = Field(None, description=(
+        "Rank among every client waiting for the unit's individual places, whichever individual-form product they "
+        "queue for (individual KTT, assessment period and intensive coaching share the places; PRV-6, PRV-7): "
+        "1 = next to get a freed place. Null in group queues."))
 
 
 class QueueChangedPayload(BaseModel):

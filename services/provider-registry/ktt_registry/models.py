@@ -174,6 +174,9 @@ class Group(Base):
 class QueueEntry(Base):
     """A client waiting for a place at a unit for a product (PRV-7). FIFO by ``seq``.
 
+    ``unit_position`` is the rank among every client waiting for the unit's individual places
+    (individual KTT, assessment periods and intensive coaching share them); None in group queues.
+
     ``active`` is True while queued and NULL afterwards, so the unique key allows a client once
     per queue at a time while keeping the history (NULLs never collide).
     """
@@ -192,6 +195,7 @@ class QueueEntry(Base):
     active: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     joined_on: Mapped[dt.date] = mapped_column(Date)
     expected_start: Mapped[dt.date | None] = mapped_column(Date)
+    unit_position: Mapped[int | None] = mapped_column(Integer)
     left_on: Mapped[dt.date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from dateutil.relativedelta import relativedelta
 from stdnum import iban as _iban
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
@@ -269,8 +270,11 @@ def check_group(facts: GroupFacts, large_group_over: int, prefix: str = "body") 
 
 # --- PRV-7: queues --------------------------------------------------------------------------
 
-MAX_QUEUE_WAIT_DAYS = 30
-"""PRV-7 "when the estimated wait exceeds one month": a wait of 31 days or more exceeds it."""
+def latest_queue_start(today: dt.date) -> dt.date:
+    """PRV-7 "when the estimated wait exceeds one month": one *calendar* month from today, i.e. the same
+    day of the next month, or that month's last day when it has no such day (31.1. -> 28.2., or 29.2. in
+    a leap year; 15.3. -> 15.4.). A start on this day is still within the month; the day after exceeds it."""
+    return today + relativedelta(months=1)  # relativedelta clamps to the month's last day
 
 
 def individual_wait_days(rank: int, free: int, cap: int, turnover_days: int) -> int | None:
@@ -305,9 +309,10 @@ def group_start(rank: int, groups: Iterable[OpenGroup]) -> dt.date | None:
     return None
 
 
-def may_join_queue(wait_days: int | None) -> bool:
-    """PRV-7: a new client may join only when the estimated wait is known and at most one month."""
-    return wait_days is not None and wait_days <= MAX_QUEUE_WAIT_DAYS
+def may_join_queue(expected_start: dt.date | None, today: dt.date) -> bool:
+    """PRV-7: a new client may join only when the expected start is known and at most one calendar
+    month after today (see latest_queue_start)."""
+    return expected_start is not None and expected_start <= latest_queue_start(today)
 
 
 # --- VOU-1, PRV-13: voucher values --------------------------------------------------------

@@ -346,6 +346,7 @@ class QueueEntryOut(BaseModel):
     product_id: uuid.UUID
     client_id: uuid.UUID
     position: int | None
+    unit_position: int | None = Field(None, description="Rank among all clients waiting for the unit's individual places (PRV-7)")
     joined_on: dt.date
     expected_start: dt.date | None
     outcome: str | None = None

@@ -153,6 +153,13 @@ def test_unit_rules_list_every_gap_with_its_rule():
 
 # --- PRV-6: capacity ---------------------------------------------------------------------------
 
+@given(occupied=st.integers(0, 500), instructors=st.integers(0, 12))
+def test_prv_6_occupancy_fits_exactly_when_within_25_per_instructor(occupied, instructors):
+    errors = rules.check_occupancy(occupied, instructors)
+    assert (errors == []) is (occupied <= 25 * instructors)
+    assert all(e.rule == "PRV-6" for e in errors)
+
+
 @pytest.mark.parametrize("instructors", [1, 2, 3])
 def test_prv_6_the_25th_client_per_instructor_fits_and_the_26th_does_not(instructors):
     assert rules.check_occupancy(25 * instructors, instructors) == []
@@ -203,9 +210,43 @@ def test_prv_7_wait_estimate_free_places_first_then_turnover():
     assert rules.individual_wait_days(1, free=0, cap=25, turnover_days=750) == 30
 
 
-@pytest.mark.parametrize("wait,ok", [(0, True), (30, True), (31, False), (60, False), (None, False)])
-def test_prv_7_a_wait_over_one_month_closes_the_queue(wait, ok):
-    assert rules.may_join_queue(wait) is ok
+@pytest.mark.parametrize("joined,latest", [
+    (dt.date(2027, 1, 31), dt.date(2027, 2, 28)),    # no 31.2.: the month's last day, 28 days
+    (dt.date(2028, 1, 31), dt.date(2028, 2, 29)),    # leap year
+    (dt.date(2028, 1, 30), dt.date(2028, 2, 29)),
+    (dt.date(2028, 2, 29), dt.date(2028, 3, 29)),    # from a leap day: same day next month
+    (dt.date(2027, 3, 15), dt.date(2027, 4, 15)),    # 31 days
+    (dt.date(2027, 3, 31), dt.date(2027, 4, 30)),
+    (dt.date(2026, 12, 31), dt.date(2027, 1, 31)),   # over the year end, 31 days
+    (dt.date(2026, 11, 30), dt.date(2026, 12, 30)),  # 30 days
+])
+def test_prv_7_one_month_of_waiting_is_a_calendar_month(joined, latest):
+    assert rules.latest_queue_start(joined) == latest
+    assert rules.may_join_queue(latest, joined) is True
+    assert rules.may_join_queue(latest + dt.timedelta(days=1), joined) is False
+    assert rules.may_join_queue(joined, joined) is True
+    assert rules.may_join_queue(None, joined) is False  # no estimate: nobody joins
+
+
+def test_prv_7_a_fixed_30_days_is_not_the_limit():
+    """Joining on 31.1.: a start on 1.3. (29 days) is over a month; joining 15.3.: 15.4. (31 days) is not."""
+    assert rules.may_join_queue(dt.date(2027, 3, 1), dt.date(2027, 1, 31)) is False
+    assert rules.may_join_queue(dt.date(2027, 4, 15), dt.date(2027, 3, 15)) is True
+
+
+@given(joined=st.dates(dt.date(2000, 1, 1), dt.date(2100, 11, 30)), later=st.integers(0, 400))
+def test_prv_7_the_calendar_month_limit_is_next_months_same_or_last_day(joined, later):
+    import calendar
+
+    latest = rules.latest_queue_start(joined)
+    next_month = (joined.year + joined.month // 12, joined.month % 12 + 1)
+    assert (latest.year, latest.month) == next_month
+    assert latest.day == min(joined.day, calendar.monthrange(*next_month)[1])
+    assert 28 <= (latest - joined).days <= 31
+    # A later join never has an earlier limit, and the verdict is exactly "on or before the limit".
+    assert rules.latest_queue_start(joined + dt.timedelta(days=later)) >= latest
+    start = joined + dt.timedelta(days=later % 40)
+    assert rules.may_join_queue(start, joined) is (start <= latest)
 
 
 @given(rank=st.integers(1, 200), free=st.integers(0, 100), cap=st.integers(1, 100), turnover=st.integers(1, 800))
