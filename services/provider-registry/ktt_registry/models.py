@@ -256,3 +256,62 @@ class AgreementPlace(Base):
     signed_on: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SocialGuidance(Base):
+    """Who gives social guidance, a qualified social-welfare professional always available (PRV-16).
+
+    ``unit_id`` NULL: the arrangement covers every unit of the provider. Never deleted: an
+    arrangement that ends gets ``ended_on`` (and ``active`` False)."""
+
+    __tablename__ = "social_guidance"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    qualification: Mapped[str] = mapped_column(String(50))
+    registration_number: Mapped[str] = mapped_column(String(50))
+    availability: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StaffMember(Base):
+    """One line of the staff report a provider gives the city (PRV-16, §10): name, role, qualification
+    and responsibilities; never a personal identity code. A new report replaces the previous lines."""
+
+    __tablename__ = "staff_member"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(100))
+    qualification: Mapped[str] = mapped_column(String(200))
+    education_level: Mapped[str | None] = mapped_column(String(30))
+    responsibilities: Mapped[str | None] = mapped_column(Text)
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    reported_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PremisesInspection(Base):
+    """Typake's inspection of a unit's premises before registration, and its statement to AVI (PRV-17).
+    Append-only: a later inspection supersedes an earlier one; the latest decides."""
+
+    __tablename__ = "premises_inspection"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    inspected_on: Mapped[dt.date] = mapped_column(Date)
+    inspector: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    remarks: Mapped[str | None] = mapped_column(Text)
+    avi_statement_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

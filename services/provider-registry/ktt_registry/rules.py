@@ -112,6 +112,18 @@ def transition(current: str, target: str) -> TransitionVerdict:
 
 
 @dataclass(frozen=True)
+class UnitReadiness:
+    """What approval needs to know of each unit (PRV-16, PRV-17)."""
+
+    unit_id: str
+    name: str
+    social_guidance: bool
+    degree_level: str | None
+    inspection_outcome: str | None
+    inspected_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
 class ApprovalFacts:
     registration_register: str
     registration_number: str
@@ -122,10 +134,13 @@ class ApprovalFacts:
     insurance_valid_until: dt.date | None
     priced_products: int
     data_protection_officer_named: bool
+    social_guidance_arranged: bool
+    staff_reported: bool
+    units: tuple[UnitReadiness, ...]
 
 
 def approval_preconditions(facts: ApprovalFacts, today: dt.date) -> list[FieldError]:
-    """Everything missing before a provider may be approved, listed at once (PRV-1..PRV-14)."""
+    """Everything missing before a provider may be approved, listed at once (PRV-1..PRV-17)."""
     errors: list[FieldError] = []
     if facts.registration_register not in REGISTERS or not facts.registration_number.strip():
         errors.append(FieldError(field="registration", rule="PRV-1",
@@ -148,7 +163,81 @@ def approval_preconditions(facts: ApprovalFacts, today: dt.date) -> list[FieldEr
                                  message="at least one product with a voucher value set by Typake is needed"))
     if not facts.data_protection_officer_named:
         errors.append(FieldError(field="data_protection_officer", rule="PRV-14", message="a data protection officer must be named"))
+    if not facts.social_guidance_arranged:
+        errors.append(FieldError(field="social_guidance", rule="PRV-16", message=(
+            "social guidance by a qualified social-welfare professional, always available, is not arranged; "
+            "record who gives it")))
+    if not facts.staff_reported:
+        errors.append(FieldError(field="staff", rule="PRV-16", message=(
+            "the staff report (names, roles, qualifications) has not been given to the city")))
+    for unit in facts.units:
+        errors += unit_preconditions(unit, social_guidance_arranged=facts.social_guidance_arranged)
     return errors
+
+
+# --- PRV-16, PRV-17: social guidance, responsible persons' degrees, staff, premises inspection -------
+
+SOCIAL_WELFARE_QUALIFICATIONS = ("social_worker", "bachelor_of_social_services", "rehabilitation_counsellor")
+"""PRV-16: protected titles of social-welfare professionals (Act 817/2015) with a higher-education
+degree: sosiaalityöntekijä, sosionomi (AMK), kuntoutuksen ohjaaja (AMK)."""
+DEGREE_LEVELS = ("bachelor", "master", "licentiate", "doctorate")
+"""PRV-16: a higher-education degree (korkeakoulututkinto): a bachelor's (AMK or university), a master's
+(also ylempi AMK), a licentiate or a doctorate."""
+INSPECTION_OUTCOMES = ("approved", "remarks", "rejected")
+PASSING_INSPECTION = frozenset({"approved", "remarks"})
+
+
+def unit_preconditions(unit: UnitReadiness, *, social_guidance_arranged: bool = True) -> list[FieldError]:
+    """PRV-16: the unit's responsible person has a higher-education degree and the unit has social
+    guidance (a provider-wide arrangement counts). PRV-17: Typake's latest inspection of its premises
+    approved them, with or without remarks."""
+    errors: list[FieldError] = []
+    prefix = f"units.{unit.unit_id}"
+    if unit.degree_level not in DEGREE_LEVELS:
+        errors.append(FieldError(field=f"{prefix}.responsible_person.degree", rule="PRV-16", message=(
+            f"the responsible person of unit '{unit.name}' has no recorded higher-education degree")))
+    if social_guidance_arranged and not unit.social_guidance:
+        errors.append(FieldError(field=f"{prefix}.social_guidance", rule="PRV-16", message=(
+            f"unit '{unit.name}' has no social guidance by a qualified social-welfare professional")))
+    if unit.inspection_outcome is None:
+        errors.append(FieldError(field=f"{prefix}.inspection", rule="PRV-17", message=(
+            f"Typake has not inspected the premises of unit '{unit.name}'")))
+    elif unit.inspection_outcome not in PASSING_INSPECTION:
+        errors.append(FieldError(field=f"{prefix}.inspection", rule="PRV-17", message=(
+            f"the latest inspection of unit '{unit.name}' ({unit.inspected_on}) rejected the premises; "
+            "a new inspection must approve them")))
+    return errors
+
+
+def check_inspection(inspected_on: dt.date, outcome: str, remarks: str | None, avi_statement_on: dt.date | None,
+                     today: dt.date, prefix: str = "body") -> list[FieldError]:
+    """PRV-17: an inspection has happened (not in the future); remarks and rejections say what was found;
+    the statement to AVI is given on or after the inspection, not in the future."""
+    errors: list[FieldError] = []
+    if inspected_on > today:
+        errors.append(FieldError(field=f"{prefix}.inspected_on", rule="PRV-17", message="an inspection is recorded after it happened"))
+    if outcome in ("remarks", "rejected") and not (remarks or "").strip():
+        errors.append(FieldError(field=f"{prefix}.remarks", rule="PRV-17", message=f"an inspection with outcome '{outcome}' says what was found"))
+    errors += check_avi_statement(inspected_on, avi_statement_on, today, field=f"{prefix}.avi_statement_on")
+    return errors
+
+
+def check_avi_statement(inspected_on: dt.date, given_on: dt.date | None, today: dt.date,
+                        field: str = "body.given_on") -> list[FieldError]:
+    """PRV-17: Typake's statement to AVI comes after the inspection and is recorded once given."""
+    if given_on is None:
+        return []
+    if given_on < inspected_on:
+        return [FieldError(field=field, rule="PRV-17", message=f"the statement to AVI follows the inspection of {inspected_on}")]
+    if given_on > today:
+        return [FieldError(field=field, rule="PRV-17", message="the statement to AVI is recorded once given, not in advance")]
+    return []
+
+
+def latest_inspection(inspections: Iterable[tuple[dt.date, dt.datetime, str]]) -> tuple[dt.date, str] | None:
+    """PRV-17: the inspection that decides: the latest by date, then by when it was recorded."""
+    found = max(inspections, key=lambda i: (i[0], i[1]), default=None)
+    return None if found is None else (found[0], found[2])
 
 
 # --- PRV-3, PRV-13: units ----------------------------------------------------------------------

@@ -117,12 +117,24 @@ class ProviderOut(BaseModel):
 
 # --- units and staff -------------------------------------------------------------------------
 
+class DegreeIn(BaseModel):
+    """A higher-education degree (korkeakoulututkinto), PRV-16."""
+
+    model_config = Strict
+    level: Literal["bachelor", "master", "licentiate", "doctorate"] = Field(
+        description="bachelor: AMK or university bachelor's; master: also ylempi AMK")
+    title: str = Field(min_length=2, max_length=200, description="e.g. sosionomi (AMK), YTM")
+    institution: str | None = Field(None, max_length=200)
+    year: int | None = Field(None, ge=1950, le=2100)
+
+
 class ResponsiblePersonIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=200)
     qualification: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=200)
+    degree: DegreeIn | None = Field(None, description="Higher-education degree; required before approval (PRV-16)")
 
 
 class PremisesIn(BaseModel):
@@ -229,6 +241,102 @@ class UnitOut(BaseModel):
     instructors: int = 0
     capacity: int = 0
     free_places: int = 0
+
+
+# --- social guidance, staff report, premises inspections (PRV-16, PRV-17) -------------------------
+
+SocialWelfareQualification = Literal["social_worker", "bachelor_of_social_services", "rehabilitation_counsellor"]
+
+
+class SocialGuidanceIn(BaseModel):
+    """Who gives social guidance (PRV-16): a qualified social-welfare professional, always available."""
+
+    model_config = Strict
+    unit_id: uuid.UUID | None = Field(None, description="The unit served; null: every unit of the provider")
+    name: str = Field(min_length=1, max_length=200)
+    qualification: SocialWelfareQualification = Field(description=(
+        "Protected title (Act 817/2015): sosiaalityöntekijä, sosionomi (AMK) or kuntoutuksen ohjaaja (AMK)"))
+    registration_number: str = Field(min_length=3, max_length=50, pattern=r"^[0-9A-Za-z-]+$",
+                                     description="Number in Valvira's register of social welfare professionals")
+    availability: str = Field(min_length=5, max_length=1000, description="When and how clients reach them, e.g. on site Mon-Fri 8-16")
+
+
+class SocialGuidanceOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    provider_id: str
+    unit_id: uuid.UUID | None
+    name: str
+    qualification: str
+    registration_number: str
+    availability: str
+    active: bool
+    started_on: dt.date
+    ended_on: dt.date | None
+
+
+class StaffMemberIn(BaseModel):
+    model_config = Strict
+    unit_id: uuid.UUID | None = None
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=2, max_length=100, description="e.g. instructor, responsible person, social counsellor")
+    qualification: str = Field(min_length=2, max_length=200)
+    education_level: Literal["vocational", "bachelor", "master", "licentiate", "doctorate", "other"] | None = None
+    responsibilities: str | None = Field(None, max_length=2000)
+
+
+class StaffReportIn(BaseModel):
+    """The staff data given to the city (PRV-16, §10): the whole current staff, never a personal identity code."""
+
+    model_config = Strict
+    staff: list[StaffMemberIn] = Field(min_length=1, max_length=500)
+
+
+class StaffMemberOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    unit_id: uuid.UUID | None
+    name: str
+    role: str
+    qualification: str
+    education_level: str | None
+    responsibilities: str | None
+
+
+class StaffReportOut(BaseModel):
+    provider_id: str
+    reported_on: dt.date | None
+    reported_by: str | None
+    staff: list[StaffMemberOut]
+
+
+class InspectionIn(BaseModel):
+    """Typake's inspection of a unit's premises before registration (PRV-17)."""
+
+    model_config = Strict
+    inspected_on: dt.date
+    inspector: str = Field(min_length=1, max_length=200)
+    outcome: Literal["approved", "remarks", "rejected"]
+    remarks: str | None = Field(None, max_length=8000)
+    avi_statement_on: dt.date | None = Field(None, description="When Typake's statement went to AVI, if already")
+
+
+class AviStatementIn(BaseModel):
+    model_config = Strict
+    given_on: dt.date
+
+
+class InspectionOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    provider_id: str
+    inspected_on: dt.date
+    inspector: str
+    outcome: str
+    remarks: str | None
+    avi_statement_on: dt.date | None
+    recorded_by: str
 
 
 # --- products and values ----------------------------------------------------------------------

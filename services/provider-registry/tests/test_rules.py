@@ -84,10 +84,18 @@ def test_unknown_target_status_is_refused():
     assert not rules.transition("applied", "deleted").allowed
 
 
+def _ready_unit(**overrides) -> rules.UnitReadiness:
+    values = dict(unit_id="u1", name="Keskusta", social_guidance=True, degree_level="bachelor", inspection_outcome="approved",
+                  inspected_on=dt.date(2026, 11, 1))
+    values.update(overrides)
+    return rules.UnitReadiness(**values)
+
+
 def _facts(**overrides) -> rules.ApprovalFacts:
     values = dict(registration_register="avi", registration_number="AVI-1", registration_date=dt.date(2025, 1, 1),
                   legal_form="registered_association", units_with_responsible_person=1, insurance_valid_from=dt.date(2026, 1, 1),
-                  insurance_valid_until=dt.date(2026, 12, 31), priced_products=1, data_protection_officer_named=True)
+                  insurance_valid_until=dt.date(2026, 12, 31), priced_products=1, data_protection_officer_named=True,
+                  social_guidance_arranged=True, staff_reported=True, units=(_ready_unit(),))
     values.update(overrides)
     return rules.ApprovalFacts(**values)
 
@@ -99,10 +107,61 @@ def test_approval_preconditions_met():
 def test_approval_preconditions_all_missing_are_listed_at_once():
     errors = rules.approval_preconditions(_facts(
         registration_number=" ", legal_form="limited_company", units_with_responsible_person=0, insurance_valid_from=None,
-        insurance_valid_until=None, priced_products=0, data_protection_officer_named=False), TODAY)
+        insurance_valid_until=None, priced_products=0, data_protection_officer_named=False, social_guidance_arranged=False,
+        staff_reported=False, units=()), TODAY)
     assert [(e.field, e.rule) for e in errors] == [
         ("registration", "PRV-1"), ("legal_form", "PRV-2"), ("units", "PRV-3"), ("insurance", "PRV-10"),
-        ("products", "VOU-1"), ("data_protection_officer", "PRV-14")]
+        ("products", "VOU-1"), ("data_protection_officer", "PRV-14"), ("social_guidance", "PRV-16"), ("staff", "PRV-16")]
+
+
+def test_prv_16_and_prv_17_each_unit_is_checked_and_named():
+    units = (_ready_unit(), _ready_unit(unit_id="u2", name="Itä", social_guidance=False, degree_level=None, inspection_outcome=None),
+             _ready_unit(unit_id="u3", name="Länsi", inspection_outcome="rejected"))
+    errors = rules.approval_preconditions(_facts(units=units), TODAY)
+    assert [(e.field, e.rule) for e in errors] == [
+        ("units.u2.responsible_person.degree", "PRV-16"), ("units.u2.social_guidance", "PRV-16"), ("units.u2.inspection", "PRV-17"),
+        ("units.u3.inspection", "PRV-17")]
+    assert "Itä" in errors[0].message and "not inspected" in errors[2].message and "rejected" in errors[3].message
+
+
+@pytest.mark.parametrize("outcome,ok", [("approved", True), ("remarks", True), ("rejected", False), (None, False)])
+def test_prv_17_the_latest_inspection_approves_with_or_without_remarks(outcome, ok):
+    assert (rules.unit_preconditions(_ready_unit(inspection_outcome=outcome)) == []) is ok
+
+
+@pytest.mark.parametrize("level,ok", [("bachelor", True), ("master", True), ("licentiate", True), ("doctorate", True),
+                                      ("vocational", False), (None, False)])
+def test_prv_16_the_responsible_person_has_a_higher_education_degree(level, ok):
+    assert (rules.unit_preconditions(_ready_unit(degree_level=level)) == []) is ok
+
+
+def test_prv_16_without_any_arrangement_social_guidance_is_named_once_for_the_provider():
+    errors = rules.approval_preconditions(_facts(social_guidance_arranged=False, units=(_ready_unit(social_guidance=False),)), TODAY)
+    assert [(e.field, e.rule) for e in errors] == [("social_guidance", "PRV-16")]
+
+
+def test_prv_17_the_latest_inspection_decides_by_date_then_by_recording():
+    t = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    assert rules.latest_inspection([]) is None
+    assert rules.latest_inspection([(dt.date(2026, 11, 2), t, "rejected"), (dt.date(2026, 11, 1), t, "approved")]) == (
+        dt.date(2026, 11, 2), "rejected")
+    assert rules.latest_inspection([(dt.date(2026, 11, 2), t + dt.timedelta(hours=1), "approved"),
+                                    (dt.date(2026, 11, 2), t, "rejected")])[1] == "approved"
+
+
+@pytest.mark.parametrize("inspected,outcome,remarks,statement,fields", [
+    (TODAY, "approved", None, None, set()),
+    (TODAY, "approved", None, TODAY, set()),
+    (TODAY + dt.timedelta(days=1), "approved", None, None, {"body.inspected_on"}),
+    (TODAY, "remarks", " ", None, {"body.remarks"}),
+    (TODAY, "rejected", None, None, {"body.remarks"}),
+    (TODAY, "rejected", "no emergency exit", None, set()),
+    (TODAY, "approved", None, TODAY - dt.timedelta(days=1), {"body.avi_statement_on"}),
+    (TODAY - dt.timedelta(days=3), "approved", None, TODAY + dt.timedelta(days=1), {"body.avi_statement_on"}),
+])
+def test_prv_17_an_inspection_record(inspected, outcome, remarks, statement, fields):
+    errors = rules.check_inspection(inspected, outcome, remarks, statement, TODAY)
+    assert {e.field for e in errors} == fields and all(e.rule == "PRV-17" for e in errors)
 
 
 @pytest.mark.parametrize("valid_from,valid_until,ok", [

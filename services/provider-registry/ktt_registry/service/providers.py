@@ -18,9 +18,11 @@ from ktt_contracts.registry import (
 )
 
 from ktt_registry import rules
-from ktt_registry.models import Product, ProductValue, Provider, ProviderStatusChange, Unit
+from ktt_registry.models import Product, ProductValue, Provider, ProviderStatusChange, StaffMember, Unit
 from ktt_registry.schemas import InsuranceIn, ProviderIn, ProviderPatch, StatusIn
 from ktt_registry.service.common import now, own_provider, provider_facts, refuse, today
+from ktt_registry.service.inspections import latest_outcomes
+from ktt_registry.service.staff import guided_units
 
 STATUS_EVENTS = {"approved": ProviderApproved, "suspended": ProviderSuspended, "removed": ProviderRemoved}
 
@@ -104,7 +106,10 @@ async def set_insurance(session: AsyncSession, provider_id: str, body: Insurance
 
 
 async def approval_facts(session: AsyncSession, provider: Provider) -> rules.ApprovalFacts:
-    units = (await session.execute(select(Unit.responsible_person).where(Unit.provider_id == provider.id))).scalars().all()
+    units = (await session.execute(select(Unit).where(Unit.provider_id == provider.id).order_by(Unit.name))).scalars().all()
+    arranged, provider_wide, guided = await guided_units(session, provider.id)
+    inspected = await latest_outcomes(session, provider.id)
+    staff = (await session.execute(select(StaffMember.id).where(StaffMember.provider_id == provider.id).limit(1))).first()
     priced = (await session.execute(
         select(func.count()).select_from(Product).where(
             Product.provider_id == provider.id, Product.active.is_(True),
@@ -115,9 +120,16 @@ async def approval_facts(session: AsyncSession, provider: Provider) -> rules.App
     return rules.ApprovalFacts(
         registration_register=provider.registration_register, registration_number=provider.registration_number,
         registration_date=provider.registration_date, legal_form=provider.legal_form,
-        units_with_responsible_person=sum(1 for rp in units if (rp or {}).get("name")),
+        units_with_responsible_person=sum(1 for u in units if (u.responsible_person or {}).get("name")),
         insurance_valid_from=provider.insurance_valid_from, insurance_valid_until=provider.insurance_valid_until,
         priced_products=int(priced), data_protection_officer_named=bool((dpo.get("name") or "").strip()),
+        social_guidance_arranged=arranged, staff_reported=staff is not None,
+        units=tuple(rules.UnitReadiness(
+            unit_id=str(u.id), name=u.name, social_guidance=provider_wide or u.id in guided,
+            degree_level=((u.responsible_person or {}).get("degree") or {}).get("level"),
+            inspection_outcome=inspected[u.id][1] if u.id in inspected else None,
+            inspected_on=inspected[u.id][0] if u.id in inspected else None,
+        ) for u in units),
     )
 
 

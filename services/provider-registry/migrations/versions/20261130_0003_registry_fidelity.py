@@ -1,4 +1,5 @@
-"""registry fidelity (issue 11): queue entries' rank among the unit's individual places (PRV-7)
+"""registry fidelity (issue 11): queue entries' rank among the unit's individual places (PRV-7);
+social guidance and the staff report (PRV-16); premises inspections (PRV-17)
 
 Revision ID: 0003
 Revises: 0002
@@ -6,7 +7,7 @@ Create Date: 2026-11-30 18:00:00
 """
 from alembic import op
 import sqlalchemy as sa
-import ktt_common.db  # noqa: F401  (column types of later steps)
+import ktt_common.db
 
 
 revision = '0003'
@@ -20,7 +21,70 @@ def upgrade() -> None:
     with op.batch_alter_table('queue_entry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unit_position', sa.Integer(), nullable=True))
 
+    # PRV-16: who gives social guidance; the staff data given to the city.
+    op.create_table('social_guidance',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('provider_id', sa.String(length=100), nullable=False),
+    sa.Column('unit_id', sa.Uuid(), nullable=True),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('qualification', sa.String(length=50), nullable=False),
+    sa.Column('registration_number', sa.String(length=50), nullable=False),
+    sa.Column('availability', sa.Text(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('started_on', sa.Date(), nullable=False),
+    sa.Column('ended_on', sa.Date(), nullable=True),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', ktt_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_social_guidance_provider_id_provider')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_social_guidance_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_social_guidance'))
+    )
+    with op.batch_alter_table('social_guidance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_social_guidance_provider_id'), ['provider_id'], unique=False)
+
+    op.create_table('staff_member',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('provider_id', sa.String(length=100), nullable=False),
+    sa.Column('unit_id', sa.Uuid(), nullable=True),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('role', sa.String(length=100), nullable=False),
+    sa.Column('qualification', sa.String(length=200), nullable=False),
+    sa.Column('education_level', sa.String(length=30), nullable=True),
+    sa.Column('responsibilities', sa.Text(), nullable=True),
+    sa.Column('reported_on', sa.Date(), nullable=False),
+    sa.Column('reported_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', ktt_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_staff_member_provider_id_provider')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_staff_member_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_member'))
+    )
+    with op.batch_alter_table('staff_member', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_member_provider_id'), ['provider_id'], unique=False)
+
+    # PRV-17: Typake's inspections of units' premises and its statements to AVI.
+    op.create_table('premises_inspection',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('unit_id', sa.Uuid(), nullable=False),
+    sa.Column('provider_id', sa.String(length=100), nullable=False),
+    sa.Column('inspected_on', sa.Date(), nullable=False),
+    sa.Column('inspector', sa.String(length=200), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('remarks', sa.Text(), nullable=True),
+    sa.Column('avi_statement_on', sa.Date(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', ktt_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_premises_inspection_provider_id_provider')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_premises_inspection_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_premises_inspection'))
+    )
+    with op.batch_alter_table('premises_inspection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_premises_inspection_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_premises_inspection_unit_id'), ['unit_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table('premises_inspection')
+    op.drop_table('staff_member')
+    op.drop_table('social_guidance')
     with op.batch_alter_table('queue_entry', schema=None) as batch_op:
         batch_op.drop_column('unit_position')
