@@ -40,6 +40,9 @@ class ProviderFacts(BaseModel):
     email: str | None = None
     phone: str | None = None
     website: str | None = None
+    insurance_valid_until: dt.date | None = Field(None, description=(
+        "Last day of the provider's liability insurance in force on the event's date, following renewals that "
+        "continue it without a gap; when none is in force, the end of the last one; null: none recorded (PRV-10)"))
 
 
 class ProviderAppliedPayload(ProviderFacts):
@@ -62,6 +65,19 @@ class ProviderStatusChangedPayload(ProviderFacts):
     reason: str
     changed_on: dt.date
     changed_by: str = Field(description="Subject of the city official who decided")
+
+
+class ProviderInsuranceLapsedPayload(ProviderFacts):
+    """An approved provider's liability insurance is no longer valid (PRV-10); published once per lapse.
+    The voucher service refuses new agreements with the provider until ProviderInsuranceRenewed."""
+
+    lapsed_on: dt.date = Field(description="First day without valid liability insurance")
+
+
+class ProviderInsuranceRenewedPayload(ProviderFacts):
+    """Valid liability insurance is in force again after a lapse (PRV-10); ``insurance_valid_until`` is its end."""
+
+    renewed_on: dt.date = Field(description="First day the provider is insured again, as the registry learned it")
 
 
 class UnitChangedPayload(BaseModel):
@@ -219,6 +235,11 @@ QueueChanged = EventType(SERVICE, "QueueChanged", 1, QueueChangedPayload,
                          "A unit's queue for a product changed; every queued client's expected start (PRV-7)")
 SubcontractorForbidden = EventType(SERVICE, "SubcontractorForbidden", 1, SubcontractorForbiddenPayload,
                                    "The city forbade a provider's subcontractor (PRV-9)")
+ProviderInsuranceLapsed = EventType(SERVICE, "ProviderInsuranceLapsed", 1, ProviderInsuranceLapsedPayload,
+                                    "An approved provider's liability insurance is no longer valid; once per lapse (PRV-10)")
+ProviderInsuranceRenewed = EventType(SERVICE, "ProviderInsuranceRenewed", 1, ProviderInsuranceRenewedPayload,
+                                     "A provider whose insurance had lapsed is validly insured again (PRV-10)")
 
 EVENTS = [ProviderApplied, ProviderChanged, ProviderApproved, ProviderSuspended, ProviderRemoved, UnitChanged, ProductChanged,
-          PriceListChanged, CapacityChanged, GroupAnnounced, QueueChanged, SubcontractorForbidden]
+          PriceListChanged, CapacityChanged, GroupAnnounced, QueueChanged, SubcontractorForbidden, ProviderInsuranceLapsed,
+          ProviderInsuranceRenewed]

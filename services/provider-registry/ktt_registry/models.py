@@ -315,3 +315,48 @@ class PremisesInspection(Base):
     avi_statement_on: Mapped[dt.date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class InsurancePolicy(Base):
+    """A liability insurance policy period recorded for a provider (PRV-10). Every period is kept, so a
+    renewal recorded in advance does not hide the policy still in force; the same policy number and
+    start recorded again corrects that period (insurer, end)."""
+
+    __tablename__ = "insurance_policy"
+    __table_args__ = (UniqueConstraint("provider_id", "policy_number", "valid_from"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    insurer: Mapped[str] = mapped_column(String(200))
+    policy_number: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RegistryAlert(Base):
+    """Something officials must see and act on, e.g. an approved provider whose liability insurance
+    lapsed (PRV-10). ``open`` is True while the condition lasts and NULL afterwards, so a provider has
+    at most one open alert of a kind (NULLs never collide); ``since`` identifies one occurrence, so a
+    re-run job never raises the same lapse twice."""
+
+    __tablename__ = "registry_alert"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "kind", "open", name="uq_registry_alert_open"),
+        UniqueConstraint("provider_id", "kind", "since", name="uq_registry_alert_since"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(20))
+    since: Mapped[dt.date] = mapped_column(Date)
+    message: Mapped[str] = mapped_column(Text)
+    open: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -240,6 +240,41 @@ def latest_inspection(inspections: Iterable[tuple[dt.date, dt.datetime, str]]) -
     return None if found is None else (found[0], found[2])
 
 
+# --- PRV-10: liability insurance kept valid -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Policy:
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+def insured_on(policies: Iterable[Policy], on: dt.date) -> bool:
+    """PRV-10: some recorded policy covers the day (both ends inclusive)."""
+    return any(p.valid_from <= on <= p.valid_until for p in policies)
+
+
+def insurance_end(policies: Sequence[Policy], on: dt.date) -> dt.date | None:
+    """PRV-10: the last day of the cover in force on ``on``, following policies that continue it without
+    a gap (a renewal starting the day after, or overlapping). Not insured on ``on``: the end of the last
+    cover before it, or None when nothing was ever in force by then."""
+    if not insured_on(policies, on):
+        ended = [p.valid_until for p in policies if p.valid_until < on]
+        return max(ended, default=None)
+    end = max(p.valid_until for p in policies if p.valid_from <= on <= p.valid_until)
+    while True:
+        further = [p.valid_until for p in policies if p.valid_from <= end + dt.timedelta(days=1) and p.valid_until > end]
+        if not further:
+            return end
+        end = max(further)
+
+
+def lapse_start(policies: Sequence[Policy], on: dt.date) -> dt.date:
+    """PRV-10: the first day without valid insurance of a lapse going on on ``on``: the day after the
+    last cover ended; ``on`` itself when there never was cover before it."""
+    last = insurance_end(policies, on)
+    return on if last is None or last >= on else last + dt.timedelta(days=1)
+
+
 # --- PRV-3, PRV-13: units ----------------------------------------------------------------------
 
 REQUIRED_LANGUAGES = ("fi", "sv")

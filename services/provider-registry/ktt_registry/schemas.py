@@ -82,6 +82,42 @@ class InsuranceIn(BaseModel):
     valid_until: dt.date
 
 
+class PolicyOut(BaseModel):
+    model_config = Out
+    insurer: str
+    policy_number: str
+    valid_from: dt.date
+    valid_until: dt.date
+    recorded_on: dt.date
+
+
+class InsuranceOut(BaseModel):
+    """PRV-10: whether the provider is insured today, to when, and every recorded policy period."""
+
+    provider_id: str
+    insured_today: bool
+    valid_until: dt.date | None = Field(description="End of the cover in force (through gapless renewals), or of the last one")
+    lapsed_since: dt.date | None = Field(description="First day of the lapse going on, if any")
+    policies: list[PolicyOut]
+
+
+class AlertOut(BaseModel):
+    """Something officials must see and act on, e.g. a lapsed insurance (PRV-10)."""
+
+    id: uuid.UUID
+    kind: str
+    provider_id: str
+    provider_name: str
+    rule: str
+    since: dt.date
+    message: str
+    open: bool = Field(description="True while the condition lasts")
+    resolved_on: dt.date | None
+    acknowledged: bool
+    acknowledged_by: str | None
+    acknowledged_on: dt.date | None
+
+
 class StatusIn(BaseModel):
     model_config = Strict
     status: Literal["approved", "suspended", "removed"]

@@ -181,6 +181,53 @@ def test_prv_2_a_public_organiser_cannot_be_approved_as_a_voucher_provider(form)
     assert (error.field, error.rule) == ("legal_form", "PRV-2") and "contract" in error.message
 
 
+# --- PRV-10: insurance kept valid -----------------------------------------------------------------
+
+def _policy(start: str, end: str) -> rules.Policy:
+    return rules.Policy(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+
+
+@pytest.mark.parametrize("on,insured", [("2025-12-31", False), ("2026-01-01", True), ("2026-12-31", True), ("2027-01-01", False)])
+def test_prv_10_a_policy_covers_both_its_first_and_last_day(on, insured):
+    assert rules.insured_on([_policy("2026-01-01", "2026-12-31")], dt.date.fromisoformat(on)) is insured
+
+
+@pytest.mark.parametrize("policies,on,end,lapse", [
+    ([("2026-01-01", "2026-12-31")], "2026-06-01", "2026-12-31", None),
+    ([("2026-01-01", "2026-12-31"), ("2027-01-01", "2027-12-31")], "2026-06-01", "2027-12-31", None),   # renewed the day after
+    ([("2026-01-01", "2026-12-31"), ("2026-12-01", "2027-06-30")], "2026-06-01", "2027-06-30", None),   # overlapping renewal
+    ([("2026-01-01", "2026-12-31"), ("2027-01-02", "2027-12-31")], "2026-06-01", "2026-12-31", None),   # a day's gap ends it
+    ([("2026-01-01", "2026-12-31"), ("2027-01-02", "2027-12-31")], "2027-01-01", "2026-12-31", "2027-01-01"),
+    ([("2026-01-01", "2026-12-31"), ("2027-02-01", "2027-12-31")], "2027-01-20", "2026-12-31", "2027-01-01"),
+    ([("2027-02-01", "2027-12-31")], "2027-01-20", None, "2027-01-20"),                                    # only a future policy
+    ([], "2027-01-20", None, "2027-01-20"),                                                                # none recorded
+])
+def test_prv_10_insurance_end_follows_gapless_renewals_and_a_lapse_starts_the_day_after(policies, on, end, lapse):
+    periods, day = [_policy(a, b) for a, b in policies], dt.date.fromisoformat(on)
+    assert rules.insurance_end(periods, day) == (dt.date.fromisoformat(end) if end else None)
+    if lapse is None:
+        assert rules.insured_on(periods, day)
+    else:
+        assert not rules.insured_on(periods, day) and rules.lapse_start(periods, day) == dt.date.fromisoformat(lapse)
+
+
+_periods = st.lists(st.tuples(st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)), st.integers(0, 400)), max_size=5).map(
+    lambda xs: [rules.Policy(a, a + dt.timedelta(days=n)) for a, n in xs])
+
+
+@given(periods=_periods, on=st.dates(dt.date(2026, 1, 1), dt.date(2028, 12, 31)))
+def test_prv_10_the_insurance_end_is_the_last_day_of_unbroken_cover(periods, on):
+    end = rules.insurance_end(periods, on)
+    if rules.insured_on(periods, on):
+        assert end is not None and end >= on
+        assert all(rules.insured_on(periods, on + dt.timedelta(days=d)) for d in range((end - on).days + 1))
+        assert not rules.insured_on(periods, end + dt.timedelta(days=1))
+    else:
+        assert end is None or end < on
+        start = rules.lapse_start(periods, on)
+        assert start <= on and all(not rules.insured_on(periods, start + dt.timedelta(days=d)) for d in range((on - start).days + 1))
+
+
 def test_prv_1_registration_dated_in_the_future_is_missing():
     [error] = rules.approval_preconditions(_facts(registration_date=TODAY + dt.timedelta(days=1)), TODAY)
     assert error.rule == "PRV-1"

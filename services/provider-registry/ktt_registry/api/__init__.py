@@ -2,8 +2,8 @@
 that ``/v1/providers/search`` is never taken for a provider id."""
 
 from ktt_registry.api import (
-    feedback, groups, inspections, products, providers, queues, search, staff, subcontractors, units,
+    alerts, feedback, groups, inspections, products, providers, queues, search, staff, subcontractors, units,
 )
 
 ROUTERS = [search.router, providers.router, units.router, staff.router, inspections.router, products.router, groups.router,
-           queues.router, subcontractors.router, feedback.router]
+           queues.router, subcontractors.router, feedback.router, alerts.router]

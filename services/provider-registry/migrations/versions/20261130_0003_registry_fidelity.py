@@ -1,10 +1,14 @@
 """registry fidelity (issue 11): queue entries' rank among the unit's individual places (PRV-7);
-social guidance and the staff report (PRV-16); premises inspections (PRV-17)
+social guidance and the staff report (PRV-16); premises inspections (PRV-17); insurance policy
+periods and registry alerts (PRV-10)
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30 18:00:00
 """
+import datetime as dt
+import uuid
+
 from alembic import op
 import sqlalchemy as sa
 import ktt_common.db
@@ -81,8 +85,66 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_premises_inspection_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_premises_inspection_unit_id'), ['unit_id'], unique=False)
 
+    # PRV-10: every recorded policy period; the one provider columns held so far become the first rows.
+    op.create_table('insurance_policy',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('provider_id', sa.String(length=100), nullable=False),
+    sa.Column('insurer', sa.String(length=200), nullable=False),
+    sa.Column('policy_number', sa.String(length=100), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('recorded_on', sa.Date(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', ktt_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_insurance_policy_provider_id_provider')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_insurance_policy')),
+    sa.UniqueConstraint('provider_id', 'policy_number', 'valid_from', name=op.f('uq_insurance_policy_provider_id_policy_number_valid_from'))
+    )
+    with op.batch_alter_table('insurance_policy', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_insurance_policy_provider_id'), ['provider_id'], unique=False)
+    provider = sa.table('provider', sa.column('id', sa.String), sa.column('insurance_insurer', sa.String),
+                        sa.column('insurance_policy_number', sa.String), sa.column('insurance_valid_from', sa.Date),
+                        sa.column('insurance_valid_until', sa.Date), sa.column('updated_at', ktt_common.db.UTCDateTime))
+    policy = sa.table('insurance_policy', sa.column('id', sa.Uuid), sa.column('provider_id', sa.String),
+                      sa.column('insurer', sa.String), sa.column('policy_number', sa.String),
+                      sa.column('valid_from', sa.Date), sa.column('valid_until', sa.Date), sa.column('recorded_on', sa.Date),
+                      sa.column('recorded_by', sa.String), sa.column('created_at', ktt_common.db.UTCDateTime))
+    rows = op.get_bind().execute(sa.select(provider).where(provider.c.insurance_valid_until.is_not(None))).all()
+    if rows:
+        op.bulk_insert(policy, [{
+            'id': uuid.uuid4(), 'provider_id': r.id, 'insurer': r.insurance_insurer or '', 'policy_number': r.insurance_policy_number or '',
+            'valid_from': r.insurance_valid_from or r.insurance_valid_until, 'valid_until': r.insurance_valid_until,
+            'recorded_on': r.updated_at.date() if r.updated_at else dt.date.today(), 'recorded_by': 'migration 0003',
+            'created_at': r.updated_at or dt.datetime.now(dt.UTC),
+        } for r in rows])
+
+    # PRV-10 (and later kinds): alerts officials see and acknowledge.
+    op.create_table('registry_alert',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('provider_id', sa.String(length=100), nullable=False),
+    sa.Column('rule', sa.String(length=20), nullable=False),
+    sa.Column('since', sa.Date(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('open', sa.Boolean(), nullable=True),
+    sa.Column('resolved_on', sa.Date(), nullable=True),
+    sa.Column('acknowledged', sa.Boolean(), nullable=False),
+    sa.Column('acknowledged_by', sa.String(length=200), nullable=True),
+    sa.Column('acknowledged_on', sa.Date(), nullable=True),
+    sa.Column('created_at', ktt_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_registry_alert_provider_id_provider')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_alert')),
+    sa.UniqueConstraint('provider_id', 'kind', 'open', name='uq_registry_alert_open'),
+    sa.UniqueConstraint('provider_id', 'kind', 'since', name='uq_registry_alert_since')
+    )
+    with op.batch_alter_table('registry_alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registry_alert_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registry_alert_provider_id'), ['provider_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table('registry_alert')
+    op.drop_table('insurance_policy')
     op.drop_table('premises_inspection')
     op.drop_table('staff_member')
     op.drop_table('social_guidance')
