@@ -80,6 +80,19 @@ class ProviderInsuranceRenewedPayload(ProviderFacts):
     renewed_on: dt.date = Field(description="First day the provider is insured again, as the registry learned it")
 
 
+class ProviderListChangedPayload(BaseModel):
+    """A provider entered or left the approved list given to the TE office (PRV-15)."""
+
+    provider_id: str
+    name: str
+    business_id: str = Field(description="Y-tunnus, NNNNNNN-C")
+    change: Literal["added", "removed"] = Field(description=(
+        "added: approved or reinstated; removed: left the list (suspended; a removal that follows a suspension "
+        "changes nothing on the list and publishes nothing)"))
+    changed_on: dt.date
+    reason: str = Field(description="The official's reason for the status change")
+
+
 class UnitChangedPayload(BaseModel):
     """A unit was created or changed (PRV-3, PRV-8, PRV-13): the voucher service keeps its own copy."""
 
@@ -239,7 +252,9 @@ ProviderInsuranceLapsed = EventType(SERVICE, "ProviderInsuranceLapsed", 1, Provi
                                     "An approved provider's liability insurance is no longer valid; once per lapse (PRV-10)")
 ProviderInsuranceRenewed = EventType(SERVICE, "ProviderInsuranceRenewed", 1, ProviderInsuranceRenewedPayload,
                                      "A provider whose insurance had lapsed is validly insured again (PRV-10)")
+ProviderListChanged = EventType(SERVICE, "ProviderListChanged", 1, ProviderListChangedPayload,
+                                "A provider entered or left the approved list given to the TE office (PRV-15)")
 
 EVENTS = [ProviderApplied, ProviderChanged, ProviderApproved, ProviderSuspended, ProviderRemoved, UnitChanged, ProductChanged,
           PriceListChanged, CapacityChanged, GroupAnnounced, QueueChanged, SubcontractorForbidden, ProviderInsuranceLapsed,
-          ProviderInsuranceRenewed]
+          ProviderInsuranceRenewed, ProviderListChanged]

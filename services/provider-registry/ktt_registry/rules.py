@@ -111,6 +111,16 @@ def transition(current: str, target: str) -> TransitionVerdict:
     ))
 
 
+def approved_list_change(previous: str, new: str) -> str | None:
+    """PRV-15: the approved list holds the providers in status ``approved``; a transition into it adds the
+    provider, one out of it removes it, any other changes nothing on the list."""
+    if previous != "approved" and new == "approved":
+        return "added"
+    if previous == "approved" and new != "approved":
+        return "removed"
+    return None
+
+
 @dataclass(frozen=True)
 class UnitReadiness:
     """What approval needs to know of each unit (PRV-16, PRV-17)."""
@@ -273,6 +283,18 @@ def lapse_start(policies: Sequence[Policy], on: dt.date) -> dt.date:
     last cover ended; ``on`` itself when there never was cover before it."""
     last = insurance_end(policies, on)
     return on if last is None or last >= on else last + dt.timedelta(days=1)
+
+
+# --- PRV-15: the approved list for the TE office -------------------------------------------------
+
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A CSV cell that a spreadsheet never runs as a formula (a leading =, +, -, @, tab or CR is quoted
+    with an apostrophe); None is an empty cell."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
 
 
 # --- PRV-3, PRV-13: units ----------------------------------------------------------------------

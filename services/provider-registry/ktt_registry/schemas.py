@@ -573,6 +573,32 @@ class QualityOut(BaseModel):
     forwarded_by_provider: int
 
 
+# --- the approved list (PRV-15) ----------------------------------------------------------------
+
+class ApprovedUnit(BaseModel):
+    unit_id: uuid.UUID
+    name: str
+    street_address: str
+    postal_code: str
+    city: str
+    service_producer_code: str
+
+
+class ApprovedProvider(BaseModel):
+    """One provider on the approved list given to the TE office (PRV-15)."""
+
+    provider_id: str
+    name: str
+    business_id: str
+    legal_form: str
+    approved_on: dt.date = Field(description="When it was (last) approved or reinstated, i.e. since when it is on the list")
+    first_approved_on: dt.date = Field(description="When it was first approved")
+    email: str | None
+    phone: str | None
+    website: str | None
+    units: list[ApprovedUnit]
+
+
 # --- search -----------------------------------------------------------------------------------
 
 class SearchValue(BaseModel):

@@ -84,6 +84,19 @@ def test_unknown_target_status_is_refused():
     assert not rules.transition("applied", "deleted").allowed
 
 
+@pytest.mark.parametrize("current", STATES)
+@pytest.mark.parametrize("target", STATES)
+def test_prv_15_the_approved_list_changes_exactly_when_a_provider_enters_or_leaves_approved(current, target):
+    expected = "added" if target == "approved" != current else "removed" if current == "approved" != target else None
+    assert rules.approved_list_change(current, target) == expected
+
+
+@pytest.mark.parametrize("value,cell", [("Työpaja ry", "Työpaja ry"), ("=1+1", "'=1+1"), ("+358", "'+358"), ("-x", "'-x"),
+                                        ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), (None, ""), ("0204819-8", "0204819-8")])
+def test_prv_15_csv_cells_never_start_a_formula(value, cell):
+    assert rules.csv_safe(value) == cell
+
+
 def _ready_unit(**overrides) -> rules.UnitReadiness:
     values = dict(unit_id="u1", name="Keskusta", social_guidance=True, degree_level="bachelor", inspection_outcome="approved",
                   inspected_on=dt.date(2026, 11, 1))

@@ -2,8 +2,9 @@
 that ``/v1/providers/search`` is never taken for a provider id."""
 
 from ktt_registry.api import (
-    alerts, feedback, groups, inspections, products, providers, queues, search, staff, subcontractors, units,
+    alerts, approved_list, feedback, groups, inspections, products, providers, queues, search, staff, subcontractors, units,
 )
 
 ROUTERS = [search.router, providers.router, units.router, staff.router, inspections.router, products.router, groups.router,
-           queues.router, subcontractors.router, feedback.router, alerts.router]
+           queues.router, subcontractors.router, feedback.router, alerts.router,
+           approved_list.router]

@@ -13,8 +13,8 @@ from ktt_common.auth import Principal, Role
 from ktt_common.errors import Conflict, FieldError, Forbidden, RuleViolation
 from ktt_common.outbox import emit
 from ktt_contracts.registry import (
-    ProviderApplied, ProviderAppliedPayload, ProviderApproved, ProviderChanged, ProviderChangedPayload, ProviderRemoved,
-    ProviderStatusChangedPayload, ProviderSuspended,
+    ProviderApplied, ProviderAppliedPayload, ProviderApproved, ProviderChanged, ProviderChangedPayload, ProviderListChanged,
+    ProviderListChangedPayload, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended,
 )
 
 from ktt_registry import rules
@@ -152,6 +152,12 @@ async def change_status(session: AsyncSession, provider_id: str, body: StatusIn,
         **await provider_facts(session, provider), previous_status=previous, reason=body.reason, changed_on=day,  # type: ignore[arg-type]
         changed_by=principal.subject,
     ), subject=provider.id)
+    list_change = rules.approved_list_change(previous, body.status)
+    if list_change is not None:  # PRV-15: the TE office learns every change of the approved list
+        await emit(session, ProviderListChanged, ProviderListChangedPayload(
+            provider_id=provider.id, name=provider.name, business_id=provider.business_id, change=list_change,
+            changed_on=day, reason=body.reason,
+        ), subject=provider.id)
     await audit(session, principal, f"provider.{body.status}", "provider", provider.id,
                 details={"from": previous, "to": body.status, "reason": body.reason})
     return provider, True
