@@ -360,3 +360,23 @@ class RegistryAlert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     acknowledged_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class QualityRecord(Base):
+    """The city's further quality measures (QUA-2): spot checks and visits to the premises, client
+    panels, and the provider's self-monitoring plan and annual report as received. Complaints to
+    the social ombudsman and formal complaints (kantelu) are Feedback kinds."""
+
+    __tablename__ = "quality_record"
+    __table_args__ = (UniqueConstraint("provider_id", "kind", "year"),)  # one annual report a year; NULL years never collide
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    occurred_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    year: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str | None] = mapped_column(Text)
+    participants: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -285,6 +285,36 @@ def lapse_start(policies: Sequence[Policy], on: dt.date) -> dt.date:
     return on if last is None or last >= on else last + dt.timedelta(days=1)
 
 
+# --- QUA-2: further quality measures -------------------------------------------------------------
+
+QUALITY_RECORD_KINDS = ("spot_check", "visit", "client_panel", "self_monitoring_plan", "annual_report")
+PROVIDER_SUBMITTED = frozenset({"self_monitoring_plan", "annual_report"})
+"""QUA-2: what a provider hands in itself; the city records the rest."""
+
+
+def check_quality_record(kind: str, occurred_on: dt.date, year: int | None, summary: str | None, participants: int | None,
+                         today: dt.date) -> list[FieldError]:
+    """QUA-2: a spot check, visit or client panel has happened and says what was found or discussed; an
+    annual report is for a year that has begun; a plan or report is recorded once received."""
+    errors: list[FieldError] = []
+    if occurred_on > today:
+        errors.append(FieldError(field="body.occurred_on", rule="QUA-2", message="a quality record is made once it happened or was received"))
+    if kind in ("spot_check", "visit", "client_panel") and not (summary or "").strip():
+        errors.append(FieldError(field="body.summary", rule="QUA-2",
+                                 message=f"a {kind.replace('_', ' ')} says what was found or discussed"))
+    if kind == "annual_report":
+        if year is None:
+            errors.append(FieldError(field="body.year", rule="QUA-2", message="an annual report is for a year"))
+        elif year > occurred_on.year:
+            errors.append(FieldError(field="body.year", rule="QUA-2",
+                                     message=f"an annual report received on {occurred_on} cannot be for {year}"))
+    elif year is not None:
+        errors.append(FieldError(field="body.year", rule="QUA-2", message="only an annual report has a year"))
+    if participants is not None and kind != "client_panel":
+        errors.append(FieldError(field="body.participants", rule="QUA-2", message="only a client panel has participants"))
+    return errors
+
+
 # --- PRV-15: the approved list for the TE office -------------------------------------------------
 
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

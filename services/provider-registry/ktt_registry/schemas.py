@@ -527,9 +527,14 @@ class SubcontractorOut(BaseModel):
 
 # --- feedback and quality ----------------------------------------------------------------------
 
+FeedbackKind = Literal["feedback", "complaint", "survey", "incident_report", "reminder", "ombudsman_complaint", "formal_complaint"]
+
+
 class FeedbackIn(BaseModel):
     model_config = Strict
-    kind: Literal["feedback", "complaint", "survey", "incident_report", "reminder"]
+    kind: FeedbackKind = Field(description=(
+        "ombudsman_complaint: a complaint to the social ombudsman; formal_complaint: a kantelu to AVI or Valvira "
+        "(both recorded by officials, QUA-2)"))
     unit_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = Field(None, description="Pseudonymous; a client token's own id is used for clients")
     rating: int | None = Field(None, ge=1, le=5)
@@ -571,6 +576,44 @@ class QualityOut(BaseModel):
     incident_reports: int
     reminders: int
     forwarded_by_provider: int
+    ombudsman_complaints: int = Field(description="Complaints to the social ombudsman (QUA-2)")
+    formal_complaints: int = Field(description="Formal complaints, kantelu (QUA-2)")
+    spot_checks: int = Field(description="The city's spot checks of the premises (QUA-2)")
+    visits: int = Field(description="The city's visits to the premises (QUA-2)")
+    client_panels: int = Field(description="Client panels that dealt with the provider (QUA-2)")
+    self_monitoring_plans_received: int = Field(description="Self-monitoring plans received in the period (QUA-2)")
+    annual_reports_received: int = Field(description="Annual reports received in the period (QUA-2)")
+    latest_self_monitoring_plan_on: dt.date | None = Field(description="When the newest plan up to the period's end was received")
+    latest_annual_report_year: int | None = Field(description="Year of the newest annual report received by the period's end")
+
+
+QualityRecordKind = Literal["spot_check", "visit", "client_panel", "self_monitoring_plan", "annual_report"]
+
+
+class QualityRecordIn(BaseModel):
+    """QUA-2: a spot check or visit to the premises, a client panel, or a self-monitoring plan or annual report received."""
+
+    model_config = Strict
+    kind: QualityRecordKind
+    occurred_on: dt.date | None = Field(None, description=(
+        "The check, visit or panel date, or the day the plan or report was received; default today"))
+    unit_id: uuid.UUID | None = Field(None, description="The unit visited, if one")
+    year: int | None = Field(None, ge=2000, le=2100, description="The year an annual report covers")
+    summary: str | None = Field(None, max_length=8000, description="Findings, remarks or topics")
+    participants: int | None = Field(None, ge=1, le=1000, description="Clients taking part in a client panel")
+
+
+class QualityRecordOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    provider_id: str
+    unit_id: uuid.UUID | None
+    kind: str
+    occurred_on: dt.date
+    year: int | None
+    summary: str | None
+    participants: int | None
+    recorded_by: str
 
 
 # --- the approved list (PRV-15) ----------------------------------------------------------------

@@ -385,6 +385,25 @@ def test_prv_7_group_queue_fills_announced_groups_in_start_order():
     assert rules.group_start(1, []) is None
 
 
+# --- QUA-2: further quality measures -----------------------------------------------------------------
+
+@pytest.mark.parametrize("kind,on,year,summary,participants,fields", [
+    ("spot_check", TODAY, None, "no instructor present", None, set()),
+    ("spot_check", TODAY, None, " ", None, {"body.summary"}),
+    ("visit", TODAY + dt.timedelta(days=1), None, "fine", None, {"body.occurred_on"}),
+    ("client_panel", TODAY, None, "meals", 7, set()),
+    ("visit", TODAY, None, "fine", 7, {"body.participants"}),
+    ("self_monitoring_plan", TODAY, None, None, None, set()),
+    ("self_monitoring_plan", TODAY, 2025, None, None, {"body.year"}),
+    ("annual_report", TODAY, 2026, None, None, set()),        # the year has begun: a report so far is accepted
+    ("annual_report", TODAY, 2027, None, None, {"body.year"}),
+    ("annual_report", TODAY, None, None, None, {"body.year"}),
+])
+def test_qua_2_quality_records(kind, on, year, summary, participants, fields):
+    errors = rules.check_quality_record(kind, on, year, summary, participants, TODAY)
+    assert {e.field for e in errors} == fields and all(e.rule == "QUA-2" for e in errors)
+
+
 # --- VOU-1, VOU-6, VOU-7: values -----------------------------------------------------------------
 
 @pytest.mark.parametrize("amount,cents", [(Decimal("45"), 4500), (Decimal("45.5"), 4550), (Decimal("0.01"), 1), (Decimal("38.50"), 3850)])

@@ -2,9 +2,10 @@
 that ``/v1/providers/search`` is never taken for a provider id."""
 
 from ktt_registry.api import (
-    alerts, approved_list, feedback, groups, inspections, products, providers, queues, search, staff, subcontractors, units,
+    alerts, approved_list, feedback, groups, inspections, products, providers, quality, queues, search, staff, subcontractors,
+    units,
 )
 
 ROUTERS = [search.router, providers.router, units.router, staff.router, inspections.router, products.router, groups.router,
-           queues.router, subcontractors.router, feedback.router, alerts.router,
-           approved_list.router]
+           queues.router, subcontractors.router, feedback.router, quality.router,
+           alerts.router, approved_list.router]

@@ -1,6 +1,6 @@
 """registry fidelity (issue 11): queue entries' rank among the unit's individual places (PRV-7);
 social guidance and the staff report (PRV-16); premises inspections (PRV-17); insurance policy
-periods and registry alerts (PRV-10)
+periods and registry alerts (PRV-10); quality records (QUA-2)
 
 Revision ID: 0003
 Revises: 0002
@@ -141,8 +141,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_registry_alert_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_alert_provider_id'), ['provider_id'], unique=False)
 
+    # QUA-2: spot checks, visits, client panels, self-monitoring plans and annual reports received.
+    op.create_table('quality_record',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('provider_id', sa.String(length=100), nullable=False),
+    sa.Column('unit_id', sa.Uuid(), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('occurred_on', sa.Date(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=True),
+    sa.Column('summary', sa.Text(), nullable=True),
+    sa.Column('participants', sa.Integer(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', ktt_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_quality_record_provider_id_provider')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_quality_record_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quality_record')),
+    sa.UniqueConstraint('provider_id', 'kind', 'year', name=op.f('uq_quality_record_provider_id_kind_year'))
+    )
+    with op.batch_alter_table('quality_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quality_record_occurred_on'), ['occurred_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quality_record_provider_id'), ['provider_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table('quality_record')
     op.drop_table('registry_alert')
     op.drop_table('insurance_policy')
     op.drop_table('premises_inspection')
