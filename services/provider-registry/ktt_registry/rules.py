@@ -271,11 +271,12 @@ def insurance_end(policies: Sequence[Policy], on: dt.date) -> dt.date | None:
         ended = [p.valid_until for p in policies if p.valid_until < on]
         return max(ended, default=None)
     end = max(p.valid_until for p in policies if p.valid_from <= on <= p.valid_until)
-    while True:
+    while end < dt.date.max:
         further = [p.valid_until for p in policies if p.valid_from <= end + dt.timedelta(days=1) and p.valid_until > end]
         if not further:
             return end
         end = max(further)
+    return end
 
 
 def lapse_start(policies: Sequence[Policy], on: dt.date) -> dt.date:

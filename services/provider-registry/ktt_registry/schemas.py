@@ -75,11 +75,13 @@ class ProviderPatch(BaseModel):
 
 
 class InsuranceIn(BaseModel):
+    """A liability insurance policy period (PRV-10), both days inclusive."""
+
     model_config = Strict
     insurer: str = Field(min_length=1, max_length=200)
     policy_number: str = Field(min_length=1, max_length=100)
-    valid_from: dt.date
-    valid_until: dt.date
+    valid_from: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))
+    valid_until: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))
 
 
 class PolicyOut(BaseModel):

@@ -224,6 +224,10 @@ def test_prv_10_insurance_end_follows_gapless_renewals_and_a_lapse_starts_the_da
         assert not rules.insured_on(periods, day) and rules.lapse_start(periods, day) == dt.date.fromisoformat(lapse)
 
 
+def test_prv_10_a_policy_to_the_end_of_the_calendar_is_no_overflow():
+    assert rules.insurance_end([rules.Policy(TODAY, dt.date.max)], TODAY) == dt.date.max
+
+
 _periods = st.lists(st.tuples(st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)), st.integers(0, 400)), max_size=5).map(
     lambda xs: [rules.Policy(a, a + dt.timedelta(days=n)) for a, n in xs])
 
