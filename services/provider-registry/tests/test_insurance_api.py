@@ -135,3 +135,22 @@ async def test_prv_10_a_correction_that_ends_the_cover_today_is_a_lapse_at_once(
     r = await set_status(svc, "P1", "suspended", reason="no insurance")
     r = await set_status(svc, "P1", "approved", reason="reinstate")
     assert r.status_code == 422 and r.json()["rule"] == "PRV-10"  # reinstatement needs valid insurance too
+
+
+async def test_prv_10_reinstating_a_provider_insured_again_ends_its_lapse_at_once(registry, clock):
+    """A policy recorded during a suspension for a later start renews on reinstatement, without waiting for the job."""
+    svc = registry
+    await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    await insure(svc, "P1", valid_until="2026-12-31")
+    clock.set(dt.date(2027, 1, 1))
+    assert (await run_job(svc, "2027-01-01"))["lapsed"] == 1
+    await set_status(svc, "P1", "suspended", reason="no insurance")
+    clock.set(dt.date(2027, 1, 3))
+    await insure(svc, "P1", policy_number="VAS-2027", valid_from="2027-01-05", valid_until="2027-12-31")
+    assert (await outbox_types(svc))["ProviderInsuranceRenewed"] == 0  # not insured yet
+    clock.set(dt.date(2027, 1, 5))
+    r = await set_status(svc, "P1", "approved", reason="insured again")
+    assert r.status_code == 200, r.text
+    [renewed] = await outbox_payloads(svc, "ProviderInsuranceRenewed")
+    assert (renewed["renewed_on"], renewed["insurance_valid_until"], renewed["status"]) == ("2027-01-05", "2027-12-31", "approved")
+    assert (await run_job(svc, "2027-01-05")) == {"lapsed": 0, "renewed": 0, "checked": 1}

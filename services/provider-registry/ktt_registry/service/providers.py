@@ -21,6 +21,7 @@ from ktt_registry import rules
 from ktt_registry.models import Product, ProductValue, Provider, ProviderStatusChange, StaffMember, Unit
 from ktt_registry.schemas import ProviderIn, ProviderPatch, StatusIn
 from ktt_registry.service.common import now, own_provider, policies_of, policy_periods, provider_facts, refuse, today
+from ktt_registry.service import insurance
 from ktt_registry.service.inspections import latest_outcomes
 from ktt_registry.service.staff import guided_units
 
@@ -152,6 +153,8 @@ async def change_status(session: AsyncSession, provider_id: str, body: StatusIn,
         **await provider_facts(session, provider), previous_status=previous, reason=body.reason, changed_on=day,  # type: ignore[arg-type]
         changed_by=principal.subject,
     ), subject=provider.id)
+    if body.status == "approved":
+        await insurance.reconcile(session, provider, day)  # PRV-10: a lapse from before the suspension ends now
     list_change = rules.approved_list_change(previous, body.status)
     if list_change is not None:  # PRV-15: the TE office learns every change of the approved list
         await emit(session, ProviderListChanged, ProviderListChangedPayload(
