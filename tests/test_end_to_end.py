@@ -30,7 +30,7 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         official = {"Authorization": registry.auth("city_official")["Authorization"]}
         staff = registry.auth("provider", provider_id="P1")
 
-        # 1. A provider applies, with a unit, an instructor and a product; Typake prices and approves it.
+        # 1. A provider applies, with a unit, an instructor and a product; Typake prices, inspects and approves it.
         r = await registry.client.post("/v1/providers", headers=staff, json={
             "name": "Turun Työpaja ry", "business_id": "0204819-8", "legal_form": "registered_association",
             "registration": {"register": "avi", "number": "AVI-1", "date": "2025-01-15"},
@@ -42,7 +42,9 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         r = await registry.client.post("/v1/providers/P1/units", headers=staff, json={
             "name": "Työpaja Keskusta", "street_address": "Linnankatu 1", "postal_code": "20100", "city": "Turku",
             "district": "Keskusta", "service_producer_code": "SPC-1",
-            "responsible_person": {"name": "Ville Vastaava", "qualification": "sosionomi (AMK)", "phone": "+358401111111"},
+            "responsible_person": {"name": "Ville Vastaava", "qualification": "sosionomi (AMK)", "phone": "+358401111111",
+                                   "degree": {"level": "bachelor", "title": "sosionomi (AMK)"},
+                                   "signing_deputies": ["Vilja Varavastaava"]},
             "foli_reachable": True, "step_free_access": True, "suits_partial_work_ability": True, "languages": ["fi", "sv"],
             "phone_hours": "Mon-Thu 9-10", "premises": {"rescue_check_on": "2026-03-01", "health_check_on": "2026-03-02", "handles_food": False},
             "meals": {"snack": True, "food_heating": True, "warm_meal": False}})
@@ -61,6 +63,18 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         r = await registry.client.put("/v1/providers/P1/insurance", headers=staff, json={
             "insurer": "Vakuutus Oy", "policy_number": "V-1", "valid_from": "2026-01-01", "valid_until": "2027-12-31"})
         assert r.status_code == 200, r.text
+        # Social guidance (PRV-16), the staff report (PRV-16) and Typake's inspection of the premises (PRV-17).
+        r = await registry.client.post("/v1/providers/P1/social-guidance", headers=staff, json={
+            "name": "Sanna Sosionomi", "qualification": "bachelor_of_social_services", "registration_number": "1234567890",
+            "availability": "on site Mon-Fri 8-16"})
+        assert r.status_code == 201, r.text
+        r = await registry.client.put("/v1/providers/P1/staff", headers=staff, json={"staff": [
+            {"name": "Ville Vastaava", "role": "responsible person", "qualification": "sosionomi (AMK)"},
+            {"name": "Ohjaaja Olli", "role": "instructor", "qualification": "yhteisöpedagogi"}]})
+        assert r.status_code == 200, r.text
+        r = await registry.client.post(f"/v1/units/{unit['id']}/inspections", headers=official, json={
+            "inspected_on": "2026-11-02", "inspector": "Irma Tarkastaja", "outcome": "approved", "avi_statement_on": "2026-11-05"})
+        assert r.status_code == 201, r.text
         r = await registry.client.post("/v1/providers/P1/status", headers=official, json={"status": "approved", "reason": "meets the criteria"})
         assert r.status_code == 200, r.text
 
@@ -97,7 +111,8 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         agreement = await eventually(drafted, what="agreement drafted after the registry's events")
         # AGR-1: the unit's responsible person and the instructor sign with the provider's login; the client
         # signs through the personal voucher link an official made (VOU-2), never on the provider's word.
-        for party, name in (("responsible_person", "Ville Vastaava"), ("instructor", "Ohjaaja Olli")):
+        # The deputy the registry names for the unit signs for the responsible person (AGR-1).
+        for party, name in (("responsible_person", "Vilja Varavastaava"), ("instructor", "Ohjaaja Olli")):
             r = await voucher.client.post(f"/v1/agreements/{agreement['id']}/signatures", headers=provider,
                                           json={"party": party, "name": name, "place": "Turku"})
             assert r.status_code == 200, r.text

@@ -40,6 +40,9 @@ class ProviderFacts(BaseModel):
     email: str | None = None
     phone: str | None = None
     website: str | None = None
+    insurance_valid_until: dt.date | None = Field(None, description=(
+        "Last day of the provider's liability insurance in force on the event's date, following renewals that "
+        "continue it without a gap; when none is in force, the end of the last one; null: none recorded (PRV-10)"))
 
 
 class ProviderAppliedPayload(ProviderFacts):
@@ -64,6 +67,32 @@ class ProviderStatusChangedPayload(ProviderFacts):
     changed_by: str = Field(description="Subject of the city official who decided")
 
 
+class ProviderInsuranceLapsedPayload(ProviderFacts):
+    """An approved provider's liability insurance is no longer valid (PRV-10); published once per lapse.
+    The voucher service refuses new agreements with the provider until ProviderInsuranceRenewed."""
+
+    lapsed_on: dt.date = Field(description="First day without valid liability insurance")
+
+
+class ProviderInsuranceRenewedPayload(ProviderFacts):
+    """Valid liability insurance is in force again after a lapse (PRV-10); ``insurance_valid_until`` is its end."""
+
+    renewed_on: dt.date = Field(description="First day the provider is insured again, as the registry learned it")
+
+
+class ProviderListChangedPayload(BaseModel):
+    """A provider entered or left the approved list given to the TE office (PRV-15)."""
+
+    provider_id: str
+    name: str
+    business_id: str = Field(description="Y-tunnus, NNNNNNN-C")
+    change: Literal["added", "removed"] = Field(description=(
+        "added: approved or reinstated; removed: left the list (suspended; a removal that follows a suspension "
+        "changes nothing on the list and publishes nothing)"))
+    changed_on: dt.date
+    reason: str = Field(description="The official's reason for the status change")
+
+
 class UnitChangedPayload(BaseModel):
     """A unit was created or changed (PRV-3, PRV-8, PRV-13): the voucher service keeps its own copy."""
 
@@ -78,6 +107,8 @@ class UnitChangedPayload(BaseModel):
     responsible_person_name: str
     responsible_person_phone: str | None = None
     responsible_person_email: str | None = None
+    signing_deputies: list[str] = Field(default_factory=list,
+                                        description="Deputies with authority to sign agreements for the unit (AGR-1)")
     accessible: bool = Field(description="Step-free access")
     suits_partial_work_ability: bool
     languages: list[str] = Field(description="ISO 639-1 codes served; always includes fi and sv (PRV-3)")
@@ -161,10 +192,14 @@ class GroupAnnouncedPayload(BaseModel):
 
 
 class QueuedClient(BaseModel):
-    position: int
+    position: int = Field(description="Place in this product's queue, 1 = first")
     client_id: uuid.UUID
     joined_on: dt.date
-    expected_start: dt.date | None = None
+    expected_start: dt.date | None = Field(None, description="Estimated start; null when none can be estimated (PRV-7)")
+    unit_position: int | None = Field(None, description=(
+        "Rank among every client waiting for the unit's individual places, whichever individual-form product they "
+        "queue for (individual KTT, assessment period and intensive coaching share the places; PRV-6, PRV-7): "
+        "1 = next to get a freed place. Null in group queues."))
 
 
 class QueueChangedPayload(BaseModel):
@@ -215,6 +250,13 @@ QueueChanged = EventType(SERVICE, "QueueChanged", 1, QueueChangedPayload,
                          "A unit's queue for a product changed; every queued client's expected start (PRV-7)")
 SubcontractorForbidden = EventType(SERVICE, "SubcontractorForbidden", 1, SubcontractorForbiddenPayload,
                                    "The city forbade a provider's subcontractor (PRV-9)")
+ProviderInsuranceLapsed = EventType(SERVICE, "ProviderInsuranceLapsed", 1, ProviderInsuranceLapsedPayload,
+                                    "An approved provider's liability insurance is no longer valid; once per lapse (PRV-10)")
+ProviderInsuranceRenewed = EventType(SERVICE, "ProviderInsuranceRenewed", 1, ProviderInsuranceRenewedPayload,
+                                     "A provider whose insurance had lapsed is validly insured again (PRV-10)")
+ProviderListChanged = EventType(SERVICE, "ProviderListChanged", 1, ProviderListChangedPayload,
+                                "A provider entered or left the approved list given to the TE office (PRV-15)")
 
 EVENTS = [ProviderApplied, ProviderChanged, ProviderApproved, ProviderSuspended, ProviderRemoved, UnitChanged, ProductChanged,
-          PriceListChanged, CapacityChanged, GroupAnnounced, QueueChanged, SubcontractorForbidden]
+          PriceListChanged, CapacityChanged, GroupAnnounced, QueueChanged, SubcontractorForbidden, ProviderInsuranceLapsed,
+          ProviderInsuranceRenewed, ProviderListChanged]

@@ -1,5 +1,5 @@
 """KTT provider registry: approved providers, units, products and Typake-set prices, capacity,
-groups, queues, subcontractors, feedback and quality."""
+groups, queues, subcontractors, insurance, inspections, feedback and quality."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ktt_common.settings import Settings
 
 from ktt_registry.api import ROUTERS
 from ktt_registry.events import SUBSCRIPTIONS
+from ktt_registry.jobs import JOBS
 from ktt_registry.models import INFRA, Base
 from ktt_registry.settings import RegistrySettings
 
@@ -26,6 +27,7 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parent.parent,
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
+    jobs=JOBS,
     settings_cls=RegistrySettings,
 )
 

@@ -53,7 +53,8 @@ async def on_agreement_signed(session: AsyncSession, envelope: Envelope, payload
     touched: dict = {}
     for entry in waiting:
         here = entry.unit_id == unit.id
-        entry.active, entry.left_on, entry.outcome, entry.expected_start = None, payload.signed_on, "started" if here else "elsewhere", None
+        entry.active, entry.left_on, entry.outcome = None, payload.signed_on, "started" if here else "elsewhere"
+        entry.expected_start, entry.unit_position = None, None
         touched.setdefault(entry.unit_id, []).append(entry)
     await session.flush()
     for unit_id, entries in touched.items():

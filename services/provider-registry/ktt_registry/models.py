@@ -174,6 +174,9 @@ class Group(Base):
 class QueueEntry(Base):
     """A client waiting for a place at a unit for a product (PRV-7). FIFO by ``seq``.
 
+    ``unit_position`` is the rank among every client waiting for the unit's individual places
+    (individual KTT, assessment periods and intensive coaching share them); None in group queues.
+
     ``active`` is True while queued and NULL afterwards, so the unique key allows a client once
     per queue at a time while keeping the history (NULLs never collide).
     """
@@ -192,6 +195,7 @@ class QueueEntry(Base):
     active: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     joined_on: Mapped[dt.date] = mapped_column(Date)
     expected_start: Mapped[dt.date | None] = mapped_column(Date)
+    unit_position: Mapped[int | None] = mapped_column(Integer)
     left_on: Mapped[dt.date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -251,4 +255,128 @@ class AgreementPlace(Base):
     form: Mapped[str] = mapped_column(String(20))
     signed_on: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SocialGuidance(Base):
+    """Who gives social guidance, a qualified social-welfare professional always available (PRV-16).
+
+    ``unit_id`` NULL: the arrangement covers every unit of the provider. Never deleted: an
+    arrangement that ends gets ``ended_on`` (and ``active`` False)."""
+
+    __tablename__ = "social_guidance"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    qualification: Mapped[str] = mapped_column(String(50))
+    registration_number: Mapped[str] = mapped_column(String(50))
+    availability: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StaffMember(Base):
+    """One line of the staff report a provider gives the city (PRV-16, §10): name, role, qualification
+    and responsibilities; never a personal identity code. A new report replaces the previous lines."""
+
+    __tablename__ = "staff_member"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(100))
+    qualification: Mapped[str] = mapped_column(String(200))
+    education_level: Mapped[str | None] = mapped_column(String(30))
+    responsibilities: Mapped[str | None] = mapped_column(Text)
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    reported_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PremisesInspection(Base):
+    """Typake's inspection of a unit's premises before registration, and its statement to AVI (PRV-17).
+    Append-only: a later inspection supersedes an earlier one; the latest decides."""
+
+    __tablename__ = "premises_inspection"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    inspected_on: Mapped[dt.date] = mapped_column(Date)
+    inspector: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    remarks: Mapped[str | None] = mapped_column(Text)
+    avi_statement_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class InsurancePolicy(Base):
+    """A liability insurance policy period recorded for a provider (PRV-10). Every period is kept, so a
+    renewal recorded in advance does not hide the policy still in force; the same policy number and
+    start recorded again corrects that period (insurer, end)."""
+
+    __tablename__ = "insurance_policy"
+    __table_args__ = (UniqueConstraint("provider_id", "policy_number", "valid_from"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    insurer: Mapped[str] = mapped_column(String(200))
+    policy_number: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RegistryAlert(Base):
+    """Something officials must see and act on, e.g. an approved provider whose liability insurance
+    lapsed (PRV-10). ``open`` is True while the condition lasts and NULL afterwards, so a provider has
+    at most one open alert of a kind (NULLs never collide); ``since`` identifies one occurrence, so a
+    re-run job never raises the same lapse twice."""
+
+    __tablename__ = "registry_alert"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "kind", "open", name="uq_registry_alert_open"),
+        UniqueConstraint("provider_id", "kind", "since", name="uq_registry_alert_since"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(20))
+    since: Mapped[dt.date] = mapped_column(Date)
+    message: Mapped[str] = mapped_column(Text)
+    open: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class QualityRecord(Base):
+    """The city's further quality measures (QUA-2): spot checks and visits to the premises, client
+    panels, and the provider's self-monitoring plan and annual report as received. Complaints to
+    the social ombudsman and formal complaints (kantelu) are Feedback kinds."""
+
+    __tablename__ = "quality_record"
+    __table_args__ = (UniqueConstraint("provider_id", "kind", "year"),)  # one annual report a year; NULL years never collide
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    occurred_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    year: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str | None] = mapped_column(Text)
+    participants: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from dateutil.relativedelta import relativedelta
 from stdnum import iban as _iban
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
@@ -24,6 +25,11 @@ COMPANY_FORMS = frozenset({
     "limited_company", "public_limited_company", "partnership", "limited_partnership", "general_partnership",
     "sole_trader", "cooperative", "company", "european_company",
 })
+VOUCHER_PROVIDER_FORMS = frozenset({"registered_association", "registered_foundation", "registered_religious_community"})
+"""PRV-2 (amended): the organisers that can register as private social service producers (§20) and so
+be voucher providers."""
+CONTRACT_ONLY_FORMS = ALLOWED_LEGAL_FORMS - VOUCHER_PROVIDER_FORMS
+"""PRV-2 (amended): public organisers; they provide KTT under a written contract with the city, not by voucher."""
 REGISTERS = ("avi", "valvira", "soteri")
 
 
@@ -36,6 +42,20 @@ def check_legal_form(legal_form: str, field: str = "body.legal_form") -> list[Fi
         return [FieldError(field=field, rule="PRV-2",
                            message=f"KTT may not be bought from a company ('{legal_form}'); allowed organisers: {allowed}")]
     return [FieldError(field=field, rule="PRV-2", message=f"unknown legal form '{legal_form}'; allowed organisers: {allowed}")]
+
+
+def check_voucher_provider_form(legal_form: str, field: str = "body.legal_form") -> list[FieldError]:
+    """PRV-2 (amended, §1 and §20): besides never being a company, a *voucher* provider must be able to
+    register as a private social service producer: a registered association, foundation or religious
+    community. A municipality, joint municipal authority or state agency organises KTT for the city by
+    a written contract, not by accepting vouchers."""
+    errors = check_legal_form(legal_form, field)
+    if errors or legal_form in VOUCHER_PROVIDER_FORMS:
+        return errors
+    voucher_forms = ", ".join(sorted(VOUCHER_PROVIDER_FORMS))
+    return [FieldError(field=field, rule="PRV-2", message=(
+        f"a {legal_form.replace('_', ' ')} provides KTT under a written contract with the city, not by voucher: "
+        f"a voucher provider is registered as a private social service producer, i.e. one of {voucher_forms}"))]
 
 
 def check_business_id(value: str, field: str = "body.business_id") -> tuple[str | None, list[FieldError]]:
@@ -91,6 +111,28 @@ def transition(current: str, target: str) -> TransitionVerdict:
     ))
 
 
+def approved_list_change(previous: str, new: str) -> str | None:
+    """PRV-15: the approved list holds the providers in status ``approved``; a transition into it adds the
+    provider, one out of it removes it, any other changes nothing on the list."""
+    if previous != "approved" and new == "approved":
+        return "added"
+    if previous == "approved" and new != "approved":
+        return "removed"
+    return None
+
+
+@dataclass(frozen=True)
+class UnitReadiness:
+    """What approval needs to know of each unit (PRV-16, PRV-17)."""
+
+    unit_id: str
+    name: str
+    social_guidance: bool
+    degree_level: str | None
+    inspection_outcome: str | None
+    inspected_on: dt.date | None = None
+
+
 @dataclass(frozen=True)
 class ApprovalFacts:
     registration_register: str
@@ -102,10 +144,13 @@ class ApprovalFacts:
     insurance_valid_until: dt.date | None
     priced_products: int
     data_protection_officer_named: bool
+    social_guidance_arranged: bool
+    staff_reported: bool
+    units: tuple[UnitReadiness, ...]
 
 
 def approval_preconditions(facts: ApprovalFacts, today: dt.date) -> list[FieldError]:
-    """Everything missing before a provider may be approved, listed at once (PRV-1..PRV-14)."""
+    """Everything missing before a provider may be approved, listed at once (PRV-1..PRV-17)."""
     errors: list[FieldError] = []
     if facts.registration_register not in REGISTERS or not facts.registration_number.strip():
         errors.append(FieldError(field="registration", rule="PRV-1",
@@ -113,7 +158,7 @@ def approval_preconditions(facts: ApprovalFacts, today: dt.date) -> list[FieldEr
     elif facts.registration_date > today:
         errors.append(FieldError(field="registration.date", rule="PRV-1",
                                  message=f"the registration is dated {facts.registration_date}, in the future"))
-    errors += check_legal_form(facts.legal_form, field="legal_form")
+    errors += check_voucher_provider_form(facts.legal_form, field="legal_form")
     if facts.units_with_responsible_person < 1:
         errors.append(FieldError(field="units", rule="PRV-3",
                                  message="at least one unit with a named responsible person is needed"))
@@ -128,7 +173,159 @@ def approval_preconditions(facts: ApprovalFacts, today: dt.date) -> list[FieldEr
                                  message="at least one product with a voucher value set by Typake is needed"))
     if not facts.data_protection_officer_named:
         errors.append(FieldError(field="data_protection_officer", rule="PRV-14", message="a data protection officer must be named"))
+    if not facts.social_guidance_arranged:
+        errors.append(FieldError(field="social_guidance", rule="PRV-16", message=(
+            "social guidance by a qualified social-welfare professional, always available, is not arranged; "
+            "record who gives it")))
+    if not facts.staff_reported:
+        errors.append(FieldError(field="staff", rule="PRV-16", message=(
+            "the staff report (names, roles, qualifications) has not been given to the city")))
+    for unit in facts.units:
+        errors += unit_preconditions(unit, social_guidance_arranged=facts.social_guidance_arranged)
     return errors
+
+
+# --- PRV-16, PRV-17: social guidance, responsible persons' degrees, staff, premises inspection -------
+
+SOCIAL_WELFARE_QUALIFICATIONS = ("social_worker", "bachelor_of_social_services", "rehabilitation_counsellor")
+"""PRV-16: protected titles of social-welfare professionals (Act 817/2015) with a higher-education
+degree: sosiaalityöntekijä, sosionomi (AMK), kuntoutuksen ohjaaja (AMK)."""
+DEGREE_LEVELS = ("bachelor", "master", "licentiate", "doctorate")
+"""PRV-16: a higher-education degree (korkeakoulututkinto): a bachelor's (AMK or university), a master's
+(also ylempi AMK), a licentiate or a doctorate."""
+INSPECTION_OUTCOMES = ("approved", "remarks", "rejected")
+PASSING_INSPECTION = frozenset({"approved", "remarks"})
+
+
+def unit_preconditions(unit: UnitReadiness, *, social_guidance_arranged: bool = True) -> list[FieldError]:
+    """PRV-16: the unit's responsible person has a higher-education degree and the unit has social
+    guidance (a provider-wide arrangement counts). PRV-17: Typake's latest inspection of its premises
+    approved them, with or without remarks."""
+    errors: list[FieldError] = []
+    prefix = f"units.{unit.unit_id}"
+    if unit.degree_level not in DEGREE_LEVELS:
+        errors.append(FieldError(field=f"{prefix}.responsible_person.degree", rule="PRV-16", message=(
+            f"the responsible person of unit '{unit.name}' has no recorded higher-education degree")))
+    if social_guidance_arranged and not unit.social_guidance:
+        errors.append(FieldError(field=f"{prefix}.social_guidance", rule="PRV-16", message=(
+            f"unit '{unit.name}' has no social guidance by a qualified social-welfare professional")))
+    if unit.inspection_outcome is None:
+        errors.append(FieldError(field=f"{prefix}.inspection", rule="PRV-17", message=(
+            f"Typake has not inspected the premises of unit '{unit.name}'")))
+    elif unit.inspection_outcome not in PASSING_INSPECTION:
+        errors.append(FieldError(field=f"{prefix}.inspection", rule="PRV-17", message=(
+            f"the latest inspection of unit '{unit.name}' ({unit.inspected_on}) rejected the premises; "
+            "a new inspection must approve them")))
+    return errors
+
+
+def check_inspection(inspected_on: dt.date, outcome: str, remarks: str | None, avi_statement_on: dt.date | None,
+                     today: dt.date, prefix: str = "body") -> list[FieldError]:
+    """PRV-17: an inspection has happened (not in the future); remarks and rejections say what was found;
+    the statement to AVI is given on or after the inspection, not in the future."""
+    errors: list[FieldError] = []
+    if inspected_on > today:
+        errors.append(FieldError(field=f"{prefix}.inspected_on", rule="PRV-17", message="an inspection is recorded after it happened"))
+    if outcome in ("remarks", "rejected") and not (remarks or "").strip():
+        errors.append(FieldError(field=f"{prefix}.remarks", rule="PRV-17", message=f"an inspection with outcome '{outcome}' says what was found"))
+    errors += check_avi_statement(inspected_on, avi_statement_on, today, field=f"{prefix}.avi_statement_on")
+    return errors
+
+
+def check_avi_statement(inspected_on: dt.date, given_on: dt.date | None, today: dt.date,
+                        field: str = "body.given_on") -> list[FieldError]:
+    """PRV-17: Typake's statement to AVI comes after the inspection and is recorded once given."""
+    if given_on is None:
+        return []
+    if given_on < inspected_on:
+        return [FieldError(field=field, rule="PRV-17", message=f"the statement to AVI follows the inspection of {inspected_on}")]
+    if given_on > today:
+        return [FieldError(field=field, rule="PRV-17", message="the statement to AVI is recorded once given, not in advance")]
+    return []
+
+
+def latest_inspection(inspections: Iterable[tuple[dt.date, dt.datetime, str]]) -> tuple[dt.date, str] | None:
+    """PRV-17: the inspection that decides: the latest by date, then by when it was recorded."""
+    found = max(inspections, key=lambda i: (i[0], i[1]), default=None)
+    return None if found is None else (found[0], found[2])
+
+
+# --- PRV-10: liability insurance kept valid -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Policy:
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+def insured_on(policies: Iterable[Policy], on: dt.date) -> bool:
+    """PRV-10: some recorded policy covers the day (both ends inclusive)."""
+    return any(p.valid_from <= on <= p.valid_until for p in policies)
+
+
+def insurance_end(policies: Sequence[Policy], on: dt.date) -> dt.date | None:
+    """PRV-10: the last day of the cover in force on ``on``, following policies that continue it without
+    a gap (a renewal starting the day after, or overlapping). Not insured on ``on``: the end of the last
+    cover before it, or None when nothing was ever in force by then."""
+    if not insured_on(policies, on):
+        ended = [p.valid_until for p in policies if p.valid_until < on]
+        return max(ended, default=None)
+    end = max(p.valid_until for p in policies if p.valid_from <= on <= p.valid_until)
+    while end < dt.date.max:
+        further = [p.valid_until for p in policies if p.valid_from <= end + dt.timedelta(days=1) and p.valid_until > end]
+        if not further:
+            return end
+        end = max(further)
+    return end
+
+
+def lapse_start(policies: Sequence[Policy], on: dt.date) -> dt.date:
+    """PRV-10: the first day without valid insurance of a lapse going on on ``on``: the day after the
+    last cover ended; ``on`` itself when there never was cover before it."""
+    last = insurance_end(policies, on)
+    return on if last is None or last >= on else last + dt.timedelta(days=1)
+
+
+# --- QUA-2: further quality measures -------------------------------------------------------------
+
+QUALITY_RECORD_KINDS = ("spot_check", "visit", "client_panel", "self_monitoring_plan", "annual_report")
+PROVIDER_SUBMITTED = frozenset({"self_monitoring_plan", "annual_report"})
+"""QUA-2: what a provider hands in itself; the city records the rest."""
+
+
+def check_quality_record(kind: str, occurred_on: dt.date, year: int | None, summary: str | None, participants: int | None,
+                         today: dt.date) -> list[FieldError]:
+    """QUA-2: a spot check, visit or client panel has happened and says what was found or discussed; an
+    annual report is for a year that has begun; a plan or report is recorded once received."""
+    errors: list[FieldError] = []
+    if occurred_on > today:
+        errors.append(FieldError(field="body.occurred_on", rule="QUA-2", message="a quality record is made once it happened or was received"))
+    if kind in ("spot_check", "visit", "client_panel") and not (summary or "").strip():
+        errors.append(FieldError(field="body.summary", rule="QUA-2",
+                                 message=f"a {kind.replace('_', ' ')} says what was found or discussed"))
+    if kind == "annual_report":
+        if year is None:
+            errors.append(FieldError(field="body.year", rule="QUA-2", message="an annual report is for a year"))
+        elif year > occurred_on.year:
+            errors.append(FieldError(field="body.year", rule="QUA-2",
+                                     message=f"an annual report received on {occurred_on} cannot be for {year}"))
+    elif year is not None:
+        errors.append(FieldError(field="body.year", rule="QUA-2", message="only an annual report has a year"))
+    if participants is not None and kind != "client_panel":
+        errors.append(FieldError(field="body.participants", rule="QUA-2", message="only a client panel has participants"))
+    return errors
+
+
+# --- PRV-15: the approved list for the TE office -------------------------------------------------
+
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A CSV cell that a spreadsheet never runs as a formula (a leading =, +, -, @, tab or CR is quoted
+    with an apostrophe); None is an empty cell."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
 
 
 # --- PRV-3, PRV-13: units ----------------------------------------------------------------------
@@ -250,8 +447,11 @@ def check_group(facts: GroupFacts, large_group_over: int, prefix: str = "body") 
 
 # --- PRV-7: queues --------------------------------------------------------------------------
 
-MAX_QUEUE_WAIT_DAYS = 30
-"""PRV-7 "when the estimated wait exceeds one month": a wait of 31 days or more exceeds it."""
+def latest_queue_start(today: dt.date) -> dt.date:
+    """PRV-7 "when the estimated wait exceeds one month": one *calendar* month from today, i.e. the same
+    day of the next month, or that month's last day when it has no such day (31.1. -> 28.2., or 29.2. in
+    a leap year; 15.3. -> 15.4.). A start on this day is still within the month; the day after exceeds it."""
+    return today + relativedelta(months=1)  # relativedelta clamps to the month's last day
 
 
 def individual_wait_days(rank: int, free: int, cap: int, turnover_days: int) -> int | None:
@@ -286,9 +486,10 @@ def group_start(rank: int, groups: Iterable[OpenGroup]) -> dt.date | None:
     return None
 
 
-def may_join_queue(wait_days: int | None) -> bool:
-    """PRV-7: a new client may join only when the estimated wait is known and at most one month."""
-    return wait_days is not None and wait_days <= MAX_QUEUE_WAIT_DAYS
+def may_join_queue(expected_start: dt.date | None, today: dt.date) -> bool:
+    """PRV-7: a new client may join only when the expected start is known and at most one calendar
+    month after today (see latest_queue_start)."""
+    return expected_start is not None and expected_start <= latest_queue_start(today)
 
 
 # --- VOU-1, PRV-13: voucher values --------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,8 +47,9 @@ class ProviderIn(BaseModel):
                            description="The provider id; for a provider's own application it is the id in its token")
     name: str = Field(min_length=1, max_length=200)
     business_id: str = Field(min_length=1, max_length=20, description="Y-tunnus, e.g. 1234567-1")
-    legal_form: str = Field(min_length=1, max_length=50, description="municipality, joint_municipal_authority, "
-                            "registered_association, registered_foundation, state_agency, registered_religious_community (PRV-2)")
+    legal_form: str = Field(min_length=1, max_length=50, description="registered_association, registered_foundation or "
+                            "registered_religious_community (PRV-2): companies are refused, and a municipality, "
+                            "joint_municipal_authority or state_agency provides KTT by contract, not by voucher")
     registration: RegistrationIn
     data_protection_officer: PersonIn
     contact: ContactIn
@@ -74,11 +75,49 @@ class ProviderPatch(BaseModel):
 
 
 class InsuranceIn(BaseModel):
+    """A liability insurance policy period (PRV-10), both days inclusive."""
+
     model_config = Strict
     insurer: str = Field(min_length=1, max_length=200)
     policy_number: str = Field(min_length=1, max_length=100)
+    valid_from: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))
+    valid_until: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))
+
+
+class PolicyOut(BaseModel):
+    model_config = Out
+    insurer: str
+    policy_number: str
     valid_from: dt.date
     valid_until: dt.date
+    recorded_on: dt.date
+
+
+class InsuranceOut(BaseModel):
+    """PRV-10: whether the provider is insured today, to when, and every recorded policy period."""
+
+    provider_id: str
+    insured_today: bool
+    valid_until: dt.date | None = Field(description="End of the cover in force (through gapless renewals), or of the last one")
+    lapsed_since: dt.date | None = Field(description="First day of the lapse going on, if any")
+    policies: list[PolicyOut]
+
+
+class AlertOut(BaseModel):
+    """Something officials must see and act on, e.g. a lapsed insurance (PRV-10)."""
+
+    id: uuid.UUID
+    kind: str
+    provider_id: str
+    provider_name: str
+    rule: str
+    since: dt.date
+    message: str
+    open: bool = Field(description="True while the condition lasts")
+    resolved_on: dt.date | None
+    acknowledged: bool
+    acknowledged_by: str | None
+    acknowledged_on: dt.date | None
 
 
 class StatusIn(BaseModel):
@@ -116,12 +155,27 @@ class ProviderOut(BaseModel):
 
 # --- units and staff -------------------------------------------------------------------------
 
+class DegreeIn(BaseModel):
+    """A higher-education degree (korkeakoulututkinto), PRV-16."""
+
+    model_config = Strict
+    level: Literal["bachelor", "master", "licentiate", "doctorate"] = Field(
+        description="bachelor: AMK or university bachelor's; master: also ylempi AMK")
+    title: str = Field(min_length=2, max_length=200, description="e.g. sosionomi (AMK), YTM")
+    institution: str | None = Field(None, max_length=200)
+    year: int | None = Field(None, ge=1950, le=2100)
+
+
 class ResponsiblePersonIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=200)
     qualification: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=200)
+    degree: DegreeIn | None = Field(None, description="Higher-education degree; required before approval (PRV-16)")
+    signing_deputies: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=5,
+        description="Named deputies with authority to sign service agreements for the unit (AGR-1)")
 
 
 class PremisesIn(BaseModel):
@@ -228,6 +282,102 @@ class UnitOut(BaseModel):
     instructors: int = 0
     capacity: int = 0
     free_places: int = 0
+
+
+# --- social guidance, staff report, premises inspections (PRV-16, PRV-17) -------------------------
+
+SocialWelfareQualification = Literal["social_worker", "bachelor_of_social_services", "rehabilitation_counsellor"]
+
+
+class SocialGuidanceIn(BaseModel):
+    """Who gives social guidance (PRV-16): a qualified social-welfare professional, always available."""
+
+    model_config = Strict
+    unit_id: uuid.UUID | None = Field(None, description="The unit served; null: every unit of the provider")
+    name: str = Field(min_length=1, max_length=200)
+    qualification: SocialWelfareQualification = Field(description=(
+        "Protected title (Act 817/2015): sosiaalityöntekijä, sosionomi (AMK) or kuntoutuksen ohjaaja (AMK)"))
+    registration_number: str = Field(min_length=3, max_length=50, pattern=r"^[0-9A-Za-z-]+$",
+                                     description="Number in Valvira's register of social welfare professionals")
+    availability: str = Field(min_length=5, max_length=1000, description="When and how clients reach them, e.g. on site Mon-Fri 8-16")
+
+
+class SocialGuidanceOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    provider_id: str
+    unit_id: uuid.UUID | None
+    name: str
+    qualification: str
+    registration_number: str
+    availability: str
+    active: bool
+    started_on: dt.date
+    ended_on: dt.date | None
+
+
+class StaffMemberIn(BaseModel):
+    model_config = Strict
+    unit_id: uuid.UUID | None = None
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=2, max_length=100, description="e.g. instructor, responsible person, social counsellor")
+    qualification: str = Field(min_length=2, max_length=200)
+    education_level: Literal["vocational", "bachelor", "master", "licentiate", "doctorate", "other"] | None = None
+    responsibilities: str | None = Field(None, max_length=2000)
+
+
+class StaffReportIn(BaseModel):
+    """The staff data given to the city (PRV-16, §10): the whole current staff, never a personal identity code."""
+
+    model_config = Strict
+    staff: list[StaffMemberIn] = Field(min_length=1, max_length=500)
+
+
+class StaffMemberOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    unit_id: uuid.UUID | None
+    name: str
+    role: str
+    qualification: str
+    education_level: str | None
+    responsibilities: str | None
+
+
+class StaffReportOut(BaseModel):
+    provider_id: str
+    reported_on: dt.date | None
+    reported_by: str | None
+    staff: list[StaffMemberOut]
+
+
+class InspectionIn(BaseModel):
+    """Typake's inspection of a unit's premises before registration (PRV-17)."""
+
+    model_config = Strict
+    inspected_on: dt.date
+    inspector: str = Field(min_length=1, max_length=200)
+    outcome: Literal["approved", "remarks", "rejected"]
+    remarks: str | None = Field(None, max_length=8000)
+    avi_statement_on: dt.date | None = Field(None, description="When Typake's statement went to AVI, if already")
+
+
+class AviStatementIn(BaseModel):
+    model_config = Strict
+    given_on: dt.date
+
+
+class InspectionOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    provider_id: str
+    inspected_on: dt.date
+    inspector: str
+    outcome: str
+    remarks: str | None
+    avi_statement_on: dt.date | None
+    recorded_by: str
 
 
 # --- products and values ----------------------------------------------------------------------
@@ -345,6 +495,7 @@ class QueueEntryOut(BaseModel):
     product_id: uuid.UUID
     client_id: uuid.UUID
     position: int | None
+    unit_position: int | None = Field(None, description="Rank among all clients waiting for the unit's individual places (PRV-7)")
     joined_on: dt.date
     expected_start: dt.date | None
     outcome: str | None = None
@@ -381,9 +532,14 @@ class SubcontractorOut(BaseModel):
 
 # --- feedback and quality ----------------------------------------------------------------------
 
+FeedbackKind = Literal["feedback", "complaint", "survey", "incident_report", "reminder", "ombudsman_complaint", "formal_complaint"]
+
+
 class FeedbackIn(BaseModel):
     model_config = Strict
-    kind: Literal["feedback", "complaint", "survey", "incident_report", "reminder"]
+    kind: FeedbackKind = Field(description=(
+        "ombudsman_complaint: a complaint to the social ombudsman; formal_complaint: a kantelu to AVI or Valvira "
+        "(both recorded by officials, QUA-2)"))
     unit_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = Field(None, description="Pseudonymous; a client token's own id is used for clients")
     rating: int | None = Field(None, ge=1, le=5)
@@ -425,6 +581,70 @@ class QualityOut(BaseModel):
     incident_reports: int
     reminders: int
     forwarded_by_provider: int
+    ombudsman_complaints: int = Field(description="Complaints to the social ombudsman (QUA-2)")
+    formal_complaints: int = Field(description="Formal complaints, kantelu (QUA-2)")
+    spot_checks: int = Field(description="The city's spot checks of the premises (QUA-2)")
+    visits: int = Field(description="The city's visits to the premises (QUA-2)")
+    client_panels: int = Field(description="Client panels that dealt with the provider (QUA-2)")
+    self_monitoring_plans_received: int = Field(description="Self-monitoring plans received in the period (QUA-2)")
+    annual_reports_received: int = Field(description="Annual reports received in the period (QUA-2)")
+    latest_self_monitoring_plan_on: dt.date | None = Field(description="When the newest plan up to the period's end was received")
+    latest_annual_report_year: int | None = Field(description="Year of the newest annual report received by the period's end")
+
+
+QualityRecordKind = Literal["spot_check", "visit", "client_panel", "self_monitoring_plan", "annual_report"]
+
+
+class QualityRecordIn(BaseModel):
+    """QUA-2: a spot check or visit to the premises, a client panel, or a self-monitoring plan or annual report received."""
+
+    model_config = Strict
+    kind: QualityRecordKind
+    occurred_on: dt.date | None = Field(None, description=(
+        "The check, visit or panel date, or the day the plan or report was received; default today"))
+    unit_id: uuid.UUID | None = Field(None, description="The unit visited, if one")
+    year: int | None = Field(None, ge=2000, le=2100, description="The year an annual report covers")
+    summary: str | None = Field(None, max_length=8000, description="Findings, remarks or topics")
+    participants: int | None = Field(None, ge=1, le=1000, description="Clients taking part in a client panel")
+
+
+class QualityRecordOut(BaseModel):
+    model_config = Out
+    id: uuid.UUID
+    provider_id: str
+    unit_id: uuid.UUID | None
+    kind: str
+    occurred_on: dt.date
+    year: int | None
+    summary: str | None
+    participants: int | None
+    recorded_by: str
+
+
+# --- the approved list (PRV-15) ----------------------------------------------------------------
+
+class ApprovedUnit(BaseModel):
+    unit_id: uuid.UUID
+    name: str
+    street_address: str
+    postal_code: str
+    city: str
+    service_producer_code: str
+
+
+class ApprovedProvider(BaseModel):
+    """One provider on the approved list given to the TE office (PRV-15)."""
+
+    provider_id: str
+    name: str
+    business_id: str
+    legal_form: str
+    approved_on: dt.date = Field(description="When it was (last) approved or reinstated, i.e. since when it is on the list")
+    first_approved_on: dt.date = Field(description="When it was first approved")
+    email: str | None
+    phone: str | None
+    website: str | None
+    units: list[ApprovedUnit]
 
 
 # --- search -----------------------------------------------------------------------------------

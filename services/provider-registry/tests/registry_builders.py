@@ -50,7 +50,8 @@ def unit_body(**overrides: Any) -> dict[str, Any]:
         "city": "Turku",
         "district": "Keskusta",
         "service_producer_code": f"SPC-{uuid.uuid4().hex[:8]}",
-        "responsible_person": {"name": "Ville Vastaava", "qualification": "sosionomi (AMK)", "phone": "+358401111111"},
+        "responsible_person": {"name": "Ville Vastaava", "qualification": "sosionomi (AMK)", "phone": "+358401111111",
+                               "degree": {"level": "bachelor", "title": "sosionomi (AMK)", "institution": "Turun AMK"}},
         "foli_reachable": True,
         "step_free_access": True,
         "suits_partial_work_ability": True,
@@ -124,18 +125,63 @@ async def insure(svc: Any, provider_id: str, **overrides: Any) -> None:
     assert r.status_code == 200, r.text
 
 
+def social_guidance_body(**overrides: Any) -> dict[str, Any]:
+    body = {"name": "Sanna Sosionomi", "qualification": "bachelor_of_social_services", "registration_number": "1234567890",
+            "availability": "on site Mon-Fri 8-16, by phone otherwise"}
+    body.update(overrides)
+    return body
+
+
+def staff_body(*members: dict[str, Any]) -> dict[str, Any]:
+    return {"staff": list(members) or [
+        {"name": "Ville Vastaava", "role": "responsible person", "qualification": "sosionomi (AMK)", "education_level": "bachelor"},
+        {"name": "Ohjaaja 1", "role": "instructor", "qualification": "yhteisöpedagogi", "responsibilities": "woodwork"},
+    ]}
+
+
+def inspection_body(**overrides: Any) -> dict[str, Any]:
+    body = {"inspected_on": "2026-11-02", "inspector": "Irma Tarkastaja", "outcome": "approved", "remarks": None,
+            "avi_statement_on": "2026-11-05"}
+    body.update(overrides)
+    return body
+
+
+async def add_social_guidance(svc: Any, provider_id: str, **overrides: Any) -> dict[str, Any]:
+    r = await svc.client.post(f"/v1/providers/{provider_id}/social-guidance", json=social_guidance_body(**overrides),
+                              headers=as_provider(svc, provider_id))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def report_staff(svc: Any, provider_id: str, *members: dict[str, Any]) -> dict[str, Any]:
+    r = await svc.client.put(f"/v1/providers/{provider_id}/staff", json=staff_body(*members), headers=as_provider(svc, provider_id))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def inspect(svc: Any, unit: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    r = await svc.client.post(f"/v1/units/{unit['id']}/inspections", json=inspection_body(**overrides), headers=official(svc))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
 async def set_status(svc: Any, provider_id: str, status: str, reason: str = "meets the criteria") -> Any:
     return await svc.client.post(f"/v1/providers/{provider_id}/status", json={"status": status, "reason": reason}, headers=official(svc))
 
 
 async def approved_provider(svc: Any, provider_id: str, *, business_id: str, kind: str = "individual", instructors: int = 1,
                             unit: dict[str, Any] | None = None, product: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An approved provider with one unit, its instructors and one priced product."""
+    """An approved provider with one unit, its instructors and one priced product, meeting every approval
+    precondition: insurance (PRV-10), social guidance and the staff report (PRV-16), the unit's
+    responsible person's degree (PRV-16, in unit_body) and an approving inspection (PRV-17)."""
     await apply(svc, provider_id, business_id=business_id, name=f"Provider {provider_id}")
     made_unit = await add_unit(svc, provider_id, **(unit or {}))
     staff = await add_instructors(svc, made_unit, instructors)
     made_product = await add_product(svc, provider_id, kind, **(product or {}))
     await insure(svc, provider_id)
+    await add_social_guidance(svc, provider_id)
+    await report_staff(svc, provider_id)
+    await inspect(svc, made_unit)
     r = await set_status(svc, provider_id, "approved")
     assert r.status_code == 200, r.text
     return {"provider_id": provider_id, "unit": made_unit, "product": made_product, "instructors": staff}

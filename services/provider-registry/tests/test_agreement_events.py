@@ -75,3 +75,30 @@ async def test_signed_and_ended_agreements_move_occupancy_once_and_end_the_clien
 
 async def _occupied_is(svc, unit_id: str, n: int) -> bool:
     return await _occupied(svc, unit_id) == n
+
+
+async def test_capacity_changed_tells_the_free_places_whenever_an_agreement_moves_occupancy(registry):
+    """PRV-6 / PRV-7: the voucher service keeps its copy of a unit's free places from CapacityChanged;
+    every signed or ended individual agreement publishes capacity, occupancy and free places at once,
+    a group agreement (group places are not the unit's individual places) publishes none."""
+    svc = registry
+    p = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    unit_id = p["unit"]["id"]
+    await svc.client.put(f"/v1/units/{unit_id}/occupancy", json={"occupied": 24}, headers=official(svc))
+
+    async def capacity_events() -> list[tuple[int, int, int, int]]:
+        return [(c["capacity"], c["occupied"], c["free_places"], c["instructors"])
+                for c in await outbox_payloads(svc, "CapacityChanged") if c["unit_id"] == unit_id]
+
+    before = await capacity_events()
+    assert before[-1] == (25, 24, 1, 1)
+    individual, group = uuid.uuid4(), uuid.uuid4()
+    await _publish(svc, AgreementSigned, _signed(p, uuid.uuid4(), individual))
+    await eventually(lambda: _occupied_is(svc, unit_id, 25), what="individual agreement counted")
+    assert (await capacity_events())[len(before):] == [(25, 25, 0, 1)]
+    r = await svc.client.get(f"/v1/units/{unit_id}", headers=official(svc))
+    assert r.json()["free_places"] == 0
+    await _publish(svc, AgreementSigned, _signed(p, uuid.uuid4(), group) | {"form": "group", "product_kind": "group"})
+    await _publish(svc, AgreementEnded, _ended(p, uuid.uuid4(), individual))  # handled after the group agreement
+    await eventually(lambda: _occupied_is(svc, unit_id, 24), what="place freed")
+    assert (await capacity_events())[len(before):] == [(25, 25, 0, 1), (25, 24, 1, 1)]

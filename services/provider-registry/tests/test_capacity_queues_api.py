@@ -117,6 +117,70 @@ async def test_prv_7_an_estimated_wait_of_30_days_is_accepted_and_31_refused(sta
         assert (await outbox_types(svc))["QueueChanged"] == 0
 
 
+async def test_prv_7_one_month_of_waiting_is_a_calendar_month_not_30_days(start_registry, clock):
+    """Joining on 31.1.2027 the latest start is 28.2. (28 days); joining on 31.12.2026 it is 31.1. (31 days)."""
+    async def full_unit(svc):
+        clock.set(TODAY)
+        p = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+        await set_occupancy(svc, p["unit"]["id"], 25)
+        return p
+
+    async with start_registry(queue_turnover_days=725) as svc:  # capacity 25: a place frees every 29 days
+        p = await full_unit(svc)
+        clock.set(dt.date(2027, 1, 31))
+        r = await join(svc, p)
+        assert r.status_code == 422 and r.json()["rule"] == "PRV-7", r.text
+        problem = r.json()
+        assert (problem["estimated_start"], problem["latest_start"], problem["estimated_wait_days"]) == ("2027-03-01", "2027-02-28", 29)
+        assert "calendar month" in problem["detail"] and "2027-02-28" in problem["detail"]
+    async with start_registry(queue_turnover_days=700) as svc:  # every 28 days: 28.2. is the last day within the month
+        p = await full_unit(svc)
+        clock.set(dt.date(2027, 1, 31))
+        r = await join(svc, p)
+        assert r.status_code == 201 and r.json()["expected_start"] == "2027-02-28", r.text
+    async with start_registry(queue_turnover_days=775) as svc:  # every 31 days: from 31.12. that is 31.1., within the month
+        p = await full_unit(svc)
+        clock.set(dt.date(2026, 12, 31))
+        r = await join(svc, p)
+        assert r.status_code == 201 and r.json()["expected_start"] == "2027-01-31", r.text
+
+
+async def test_prv_7_the_unit_wide_rank_is_published_for_products_sharing_the_units_places(registry):
+    """Individual KTT and an assessment period share the unit's places: one line, ranked by arrival;
+    a rank that moves is published even when no expected start does."""
+    svc = registry
+    p = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    assessment = await add_product(svc, "P1", "assessment_period")
+    await set_occupancy(svc, p["unit"]["id"], 20)  # five places free: everybody can start today
+    c1, c2, c3 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    first = (await join(svc, p, c1)).json()
+    second = (await join(svc, p, c2, product=assessment)).json()
+    third = (await join(svc, p, c3)).json()
+    assert [(e["position"], e["unit_position"], e["expected_start"]) for e in (first, second, third)] == [
+        (1, 1, day(0)), (1, 2, day(0)), (2, 3, day(0))]
+    before = len(await outbox_payloads(svc, "QueueChanged"))
+    r = await svc.client.post(f"/v1/queue-entries/{first['id']}/leave", json={"outcome": "withdrew"}, headers=as_provider(svc, "P1"))
+    assert r.status_code == 200
+    changes = (await outbox_payloads(svc, "QueueChanged"))[before:]
+    by_product = {c["product_id"]: c for c in changes}
+    assert by_product[p["product"]["id"]]["change"] == "left"
+    assert [(e["client_id"], e["position"], e["unit_position"]) for e in by_product[p["product"]["id"]]["entries"]] == [
+        (str(c3), 1, 2)]
+    assert by_product[assessment["id"]]["change"] == "recomputed"
+    assert [(e["client_id"], e["unit_position"], e["expected_start"]) for e in by_product[assessment["id"]]["entries"]] == [
+        (str(c2), 1, day(0))]
+    queue = (await svc.client.get(f"/v1/units/{p['unit']['id']}/queues/{assessment['id']}", headers=official(svc))).json()
+    assert [q["unit_position"] for q in queue] == [1]
+
+
+async def test_prv_6_a_new_unit_publishes_its_places_from_the_start(registry):
+    """CapacityChanged for every unit from its creation: no instructor yet, so no places."""
+    svc = registry
+    p = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0], instructors=2)
+    first = [c for c in await outbox_payloads(svc, "CapacityChanged") if c["unit_id"] == p["unit"]["id"]]
+    assert [(c["instructors"], c["capacity"], c["occupied"], c["free_places"]) for c in first] == [(0, 0, 0, 0), (1, 25, 0, 25), (2, 50, 0, 50)]
+
+
 async def test_prv_7_first_come_first_served_with_expected_starts_and_every_change_published(registry):
     svc = registry
     p = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])

@@ -20,7 +20,9 @@ from ktt_contracts.decision import (
 )
 from ktt_contracts.registry import (
     CapacityChanged, CapacityChangedPayload, PriceListChanged, PriceListChangedPayload, ProductChanged, ProductChangedPayload,
-    ProviderApplied, ProviderApproved, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended, QueueChanged,
+    ProviderApplied, ProviderApproved, ProviderChanged, ProviderInsuranceLapsed, ProviderInsuranceLapsedPayload,
+    ProviderInsuranceRenewed, ProviderInsuranceRenewedPayload, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended,
+    QueueChanged,
     QueueChangedPayload, UnitChanged, UnitChangedPayload,
 )
 
@@ -46,12 +48,33 @@ async def _upsert(session: AsyncSession, model: Any, key: Any, event_time: dt.da
 async def _provider(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
     await _upsert(session, ProviderCopy, payload.provider_id, envelope.time, {
         "provider_id": payload.provider_id, "name": payload.name, "status": payload.status,
-        "email": payload.email, "phone": payload.phone,
+        "email": payload.email, "phone": payload.phone, "insurance_valid_until": payload.insurance_valid_until,
     })
 
 
-for _event_type in (ProviderApplied, ProviderApproved, ProviderSuspended):
+for _event_type in (ProviderApplied, ProviderApproved, ProviderSuspended, ProviderChanged):
     from_registry.on(_event_type)(_provider)
+
+
+@from_registry.on(ProviderInsuranceLapsed)
+async def on_insurance_lapsed(session: AsyncSession, envelope: Envelope, payload: ProviderInsuranceLapsedPayload) -> None:
+    """PRV-10: no new agreements with the provider until its insurance is renewed."""
+    await _provider(session, envelope, payload)
+    await _insurance(session, envelope, payload.provider_id, lapsed_on=payload.lapsed_on)
+
+
+@from_registry.on(ProviderInsuranceRenewed)
+async def on_insurance_renewed(session: AsyncSession, envelope: Envelope, payload: ProviderInsuranceRenewedPayload) -> None:
+    await _provider(session, envelope, payload)
+    await _insurance(session, envelope, payload.provider_id, lapsed_on=None)
+
+
+async def _insurance(session: AsyncSession, envelope: Envelope, provider_id: str, *, lapsed_on: dt.date | None) -> None:
+    """The lapse flag follows the newest lapse/renewal event (a late older one never reopens or closes it)."""
+    provider = await session.get(ProviderCopy, provider_id)
+    assert provider is not None  # _provider made it
+    if provider.insurance_event_time is None or provider.insurance_event_time <= envelope.time:
+        provider.insurance_lapsed_on, provider.insurance_event_time = lapsed_on, envelope.time
 
 
 @from_registry.on(ProviderRemoved)
@@ -72,7 +95,7 @@ async def on_unit(session: AsyncSession, envelope: Envelope, payload: UnitChange
         "street_address": payload.street_address, "postal_code": payload.postal_code, "city": payload.city,
         "service_producer_code": payload.service_producer_code, "responsible_person_name": payload.responsible_person_name,
         "responsible_person_phone": payload.responsible_person_phone, "responsible_person_email": payload.responsible_person_email,
-        "taking_clients": payload.taking_clients,
+        "taking_clients": payload.taking_clients, "signing_deputies": list(payload.signing_deputies),
     })
 
 
@@ -91,6 +114,7 @@ async def on_queue(session: AsyncSession, envelope: Envelope, payload: QueueChan
     entries = sorted(payload.entries, key=lambda e: e.position)
     await _upsert(session, QueueCopy, (payload.unit_id, payload.product_id), envelope.time, {
         "unit_id": payload.unit_id, "product_id": payload.product_id, "client_ids": [str(e.client_id) for e in entries],
+        "unit_ranks": {str(e.client_id): e.unit_position for e in entries if e.unit_position is not None},
     })
 
 

@@ -75,6 +75,8 @@ class QueueCopy(Base):
     unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     product_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     client_ids: Mapped[list[str]] = mapped_column(JSON)
+    # Rank among everyone waiting for the unit's individual places, whatever the product (PRV-6, PRV-7).
+    unit_ranks: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 

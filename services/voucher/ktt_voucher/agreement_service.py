@@ -247,9 +247,15 @@ async def place_verdict(session: AsyncSession, unit_id: uuid.UUID, product_id: u
         Agreement.signed_at > capacity.event_time,
     ))).scalar_one()
     free = capacity.free_places - signed_since if capacity.taking_clients else 0
-    queue = await session.get(QueueCopy, (unit_id, product_id))
-    queued = list(queue.client_ids) if queue else []
-    ahead = queued.index(str(client_id)) if str(client_id) in queued else len(queued)
+    # PRV-7: individual KTT, assessment periods and intensive coaching share the unit's places, so the
+    # clients ahead are counted across the unit's queues by the registry's unit-wide rank.
+    queues = (await session.execute(select(QueueCopy).where(QueueCopy.unit_id == unit_id))).scalars().all()
+    ranks: dict[str, int] = {}
+    for queue in queues:
+        ranks.update(queue.unit_ranks or ({c: i + 1 for i, c in enumerate(queue.client_ids)}
+                                         if queue.product_id == product_id else {}))
+    mine = ranks.get(str(client_id))
+    ahead = mine - 1 if mine is not None else len(ranks)
     problem = ar.place_problem(free, ahead)
     return FieldError(field=field, rule="PRV-7" if free > 0 else "PRV-6", message=problem) if problem else None
 

@@ -206,7 +206,9 @@ async def test_agr1_the_provider_cannot_sign_for_the_client_and_the_signers_are_
     assert r.status_code == 403 and r.json()["rule"] == "AGR-1"
     r = await sign_party(svc, world, agreement_id, p1, "responsible_person", name="Joku Muu")
     assert r.status_code == 422 and r.json()["rule"] == "AGR-1"
+    # The unit's responsible person (names as people write them) or a deputy the registry names may sign.
     assert (await sign_party(svc, world, agreement_id, p1, "responsible_person", name="henkilö vastuu")).status_code == 200
+    assert (await sign_party(svc, world, agreement_id, p1, "responsible_person", name="Vilma Varahenkilö")).status_code == 200
     r = await sign_party(svc, world, agreement_id, p1, "instructor", name="Ohjaaja Outi")
     assert r.status_code == 422 and r.json()["rule"] == "AGR-7"
     assert (await sign_party(svc, world, agreement_id, p1, "instructor")).status_code == 200
@@ -498,3 +500,49 @@ async def test_vou9_an_authorised_representative_signs_through_their_link_until_
     await eventually(withdrawn, what="withdrawal copied")
     r = await svc.client.get(f"{link['url']}/agreements")
     assert r.status_code == 403 and r.json()["rule"] == "VOU-9"
+
+
+async def test_prv7_clients_ahead_are_counted_across_the_units_queues(svc, world):
+    """Individual KTT, assessment periods and coaching share a unit's places: the registry's unit-wide rank decides."""
+    p1 = await world.provider("P1")
+    mine, other_product_client = await world.voucher(), await world.voucher()
+    await publish(svc, CapacityChanged, {"provider_id": "P1", "unit_id": p1["unit_id"], "instructors": 1, "capacity": 25,
+                                         "occupied": 24, "free_places": 1, "taking_clients": True, "changed_on": "2026-11-26"})
+    await publish(svc, QueueChanged, {
+        "provider_id": "P1", "unit_id": p1["unit_id"], "product_id": str(uuid.uuid4()), "change": "joined",
+        "client_id": str(other_product_client.client_id), "changed_on": "2026-11-26",
+        "entries": [{"position": 1, "unit_position": 1, "client_id": str(other_product_client.client_id), "joined_on": "2026-11-10"}]})
+    await publish(svc, QueueChanged, {
+        "provider_id": "P1", "unit_id": p1["unit_id"], "product_id": p1["product_id"], "change": "joined",
+        "client_id": str(mine.client_id), "changed_on": "2026-11-26",
+        "entries": [{"position": 1, "unit_position": 2, "client_id": str(mine.client_id), "joined_on": "2026-11-20"}]})
+    async def both() -> bool:
+        return await count(svc, QueueCopy) == 2 and await count(svc, CapacityCopy) == 1
+
+    await eventually(both, what="both queues and the capacity copied")
+    r = await draft(svc, world, mine, p1)
+    assert r.status_code == 422 and r.json()["rule"] == "PRV-7"  # first in its product's queue, second in the unit's
+
+
+async def test_prv10_a_lapsed_insurance_stops_new_agreements_until_renewed(svc, world):
+    from ktt_contracts.registry import ProviderInsuranceLapsed, ProviderInsuranceRenewed
+    from ktt_voucher.agreement_models import ProviderCopy
+
+    p1 = await world.provider("P1")
+    voucher = await world.voucher()
+    facts = {"provider_id": "P1", "name": "Yhdistys P1 ry", "business_id": "2077474-0", "legal_form": "registered_association",
+             "status": "approved", "payment_terms_days": 14, "iban": "FI2112345600000785", "insurance_valid_until": "2026-11-25"}
+    await publish(svc, ProviderInsuranceLapsed, facts | {"lapsed_on": "2026-11-26"})
+
+    async def lapsed(value: bool) -> bool:
+        async with svc.rt.sessionmaker() as s:
+            return ((await s.get(ProviderCopy, "P1")).insurance_lapsed_on is not None) == value
+
+    await eventually(lambda: lapsed(True), what="lapse copied")
+    r = await draft(svc, world, voucher, p1)
+    assert r.status_code == 422 and r.json()["rule"] == "PRV-10"
+    await publish(svc, ProviderInsuranceRenewed, facts | {"insurance_valid_until": "2027-12-31", "renewed_on": "2026-11-26"},
+                  time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+    await eventually(lambda: lapsed(False), what="renewal copied")
+    r = await draft(svc, world, voucher, p1)
+    assert r.status_code == 201, r.text

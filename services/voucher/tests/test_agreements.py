@@ -73,6 +73,7 @@ class World:
             "provider_id": provider_id, "unit_id": str(unit_id), "name": f"Paja {provider_id}", "street_address": "Linnankatu 1",
             "postal_code": "20100", "city": "Turku", "service_producer_code": f"SPC-{provider_id}",
             "responsible_person_name": "Vastuu Henkilö", "responsible_person_phone": "+35820000000",
+            "signing_deputies": ["Varahenkilö Vilma"],
             "accessible": True, "suits_partial_work_ability": True, "languages": ["fi", "sv"], "taking_clients": True,
             "changed_on": "2026-11-01"})
         await publish(self.svc, ProductChanged, {

@@ -1,19 +1,17 @@
-"""Feedback, complaints (PRV-12) and quality figures (QUA-1)."""
+"""Feedback and complaints (PRV-12), including complaints to the social ombudsman and kantelut (QUA-2)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_registry.models import Feedback
-from ktt_registry.schemas import FeedbackIn, FeedbackOut, FeedbackStatusIn, QualityOut
+from ktt_registry.schemas import FeedbackIn, FeedbackKind, FeedbackOut, FeedbackStatusIn
 from ktt_registry.service import feedback as svc
 
 router = APIRouter(prefix="/v1", tags=["feedback"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
@@ -24,14 +22,15 @@ officials = require(Role.CITY_OFFICIAL)
 
 
 @router.post("/providers/{provider_id}/feedback", response_model=FeedbackOut, status_code=status.HTTP_201_CREATED,
-             summary="Give feedback, a rating or a complaint (client), or forward one received directly (provider; PRV-12)")
+             summary="Give feedback, a rating or a complaint (client), forward one received directly (provider; PRV-12), or record "
+                     "a complaint to the social ombudsman or a kantelu (officials; QUA-2)")
 async def submit(provider_id: str, body: FeedbackIn, session: SessionDep, principal: Principal = submitters) -> Feedback:
     return await svc.submit(session, provider_id, body, principal)
 
 
 @router.get("/providers/{provider_id}/feedback", response_model=list[FeedbackOut], summary="A provider's feedback and complaints")
 async def list_feedback(provider_id: str, session: SessionDep, principal: Principal = readers,
-                        kind: Literal["feedback", "complaint", "survey", "incident_report", "reminder"] | None = None) -> list[Feedback]:
+                        kind: FeedbackKind | None = None) -> list[Feedback]:
     return await svc.list_feedback(session, provider_id, principal, kind)
 
 
@@ -42,8 +41,3 @@ async def set_status(feedback_id: uuid.UUID, body: FeedbackStatusIn, session: Se
     return await svc.set_status(session, feedback_id, body, principal)
 
 
-@router.get("/providers/{provider_id}/quality", response_model=QualityOut,
-            summary="Quality figures of a provider over a period (city official; QUA-1)")
-async def quality(provider_id: str, session: SessionDep, principal: Principal = officials,
-                  period_from: dt.date = Query(alias="from"), period_to: dt.date = Query(alias="to")) -> QualityOut:
-    return await svc.quality(session, provider_id, period_from, period_to, principal)

@@ -13,7 +13,8 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_registry.models import Provider, ProviderStatusChange
-from ktt_registry.schemas import InsuranceIn, ProviderIn, ProviderOut, ProviderPatch, StatusIn
+from ktt_registry.schemas import InsuranceIn, InsuranceOut, ProviderIn, ProviderOut, ProviderPatch, StatusIn
+from ktt_registry.service import insurance
 from ktt_registry.service import providers as svc
 from ktt_registry.service.common import own_provider
 
@@ -50,9 +51,16 @@ async def patch_provider(provider_id: str, body: ProviderPatch, session: Session
     return await svc.patch_provider(session, provider_id, body, principal)
 
 
-@router.put("/providers/{provider_id}/insurance", response_model=ProviderOut, summary="Record the liability insurance (PRV-10)")
+@router.put("/providers/{provider_id}/insurance", response_model=ProviderOut,
+            summary="Record a liability insurance policy period; the same number and start again corrects it (PRV-10)")
 async def set_insurance(provider_id: str, body: InsuranceIn, session: SessionDep, principal: Principal = editors) -> Provider:
-    return await svc.set_insurance(session, provider_id, body, principal)
+    return await insurance.record_policy(session, provider_id, body, principal)
+
+
+@router.get("/providers/{provider_id}/insurance", response_model=InsuranceOut,
+            summary="Whether the provider is insured today, to when, any lapse, and every recorded policy (PRV-10)")
+async def get_insurance(provider_id: str, session: SessionDep, principal: Principal = readers) -> InsuranceOut:
+    return await insurance.insurance_view(session, provider_id, principal)
 
 
 @router.post("/providers/{provider_id}/status", response_model=ProviderOut,

@@ -17,7 +17,7 @@ from ktt_contracts.registry import (
 )
 
 from ktt_registry import rules
-from ktt_registry.models import Instructor, Product, Provider, Unit
+from ktt_registry.models import Instructor, InsurancePolicy, Product, Provider, Unit
 from ktt_registry.settings import RegistrySettings
 
 
@@ -91,11 +91,29 @@ def taking_clients(unit: Unit) -> bool:
     return unit.unable_reason is None
 
 
-def provider_facts(p: Provider) -> dict[str, Any]:
+async def policies_of(session: AsyncSession, provider_id: str) -> list[InsurancePolicy]:
+    """PRV-10: every liability insurance period recorded for the provider, oldest start first."""
+    return list((await session.execute(
+        select(InsurancePolicy).where(InsurancePolicy.provider_id == provider_id)
+        .order_by(InsurancePolicy.valid_from, InsurancePolicy.created_at)
+    )).scalars().all())
+
+
+def policy_periods(policies: list[InsurancePolicy]) -> list[rules.Policy]:
+    return [rules.Policy(p.valid_from, p.valid_until) for p in policies]
+
+
+async def insurance_end(session: AsyncSession, provider_id: str, on: dt.date | None = None) -> dt.date | None:
+    return rules.insurance_end(policy_periods(await policies_of(session, provider_id)), on or today(session))
+
+
+async def provider_facts(session: AsyncSession, p: Provider, on: dt.date | None = None) -> dict[str, Any]:
+    """The provider as every provider event carries it, with the end of its insurance in force (PRV-10)."""
     return ProviderFacts(
         provider_id=p.id, name=p.name, business_id=p.business_id, legal_form=p.legal_form, status=p.status,  # type: ignore[arg-type]
         supplier_number=p.supplier_number, payment_terms_days=p.payment_terms_days, iban=p.iban,
         email=(p.contact or {}).get("email"), phone=(p.contact or {}).get("phone"), website=p.website,
+        insurance_valid_until=await insurance_end(session, p.id, on),
     ).model_dump()
 
 
@@ -106,6 +124,7 @@ async def emit_unit_changed(session: AsyncSession, unit: Unit) -> None:
         postal_code=unit.postal_code, city=unit.city, district=unit.district,
         service_producer_code=unit.service_producer_code, responsible_person_name=rp.get("name", ""),
         responsible_person_phone=rp.get("phone"), responsible_person_email=rp.get("email"),
+        signing_deputies=list(rp.get("signing_deputies") or []),
         accessible=unit.step_free_access, suits_partial_work_ability=unit.suits_partial_work_ability,
         languages=list(unit.languages), phone_hours=unit.phone_hours, taking_clients=taking_clients(unit),
         unable_reason=unit.unable_reason, changed_on=today(session),

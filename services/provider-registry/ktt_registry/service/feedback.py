@@ -1,10 +1,9 @@
-"""Feedback, ratings and complaints (PRV-12) and the quality figures officials use (QUA-1)."""
+"""Feedback, ratings and complaints (PRV-12); complaints to the social ombudsman and formal
+complaints (QUA-2). The quality figures built from them are in service.quality."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,19 +12,21 @@ from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound
 from ktt_registry.models import Feedback, Unit
-from ktt_registry.schemas import FeedbackIn, FeedbackStatusIn, QualityOut
+from ktt_registry.schemas import FeedbackIn, FeedbackStatusIn
 from ktt_registry.service.common import now, own_provider, refuse, today
 
 COMPLAINT_STATUSES = ("received", "being_handled", "resolved")
 NEXT_STATUS = {"received": {"being_handled", "resolved"}, "being_handled": {"resolved"}, "resolved": set()}
 # Who may file which kind: clients give feedback, ratings, survey answers and complaints; a provider
-# forwards what it received directly (PRV-12); officials also record incident reports and reminders.
+# forwards what it received directly (PRV-12); officials also record incident reports and reminders,
+# and the complaints made to the social ombudsman or as a kantelu that the city learns of (QUA-2).
 KINDS_BY_ROLE = {
     Role.CLIENT: {"feedback", "complaint", "survey"},
     Role.PROVIDER: {"feedback", "complaint", "survey", "incident_report"},
-    Role.CITY_OFFICIAL: {"feedback", "complaint", "survey", "incident_report", "reminder"},
-    Role.SOCIAL_WORKER: {"feedback", "complaint", "survey", "incident_report"},
+    Role.CITY_OFFICIAL: {"feedback", "complaint", "survey", "incident_report", "reminder", "ombudsman_complaint", "formal_complaint"},
+    Role.SOCIAL_WORKER: {"feedback", "complaint", "survey", "incident_report", "ombudsman_complaint", "formal_complaint"},
 }
+OFFICIAL_ONLY = {"reminder", "ombudsman_complaint", "formal_complaint"}
 
 
 async def submit(session: AsyncSession, provider_id: str, body: FeedbackIn, principal: Principal) -> Feedback:
@@ -43,7 +44,8 @@ async def submit(session: AsyncSession, provider_id: str, body: FeedbackIn, prin
         client_id = body.client_id
     errors: list[FieldError] = []
     if body.kind not in KINDS_BY_ROLE.get(principal.role, set()):
-        errors.append(FieldError(field="body.kind", rule="PRV-12", message=f"a {principal.role.value} cannot file a {body.kind}"))
+        errors.append(FieldError(field="body.kind", rule="QUA-2" if body.kind in OFFICIAL_ONLY - {"reminder"} else "PRV-12",
+                                 message=f"a {principal.role.value} cannot file a {body.kind}"))
     if body.kind in ("feedback", "survey") and body.rating is None and not body.comment:
         errors.append(FieldError(field="body.rating", rule="PRV-12", message="give a rating, a comment or both"))
     if body.kind != "feedback" and body.kind != "survey" and not body.comment:
@@ -107,27 +109,3 @@ async def list_feedback(session: AsyncSession, provider_id: str, principal: Prin
     rows = list((await session.execute(query)).scalars().all())
     await audit(session, principal, "feedback.list", "provider", provider_id, client_ids={r.client_id for r in rows if r.client_id})
     return rows
-
-
-async def quality(session: AsyncSession, provider_id: str, period_from: dt.date, period_to: dt.date, principal: Principal) -> QualityOut:
-    """QUA-1: per-provider figures over a period: feedback count, average rating, complaints by
-    status, incident reports and reminders (PRV-12)."""
-    if period_to < period_from:
-        refuse([FieldError(field="query.to", message="the period ends before it starts")])
-    await own_provider(session, principal, provider_id)
-    rows = (await session.execute(
-        select(Feedback).where(Feedback.provider_id == provider_id, Feedback.received_on >= period_from,
-                               Feedback.received_on <= period_to)
-    )).scalars().all()
-    ratings = [r.rating for r in rows if r.rating is not None]
-    complaints = [r for r in rows if r.kind == "complaint"]
-    return QualityOut(
-        provider_id=provider_id, period_from=period_from, period_to=period_to,
-        feedback_count=sum(1 for r in rows if r.kind in ("feedback", "survey")),
-        average_rating=(Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01")) if ratings else None,
-        ratings=len(ratings), complaints=len(complaints),
-        complaints_by_status={s: sum(1 for c in complaints if c.status == s) for s in COMPLAINT_STATUSES},
-        incident_reports=sum(1 for r in rows if r.kind == "incident_report"),
-        reminders=sum(1 for r in rows if r.kind == "reminder"),
-        forwarded_by_provider=sum(1 for r in rows if r.channel == "provider_forwarded"),
-    )

@@ -13,14 +13,17 @@ from ktt_common.auth import Principal, Role
 from ktt_common.errors import Conflict, FieldError, Forbidden, RuleViolation
 from ktt_common.outbox import emit
 from ktt_contracts.registry import (
-    ProviderApplied, ProviderAppliedPayload, ProviderApproved, ProviderChanged, ProviderChangedPayload, ProviderRemoved,
-    ProviderStatusChangedPayload, ProviderSuspended,
+    ProviderApplied, ProviderAppliedPayload, ProviderApproved, ProviderChanged, ProviderChangedPayload, ProviderListChanged,
+    ProviderListChangedPayload, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended,
 )
 
 from ktt_registry import rules
-from ktt_registry.models import Product, ProductValue, Provider, ProviderStatusChange, Unit
-from ktt_registry.schemas import InsuranceIn, ProviderIn, ProviderPatch, StatusIn
-from ktt_registry.service.common import now, own_provider, provider_facts, refuse, today
+from ktt_registry.models import Product, ProductValue, Provider, ProviderStatusChange, StaffMember, Unit
+from ktt_registry.schemas import ProviderIn, ProviderPatch, StatusIn
+from ktt_registry.service.common import now, own_provider, policies_of, policy_periods, provider_facts, refuse, today
+from ktt_registry.service import insurance
+from ktt_registry.service.inspections import latest_outcomes
+from ktt_registry.service.staff import guided_units
 
 STATUS_EVENTS = {"approved": ProviderApproved, "suspended": ProviderSuspended, "removed": ProviderRemoved}
 
@@ -39,7 +42,7 @@ async def create_provider(session: AsyncSession, body: ProviderIn, principal: Pr
     errors += e
     iban, e = rules.check_iban(body.iban)
     errors += e
-    errors += rules.check_legal_form(body.legal_form)
+    errors += rules.check_voucher_provider_form(body.legal_form)  # PRV-2
     if body.registration.date > today(session):
         errors.append(FieldError(field="body.registration.date", rule="PRV-1", message="the registration date is in the future"))
     refuse(errors)
@@ -61,7 +64,8 @@ async def create_provider(session: AsyncSession, body: ProviderIn, principal: Pr
             session.add(provider)
     except IntegrityError:
         raise Conflict(f"provider {provider_id} or business ID {business_id} exists already") from None
-    await emit(session, ProviderApplied, ProviderAppliedPayload(**provider_facts(provider), applied_on=day), subject=provider.id)
+    await emit(session, ProviderApplied, ProviderAppliedPayload(**await provider_facts(session, provider), applied_on=day),
+               subject=provider.id)
     await audit(session, principal, "provider.apply", "provider", provider.id)
     return provider
 
@@ -84,27 +88,16 @@ async def patch_provider(session: AsyncSession, provider_id: str, body: Provider
         setattr(provider, key, changes[key])
     provider.updated_at = now()
     await emit(session, ProviderChanged, ProviderChangedPayload(
-        **provider_facts(provider), changed_fields=changed, changed_on=today(session)), subject=provider.id)
+        **await provider_facts(session, provider), changed_fields=changed, changed_on=today(session)), subject=provider.id)
     await audit(session, principal, "provider.update", "provider", provider.id, details={"fields": sorted(changes)})
     return provider
 
 
-async def set_insurance(session: AsyncSession, provider_id: str, body: InsuranceIn, principal: Principal) -> Provider:
-    """PRV-10: liability insurance is recorded and kept valid."""
-    provider = await own_provider(session, principal, provider_id, for_update=True)
-    if body.valid_until < body.valid_from:
-        refuse([FieldError(field="body.valid_until", rule="PRV-10", message="the policy ends before it starts")])
-    provider.insurance_insurer = body.insurer
-    provider.insurance_policy_number = body.policy_number
-    provider.insurance_valid_from = body.valid_from
-    provider.insurance_valid_until = body.valid_until
-    provider.updated_at = now()
-    await audit(session, principal, "provider.insurance", "provider", provider.id)
-    return provider
-
-
 async def approval_facts(session: AsyncSession, provider: Provider) -> rules.ApprovalFacts:
-    units = (await session.execute(select(Unit.responsible_person).where(Unit.provider_id == provider.id))).scalars().all()
+    units = (await session.execute(select(Unit).where(Unit.provider_id == provider.id).order_by(Unit.name))).scalars().all()
+    arranged, provider_wide, guided = await guided_units(session, provider.id)
+    inspected = await latest_outcomes(session, provider.id)
+    staff = (await session.execute(select(StaffMember.id).where(StaffMember.provider_id == provider.id).limit(1))).first()
     priced = (await session.execute(
         select(func.count()).select_from(Product).where(
             Product.provider_id == provider.id, Product.active.is_(True),
@@ -112,12 +105,25 @@ async def approval_facts(session: AsyncSession, provider: Provider) -> rules.App
         )
     )).scalar_one()
     dpo = provider.data_protection_officer or {}
+    day = today(session)
+    periods = policy_periods(await policies_of(session, provider.id))
+    in_force = [p for p in periods if p.valid_from <= day <= p.valid_until]
+    # PRV-10: the cover in force today (to the end of its renewals), else the policy recorded last.
+    insured_from, insured_until = ((min(p.valid_from for p in in_force), rules.insurance_end(periods, day)) if in_force
+                                   else (provider.insurance_valid_from, provider.insurance_valid_until))
     return rules.ApprovalFacts(
         registration_register=provider.registration_register, registration_number=provider.registration_number,
         registration_date=provider.registration_date, legal_form=provider.legal_form,
-        units_with_responsible_person=sum(1 for rp in units if (rp or {}).get("name")),
-        insurance_valid_from=provider.insurance_valid_from, insurance_valid_until=provider.insurance_valid_until,
+        units_with_responsible_person=sum(1 for u in units if (u.responsible_person or {}).get("name")),
+        insurance_valid_from=insured_from, insurance_valid_until=insured_until,
         priced_products=int(priced), data_protection_officer_named=bool((dpo.get("name") or "").strip()),
+        social_guidance_arranged=arranged, staff_reported=staff is not None,
+        units=tuple(rules.UnitReadiness(
+            unit_id=str(u.id), name=u.name, social_guidance=provider_wide or u.id in guided,
+            degree_level=((u.responsible_person or {}).get("degree") or {}).get("level"),
+            inspection_outcome=inspected[u.id][1] if u.id in inspected else None,
+            inspected_on=inspected[u.id][0] if u.id in inspected else None,
+        ) for u in units),
     )
 
 
@@ -144,9 +150,17 @@ async def change_status(session: AsyncSession, provider_id: str, body: StatusIn,
     session.add(ProviderStatusChange(provider_id=provider.id, from_status=previous, to_status=body.status, reason=body.reason,
                                      changed_by=principal.subject, changed_on=day, created_at=now()))
     await emit(session, STATUS_EVENTS[body.status], ProviderStatusChangedPayload(
-        **provider_facts(provider), previous_status=previous, reason=body.reason, changed_on=day,  # type: ignore[arg-type]
+        **await provider_facts(session, provider), previous_status=previous, reason=body.reason, changed_on=day,  # type: ignore[arg-type]
         changed_by=principal.subject,
     ), subject=provider.id)
+    if body.status == "approved":
+        await insurance.reconcile(session, provider, day)  # PRV-10: a lapse from before the suspension ends now
+    list_change = rules.approved_list_change(previous, body.status)
+    if list_change is not None:  # PRV-15: the TE office learns every change of the approved list
+        await emit(session, ProviderListChanged, ProviderListChangedPayload(
+            provider_id=provider.id, name=provider.name, business_id=provider.business_id, change=list_change,
+            changed_on=day, reason=body.reason,
+        ), subject=provider.id)
     await audit(session, principal, f"provider.{body.status}", "provider", provider.id,
                 details={"from": previous, "to": body.status, "reason": body.reason})
     return provider, True

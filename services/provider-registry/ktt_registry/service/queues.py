@@ -56,8 +56,17 @@ def _wait(start: dt.date | None, day: dt.date) -> int | None:
     return None if start is None else (start - day).days
 
 
-async def expected_starts(session: AsyncSession, unit: Unit) -> dict[uuid.UUID, dt.date | None]:
-    """Expected start of every queued client of the unit (entry id -> date or None)."""
+@dataclass(frozen=True)
+class Estimate:
+    """Where a queued client stands: expected start (None: no estimate) and, for the individual-form
+    products that share the unit's places, the rank among all of the unit's waiting clients."""
+
+    expected_start: dt.date | None
+    unit_position: int | None
+
+
+async def expected_starts(session: AsyncSession, unit: Unit) -> dict[uuid.UUID, Estimate]:
+    """Expected start and unit-wide rank of every queued client of the unit (entry id -> Estimate)."""
     day = today(session)
     rows = (await session.execute(
         select(QueueEntry, Product.kind).join(Product, Product.id == QueueEntry.product_id)
@@ -65,7 +74,7 @@ async def expected_starts(session: AsyncSession, unit: Unit) -> dict[uuid.UUID, 
     )).all()
     places = await unit_places(session, unit)
     turnover = settings_of(session).queue_turnover_days
-    result: dict[uuid.UUID, dt.date | None] = {}
+    result: dict[uuid.UUID, Estimate] = {}
     individual_rank = 0
     group_rank: dict[uuid.UUID, int] = defaultdict(int)
     groups_cache: dict[uuid.UUID, list[rules.OpenGroup]] = {}
@@ -75,16 +84,16 @@ async def expected_starts(session: AsyncSession, unit: Unit) -> dict[uuid.UUID, 
             if entry.product_id not in groups_cache:
                 groups_cache[entry.product_id] = await open_groups(session, unit.id, entry.product_id, day)
             start = rules.group_start(group_rank[entry.product_id], groups_cache[entry.product_id]) if taking_clients(unit) else None
+            result[entry.id] = Estimate(start, None)
         else:
             individual_rank += 1
             wait = rules.individual_wait_days(individual_rank, places.free, places.capacity, turnover)
-            start = None if wait is None else day + dt.timedelta(days=wait)
-        result[entry.id] = start
+            result[entry.id] = Estimate(None if wait is None else day + dt.timedelta(days=wait), individual_rank)
     return result
 
 
-async def new_entrant_wait(session: AsyncSession, unit: Unit, product: Product) -> int | None:
-    """PRV-7: the estimated wait, in days, of a client who would join this queue now."""
+async def new_entrant_start(session: AsyncSession, unit: Unit, product: Product) -> dt.date | None:
+    """PRV-7: the expected start of a client who would join this queue now (None: no estimate)."""
     day = today(session)
     if product.kind == "group":
         queued = (await session.execute(
@@ -93,13 +102,19 @@ async def new_entrant_wait(session: AsyncSession, unit: Unit, product: Product) 
         )).scalar_one()
         if not taking_clients(unit):
             return None
-        return _wait(rules.group_start(int(queued) + 1, await open_groups(session, unit.id, product.id, day)), day)
+        return rules.group_start(int(queued) + 1, await open_groups(session, unit.id, product.id, day))
     queued = (await session.execute(
         select(func.count()).select_from(QueueEntry).join(Product, Product.id == QueueEntry.product_id)
         .where(QueueEntry.unit_id == unit.id, QueueEntry.active.is_(True), Product.kind != "group")
     )).scalar_one()
     places = await unit_places(session, unit)
-    return rules.individual_wait_days(int(queued) + 1, places.free, places.capacity, settings_of(session).queue_turnover_days)
+    wait = rules.individual_wait_days(int(queued) + 1, places.free, places.capacity, settings_of(session).queue_turnover_days)
+    return None if wait is None else day + dt.timedelta(days=wait)
+
+
+async def new_entrant_wait(session: AsyncSession, unit: Unit, product: Product) -> int | None:
+    """PRV-7: the estimated wait, in days, of a client who would join this queue now."""
+    return _wait(await new_entrant_start(session, unit, product), today(session))
 
 
 async def _snapshot(session: AsyncSession, unit_id: uuid.UUID, product_id: uuid.UUID) -> list[QueuedClient]:
@@ -107,24 +122,25 @@ async def _snapshot(session: AsyncSession, unit_id: uuid.UUID, product_id: uuid.
         select(QueueEntry).where(QueueEntry.unit_id == unit_id, QueueEntry.product_id == product_id, QueueEntry.active.is_(True))
         .order_by(QueueEntry.seq)
     )).scalars().all()
-    return [QueuedClient(position=i, client_id=e.client_id, joined_on=e.joined_on, expected_start=e.expected_start)
-            for i, e in enumerate(entries, start=1)]
+    return [QueuedClient(position=i, client_id=e.client_id, joined_on=e.joined_on, expected_start=e.expected_start,
+                         unit_position=e.unit_position) for i, e in enumerate(entries, start=1)]
 
 
 async def recompute_unit_queues(session: AsyncSession, unit: Unit, *, change: str = "recomputed",
                                 product_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None) -> None:
-    """Store every queued client's expected start and publish QueueChanged at once (PRV-7): for the
-    queue the change was about, and for every other queue of the unit whose expected starts moved."""
+    """Store every queued client's expected start and unit-wide rank and publish QueueChanged at once
+    (PRV-7): for the queue the change was about, and for every other queue of the unit whose expected
+    starts or ranks moved."""
     await session.flush()
-    starts = await expected_starts(session, unit)
+    estimates = await expected_starts(session, unit)
     entries = (await session.execute(
         select(QueueEntry).where(QueueEntry.unit_id == unit.id, QueueEntry.active.is_(True))
     )).scalars().all()
     moved: set[uuid.UUID] = set()
     for entry in entries:
-        new = starts.get(entry.id)
-        if entry.expected_start != new:
-            entry.expected_start = new
+        new = estimates.get(entry.id, Estimate(None, None))
+        if (entry.expected_start, entry.unit_position) != (new.expected_start, new.unit_position):
+            entry.expected_start, entry.unit_position = new.expected_start, new.unit_position
             moved.add(entry.product_id)
     await session.flush()
     day = today(session)
@@ -181,16 +197,24 @@ async def join_queue(session: AsyncSession, unit_id: uuid.UUID, product_id: uuid
         QueueEntry.active.is_(True)))).first()
     if already:
         raise Conflict("the client is already in this queue")
-    wait = await new_entrant_wait(session, unit, product)
-    if not rules.may_join_queue(wait):
-        said = "no group with free places is announced" if wait is None else f"the estimated wait is {wait} days"
+    day = today(session)
+    start, latest = await new_entrant_start(session, unit, product), rules.latest_queue_start(day)
+    if not rules.may_join_queue(start, day):
+        if start is not None:
+            said = (f"the estimated start is {start.isoformat()} ({_wait(start, day)} days), more than one calendar month "
+                    f"away (the latest acceptable start is {latest.isoformat()})")
+        elif product.kind == "group":
+            said = "no group with free places is announced, so no start can be estimated"
+        else:
+            said = "the unit has no places (no active instructor), so no start can be estimated"
         alts = await alternatives(session, product, unit.id)
         raise RuleViolation(
-            f"{said}, more than one month ({rules.MAX_QUEUE_WAIT_DAYS} days): a new client cannot join this queue; "
+            f"{said}: a new client cannot join this queue; "
             + (f"units with free places now: {', '.join(a['unit_name'] + ' (' + a['provider_name'] + ')' for a in alts)}"
                if alts else "no other unit has free places now; ask Typake for another way to arrange the service"),
-            rule="PRV-7", errors=[FieldError(field="path.product_id", rule="PRV-7", message=f"{said}")],
-            estimated_wait_days=wait, alternatives=alts,
+            rule="PRV-7", errors=[FieldError(field="path.product_id", rule="PRV-7", message=said)],
+            estimated_wait_days=_wait(start, day), estimated_start=start.isoformat() if start else None,
+            latest_start=latest.isoformat(), alternatives=alts,
         )
     entry = QueueEntry(id=uuid.uuid4(), unit_id=unit.id, product_id=product.id, client_id=client_id, active=True,
                        joined_on=today(session), created_at=now())
@@ -213,7 +237,7 @@ async def leave_queue(session: AsyncSession, entry_id: uuid.UUID, outcome: str, 
     unit = await own_unit(session, principal, entry.unit_id, for_update=True)
     if not entry.active:
         return entry  # left already: a replay changes and publishes nothing
-    entry.active, entry.left_on, entry.outcome, entry.expected_start = None, today(session), outcome, None
+    entry.active, entry.left_on, entry.outcome, entry.expected_start, entry.unit_position = None, today(session), outcome, None, None
     await recompute_unit_queues(session, unit, change="started" if outcome == "started" else "left",
                                 product_id=entry.product_id, client_id=entry.client_id)
     await audit(session, principal, "queue.leave", "unit", unit.id, client_ids=[entry.client_id],
@@ -233,7 +257,4 @@ async def list_queue(session: AsyncSession, unit_id: uuid.UUID, product_id: uuid
 
 def entry_out(e: QueueEntry, position: int | None) -> QueueEntryOut:
     return QueueEntryOut(id=e.id, unit_id=e.unit_id, product_id=e.product_id, client_id=e.client_id, position=position,
-                         joined_on=e.joined_on, expected_start=e.expected_start, outcome=e.outcome)
-
-
-
+                         unit_position=e.unit_position, joined_on=e.joined_on, expected_start=e.expected_start, outcome=e.outcome)

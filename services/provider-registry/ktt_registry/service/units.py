@@ -69,6 +69,7 @@ async def create_unit(session: AsyncSession, provider_id: str, body: UnitIn, pri
     except IntegrityError:
         raise Conflict(f"service-producer code {body.service_producer_code} is already used by another unit") from None
     await emit_unit_changed(session, unit)
+    await emit_capacity_changed(session, unit)  # PRV-6: every unit's places are known from its start (none yet)
     await audit(session, principal, "unit.create", "unit", unit.id)
     return unit
 

@@ -74,6 +74,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.Uuid(), nullable=False),
     sa.Column('product_id', sa.Uuid(), nullable=False),
     sa.Column('client_ids', sa.JSON(), nullable=False),
+    sa.Column('unit_ranks', sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
     sa.Column('event_time', ktt_common.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('unit_id', 'product_id', name=op.f('pk_queue_copy'))
     )
