@@ -6,20 +6,33 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import select
-
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, InvalidInput, Problem
+from sqlalchemy import select
 
 from ktt_voucher import agreement_changes as changes
+from ktt_voucher import agreement_jobs
+from ktt_voucher import agreement_reading as reading
 from ktt_voucher import agreement_service as service
 from ktt_voucher import service as voucher_service
 from ktt_voucher.agreement_models import Agreement, AgreementNotification, ProviderRefusal
 from ktt_voucher.agreement_schemas import (
-    AgreementDraftIn, AgreementOut, ChangeOut, ChangeSignIn, ContactIn, ContinuationIn, DeadlineOut, EndAnswerIn, EndIn,
-    OverrideIn, PeriodOut, RefusalIn, ReviewIn, SignatureIn,
+    AgreementDraftIn,
+    AgreementOut,
+    ChangeOut,
+    ChangeSignIn,
+    ContactIn,
+    ContinuationIn,
+    DeadlineOut,
+    EndAnswerIn,
+    EndIn,
+    OverrideIn,
+    PeriodOut,
+    RefusalIn,
+    ReviewIn,
+    SignatureIn,
 )
 from ktt_voucher.models import Voucher
 
@@ -37,9 +50,9 @@ KEPT_AFTER_END = ("unit", "responsible_person", "instructor")
 
 async def _out_many(session, agreements: list[Agreement], principal: Principal | None = None) -> list[AgreementOut]:  # type: ignore[no-untyped-def]
     """Responses with periods and the DATA-1 plan flag: three queries however many agreements."""
-    periods = await service.periods_by_agreement(session, [a.id for a in agreements])
-    today = service._today(session)
-    visible = await service.plan_visible_pairs(session, [(a.client_id, a.provider_id) for a in agreements], today)
+    periods = await reading.periods_by_agreement(session, [a.id for a in agreements])
+    today = reading._today(session)
+    visible = await reading.plan_visible_pairs(session, [(a.client_id, a.provider_id) for a in agreements], today)
     hours = {v.id: v.approved_hours for v in (await session.execute(
         select(Voucher).where(Voucher.id.in_({a.voucher_id for a in agreements})))).scalars()} if agreements else {}
     out = []
@@ -48,7 +61,7 @@ async def _out_many(session, agreements: list[Agreement], principal: Principal |
         item.periods = [PeriodOut.model_validate(p) for p in periods[agreement.id]]
         item.approved_hours = hours.get(agreement.voucher_id)
         item.plan_visible = (agreement.client_id, agreement.provider_id) in visible
-        if principal is not None and principal.role is Role.PROVIDER and service.after_the_end(agreement, today):
+        if principal is not None and principal.role is Role.PROVIDER and reading.after_the_end(agreement, today):
             # DATA-2: after the end the provider stops using the client's confidential material.
             item.content = {k: v for k, v in agreement.content.items() if k in KEPT_AFTER_END}
             item.plan_visible, item.redacted = False, True
@@ -69,7 +82,7 @@ async def draft(body: AgreementDraftIn, session: SessionDep, principal: Principa
 @router.get("/agreements", response_model=list[AgreementOut], summary="Agreements of a client or voucher (a provider sees its own only)")
 async def list_agreements(session: SessionDep, principal: Principal = readers, client_id: uuid.UUID | None = None,
                           voucher_id: uuid.UUID | None = None, state: str | None = None) -> list[AgreementOut]:
-    query = select(Agreement).where(service.visible_to(principal)).order_by(Agreement.created_at)
+    query = select(Agreement).where(reading.visible_to(principal)).order_by(Agreement.created_at)
     if client_id:
         query = query.where(Agreement.client_id == client_id)
     if voucher_id:
@@ -79,14 +92,14 @@ async def list_agreements(session: SessionDep, principal: Principal = readers, c
     if not (client_id or voucher_id) and principal.role not in (Role.PROVIDER, Role.CLIENT):
         query = query.limit(200)
     rows = list((await session.execute(query)).scalars())
-    rows = [a for a in rows if service.provider_may_still_see(a, principal, service._today(session))]
+    rows = [a for a in rows if reading.provider_may_still_see(a, principal, reading._today(session))]
     await audit(session, principal, "agreement.list", "agreement", None, client_ids={a.client_id for a in rows})
     return await _out_many(session, rows, principal)
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut, summary="One agreement")
 async def get(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> AgreementOut:
-    agreement = await service.get_agreement(session, agreement_id, principal)
+    agreement = await reading.get_agreement(session, agreement_id, principal)
     await audit(session, principal, "agreement.read", "agreement", agreement.id, client_ids=[agreement.client_id])
     return await _out(session, agreement, principal)
 
@@ -207,7 +220,7 @@ def _link_actor(rep) -> str:  # type: ignore[no-untyped-def]
 
 @router.get("/agreements/{agreement_id}/notifications", summary="Copies and notices sent on an agreement (AGR-5, AGR-13)")
 async def notifications(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> list[dict]:
-    agreement = await service.get_agreement(session, agreement_id, principal)
+    agreement = await reading.get_agreement(session, agreement_id, principal)
     rows = (await session.execute(select(AgreementNotification).where(AgreementNotification.agreement_id == agreement.id)
                                   .order_by(AgreementNotification.created_at))).scalars()
     return [{"recipient": n.recipient, "kind": n.kind, "message": n.message, "created_at": n.created_at} for n in rows]
@@ -239,6 +252,6 @@ async def list_deadlines(session: SessionDep, principal: Principal = officials, 
                          office: Literal["typake", "social_work"] | None = Query(None)) -> list[dict]:
     if client_id is None and office is None:
         raise InvalidInput("give client_id or office", errors=[])
-    rows = await service.deadlines(session, client_id=client_id, office=office, today=service._today(session))
+    rows = await agreement_jobs.deadlines(session, client_id=client_id, office=office, today=reading._today(session))
     await audit(session, principal, "deadlines.list", "client", client_id, client_ids={r["client_id"] for r in rows})
     return rows

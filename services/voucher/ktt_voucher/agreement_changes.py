@@ -14,22 +14,31 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role
 from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, RuleViolation
 from ktt_common.outbox import emit
 from ktt_contracts.agreement import AgreementChanged, AgreementChangedPayload, AgreementEndProposed, AgreementEndProposedPayload
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import agreement_rules as ar
+from ktt_voucher.agreement_ending import end_agreement
+from ktt_voucher.agreement_limits import check_in_force
 from ktt_voucher.agreement_models import Agreement, AgreementChange, AgreementNotification, AgreementPeriod, UnitCopy
-from ktt_voucher.agreement_schemas import ChangeSignIn, ChangeSignatureIn, ContinuationIn, EndAnswerIn, EndIn, ReviewIn
-from ktt_voucher.agreement_service import (
-    _now, _refuse, _schedule_days, _schedule_json, _today, agreement_facts, check_in_force, end_agreement,
-    get_agreement, periods_of, projected_days,
+from ktt_voucher.agreement_reading import (
+    _now,
+    _schedule_days,
+    _schedule_json,
+    _today,
+    agreement_facts,
+    agreement_for,
+    get_agreement,
+    periods_of,
+    projected_days,
 )
+from ktt_voucher.agreement_schemas import ChangeSignatureIn, ChangeSignIn, ContinuationIn, EndAnswerIn, EndIn, ReviewIn
+from ktt_voucher.agreement_service import _refuse
 from ktt_voucher.models import Voucher
 
 MUTUAL_KINDS = ("mutual", "unsuitable")
@@ -180,13 +189,7 @@ async def _new_change(session: AsyncSession, agreement: Agreement, principal: Pr
 
 async def sign_change(session: AsyncSession, agreement_id: uuid.UUID, change_id: uuid.UUID, body: ChangeSignIn,
                       principal: Principal | None, *, link_client: uuid.UUID | None = None) -> AgreementChange:
-    if principal is None:
-        agreement = (await session.execute(select(Agreement).where(
-            Agreement.id == agreement_id, Agreement.client_id == link_client).with_for_update())).scalar_one_or_none()
-        if agreement is None:
-            raise NotFound(f"no agreement {agreement_id} of this voucher's client")
-    else:
-        agreement = await get_agreement(session, agreement_id, principal, for_update=True)
+    agreement = await agreement_for(session, agreement_id, principal, link_client=link_client, for_update=True)
     change = await session.get(AgreementChange, change_id)
     if change is None or change.agreement_id != agreement.id:
         raise NotFound(f"no change {change_id} on this agreement")
@@ -264,13 +267,7 @@ async def _take_effect(session: AsyncSession, agreement: Agreement, change: Agre
 
 async def list_changes(session: AsyncSession, agreement_id: uuid.UUID, principal: Principal | None,
                        link_client: uuid.UUID | None = None) -> list[AgreementChange]:
-    if principal is None:
-        agreement = (await session.execute(select(Agreement).where(
-            Agreement.id == agreement_id, Agreement.client_id == link_client))).scalar_one_or_none()
-        if agreement is None:
-            raise NotFound(f"no agreement {agreement_id} of this voucher's client")
-    else:
-        agreement = await get_agreement(session, agreement_id, principal)
+    agreement = await agreement_for(session, agreement_id, principal, link_client=link_client)
     return list((await session.execute(select(AgreementChange).where(AgreementChange.agreement_id == agreement.id)
                                        .order_by(AgreementChange.created_at))).scalars())
 
@@ -282,13 +279,7 @@ async def request_end(session: AsyncSession, agreement_id: uuid.UUID, body: EndI
     """AGR-13: a draft is withdrawn at once. A signed agreement ends early by mutual decision
     (proposed by one party, agreed by the other), by the client's own termination, or by the city;
     Typake is told when the end is proposed, and the end takes effect on its date."""
-    if principal is None:
-        agreement = (await session.execute(select(Agreement).where(
-            Agreement.id == agreement_id, Agreement.client_id == link_client).with_for_update())).scalar_one_or_none()
-        if agreement is None:
-            raise NotFound(f"no agreement {agreement_id} of this voucher's client")
-    else:
-        agreement = await get_agreement(session, agreement_id, principal, for_update=True)
+    agreement = await agreement_for(session, agreement_id, principal, link_client=link_client, for_update=True)
     party = _party_of(principal)
     today = _today(session)
     ended_on = body.ended_on or today
@@ -329,13 +320,7 @@ async def answer_end(session: AsyncSession, agreement_id: uuid.UUID, body: EndAn
                      link_client: uuid.UUID | None = None) -> Agreement:
     """AGR-13: the other party agrees to (or declines) a proposed mutual end. A declined end is
     the city's to settle: the provider reports the disagreement and its reasons (Typake is told)."""
-    if principal is None:
-        agreement = (await session.execute(select(Agreement).where(
-            Agreement.id == agreement_id, Agreement.client_id == link_client).with_for_update())).scalar_one_or_none()
-        if agreement is None:
-            raise NotFound(f"no agreement {agreement_id} of this voucher's client")
-    else:
-        agreement = await get_agreement(session, agreement_id, principal, for_update=True)
+    agreement = await agreement_for(session, agreement_id, principal, link_client=link_client, for_update=True)
     proposal = agreement.end_proposal
     if agreement.state not in ar.IN_FORCE_STATES or not proposal or proposal.get("agreed"):
         raise Conflict("no end of this agreement is waiting for an answer")

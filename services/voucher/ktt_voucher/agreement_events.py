@@ -10,25 +10,53 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_contracts.decision import (
-    ConsentRecorded, ConsentRecordedPayload, ConsentWithdrawn, ConsentWithdrawnPayload, RepresentativeAuthorised,
-    RepresentativeAuthorisedPayload, RepresentativeWithdrawn, RepresentativeWithdrawnPayload,
+    ConsentRecorded,
+    ConsentRecordedPayload,
+    ConsentWithdrawn,
+    ConsentWithdrawnPayload,
+    RepresentativeAuthorised,
+    RepresentativeAuthorisedPayload,
+    RepresentativeWithdrawn,
+    RepresentativeWithdrawnPayload,
 )
 from ktt_contracts.registry import (
-    CapacityChanged, CapacityChangedPayload, PriceListChanged, PriceListChangedPayload, ProductChanged, ProductChangedPayload,
-    ProviderApplied, ProviderApproved, ProviderChanged, ProviderInsuranceLapsed, ProviderInsuranceLapsedPayload,
-    ProviderInsuranceRenewed, ProviderInsuranceRenewedPayload, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended,
+    CapacityChanged,
+    CapacityChangedPayload,
+    PriceListChanged,
+    PriceListChangedPayload,
+    ProductChanged,
+    ProductChangedPayload,
+    ProviderApplied,
+    ProviderApproved,
+    ProviderChanged,
+    ProviderInsuranceLapsed,
+    ProviderInsuranceLapsedPayload,
+    ProviderInsuranceRenewed,
+    ProviderInsuranceRenewedPayload,
+    ProviderRemoved,
+    ProviderStatusChangedPayload,
+    ProviderSuspended,
     QueueChanged,
-    QueueChangedPayload, UnitChanged, UnitChangedPayload,
+    QueueChangedPayload,
+    UnitChanged,
+    UnitChangedPayload,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_voucher import agreement_service
+from ktt_voucher import agreement_ending
 from ktt_voucher.agreement_models import (
-    Agreement, CapacityCopy, ConsentCopy, PriceCopy, ProductCopy, ProviderCopy, QueueCopy, RepresentativeCopy, UnitCopy,
+    Agreement,
+    CapacityCopy,
+    ConsentCopy,
+    PriceCopy,
+    ProductCopy,
+    ProviderCopy,
+    QueueCopy,
+    RepresentativeCopy,
+    UnitCopy,
 )
 from ktt_voucher.events import from_decision
 
@@ -81,7 +109,7 @@ async def _insurance(session: AsyncSession, envelope: Envelope, provider_id: str
 async def on_provider_removed(session: AsyncSession, envelope: Envelope, payload: ProviderStatusChangedPayload) -> None:
     """PRV-11 / AGR-13: a removed provider's agreements end; the city arranges replacement service."""
     await _provider(session, envelope, payload)
-    await agreement_service.end_open_agreements(
+    await agreement_ending.end_open_agreements(
         session, Agreement.provider_id == payload.provider_id, kind="provider_removed",
         reason=f"the provider was removed from the approved list: {payload.reason}", on=payload.changed_on,
         actor=f"event:{envelope.type}",
@@ -185,7 +213,7 @@ async def on_representative_withdrawn(session: AsyncSession, envelope: Envelope,
 
 async def end_agreements_of_revoked_decision(session: AsyncSession, envelope: Envelope, decision_id: Any, on: dt.date, reason: str) -> int:
     """DEC-7 / DEC-1: a revoked decision ends the agreements on its voucher."""
-    return await agreement_service.end_open_agreements(
+    return await agreement_ending.end_open_agreements(
         session, Agreement.decision_id == decision_id, kind="decision_revoked", reason=reason, on=on,
         actor=f"event:{envelope.type}",
     )

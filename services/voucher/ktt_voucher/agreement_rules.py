@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-
 from ktt_common.clock import is_public_holiday
 from ktt_common.errors import FieldError
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-
 from ktt_common.app import create_service_app
 from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec

@@ -6,8 +6,6 @@ also safe on its own when the same fact arrives under a new event id, or out of 
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_contracts.decision import (
@@ -18,8 +16,9 @@ from ktt_contracts.decision import (
     DecisionRevoked,
     DecisionRevokedPayload,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_voucher import agreement_service, service
+from ktt_voucher import agreement_ending, service
 from ktt_voucher.agreement_models import Agreement
 from ktt_voucher.rules import FINAL_STATES
 
@@ -44,11 +43,11 @@ async def on_decision_amended(session: AsyncSession, envelope: Envelope, payload
                                             correlation_id=envelope.correlationid)
     if outcome != "ignored":
         # AGR-4: agreements end at the latest with the decision.
-        await agreement_service.follow_shortened_decision(session, payload.decision_id, payload.period_end,
+        await agreement_ending.follow_shortened_decision(session, payload.decision_id, payload.period_end,
                                                           actor=f"event:{DecisionAmended.name}")
         if "approved_hours" in payload.changes:
             # VOU-7: the approved coaching hours reach the agreements on the decision's voucher.
-            await agreement_service.publish_changed(session, Agreement.decision_id == payload.decision_id, "approved_hours")
+            await agreement_ending.publish_changed(session, Agreement.decision_id == payload.decision_id, "approved_hours")
 
 
 @from_decision.on(DecisionRevoked)
@@ -58,7 +57,7 @@ async def on_decision_revoked(session: AsyncSession, envelope: Envelope, payload
     if voucher is None:
         raise VoucherNotYetIssued(f"decision {payload.decision_id} has no voucher yet; retrying after DecisionMade")
     # DEC-7 / AGR-13: whatever is attached to the voucher follows: its agreements end.
-    await agreement_service.end_open_agreements(
+    await agreement_ending.end_open_agreements(
         session, Agreement.decision_id == payload.decision_id, kind="decision_revoked", reason=payload.reason,
         on=payload.revoked_on, actor=f"event:{DecisionRevoked.name}",
     )

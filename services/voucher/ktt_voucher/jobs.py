@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ktt_common.jobs import JobRegistry
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_common.jobs import JobRegistry
-
-from ktt_voucher import agreement_service, rules, service
+from ktt_voucher import agreement_jobs, rules, service
 from ktt_voucher.agreement_models import Agreement
 from ktt_voucher.models import Voucher
 
@@ -62,8 +61,8 @@ async def mark_expired(session: AsyncSession, run_date: dt.date) -> dict[str, An
 
 
 JOBS.job("services-starting", "VOU-3/DEC-6: ServiceStarted when an agreement's first scheduled day comes; voucher in use")(
-    agreement_service.start_services)
+    agreement_jobs.start_services)
 JOBS.job("periods-ending", "REP-3/REP-4: PeriodEnding once per period at the lead time before its end")(
-    agreement_service.publish_periods_ending)
+    agreement_jobs.publish_periods_ending)
 JOBS.job("agreements-ending", "AGR-13: fixed-term agreements end by themselves after their last day")(
-    agreement_service.end_fixed_terms)
+    agreement_jobs.end_fixed_terms)

@@ -9,10 +9,6 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, RuleViolation
@@ -29,6 +25,9 @@ from ktt_contracts.voucher import (
     VoucherValidityChanged,
     VoucherValidityChangedPayload,
 )
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import rules
 from ktt_voucher.agreement_models import RepresentativeCopy

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from ktt_common.settings import Settings
+from pydantic import Field
 
 
 class VoucherSettings(Settings):
