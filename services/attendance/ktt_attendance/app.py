@@ -8,17 +8,16 @@ from fastapi import FastAPI
 
 from ktt_common.app import create_service_app
 from ktt_common.clock import Clock
-from ktt_common.jobs import JobRegistry
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
 from ktt_attendance.agreements.api import router as agreements_router
 from ktt_attendance.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
+from ktt_attendance.jobs import JOBS
 from ktt_attendance.log.api import router as log_router
+from ktt_attendance.months.api import router as months_router
 from ktt_attendance.models import INFRA, Base
 from ktt_attendance.settings import AttendanceSettings
-
-JOBS = JobRegistry()
 
 SPEC = ServiceSpec(
     name="attendance",
@@ -27,7 +26,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
-    routers=[log_router, agreements_router],
+    routers=[log_router, agreements_router, months_router],
     subscriptions=AGREEMENT_SUBSCRIPTIONS,
     jobs=JOBS,
     settings_cls=AttendanceSettings,

@@ -1,0 +1,13 @@
+"""Daily jobs of the attendance service, registered in one place. Each is idempotent for its date:
+what it creates is keyed on a unique row, so running it twice publishes nothing new."""
+
+from __future__ import annotations
+
+from ktt_common.jobs import JobRegistry
+
+from ktt_attendance.months import service as months
+
+JOBS = JobRegistry()
+
+JOBS.job("months-late", "ATT-10/BIL-2: mark units' months unconfirmed after the 3rd of the next month late, "
+                        "published once (MonthReportLate)")(months.mark_late)
