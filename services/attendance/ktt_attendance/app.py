@@ -13,6 +13,7 @@ from ktt_common.settings import Settings
 
 from ktt_attendance.agreements.api import router as agreements_router
 from ktt_attendance.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
+from ktt_attendance.alerts.api import router as alerts_router
 from ktt_attendance.jobs import JOBS
 from ktt_attendance.log.api import router as log_router
 from ktt_attendance.months.api import router as months_router
@@ -26,7 +27,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
-    routers=[log_router, agreements_router, months_router],
+    routers=[log_router, agreements_router, months_router, alerts_router],
     subscriptions=AGREEMENT_SUBSCRIPTIONS,
     jobs=JOBS,
     settings_cls=AttendanceSettings,

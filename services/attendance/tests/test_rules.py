@@ -149,3 +149,47 @@ def test_a_deviation_is_recorded_at_the_latest_the_day_before():
     assert ar.deviation_problem(D(2027, 7, 1), D(2027, 2, 5), start, last) is not None
     assert ar.deviation_problem(D.max, D(2027, 2, 5), start, last) is not None
     assert ar.deviation_problem(D.min, D(2027, 2, 5), start, last) is not None
+
+
+# --- alerts (ATT-4, ATT-5, AGR-9) ---------------------------------------------------------------
+
+from ktt_attendance.alerts import rules as alert_rules  # noqa: E402
+
+MISSED = alert_rules.Day("absent", False, "unauthorised")
+SICK = alert_rules.Day("absent", True, "sick_with_certificate")
+HERE = alert_rules.Day("present")
+
+
+def test_no_show_needs_five_working_days_and_skips_holidays():
+    mon_thu = [d for d in (D(2026, 12, 1) + dt.timedelta(days=i) for i in range(60)) if d.weekday() < 4]
+    log = {d: MISSED for d in (D(2026, 12, 21), D(2026, 12, 22), D(2026, 12, 23), D(2026, 12, 28))}
+    assert alert_rules.no_show_working_days(mon_thu, log) == []
+    log[D(2026, 12, 29)] = MISSED
+    [episode] = alert_rules.no_show_working_days(mon_thu, log)
+    assert episode.since == D(2026, 12, 21) and D(2026, 12, 24) not in episode.days
+
+
+def test_sick_leave_over_14_days_and_group_sessions_in_a_row():
+    every_day = [D(2027, 3, 1) + dt.timedelta(days=i) for i in range(30)]
+    fourteen = {d: SICK for d in every_day[:14]}
+    assert alert_rules.long_sick_leaves(every_day, fourteen) == []
+    assert alert_rules.long_sick_leaves(every_day, {d: SICK for d in every_day[:15]})[0].since == D(2027, 3, 1)
+    sessions = every_day[:6]
+    assert alert_rules.no_show_group_sessions(sessions, {sessions[0]: MISSED, sessions[1]: MISSED, sessions[2]: HERE,
+                                                         sessions[3]: MISSED}) == []
+    assert len(alert_rules.no_show_group_sessions(sessions, {d: MISSED for d in sessions})) == 1  # one run, however long
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sets(st.integers(min_value=0, max_value=200), max_size=40), st.integers(2, 6), st.integers(7, 60))
+def test_repeated_absence_windows_reach_the_threshold_and_never_share_a_day(offsets, threshold, window):
+    log = {D(2027, 1, 1) + dt.timedelta(days=o): MISSED for o in offsets}
+    episodes = alert_rules.repeated_absences(log, threshold, window)
+    seen: set[dt.date] = set()
+    for ep in episodes:
+        assert len(ep.days) == threshold and (ep.days[-1] - ep.days[0]).days < window
+        assert not seen & set(ep.days)
+        seen |= set(ep.days)
+    # No window of unreported days is left that would reach the threshold after the last episode.
+    rest = sorted(d for d in log if not episodes or d > episodes[-1].days[-1])
+    assert all((rest[i + threshold - 1] - rest[i]).days >= window for i in range(len(rest) - threshold + 1))

@@ -118,7 +118,9 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
     final = [r for r in results if r is not None]
     counts = {status: sum(1 for r in final if r.status == status) for status in ("accepted", "unchanged", "revised", "rejected")}
     await _publish(session, batch_id, today, checked, written)
-    await alerts.after_batch(session, {item.copy.agreement_id for item in checked})
+    # ATT-4, ATT-5, AGR-9: only absences and closures can start an alert.
+    await alerts.after_batch(session, [(item.copy.agreement_id, item.entry.date) for item in checked
+                                       if item.content["kind"] != "present" or (item.existing and item.existing.kind != "present")])
     session.add(LogBatch(id=batch_id, provider_id=principal.provider_id or principal.subject, recorded_by=principal.subject,
                          content_type=content_type, entries=len(entries), counts=counts, received_on=today, received_at=now))
     await audit(session, principal, "daily_log.post", "log_batch", batch_id,
