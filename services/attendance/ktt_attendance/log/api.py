@@ -15,6 +15,7 @@ from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_attendance.log import parsing, service
 from ktt_attendance.log.schemas import COLUMNS, BatchIn, BatchOut, EntryPage, RevisionOut
+from ktt_attendance.notices.schemas import SpotCheckIn, SpotCheckOut
 
 router = APIRouter(prefix="/v1", tags=["daily log"], responses={**PROBLEM_RESPONSES})
 providers = require(Role.PROVIDER)
@@ -75,3 +76,13 @@ async def read_daily_log(
 async def entry_revisions(entry_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> list[RevisionOut]:
     _, out = await service.revisions(session, principal, entry_id)
     return out
+
+
+@router.post("/spot-checks", response_model=SpotCheckOut, summary="Draw a random sample of a provider's entries for a month (ATT-12)")
+async def spot_check(body: SpotCheckIn, request: Request, session: SessionDep,
+                     principal: Principal = require(Role.CITY_OFFICIAL)) -> SpotCheckOut:
+    """The sample and its size are recorded in the audit log; each call draws anew."""
+    size = body.sample_size or request.app.state.runtime.settings.spot_check_sample_size
+    population, rows = await service.spot_check(session, principal, body.provider_id, body.month, size)
+    return SpotCheckOut(provider_id=body.provider_id, month=body.month, population=population,
+                        sample=[service.entry_out(r) for r in rows])

@@ -435,3 +435,20 @@ async def revisions(session: AsyncSession, principal: Principal, entry_id: uuid.
                            batch_id=entry.batch_id, recorded_at=entry.recorded_at, recorded_by=entry.recorded_by))
     await audit(session, principal, "daily_log.revisions", "log_entry", entry.id, client_ids=[entry.client_id])
     return entry, out
+
+
+async def spot_check(session: AsyncSession, principal: Principal, provider_id: str, month: str,
+                     sample_size: int) -> tuple[int, list[LogEntry]]:
+    """ATT-12: the city draws a random sample of a provider's entries for a month to check against
+    the provider's records; the draw (which entries) is recorded in the audit log."""
+    from ktt_attendance.months.service import parse_month_or_422
+
+    first, last = parse_month_or_422(month)
+    where = (LogEntry.provider_id == provider_id, LogEntry.date >= first, LogEntry.date <= last)
+    population = int((await session.execute(select(func.count()).select_from(LogEntry).where(*where))).scalar_one())
+    rows = list((await session.execute(select(LogEntry).where(*where).order_by(func.random()).limit(sample_size))).scalars())
+    rows.sort(key=lambda r: (r.date, r.agreement_id))
+    await audit(session, principal, "daily_log.spot_check", "provider", provider_id,
+                client_ids=sorted({str(r.client_id) for r in rows}),
+                details={"month": month, "population": population, "entry_ids": [str(r.id) for r in rows]})
+    return population, rows

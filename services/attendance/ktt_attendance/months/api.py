@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import uuid
+
 from fastapi import APIRouter, Path, Query, Response, status
 
 from ktt_common.auth import OFFICIALS, Principal, Role, require
@@ -12,6 +14,7 @@ from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_attendance.months import service
 from ktt_attendance.months.schemas import ConfirmIn, MonthReportOut
+from ktt_attendance.notices.schemas import GridOut, GridRow
 
 router = APIRouter(prefix="/v1", tags=["months"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
 providers = require(Role.PROVIDER)
@@ -43,3 +46,11 @@ async def list_month_reports(
 ) -> list[MonthReportOut]:
     return await service.list_reports(session, principal, month=month, status=status_filter, provider_id=provider_id,
                                       limit=limit, offset=offset)
+
+
+@router.get("/units/{unit_id}/months/{month}/grid", response_model=GridOut,
+            summary="A unit's month, client x day, with the scheduled days still missing an entry (ATT-10)")
+async def month_grid(unit_id: uuid.UUID, session: SessionDep, principal: Principal = readers,
+                     month: str = MonthPath) -> GridOut:
+    rows = await service.grid(session, principal, unit_id, month)
+    return GridOut(unit_id=unit_id, month=month, rows=[GridRow(**r) for r in rows])

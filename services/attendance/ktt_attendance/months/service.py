@@ -212,3 +212,30 @@ async def list_reports(session: AsyncSession, principal: Principal, *, month: st
     rows = (await session.execute(query.order_by(MonthReport.month.desc(), MonthReport.provider_id, MonthReport.unit_id)
                                   .limit(limit).offset(offset))).scalars().all()
     return [_view(r, r.provider_id, r.unit_id, r.month, today) for r in rows]
+
+
+async def grid(session: AsyncSession, principal: Principal, unit_id: uuid.UUID, month: str) -> list[dict[str, Any]]:
+    """A unit's month as a grid, client x day: P present, A authorised absence, U unauthorised
+    absence, N not organised, ? a scheduled day still without an entry (ATT-10); a provider sees
+    its own units only (DATA-3)."""
+    first, last = parse_month_or_422(month)
+    today = runtime_of(session).clock.today()
+    query = select(AgreementCopy).where(AgreementCopy.unit_id == unit_id, _in_month(first, last))
+    if principal.role is Role.PROVIDER:
+        query = query.where(AgreementCopy.provider_id == principal.provider_id)
+    copies = list((await session.execute(query.order_by(AgreementCopy.agreement_id))).scalars())
+    if not copies:
+        raise NotFound(f"no unit {unit_id} of yours has agreements in force in {month}", rule="DATA-3")
+    figures, entries = await month_figures(session, copies, first, last, today)
+    rows = []
+    for copy, figure in zip(copies, figures):
+        cells: dict[str, str] = {}
+        for e in entries.get(copy.agreement_id, []):
+            cells[e.date.isoformat()] = {"present": "P", "not_organised": "N"}.get(e.kind, "A" if e.authorised else "U")
+        for day in figure.missing_days:
+            cells[day.isoformat()] = "?"
+        rows.append({"agreement_id": copy.agreement_id, "client_id": copy.client_id, "days": dict(sorted(cells.items())),
+                     "missing": figure.missing_days, "realised_days": figure.realised_days})
+    await audit(session, principal, "month.grid", "unit", unit_id, client_ids=sorted({str(c.client_id) for c in copies}),
+                details={"month": month})
+    return rows
