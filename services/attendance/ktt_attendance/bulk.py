@@ -63,7 +63,10 @@ async def write_rows(session: AsyncSession, table: Table, rows: Sequence[dict[st
         for i, name in enumerate(names):
             column_type = table.c[name].type
             array_type, cast = _pg_array_type(column_type)
-            params[f"p{i}"] = [_pg_value(column_type, row[name]) for row in rows]
+            if isinstance(column_type, (JSON, UTCDateTime)):
+                params[f"p{i}"] = [_pg_value(column_type, row[name]) for row in rows]
+            else:
+                params[f"p{i}"] = [row[name] for row in rows]
             casts.append(f"CAST(:p{i} AS {array_type})")
             selected.append(f"u.c{i}::{cast}" if cast else f"u.c{i}")
         aliases = ", ".join(f"c{i}" for i in range(len(names)))

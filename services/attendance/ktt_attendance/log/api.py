@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
@@ -37,7 +38,7 @@ BATCH_BODY: dict[str, Any] = {
              openapi_extra=BATCH_BODY,
              responses={413: {"model": Problem, "description": "More entries (or bytes) than a batch may hold"},
                         415: {"model": Problem, "description": "Neither JSON nor CSV"}})
-async def post_daily_log(request: Request, session: SessionDep, principal: Principal = providers) -> BatchOut:
+async def post_daily_log(request: Request, session: SessionDep, principal: Principal = providers) -> JSONResponse:
     """One client-day per entry: ``present`` (hours or start/end, tasks, coaching hours),
     ``absent`` (reason, certificate, same-day contact) or ``not_organised`` (a public holiday or a
     provider closure). Idempotent per (agreement, date): the same entry again is ``unchanged``, a
@@ -52,7 +53,8 @@ async def post_daily_log(request: Request, session: SessionDep, principal: Princ
     if len(body) > limit:
         raise parsing.BatchTooLarge(f"a batch body holds at most {limit} bytes")
     content_type, entries = parsing.parse_batch(request.headers.get("content-type", ""), body, settings.daily_log_batch_max)
-    return await service.post_batch(session, principal, entries, content_type)
+    # Built as plain JSON (5,000 results): the response model documents it, nothing re-validates it.
+    return JSONResponse(await service.post_batch(session, principal, entries, content_type))
 
 
 @router.get("/daily-log", response_model=EntryPage,

@@ -23,6 +23,7 @@ from ktt_common.clock import is_public_holiday
 MIN_MINUTES, MAX_MINUTES = 4 * 60, 8 * 60     # ATT-9 / AGR-6: 4-8 hours a present day
 MAX_DAYS_PER_WEEK = 4                         # ATT-9 / AGR-6
 MAX_DAYS_IN_12_MONTHS = 230                   # ATT-9 / AGR-11
+_YEAR = dt.timedelta(days=366)
 
 AUTHORISED_REASONS = frozenset({"sick_with_certificate", "doctor_visit", "child_illness", "job_interview",
                                 "other_authorised"})
@@ -112,6 +113,16 @@ def twelve_month_problem(days: list[dt.date], day: dt.date) -> str | None:
 
     A fullest window holding ``day`` can always start on one of the days (or on ``day``), so only
     those starts are tried; when the two years around ``day`` hold no more than the cap, none can."""
+    if len(days) < MAX_DAYS_IN_12_MONTHS:
+        return None
+    # 12 months are never more than 366 days: when the days within 366 days either side leave
+    # room, no window can be full (the common case, without month arithmetic).
+    try:
+        wide = bisect.bisect_left(days, day + _YEAR) - bisect.bisect_right(days, day - _YEAR)
+    except OverflowError:
+        wide = len(days)
+    if wide + 1 <= MAX_DAYS_IN_12_MONTHS:
+        return None
     lo, hi = add_months(day, -12), add_months(day, 12)
     near = bisect.bisect_left(days, hi) - bisect.bisect_right(days, lo)
     if near + 1 <= MAX_DAYS_IN_12_MONTHS:

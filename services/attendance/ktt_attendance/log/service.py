@@ -23,9 +23,7 @@ from ktt_common.clock import is_public_holiday
 from ktt_common.errors import FieldError, InvalidInput, NotFound
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit_many, runtime_of
-from ktt_contracts.attendance import (
-    AbsenceReported, AbsenceReportedPayload, AttendanceDay, AttendanceRecorded, AttendanceRecordedPayload, DayFacts,
-)
+from ktt_contracts.attendance import AbsenceReported, AttendanceRecorded
 
 from ktt_attendance import bulk
 from ktt_attendance.alerts import service as alerts
@@ -34,7 +32,7 @@ from ktt_attendance.agreements import rules as agreement_rules
 from ktt_attendance.agreements.models import AgreementCopy, Deviation
 from ktt_attendance.log import rules
 from ktt_attendance.log.models import LogBatch, LogEntry, LogEntryRevision
-from ktt_attendance.log.schemas import BatchOut, EntryIn, EntryOut, EntryResult, RevisionOut
+from ktt_attendance.log.schemas import EntryIn, EntryOut, RevisionOut
 from ktt_attendance.months import service as months
 
 COACHING_PRODUCT = "intensive_coaching"
@@ -53,14 +51,15 @@ def _jsonable(content: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, (dt.date, dt.time)) else v) for k, v in content.items()}
 
 
-def day_facts(content: dict[str, Any]) -> DayFacts:
-    """What billing and allowances need of an entry's content (BIL-1, VOU-7, DEC-5)."""
+def day_facts(content: dict[str, Any]) -> dict[str, Any]:
+    """What billing and allowances need of an entry's content (BIL-1, VOU-7, DEC-5): the fields
+    of ``ktt_contracts.attendance.DayFacts``."""
     absent = content["kind"] == "absent"
-    return DayFacts(
-        kind=content["kind"], realised=content["kind"] == "present", hours=_hours(content["minutes"]),
-        coaching_hours=_hours(content["coaching_minutes"]), absence_reason=content["absence_reason"] if absent else None,
-        authorised=content.get("authorised") if absent else None,
-    )
+    return {
+        "kind": content["kind"], "realised": content["kind"] == "present", "hours": _hours(content["minutes"]),
+        "coaching_hours": _hours(content["coaching_minutes"]), "absence_reason": content["absence_reason"] if absent else None,
+        "authorised": content.get("authorised") if absent else None,
+    }
 
 
 @dataclass
@@ -93,30 +92,33 @@ def month_key(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-async def post_batch(session: AsyncSession, principal: Principal, entries: list[EntryIn], content_type: str) -> BatchOut:
+async def post_batch(session: AsyncSession, principal: Principal, entries: list[EntryIn], content_type: str) -> dict[str, Any]:
     """ATT-1 / ATT-2: record a batch of client-days. Per entry: accepted, unchanged (the same
     content again), revised (kept with history), or rejected with the rule; one bad entry never
-    loses the good ones. Writes and events are per batch: one AttendanceRecorded per agreement."""
+    loses the good ones. Writes and events are per batch: one AttendanceRecorded per agreement.
+    Returns the JSON of ``schemas.BatchOut``."""
     rt = runtime_of(session)
     today = rt.clock.today()
     now = dt.datetime.now(dt.UTC)
     batch_id = uuid.uuid4()
     state = await _load_state(session, principal, entries, today)
-    results: list[EntryResult | None] = [None] * len(entries)
+    results: list[dict[str, Any] | None] = [None] * len(entries)
     checked: list[Checked] = []
     for index in sorted(range(len(entries)), key=lambda i: (entries[i].date, i)):
         outcome = _check(state, principal, index, entries[index])
-        if isinstance(outcome, EntryResult):
+        if isinstance(outcome, dict):
             results[index] = outcome
         else:
             checked.append(outcome)
             _count_realised(state, outcome)
     written = await _write(session, principal, batch_id, now, checked)
     for item, (entry_id, revision) in zip(checked, written):
-        results[item.index] = EntryResult(index=item.index, status="revised" if item.existing else "accepted",
-                                          entry_id=entry_id, revision=revision, correction=item.correction)
+        results[item.index] = _result(item.index, "revised" if item.existing else "accepted", entry_id=entry_id,
+                                      revision=revision, correction=item.correction)
     final = [r for r in results if r is not None]
-    counts = {status: sum(1 for r in final if r.status == status) for status in ("accepted", "unchanged", "revised", "rejected")}
+    counts = {status: 0 for status in ("accepted", "unchanged", "revised", "rejected")}
+    for r in final:
+        counts[r["status"]] += 1
     await _publish(session, batch_id, today, checked, written)
     # ATT-4, ATT-5, AGR-9: only absences and closures can start an alert.
     await alerts.after_batch(session, [(item.copy.agreement_id, item.entry.date) for item in checked
@@ -125,7 +127,7 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
                          content_type=content_type, entries=len(entries), counts=counts, received_on=today, received_at=now))
     await audit(session, principal, "daily_log.post", "log_batch", batch_id,
                 client_ids=sorted({str(item.copy.client_id) for item in checked}), details={"counts": counts})
-    return BatchOut(batch_id=batch_id, results=final, counts=counts)  # type: ignore[arg-type]
+    return {"batch_id": str(batch_id), "results": final, "counts": counts}
 
 
 async def _load_state(session: AsyncSession, principal: Principal, entries: list[EntryIn], today: dt.date) -> BatchState:
@@ -173,8 +175,15 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
                       client_days=client_days, coaching_used=coaching_used, confirmed=confirmed)
 
 
-def _reject(index: int, rule: str, message: str) -> EntryResult:
-    return EntryResult(index=index, status="rejected", rule=rule, message=message)
+def _reject(index: int, rule: str, message: str) -> dict[str, Any]:
+    return _result(index, "rejected", rule=rule, message=message)
+
+
+def _result(index: int, status: str, *, entry_id: uuid.UUID | None = None, revision: int | None = None,
+            correction: bool | None = None, rule: str | None = None, message: str | None = None) -> dict[str, Any]:
+    """One entry's answer, as the JSON of ``schemas.EntryResult`` (5,000 of them are built per batch)."""
+    return {"index": index, "status": status, "entry_id": str(entry_id) if entry_id else None, "revision": revision,
+            "correction": correction, "rule": rule, "message": message}
 
 
 def _content(entry: EntryIn, not_organised_reason: str | None, deviation: str | None) -> dict[str, Any]:
@@ -200,7 +209,7 @@ def _content_of_row(row: LogEntry) -> dict[str, Any]:
     return {name: getattr(row, name) for name in CONTENT_FIELDS}
 
 
-def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) -> EntryResult | Checked:
+def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) -> dict[str, Any] | Checked:
     """Every rule of one entry, in the order a provider would fix them. The same content as the
     stored entry is ``unchanged`` (an EntryResult) before the content rules are asked again."""
     copy = state.copies.get(entry.agreement_id)
@@ -223,8 +232,7 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
     content = _content(entry, not_organised_reason, entry.deviation or (recorded if not scheduled else None))
     existing = state.existing.get((copy.agreement_id, entry.date))
     if existing is not None and _content_of_row(existing) == content:
-        return EntryResult(index=index, status="unchanged", entry_id=existing.id, revision=existing.revision,
-                           correction=existing.correction)
+        return _result(index, "unchanged", entry_id=existing.id, revision=existing.revision, correction=existing.correction)
     for name in ("tasks", "note", "content"):
         value = getattr(entry, name)
         if value and contains_hetu(value):
@@ -341,8 +349,9 @@ async def _write(session: AsyncSession, principal: Principal, batch_id: uuid.UUI
 async def _publish(session: AsyncSession, batch_id: uuid.UUID, today: dt.date, checked: list[Checked],
                    written: list[tuple[uuid.UUID, int]]) -> None:
     """One AttendanceRecorded per agreement of the batch; AbsenceReported for every absence
-    recorded or revised (ATT-7: the decision service flags the unauthorised ones)."""
-    by_agreement: dict[uuid.UUID, list[AttendanceDay]] = defaultdict(list)
+    recorded or revised (ATT-7: the decision service flags the unauthorised ones). Payloads are
+    built as plain data and validated once per event by its contract."""
+    by_agreement: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     events: list[tuple[Any, Any, str | None]] = []
     copies: dict[uuid.UUID, AgreementCopy] = {}
     for item, (entry_id, revision) in sorted(zip(checked, written), key=lambda x: (x[0].copy.agreement_id, x[0].entry.date)):
@@ -351,24 +360,25 @@ async def _publish(session: AsyncSession, batch_id: uuid.UUID, today: dt.date, c
         previous = None
         if item.existing is not None:
             previous = day_facts({**_content_of_row(item.existing), "authorised": item.existing.authorised})
-        by_agreement[copy.agreement_id].append(AttendanceDay(
-            **day_facts(content).model_dump(), entry_id=entry_id, date=item.entry.date,
-            not_organised_reason=content["not_organised_reason"], deviation=content["deviation"], revision=revision,
-            correction=item.correction, previous=previous))
+        by_agreement[copy.agreement_id].append({
+            **day_facts(content), "entry_id": entry_id, "date": item.entry.date,
+            "not_organised_reason": content["not_organised_reason"], "deviation": content["deviation"], "revision": revision,
+            "correction": item.correction, "previous": previous})
     for agreement_id, days in by_agreement.items():
         copy = copies[agreement_id]
-        events.append((AttendanceRecorded, AttendanceRecordedPayload(
-            batch_id=batch_id, agreement_id=agreement_id, client_id=copy.client_id, provider_id=copy.provider_id,
-            unit_id=copy.unit_id, product_kind=copy.product_kind or "", recorded_on=today, days=days), str(agreement_id)))
+        events.append((AttendanceRecorded, {
+            "batch_id": batch_id, "agreement_id": agreement_id, "client_id": copy.client_id, "provider_id": copy.provider_id,
+            "unit_id": copy.unit_id, "product_kind": copy.product_kind or "", "recorded_on": today, "days": days},
+            str(agreement_id)))
     for item, (entry_id, revision) in zip(checked, written):
         if item.content["kind"] != "absent":
             continue
         copy = item.copy
-        events.append((AbsenceReported, AbsenceReportedPayload(
-            entry_id=entry_id, agreement_id=copy.agreement_id, client_id=copy.client_id, provider_id=copy.provider_id,
-            date=item.entry.date, reason=item.content["absence_reason"], certificate=bool(item.content["certificate"]),
-            authorised=bool(item.content["authorised"]), same_day_contact=item.content["same_day_contact"],
-            revision=revision), str(entry_id)))
+        events.append((AbsenceReported, {
+            "entry_id": entry_id, "agreement_id": copy.agreement_id, "client_id": copy.client_id,
+            "provider_id": copy.provider_id, "date": item.entry.date, "reason": item.content["absence_reason"],
+            "certificate": bool(item.content["certificate"]), "authorised": bool(item.content["authorised"]),
+            "same_day_contact": item.content["same_day_contact"], "revision": revision}, str(entry_id)))
     await emit_many(session, events)
 
 
