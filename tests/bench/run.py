@@ -7,9 +7,14 @@ nats-server started for the run:
    encryption, outbox write, commit): requests/s and latency percentiles.
 2. ``decision_to_voucher``: from the first push until the voucher service has issued all N
    vouchers (outbox relay -> JetStream -> durable consumer -> inbox -> voucher + its own outbox).
-3. Peak resident memory of the process.
+3. ``daily_log_ingestion`` (issue 8, PostgreSQL): 50,000 agreements and a month of their days
+   (about 900,000 entries) posted as 5,000-entry batches through HTTP -> validation -> database ->
+   outbox -> published on NATS, beside a bare ``unnest`` upsert of the same rows into the same
+   table (see ``tests/bench/attendance.py``).
+4. Peak resident memory of the process.
 
-Usage: python -m tests.bench.run [--n 500] [--backend sqlite|postgresql|all]
+Usage: python -m tests.bench.run [--n 500] [--backend sqlite|postgresql|all] [--agreements 50000]
+                                 [--only decisions|attendance]
 """
 
 from __future__ import annotations
@@ -108,19 +113,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "all"], default="all")
+    parser.add_argument("--agreements", type=int, default=50_000, help="daily-log ingestion: agreements (x ~18 days)")
+    parser.add_argument("--only", choices=["decisions", "attendance"], default=None)
+    parser.add_argument("--posters", type=int, default=2, help="daily-log ingestion: providers posting at the same time")
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
     if "postgresql" in backends and not postgres_admin_url():
         backends.remove("postgresql")
     results = []
+    ingestion: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="ktt-bench-") as tmp:
-        for backend in backends:
-            results.append(asyncio.run(bench_backend(backend, args.n, Path(tmp))))
+        if args.only != "attendance":
+            for backend in backends:
+                results.append(asyncio.run(bench_backend(backend, args.n, Path(tmp))))
+        if args.only != "decisions" and "postgresql" in backends:
+            from tests.bench.attendance import bench_attendance
+
+            ingestion = asyncio.run(bench_attendance("postgresql", args.agreements, Path(tmp), args.posters))
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"python": platform.python_version(), "cpu_count": __import__("os").cpu_count(), "platform": platform.platform()},
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "results": results,
+        "daily_log_ingestion": ingestion,
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -130,6 +145,18 @@ def main(argv: list[str] | None = None) -> int:
         p, e = r["decision_push"], r["decision_to_voucher"]
         lines.append(f"| {r['backend']} | {r['n']} | {p['requests_per_s']} | {p['latency_ms_p50']} | {p['latency_ms_p95']} | "
                      f"{p['latency_ms_max']} | {e['seconds_until_all_issued']} | {e['vouchers_per_s']} |")
+    if ingestion:
+        bare = ingestion.get("bare_unnest_upsert") or {}
+        lines += ["", "Daily-log ingestion (issue 8), PostgreSQL: HTTP batches of 5,000 -> validation -> database -> outbox -> "
+                  "published on NATS", "",
+                  "| agreements | posters | entries | batches | events | HTTP s | entries/s (HTTP) | end to end s | entries/s (end to end) | "
+                  "batch p50 ms | batch p95 ms | bare unnest upsert entries/s | share of bare |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+                  f"| {ingestion['agreements']} | {ingestion['concurrent_posters']} | {ingestion['entries']} | {ingestion['batches']} | {ingestion['events']} | "
+                  f"{ingestion['http_seconds']} | {ingestion['http_entries_per_s']} | {ingestion['end_to_end_seconds']} | "
+                  f"{ingestion['end_to_end_entries_per_s']} | {ingestion['batch_ms_p50']} | {ingestion['batch_ms_p95']} | "
+                  f"{bare.get('entries_per_s', '-')} | {ingestion.get('share_of_bare', '-')} |",
+                  "", f"Peak RSS when the ingestion had run: {ingestion['peak_rss_mib_after']} MiB"]
     (OUT / "bench.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

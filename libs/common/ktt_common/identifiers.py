@@ -66,5 +66,17 @@ def mask_hetu(text: str) -> str:
     return HETU_PATTERN.sub(HETU_MASK, text)
 
 
+# The characters a match consumes, without the look-arounds: several times faster to scan for,
+# so large event payloads (the daily log's batches) are checked quickly; every candidate is then
+# confirmed by HETU_PATTERN at its position (look-behinds see the text before it).
+_HETU_CANDIDATE = re.compile(r"[0-3]\d[01]\d\d\d[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y]")
+
+
 def contains_hetu(text: str) -> bool:
-    return HETU_PATTERN.search(text) is not None
+    """Exactly ``HETU_PATTERN.search(text) is not None``, found faster."""
+    pos = 0
+    while (candidate := _HETU_CANDIDATE.search(text, pos)) is not None:
+        if HETU_PATTERN.match(text, candidate.start()):
+            return True
+        pos = candidate.start() + 1
+    return False

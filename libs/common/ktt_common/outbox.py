@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -30,6 +31,28 @@ def runtime_of(session: AsyncSession) -> "Runtime":
     return session.info["runtime"]
 
 
+def _outbox_row(rt: "Runtime", event_type: EventType[Any], payload: BaseModel | dict[str, Any], subject: str | None,
+                correlation_id: str | None) -> tuple[Envelope, dict[str, Any]]:
+    if event_type.service != rt.settings.service:
+        raise ValueError(f"{rt.settings.service} may not publish {event_type.type}")
+    envelope = event_type.envelope(
+        payload, subject=subject, correlation_id=correlation_id or correlation_id_var.get(), time=rt.clock.now()
+    )
+    raw = envelope.model_dump_json()
+    if contains_hetu(raw):
+        # DATA-4: events carry the pseudonymous client id, never a personal identity code.
+        raise ValueError(f"DATA-4: refusing to publish {event_type.type}: it contains a personal identity code")
+    return envelope, dict(event_id=uuid.UUID(envelope.id), subject=event_type.subject, event_type=envelope.type,
+                          envelope=raw, created_at=dt.datetime.now(dt.UTC), attempts=0)
+
+
+def _wake_relay_after_commit(session: AsyncSession, rt: "Runtime") -> None:
+    from sqlalchemy import event as sa_event
+
+    if not sa_event.contains(session.sync_session, "after_commit", rt.relay.wake):
+        sa_event.listen(session.sync_session, "after_commit", rt.relay.wake, once=True)
+
+
 async def emit(
     session: AsyncSession,
     event_type: EventType[Any],
@@ -40,26 +63,30 @@ async def emit(
 ) -> Envelope:
     """Write an event to the outbox inside the caller's transaction. It is published after commit."""
     rt = runtime_of(session)
-    if event_type.service != rt.settings.service:
-        raise ValueError(f"{rt.settings.service} may not publish {event_type.type}")
-    envelope = event_type.envelope(
-        payload, subject=subject, correlation_id=correlation_id or correlation_id_var.get(), time=rt.clock.now()
-    )
-    raw = envelope.model_dump_json()
-    if contains_hetu(raw):
-        # DATA-4: events carry the pseudonymous client id, never a personal identity code.
-        raise ValueError(f"DATA-4: refusing to publish {event_type.type}: it contains a personal identity code")
-    await session.execute(
-        insert(rt.infra.outbox).values(
-            event_id=uuid.UUID(envelope.id), subject=event_type.subject, event_type=envelope.type,
-            envelope=raw, created_at=dt.datetime.now(dt.UTC), attempts=0,
-        )
-    )
-    from sqlalchemy import event as sa_event
-
-    if not sa_event.contains(session.sync_session, "after_commit", rt.relay.wake):
-        sa_event.listen(session.sync_session, "after_commit", rt.relay.wake, once=True)
+    envelope, row = _outbox_row(rt, event_type, payload, subject, correlation_id)
+    await session.execute(insert(rt.infra.outbox).values(**row))
+    _wake_relay_after_commit(session, rt)
     return envelope
+
+
+async def emit_many(
+    session: AsyncSession,
+    events: Iterable[tuple[EventType[Any], BaseModel | dict[str, Any], str | None]],
+    *,
+    correlation_id: str | None = None,
+) -> list[Envelope]:
+    """Write many events (type, payload, subject) to the outbox in one statement, in the caller's
+    transaction and in the given order; the same checks as :func:`emit`."""
+    rt = runtime_of(session)
+    envelopes, rows = [], []
+    for event_type, payload, subject in events:
+        envelope, row = _outbox_row(rt, event_type, payload, subject, correlation_id)
+        envelopes.append(envelope)
+        rows.append(row)
+    if rows:
+        await session.execute(insert(rt.infra.outbox), rows)
+        _wake_relay_after_commit(session, rt)
+    return envelopes
 
 
 class OutboxRelay:

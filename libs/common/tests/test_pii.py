@@ -87,3 +87,19 @@ def test_round_trip_any_text(value: str) -> None:
     vault = PiiVault(KEY)
     assert vault.decrypt(vault.encrypt(value)) == value
     assert vault.lookup_hash(value) == PiiVault(KEY).lookup_hash(value)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ktt_common.identifiers import HETU_PATTERN, contains_hetu  # noqa: E402
+
+_PIECES = st.sampled_from(["131052-308T", "131052W308T", "010190A123B", "x", "\\n", "\\t", "-", "A", "9", " ", "\"", "0", "31",
+                           "1310", "52-308", "T", "ä", "2027-03-01", "123456-789"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_contains_hetu_finds_exactly_what_the_pattern_finds(text):
+    """DATA-4: the fast scan of contains_hetu never disagrees with HETU_PATTERN."""
+    assert contains_hetu(text) == (HETU_PATTERN.search(text) is not None)

@@ -1,4 +1,4 @@
-"""KTT attendance service: The daily log of attendance, absences and reports posted by providers."""
+"""KTT attendance service: the daily log of attendance, absences, alerts, Kela notices and month reporting."""
 
 from __future__ import annotations
 
@@ -11,15 +11,29 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
+from ktt_attendance.agreements.api import router as agreements_router
+from ktt_attendance.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
+from ktt_attendance.alerts.api import router as alerts_router
+from ktt_attendance.clients.api import router as clients_router
+from ktt_attendance.clients.events import SUBSCRIPTIONS as CLIENT_SUBSCRIPTIONS
+from ktt_attendance.notices.api import router as notices_router
+from ktt_attendance.jobs import JOBS
+from ktt_attendance.log.api import router as log_router
+from ktt_attendance.months.api import router as months_router
 from ktt_attendance.models import INFRA, Base
+from ktt_attendance.settings import AttendanceSettings
 
 SPEC = ServiceSpec(
     name="attendance",
     title="KTT attendance service",
-    description="The daily log of attendance, absences and reports posted by providers.",
+    description="The daily log of attendance and absences posted by providers, with alerts, Kela notices and month reporting.",
     metadata=Base.metadata,
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
+    routers=[log_router, agreements_router, months_router, alerts_router, notices_router, clients_router],
+    subscriptions=AGREEMENT_SUBSCRIPTIONS + CLIENT_SUBSCRIPTIONS,
+    jobs=JOBS,
+    settings_cls=AttendanceSettings,
 )
 
 

@@ -1,16 +1,16 @@
-"""Tables of the attendance service. Domain tables arrive with their issue; the infrastructure
-tables (outbox, inbox, dead letters, audit log, job runs) are here from the start."""
+"""Every table of the attendance service, gathered for Alembic (``migrations/env.py``) and the app.
+
+Each sub-domain keeps its own tables in its ``models.py``; importing them here registers them on
+the one metadata."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from ktt_attendance.base import INFRA, Base
+from ktt_attendance.agreements import models as _agreements  # noqa: F401
+from ktt_attendance.alerts import models as _alerts  # noqa: F401
+from ktt_attendance.clients import models as _clients  # noqa: F401
+from ktt_attendance.log import models as _log  # noqa: F401
+from ktt_attendance.months import models as _months  # noqa: F401
+from ktt_attendance.notices import models as _notices  # noqa: F401
 
-from ktt_common.db import new_metadata
-from ktt_common.infra import define_infra_tables
-
-
-class Base(DeclarativeBase):
-    metadata = new_metadata()
-
-
-INFRA = define_infra_tables(Base.metadata)
+__all__ = ["INFRA", "Base"]

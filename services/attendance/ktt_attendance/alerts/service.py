@@ -1,0 +1,193 @@
+"""Alerts for the city (ATT-4, ATT-5, ATT-13, ATT-14, AGR-9): evaluated after each daily-log batch
+for the agreements whose absences or closures it changed, raised and published once each (a unique
+key per fact), listed for officials, acknowledged and closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.audit import audit
+from ktt_common.auth import Principal, Role
+from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
+from ktt_common.identifiers import contains_hetu
+from ktt_common.outbox import emit, runtime_of
+from ktt_contracts.attendance import (
+    ContinuityBroken, ContinuityBrokenPayload, LongSickLeave, LongSickLeavePayload, NoShowThresholdReached,
+    NoShowThresholdReachedPayload, RepeatedAbsences, RepeatedAbsencesPayload, SituationChanged, SituationChangedPayload,
+)
+
+from ktt_attendance.access import visible_agreement
+from ktt_attendance.agreements import rules as agreement_rules
+from ktt_attendance.agreements.models import AgreementCopy
+from ktt_attendance.alerts import rules
+from ktt_attendance.alerts.models import Alert
+from ktt_attendance.log.models import LogEntry
+
+LOOKBACK_DAYS = 120  # a batch's days are judged with the log this far before them
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def _raise(session: AsyncSession, copy: AgreementCopy, *, kind: str, rule: str, since: dt.date, key: str,
+                 details: dict[str, Any], event: Any, payload: dict[str, Any]) -> bool:
+    """Insert the alert unless its key exists; publish it only when inserted (once)."""
+    rt = runtime_of(session)
+    alert_id = uuid.uuid4()
+    today = rt.clock.today()
+    inserted = (await session.execute(_insert(session)(Alert).values(
+        id=alert_id, key=key, kind=kind, rule=rule, client_id=copy.client_id, agreement_id=copy.agreement_id,
+        provider_id=copy.provider_id, unit_id=copy.unit_id, since=since, raised_on=today, details=details, status="open",
+        created_at=dt.datetime.now(dt.UTC)).on_conflict_do_nothing(index_elements=["key"]))).rowcount
+    if inserted:
+        await emit(session, event, event.payload(
+            alert_id=alert_id, client_id=copy.client_id, agreement_id=copy.agreement_id, provider_id=copy.provider_id,
+            unit_id=copy.unit_id, rule=rule, since=since, raised_on=today, **payload), subject=str(copy.agreement_id))
+    return bool(inserted)
+
+
+def _iso(days: Iterable[dt.date]) -> list[str]:
+    return [d.isoformat() for d in days]
+
+
+async def after_batch(session: AsyncSession, changed: Iterable[tuple[uuid.UUID, dt.date]]) -> int:
+    """Evaluate every alert rule for the agreements whose absences or closures a batch changed
+    (agreement, day), over their log from ``LOOKBACK_DAYS`` before the earliest changed day."""
+    changed = list(changed)
+    ids = sorted({aid for aid, _ in changed})
+    if not ids:
+        return 0
+    rt = runtime_of(session)
+    settings = rt.settings
+    today = rt.clock.today()
+    copies = {c.agreement_id: c for c in (await session.execute(
+        select(AgreementCopy).where(AgreementCopy.agreement_id.in_(ids)))).scalars()}
+    lo = min(d for _, d in changed) - dt.timedelta(days=LOOKBACK_DAYS)
+    logs: dict[uuid.UUID, dict[dt.date, rules.Day]] = defaultdict(dict)
+    for row in (await session.execute(select(
+            LogEntry.agreement_id, LogEntry.date, LogEntry.kind, LogEntry.authorised, LogEntry.absence_reason,
+            LogEntry.not_organised_reason).where(LogEntry.agreement_id.in_(ids), LogEntry.date >= lo))).all():
+        logs[row.agreement_id][row.date] = rules.Day(row.kind, row.authorised, row.absence_reason, row.not_organised_reason)
+    raised = 0
+    for agreement_id in ids:
+        copy = copies.get(agreement_id)
+        log = logs.get(agreement_id, {})
+        if copy is None or not copy.has_facts or not log:
+            continue
+        first, last = max(copy.start, min(log)), min(copy.last_day, today)  # type: ignore[type-var]
+        segments = agreement_rules.schedule_segments(copy.periods)
+        scheduled = agreement_rules.scheduled_days(segments, first, last) if last >= first else []
+        scheduled = sorted(set(scheduled) | {d for d in log if first <= d <= last})  # deviation days too (AGR-14)
+        raised += await _evaluate(session, copy, scheduled, log, settings)
+    return raised
+
+
+async def _evaluate(session: AsyncSession, copy: AgreementCopy, scheduled: list[dt.date], log: dict[dt.date, rules.Day],
+                    settings: Any) -> int:
+    raised = 0
+    aid = copy.agreement_id
+    for ep in rules.no_show_working_days(scheduled, log):
+        raised += await _raise(session, copy, kind="NoShowThresholdReached", rule="ATT-4", since=ep.since,
+                               key=f"no_show_working_days:{aid}:{ep.since}", details={"variant": "working_days", "missed_days": _iso(ep.days)},
+                               event=NoShowThresholdReached, payload={"variant": "working_days", "missed_days": list(ep.days),
+                                                                      "threshold": rules.NO_SHOW_WORKING_DAYS})
+    if copy.form == "group":
+        for ep in rules.no_show_group_sessions(scheduled, log):
+            raised += await _raise(session, copy, kind="NoShowThresholdReached", rule="ATT-4", since=ep.since,
+                                   key=f"no_show_group_sessions:{aid}:{ep.since}",
+                                   details={"variant": "group_sessions", "missed_days": _iso(ep.days)},
+                                   event=NoShowThresholdReached, payload={"variant": "group_sessions", "missed_days": list(ep.days),
+                                                                          "threshold": rules.NO_SHOW_GROUP_SESSIONS})
+    for ep in rules.long_sick_leaves(scheduled, log):
+        length = (ep.days[-1] - ep.days[0]).days + 1
+        raised += await _raise(session, copy, kind="LongSickLeave", rule="ATT-5", since=ep.since, key=f"long_sick_leave:{aid}:{ep.since}",
+                               details={"sick_from": ep.days[0].isoformat(), "sick_through": ep.days[-1].isoformat(), "days": length},
+                               event=LongSickLeave, payload={"sick_from": ep.days[0], "sick_through": ep.days[-1], "days": length})
+    threshold, window = settings.repeated_absences_threshold, settings.repeated_absences_window_days
+    for ep in rules.repeated_absences(log, threshold, window):
+        raised += await _raise(session, copy, kind="RepeatedAbsences", rule="ATT-5", since=ep.since,
+                               key=f"repeated_absences:{aid}:{ep.since}",
+                               details={"threshold": threshold, "window_days": window, "absence_days": _iso(ep.days)},
+                               event=RepeatedAbsences, payload={"threshold": threshold, "window_days": window,
+                                                                "absence_days": list(ep.days)})
+    limit, window = settings.continuity_not_organised_limit, settings.continuity_window_days
+    for ep in rules.continuity_broken(scheduled, log, limit, window):
+        raised += await _raise(session, copy, kind="ContinuityBroken", rule="AGR-9", since=ep.since,
+                               key=f"continuity_broken:{aid}:{ep.since}",
+                               details={"limit": limit, "window_days": window, "not_organised_days": _iso(ep.days)},
+                               event=ContinuityBroken, payload={"limit": limit, "window_days": window,
+                                                                "not_organised_days": list(ep.days)})
+    return raised
+
+
+async def report_situation(session: AsyncSession, principal: Principal, agreement_id: uuid.UUID, occurred_on: dt.date,
+                           summary: str) -> tuple[Alert, bool]:
+    """ATT-13: the provider tells the city of a substantial change in the client's situation. The
+    same report again (day and words) is the same alert."""
+    copy = await visible_agreement(session, principal, agreement_id)
+    today = runtime_of(session).clock.today()
+    if occurred_on > today:
+        raise RuleViolation(f"{occurred_on} is in the future: report a change that has happened", rule="ATT-13",
+                            errors=[FieldError(field="body.occurred_on", rule="ATT-13", message="not in the future")])
+    if contains_hetu(summary):
+        raise RuleViolation("the summary may not hold a personal identity code", rule="DATA-4",
+                            errors=[FieldError(field="body.summary", rule="DATA-4", message="remove the personal identity code")])
+    digest = hashlib.sha256(summary.strip().encode()).hexdigest()[:32]
+    key = f"situation_changed:{copy.agreement_id}:{occurred_on}:{digest}"
+    created = await _raise(session, copy, kind="SituationChanged", rule="ATT-13", since=occurred_on, key=key,
+                           details={"summary": summary}, event=SituationChanged, payload={"summary": summary})
+    alert = (await session.execute(select(Alert).where(Alert.key == key))).scalar_one()
+    await audit(session, principal, "alert.situation_changed", "alert", alert.id, client_ids=[copy.client_id])
+    return alert, created
+
+
+async def list_alerts(session: AsyncSession, principal: Principal, *, status: str | None, kind: str | None,
+                      client_id: uuid.UUID | None, provider_id: str | None, limit: int, offset: int) -> tuple[list[Alert], int]:
+    where: list[Any] = []
+    if principal.role is Role.PROVIDER:
+        where.append(Alert.provider_id == principal.provider_id)  # DATA-3
+    elif provider_id:
+        where.append(Alert.provider_id == provider_id)
+    if status:
+        where.append(Alert.status == status)
+    if kind:
+        where.append(Alert.kind == kind)
+    if client_id:
+        where.append(Alert.client_id == client_id)
+    total = int((await session.execute(select(func.count()).select_from(Alert).where(*where))).scalar_one())
+    rows = list((await session.execute(select(Alert).where(*where).order_by(Alert.raised_on.desc(), Alert.since, Alert.id)
+                                       .limit(limit).offset(offset))).scalars())
+    await audit(session, principal, "alert.list", "alert", None, client_ids=sorted({str(a.client_id) for a in rows}))
+    return rows, total
+
+
+async def move(session: AsyncSession, principal: Principal, alert_id: uuid.UUID, to: str, note: str | None = None) -> Alert:
+    """open -> acknowledged -> closed, or open -> closed; asking for the current state again changes nothing."""
+    alert = await session.get(Alert, alert_id, with_for_update=True)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    if alert.status == to:
+        return alert
+    allowed = {"open": {"acknowledged", "closed"}, "acknowledged": {"closed"}, "closed": set()}[alert.status]
+    if to not in allowed:
+        raise Conflict(f"the alert is {alert.status}; it cannot be {to}")
+    now = dt.datetime.now(dt.UTC)
+    values: dict[str, Any] = {"status": to}
+    if to == "acknowledged":
+        values |= {"acknowledged_at": now, "acknowledged_by": principal.subject}
+    else:
+        values |= {"closed_at": now, "closed_by": principal.subject, "close_note": note}
+    await session.execute(update(Alert).where(Alert.id == alert.id, Alert.status == alert.status).values(**values))
+    await session.refresh(alert)
+    await audit(session, principal, f"alert.{to}", "alert", alert.id, client_ids=[alert.client_id], details={"note": note})
+    return alert
