@@ -14,6 +14,7 @@ from ktt_common.settings import Settings
 from ktt_billing.copies.events import SUBSCRIPTIONS
 from ktt_billing.corrections.api import router as reconciliation_router
 from ktt_billing.disputes.api import router as disputes_router
+from ktt_billing.payments.api import router as payments_router
 from ktt_billing.models import INFRA, Base
 from ktt_billing.settings import BillingSettings
 from ktt_billing.settlements.api import router as settlements_router
@@ -26,7 +27,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
-    routers=[settlements_router, disputes_router, reconciliation_router],
+    routers=[settlements_router, disputes_router, reconciliation_router, payments_router],
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
     settings_cls=BillingSettings,
