@@ -6,7 +6,8 @@ reviewed once. A new incompatible shape gets a new version (``.v2``) beside the 
 
 from ktt_common.events import EventCatalogue
 
-from ktt_contracts import agreement, attendance, decision, registry, voucher
+from ktt_contracts import agreement, attendance, billing, decision, registry, reports, voucher
 
 CATALOGUE = EventCatalogue()
-CATALOGUE.register(*decision.EVENTS, *voucher.EVENTS, *agreement.EVENTS, *registry.EVENTS, *attendance.EVENTS)
+CATALOGUE.register(*decision.EVENTS, *voucher.EVENTS, *agreement.EVENTS, *registry.EVENTS, *attendance.EVENTS,
+                   *reports.EVENTS, *billing.EVENTS)

@@ -1,16 +1,11 @@
-"""Tables of the billing service. Domain tables arrive with their issue; the infrastructure
-tables (outbox, inbox, dead letters, audit log, job runs) are here from the start."""
+"""Every table of the billing service, imported once so the metadata is complete (Alembic, tests)."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from ktt_billing.db import INFRA, Base
+from ktt_billing.copies import models as _copies  # noqa: F401
+from ktt_billing.disputes import models as _disputes  # noqa: F401
+from ktt_billing.payments import models as _payments  # noqa: F401
+from ktt_billing.settlements import models as _settlements  # noqa: F401
 
-from ktt_common.db import new_metadata
-from ktt_common.infra import define_infra_tables
-
-
-class Base(DeclarativeBase):
-    metadata = new_metadata()
-
-
-INFRA = define_infra_tables(Base.metadata)
+__all__ = ["Base", "INFRA"]

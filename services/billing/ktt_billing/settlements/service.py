@@ -1,0 +1,219 @@
+"""Settlement use cases: compute a month (draft), hold and release (BIL-2, BIL-3), approve, settle.
+Each runs inside the caller's transaction and writes its events to the outbox with the state change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.audit import audit
+from ktt_common.auth import Principal
+from ktt_common.errors import Conflict, NotFound
+from ktt_common.outbox import emit, runtime_of
+from ktt_contracts import billing as ev
+
+from ktt_billing.copies.models import DayEntry as E
+from ktt_billing.copies.models import MonthConfirmation as MC
+from ktt_billing.copies.models import ReportCopy as R
+from ktt_billing.corrections.service import correction_lines
+from ktt_billing.settlements import compute, rules
+from ktt_billing.settlements.models import Settlement, SettlementLine
+
+
+def facts(s: Settlement, line_count: int) -> dict[str, Any]:
+    return dict(settlement_id=s.id, provider_id=s.provider_id, month=s.month, state=s.state, total_cents=s.total_cents,
+                line_count=line_count)
+
+
+async def line_count(session: AsyncSession, settlement_id: uuid.UUID) -> int:
+    return int((await session.execute(select(func.count()).where(SettlementLine.settlement_id == settlement_id))).scalar_one())
+
+
+async def _next_seq(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.coalesce(func.max(Settlement.seq), 0)))).scalar_one()) + 1
+
+
+async def compute_month(session: AsyncSession, month: str, today: dt.date,
+                        providers: Iterable[str] | None = None) -> dict[str, int]:
+    """Compute (or recompute) the open settlements of ``month``: one per provider with lines. A frozen
+    settlement of the month is left alone (later changes become corrections in a later month)."""
+    first, last = rules.parse_month(month)
+    providers = None if providers is None else sorted(set(providers))
+    lines_by_provider: dict[str, list[dict[str, Any]]] = {}
+    for g in await compute.groups(session, first, last, providers=providers):
+        lines_by_provider.setdefault(g.provider_id, []).append(dict(
+            client_id=g.client_id, agreement_id=g.agreement_id, kind=g.basis, basis=g.basis,
+            service_month=g.service_month, date_from=g.date_from, date_to=g.date_to, quantity_centi=g.quantity_centi,
+            unit_value_cents=g.unit_value_cents, amount_cents=g.amount_cents, cause=None))
+    for line in await correction_lines(session, month, providers):
+        lines_by_provider.setdefault(line.pop("provider_id"), []).append(line)
+
+    q = select(Settlement).where(Settlement.month == month)
+    if providers is not None:
+        q = q.where(Settlement.provider_id.in_(providers))
+    existing = {s.provider_id: s for s in (await session.execute(q)).scalars().all()}
+    created, recomputed, rows = [], [], []
+    seq = await _next_seq(session)
+    for provider_id in sorted(set(lines_by_provider) | {p for p, s in existing.items() if s.state in rules.OPEN_STATES}):
+        s = existing.get(provider_id)
+        lines = lines_by_provider.get(provider_id, [])
+        if s is not None and s.state not in rules.OPEN_STATES:
+            continue
+        if s is None:
+            s = Settlement(id=uuid.uuid4(), provider_id=provider_id, month=month, state="draft", held=False,
+                           hold_reasons=[], total_cents=0, reference=rules.finnish_reference(seq), seq=seq,
+                           created_on=today, computed_on=today)
+            seq += 1
+            session.add(s)
+            created.append(s)
+        else:
+            recomputed.append(s)
+        s.total_cents = sum(line["amount_cents"] for line in lines)
+        s.computed_on = today
+        rows.extend({**line, "id": uuid.uuid4(), "settlement_id": s.id, "origin": "computed", "dispute_id": None}
+                    for line in lines)
+    await session.flush()
+    if recomputed:
+        await session.execute(delete(SettlementLine).where(
+            SettlementLine.settlement_id.in_([s.id for s in recomputed]), SettlementLine.origin == "computed"))
+        # lines from accepted disputes stay and count in the total
+        for sid, amount in (await session.execute(
+                select(SettlementLine.settlement_id, func.sum(SettlementLine.amount_cents))
+                .where(SettlementLine.settlement_id.in_([s.id for s in recomputed]))
+                .group_by(SettlementLine.settlement_id))).all():
+            s = next(x for x in recomputed if x.id == sid)
+            s.total_cents += int(amount)
+    if rows:
+        await session.execute(insert(SettlementLine), rows)
+    counts: dict[uuid.UUID, int] = {}
+    for row in rows:
+        counts[row["settlement_id"]] = counts.get(row["settlement_id"], 0) + 1
+    if created:
+        from ktt_common.outbox import emit_many
+
+        await emit_many(session, [(ev.InvoiceCreated, {**facts(s, counts.get(s.id, 0)), "created_on": today}, str(s.id))
+                                  for s in created])
+    await evaluate_holds(session, [*created, *recomputed], today)
+    return {"created": len(created), "recomputed": len(recomputed), "lines": len(rows)}
+
+
+async def hold_reasons(session: AsyncSession, month: str, providers: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """BIL-2: every unit with entries in the month must have confirmed it; BIL-3 (when required): every
+    agreement with realised days must have its monthly follow-up report submitted."""
+    first, last = rules.parse_month(month)
+    reasons: dict[str, list[dict[str, Any]]] = {p: [] for p in providers}
+    in_month = and_(E.provider_id.in_(providers), E.date >= first, E.date <= last)
+    confirmed = exists().where(MC.provider_id == E.provider_id, MC.unit_id == E.unit_id, MC.month == month)
+    for provider_id, unit_id in (await session.execute(
+            select(E.provider_id, E.unit_id).distinct().where(in_month, ~confirmed).order_by(E.provider_id, E.unit_id))).all():
+        reasons[provider_id].append(dict(rule="BIL-2", unit_id=str(unit_id),
+                                         reason=f"unit {unit_id} has not confirmed its realised days of {month}"))
+    if runtime_of(session).settings.require_monthly_follow_up:
+        reported = exists().where(R.agreement_id == E.agreement_id, R.month == month, R.kind == "monthly_follow_up",
+                                  (R.submitted_on.is_not(None)) | (R.accepted_on.is_not(None)))
+        for provider_id, agreement_id in (await session.execute(
+                select(E.provider_id, E.agreement_id).distinct().where(in_month, E.realised.is_(True), ~reported)
+                .order_by(E.provider_id, E.agreement_id))).all():
+            reasons[provider_id].append(dict(rule="BIL-3", agreement_id=str(agreement_id),
+                                             reason=f"the monthly follow-up of agreement {agreement_id} for {month} "
+                                                    "has not been submitted"))
+    return reasons
+
+
+async def evaluate_holds(session: AsyncSession, settlements: list[Settlement], today: dt.date) -> None:
+    """Hold an open settlement with its reasons, or release it to review when none is left."""
+    by_month: dict[str, list[Settlement]] = {}
+    for s in settlements:
+        if s.state in rules.OPEN_STATES:
+            by_month.setdefault(s.month, []).append(s)
+    events: list[tuple[Any, dict[str, Any], str]] = []
+    for month, items in by_month.items():
+        reasons = await hold_reasons(session, month, [s.provider_id for s in items])
+        for s in items:
+            now = reasons[s.provider_id]
+            n = await line_count(session, s.id)
+            if now:
+                changed = not s.held or s.hold_reasons != now
+                s.held, s.hold_reasons, s.state = True, now, "draft"
+                if changed:
+                    events.append((ev.InvoiceHeld, {**facts(s, n), "held_on": today, "reasons": now}, str(s.id)))
+            else:
+                was_held = s.held
+                s.held, s.hold_reasons, s.state = False, [], "under_review"
+                if was_held:
+                    events.append((ev.InvoiceReleased, {**facts(s, n), "released_on": today}, str(s.id)))
+    if events:
+        from ktt_common.outbox import emit_many
+
+        await emit_many(session, events)
+    await session.flush()
+
+
+async def reevaluate_holds(session: AsyncSession, provider_id: str, month: str, today: dt.date) -> None:
+    s = (await session.execute(select(Settlement).where(Settlement.provider_id == provider_id, Settlement.month == month)
+                               )).scalar_one_or_none()
+    if s is not None and s.state in rules.OPEN_STATES:
+        await evaluate_holds(session, [s], today)
+
+
+async def get(session: AsyncSession, settlement_id: uuid.UUID, *, for_update: bool = False) -> Settlement:
+    q = select(Settlement).where(Settlement.id == settlement_id)
+    if for_update:
+        q = q.with_for_update()
+    s = (await session.execute(q)).scalar_one_or_none()
+    if s is None:
+        raise NotFound(f"no settlement {settlement_id}")
+    return s
+
+
+async def approve(session: AsyncSession, settlement_id: uuid.UUID, who: Principal, today: dt.date) -> Settlement:
+    s = await get(session, settlement_id, for_update=True)
+    why = rules.may_approve(s.state, s.held)
+    if why:
+        raise Conflict(why, rule="BIL-2" if s.held else None)
+    s.state, s.approved_on, s.approved_by = "approved", today, who.subject
+    n = await line_count(session, s.id)
+    await emit(session, ev.InvoiceApproved, {**facts(s, n), "approved_on": today, "approved_by": who.subject},
+               subject=str(s.id))
+    await audit(session, who, "settlement.approve", "settlement", s.id, details={"total_cents": s.total_cents})
+    return s
+
+
+async def settle_due(session: AsyncSession, today: dt.date) -> int:
+    """On (or after) the settlement day, approved settlements become settled and are frozen for good."""
+    day = runtime_of(session).settings.settlement_day
+    items = (await session.execute(select(Settlement).where(Settlement.state == "approved")
+                                   .order_by(Settlement.month, Settlement.provider_id))).scalars().all()
+    events = []
+    for s in items:
+        if rules.settles_on(s.month, day) <= today:
+            s.state, s.settled_on = "settled", today
+            events.append((ev.InvoiceSettled, {**facts(s, await line_count(session, s.id)), "settled_on": today}, str(s.id)))
+    if events:
+        from ktt_common.outbox import emit_many
+
+        await emit_many(session, events)
+        await audit(session, "job:settle-month", "settlement.settle", "settlement", None,
+                    details={"settled": [str(e[1]["settlement_id"]) for e in events]})
+    return len(events)
+
+
+async def settle_month(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
+    """The daily job: compute the month that ended, recompute every other open settlement (their holds
+    and corrections), and settle what is due on the settlement day."""
+    month = rules.previous_month(run_date)
+    result = {"month": month, **await compute_month(session, month, run_date)}
+    others = (await session.execute(select(Settlement.month, Settlement.provider_id)
+                                    .where(Settlement.state.in_(rules.OPEN_STATES), Settlement.month != month))).all()
+    by_month: dict[str, list[str]] = {}
+    for m, p in others:
+        by_month.setdefault(m, []).append(p)
+    for m in sorted(by_month):
+        await compute_month(session, m, run_date, by_month[m])
+    result["settled"] = await settle_due(session, run_date)
+    return result
