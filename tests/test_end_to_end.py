@@ -1,5 +1,6 @@
-"""A client's path across three real services on one real nats-server: decision -> voucher ->
-approved provider -> agreement -> service start -> TE-office start notice -> revocation.
+"""A client's path across four real services on one real nats-server: decision -> voucher ->
+approved provider -> agreement -> service start -> TE-office start notice -> the daily log (an
+unauthorised absence flagged for the case worker) -> revocation (the log takes no later day).
 
 Each step happens only through the public APIs and the events the services publish to each other.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ktt_common.clock import FrozenClock
+from ktt_attendance.app import create_app as attendance_app
 from ktt_common.testing import eventually, run_service, service_settings
 from ktt_decision.app import create_app as decision_app
 from ktt_registry.app import create_app as registry_app
@@ -26,6 +28,7 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         run_service(decision_app, settings("decision", await databases("decision")), clock) as decision,
         run_service(voucher_app, settings("voucher", await databases("voucher")), clock) as voucher,
         run_service(registry_app, settings("provider-registry", await databases("provider-registry")), clock) as registry,
+        run_service(attendance_app, settings("attendance", await databases("attendance")), clock) as attendance,
     ):
         official = {"Authorization": registry.auth("city_official")["Authorization"]}
         staff = registry.auth("provider", provider_id="P1")
@@ -145,7 +148,35 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         assert len(notices) == 1 and notices[0]["client_id"] == made.json()["client_id"]
         assert HETU_1900 not in str(notices)  # the list carries no hetu (DATA-4)
 
-        # 6. The decision is revoked: the voucher is revoked, the agreement ends, the place frees up.
+        # 6. The provider posts the daily log to the attendance service, which learned the agreement from
+        #    AgreementSigned; an unauthorised absence reaches the case worker as a DEC-9 flag (ATT-7).
+        log_provider = attendance.auth("provider", provider_id="P1")
+
+        async def attendance_knows():  # type: ignore[no-untyped-def]
+            r = await attendance.client.get(f"/v1/agreements/{agreement['id']}", headers=log_provider)
+            return r.status_code == 200 and r.json()["started_on"] == "2026-12-07"
+
+        await eventually(attendance_knows, what="the attendance service's copy of the agreement")
+        clock.set(dt.date(2026, 12, 9))
+        r = await attendance.client.post("/v1/daily-log", headers=log_provider, json={"entries": [
+            {"agreement_id": agreement["id"], "date": "2026-12-07", "kind": "present", "start": "10:00", "end": "14:00",
+             "tasks": "puutyöt"},
+            {"agreement_id": agreement["id"], "date": "2026-12-08", "kind": "absent", "reason": "unauthorised",
+             "same_day_contact": True},
+            {"agreement_id": agreement["id"], "date": "2026-12-10", "kind": "present", "hours": 4}]})
+        assert r.status_code == 200, r.text
+        assert [(x["status"], x["rule"]) for x in r.json()["results"]] == [("accepted", None), ("accepted", None),
+                                                                             ("rejected", "ATT-1")]
+        client_id = made.json()["client_id"]
+
+        async def flagged():  # type: ignore[no-untyped-def]
+            r = await decision.client.get(f"/v1/clients/{client_id}/flags", headers=decision.auth("city_official"))
+            return [f for f in r.json() if f["kind"] == "unauthorised_absence"] if r.status_code == 200 else None
+
+        [flag] = await eventually(flagged, what="the unauthorised absence flagged for the case worker (DEC-9)")
+        assert flag["occurred_on"] == "2026-12-08"
+
+        # 7. The decision is revoked: the voucher is revoked, the agreement ends, the place frees up.
         r = await decision.client.post(f"/v1/decisions/{decision_id}/revoke", json={"reason": "the client moved away"},
                                        headers=decision.auth("integrator"))
         assert r.status_code == 200, r.text
@@ -157,3 +188,14 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         await eventually(ended, what="agreement ended by the revocation")
         assert (await the_voucher())["state"] == "revoked"
         await eventually(lambda: occupied(0), what="place freed by AgreementEnded")
+
+        # 8. The attendance service learns the end: a day after it is refused (AGR-13).
+        async def ended_in_attendance():  # type: ignore[no-untyped-def]
+            r = await attendance.client.get(f"/v1/agreements/{agreement['id']}", headers=log_provider)
+            return r.json()["ended_on"] is not None
+
+        await eventually(ended_in_attendance, what="AgreementEnded in the attendance service")
+        clock.set(dt.date(2026, 12, 14))
+        r = await attendance.client.post("/v1/daily-log", headers=log_provider, json={"entries": [
+            {"agreement_id": agreement["id"], "date": "2026-12-14", "kind": "present", "hours": 4}]})
+        assert r.json()["results"][0]["rule"] == "AGR-13"

@@ -4,7 +4,7 @@ the same table (a fresh database of the same schema) in the same run.
 
 Data: N agreements (default 50,000) with a Monday-Thursday schedule, and every scheduled day of
 March 2027 (18 days after Easter Monday: about 900,000 entries), posted agreement by agreement
-(a provider's month per client), 5,000 entries a batch; one entry in ``ABSENCE_EVERY`` is an
+(a provider's month per client), up to 5,000 entries a batch; one entry in ``ABSENCE_EVERY`` is an
 absence, so AbsenceReported and the alert rules run too.
 """
 
@@ -29,7 +29,7 @@ BATCH = 5000
 ABSENCE_EVERY = 40
 MONTH_FIRST, MONTH_LAST = dt.date(2027, 3, 1), dt.date(2027, 3, 31)
 SCHEDULE = [{"weekday": d, "start": "09:00", "end": "14:00"} for d in ("mon", "tue", "wed", "thu")]
-AGREEMENTS_PER_PROVIDER = 250
+AGREEMENTS_PER_PROVIDER = 5000
 
 
 def _days() -> list[dt.date]:
@@ -57,23 +57,29 @@ def _agreements(n: int) -> list[dict[str, Any]]:
 
 
 def _batches(agreements: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """5,000-entry batches, each of one provider's agreements (a provider posts its own)."""
+    """Batches of up to 5,000 entries, each of whole months of one provider's agreements (277 x 18 =
+    4,986 entries): a provider posts its own, and two batches never share an agreement, so
+    concurrent posters do not queue on each other's agreement locks."""
     days = _days()
+    per_batch = BATCH // len(days)
     by_provider: dict[str, list[dict[str, Any]]] = {}
-    k = 0
     for a in agreements:
-        entries = by_provider.setdefault(a["provider_id"], [])
-        aid = str(a["agreement_id"])
-        for d in days:
-            k += 1
-            if k % ABSENCE_EVERY == 0:
-                entries.append({"agreement_id": aid, "date": d.isoformat(), "kind": "absent", "reason": "unauthorised"})
-            else:
-                entries.append({"agreement_id": aid, "date": d.isoformat(), "kind": "present", "hours": 5, "tasks": "woodwork"})
+        by_provider.setdefault(a["provider_id"], []).append(a)
     out = []
-    for provider, entries in by_provider.items():
-        for i in range(0, len(entries), BATCH):
-            out.append((provider, entries[i:i + BATCH]))
+    k = 0
+    for provider, mine in by_provider.items():
+        for i in range(0, len(mine), per_batch):
+            entries = []
+            for a in mine[i:i + per_batch]:
+                aid = str(a["agreement_id"])
+                for d in days:
+                    k += 1
+                    if k % ABSENCE_EVERY == 0:
+                        entries.append({"agreement_id": aid, "date": d.isoformat(), "kind": "absent", "reason": "unauthorised"})
+                    else:
+                        entries.append({"agreement_id": aid, "date": d.isoformat(), "kind": "present", "hours": 5,
+                                        "tasks": "woodwork"})
+            out.append((provider, entries))
     return out
 
 
