@@ -11,7 +11,8 @@ DRAFT_TERMS = {"absence_reporting_and_certificates": True, "sanctions_for_unauth
                "self_monitoring_plan": True, "orientation_folder": True, "fire_safety_induction": True}
 
 
-async def approved_provider(registry: RunningService, provider_id: str = "P1") -> tuple[dict[str, Any], dict[str, Any]]:
+async def approved_provider(registry: RunningService, provider_id: str = "P1",
+                            deputies: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
     """A provider applies with a unit, an instructor and a product; Typake prices (45.00 € a day, 38.50 € after the
     first year), inspects and approves it (PRV-1..PRV-17). Returns the unit and the product."""
     official = registry.auth("city_official")
@@ -33,7 +34,8 @@ async def approved_provider(registry: RunningService, provider_id: str = "P1") -
         "name": "Työpaja Keskusta", "street_address": "Linnankatu 1", "postal_code": "20100", "city": "Turku",
         "district": "Keskusta", "service_producer_code": "SPC-1",
         "responsible_person": {"name": "Ville Vastaava", "qualification": "sosionomi (AMK)", "phone": "+358401111111",
-                               "degree": {"level": "bachelor", "title": "sosionomi (AMK)"}},
+                               "degree": {"level": "bachelor", "title": "sosionomi (AMK)"},
+                               "signing_deputies": list(deputies)},
         "foli_reachable": True, "step_free_access": True, "suits_partial_work_ability": True, "languages": ["fi", "sv"],
         "phone_hours": "Mon-Thu 9-10", "premises": {"rescue_check_on": "2026-03-01", "health_check_on": "2026-03-02",
                                                      "handles_food": False},

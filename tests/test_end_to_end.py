@@ -16,6 +16,7 @@ from ktt_decision.app import create_app as decision_app
 from ktt_registry.app import create_app as registry_app
 from ktt_voucher.app import create_app as voucher_app
 from tests.helpers import HETU_1900, decision_body
+from tests.journeys import DRAFT_TERMS, approved_provider
 
 
 async def test_a_client_from_decision_to_service_start_and_back(databases, nats_server, tmp_path):
@@ -31,55 +32,9 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         run_service(attendance_app, settings("attendance", await databases("attendance")), clock) as attendance,
     ):
         official = {"Authorization": registry.auth("city_official")["Authorization"]}
-        staff = registry.auth("provider", provider_id="P1")
 
         # 1. A provider applies, with a unit, an instructor and a product; Typake prices, inspects and approves it.
-        r = await registry.client.post("/v1/providers", headers=staff, json={
-            "name": "Turun Työpaja ry", "business_id": "0204819-8", "legal_form": "registered_association",
-            "registration": {"register": "avi", "number": "AVI-1", "date": "2025-01-15"},
-            "data_protection_officer": {"name": "Tiina Tietosuoja", "email": "dpo@tyopaja.example"},
-            "contact": {"phone": "+35821000000", "email": "info@tyopaja.example", "address": "Linnankatu 1, 20100 Turku"},
-            "website": "https://tyopaja.example", "supplier_number": "S-1", "payment_terms_days": 14,
-            "iban": "FI2112345600000785", "presentation": "Puutöitä ja kierrätystä.", "phone_hours": "Mon-Fri 9-11"})
-        assert r.status_code == 201, r.text
-        r = await registry.client.post("/v1/providers/P1/units", headers=staff, json={
-            "name": "Työpaja Keskusta", "street_address": "Linnankatu 1", "postal_code": "20100", "city": "Turku",
-            "district": "Keskusta", "service_producer_code": "SPC-1",
-            "responsible_person": {"name": "Ville Vastaava", "qualification": "sosionomi (AMK)", "phone": "+358401111111",
-                                   "degree": {"level": "bachelor", "title": "sosionomi (AMK)"},
-                                   "signing_deputies": ["Vilja Varavastaava"]},
-            "foli_reachable": True, "step_free_access": True, "suits_partial_work_ability": True, "languages": ["fi", "sv"],
-            "phone_hours": "Mon-Thu 9-10", "premises": {"rescue_check_on": "2026-03-01", "health_check_on": "2026-03-02", "handles_food": False},
-            "meals": {"snack": True, "food_heating": True, "warm_meal": False}})
-        assert r.status_code == 201, r.text
-        unit = r.json()
-        r = await registry.client.post(f"/v1/units/{unit['id']}/instructors", headers=staff,
-                                       json={"name": "Ohjaaja Olli", "qualification": "yhteisöpedagogi", "methods": ["imba"]})
-        assert r.status_code == 201, r.text
-        r = await registry.client.post("/v1/providers/P1/products", headers=staff, json={
-            "kind": "individual", "name": "Yksilöllinen KTT", "description": "Puutyötä omaan tahtiin.", "tasks": ["puutyö"], "themes": []})
-        assert r.status_code == 201, r.text
-        product = r.json()
-        r = await registry.client.post(f"/v1/products/{product['id']}/values", headers=official, json={
-            "effective_from": "2026-11-30", "day_value_first_year": "45.00", "base_day_value": "38.50", "reason": "price list"})
-        assert r.status_code == 201, r.text
-        r = await registry.client.put("/v1/providers/P1/insurance", headers=staff, json={
-            "insurer": "Vakuutus Oy", "policy_number": "V-1", "valid_from": "2026-01-01", "valid_until": "2027-12-31"})
-        assert r.status_code == 200, r.text
-        # Social guidance (PRV-16), the staff report (PRV-16) and Typake's inspection of the premises (PRV-17).
-        r = await registry.client.post("/v1/providers/P1/social-guidance", headers=staff, json={
-            "name": "Sanna Sosionomi", "qualification": "bachelor_of_social_services", "registration_number": "1234567890",
-            "availability": "on site Mon-Fri 8-16"})
-        assert r.status_code == 201, r.text
-        r = await registry.client.put("/v1/providers/P1/staff", headers=staff, json={"staff": [
-            {"name": "Ville Vastaava", "role": "responsible person", "qualification": "sosionomi (AMK)"},
-            {"name": "Ohjaaja Olli", "role": "instructor", "qualification": "yhteisöpedagogi"}]})
-        assert r.status_code == 200, r.text
-        r = await registry.client.post(f"/v1/units/{unit['id']}/inspections", headers=official, json={
-            "inspected_on": "2026-11-02", "inspector": "Irma Tarkastaja", "outcome": "approved", "avi_statement_on": "2026-11-05"})
-        assert r.status_code == 201, r.text
-        r = await registry.client.post("/v1/providers/P1/status", headers=official, json={"status": "approved", "reason": "meets the criteria"})
-        assert r.status_code == 200, r.text
+        unit, product = await approved_provider(registry, deputies=("Vilja Varavastaava",))
 
         # 2. The client information system pushes a decision; the voucher service issues the voucher.
         made = await decision.client.post("/v1/decisions", json=decision_body(), headers=decision.auth("integrator"))
@@ -101,9 +56,7 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
             "client_contact": {"phone": "+358402222222"},
             "case_worker": {"name": "Liisa Virkailija", "office": "typake", "email": "liisa.virkailija@turku.invalid"},
             "individual_coaching": "1 h a week", "parallel_services": [], "work_cards": [],
-            "terms": {"absence_reporting_and_certificates": True, "sanctions_for_unauthorised_absence": True,
-                      "no_participation_under_influence": True, "termination_and_complaint_terms": True,
-                      "self_monitoring_plan": True, "orientation_folder": True, "fire_safety_induction": True},
+            "terms": DRAFT_TERMS,
         }
         provider = voucher.auth("provider", provider_id="P1")
 
