@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.audit import audit
+from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, Problem
 
-from ktt_decision import service
+from ktt_decision import clients, service
 from ktt_decision.models import Consent, Decision, Representative
 from ktt_decision.schemas import (
     ClientFlagOut,
@@ -102,7 +102,7 @@ def _consent_out(consent: Consent, request: Request) -> ConsentOut:
     """``active``: the consent holds today for its scope (given, not expired, not withdrawn)."""
     today = request.app.state.runtime.clock.today()
     out = ConsentOut.model_validate(consent)
-    out.active = any(service.consent_is_active(consent, today, s) for s in consent.scope)
+    out.active = any(clients.consent_is_active(consent, today, s) for s in consent.scope)
     return out
 
 
@@ -112,7 +112,7 @@ def _consent_out(consent: Consent, request: Request) -> ConsentOut:
                         404: {"model": Problem}})
 async def record_consent(client_id: uuid.UUID, body: ConsentIn, session: SessionDep, request: Request, response: Response,
                          principal: Principal = consent_recorders) -> ConsentOut:
-    consent, created = await service.record_consent(session, client_id, body, principal)
+    consent, created = await clients.record_consent(session, client_id, body, principal)
     if not created:
         response.status_code = status.HTTP_200_OK
     return _consent_out(consent, request)
@@ -123,7 +123,7 @@ async def record_consent(client_id: uuid.UUID, body: ConsentIn, session: Session
              responses={404: {"model": Problem}})
 async def withdraw_consent(client_id: uuid.UUID, consent_id: uuid.UUID, session: SessionDep, request: Request,
                            body: ConsentWithdrawIn | None = None, principal: Principal = consent_recorders) -> ConsentOut:
-    consent = await service.withdraw_consent(session, client_id, consent_id, body.withdrawn_on if body else None, principal)
+    consent = await clients.withdraw_consent(session, client_id, consent_id, body.withdrawn_on if body else None, principal)
     return _consent_out(consent, request)
 
 
@@ -131,7 +131,7 @@ async def withdraw_consent(client_id: uuid.UUID, consent_id: uuid.UUID, session:
             summary="The client's consents, newest first", responses={404: {"model": Problem}})
 async def list_consents(client_id: uuid.UUID, session: SessionDep, request: Request,
                         principal: Principal = officials) -> list[ConsentOut]:
-    return [_consent_out(c, request) for c in await service.list_consents(session, client_id, principal)]
+    return [_consent_out(c, request) for c in await clients.list_consents(session, client_id, principal)]
 
 
 @router.get("/clients/{client_id}/consents/check", response_model=ConsentCheckOut, tags=["consents"],
@@ -140,7 +140,7 @@ async def check_consent(client_id: uuid.UUID, provider_id: str, session: Session
                         principal: Principal = consent_checkers) -> ConsentCheckOut:
     if principal.role is Role.PROVIDER and principal.provider_id != provider_id:
         raise Forbidden("a provider may check only its own consents (DATA-3)", rule="DATA-3")
-    consent = await service.check_consent(session, client_id, provider_id, scope, principal)
+    consent = await clients.check_consent(session, client_id, provider_id, scope, principal)
     return ConsentCheckOut(client_id=client_id, provider_id=provider_id, scope=scope, allowed=consent is not None,
                            consent_id=consent.id if consent else None, valid_until=consent.valid_until if consent else None)
 
@@ -160,7 +160,7 @@ class PlanOut(BaseModel):
 async def get_plan(client_id: uuid.UUID, session: SessionDep,
                    principal: Principal = require(*OFFICIALS, Role.PROVIDER)) -> list[PlanOut]:
     return [PlanOut(decision_id=d.id, plan=d.plan, period_start=d.period_start, period_end=d.period_end, form=d.form,
-                    voucher_kind=d.voucher_kind) for d in await service.plan_data(session, client_id, principal)]
+                    voucher_kind=d.voucher_kind) for d in await clients.plan_data(session, client_id, principal)]
 
 
 # --- representatives (VOU-9) -------------------------------------------------------------------
@@ -168,7 +168,7 @@ async def get_plan(client_id: uuid.UUID, session: SessionDep,
 def _representative_out(rep: Representative, request: Request) -> RepresentativeOut:
     """``active``: the representative acts for the client today (authorised, not expired, not withdrawn)."""
     out = RepresentativeOut.model_validate(rep)
-    out.active = service.representative_is_active(rep, request.app.state.runtime.clock.today())
+    out.active = clients.representative_is_active(rep, request.app.state.runtime.clock.today())
     return out
 
 
@@ -181,7 +181,7 @@ def _representative_out(rep: Representative, request: Request) -> Representative
                         409: {"model": Problem, "description": "The same person and day recorded with other details"}})
 async def record_representative(client_id: uuid.UUID, body: RepresentativeIn, session: SessionDep, request: Request,
                                 response: Response, principal: Principal = representative_recorders) -> RepresentativeOut:
-    rep, created = await service.record_representative(session, client_id, body, principal)
+    rep, created = await clients.record_representative(session, client_id, body, principal)
     if not created:
         response.status_code = status.HTTP_200_OK
     return _representative_out(rep, request)
@@ -194,7 +194,7 @@ async def record_representative(client_id: uuid.UUID, body: RepresentativeIn, se
 async def withdraw_representative(client_id: uuid.UUID, representative_id: uuid.UUID, session: SessionDep,
                                   request: Request, body: RepresentativeWithdrawIn | None = None,
                                   principal: Principal = representative_recorders) -> RepresentativeOut:
-    rep = await service.withdraw_representative(session, client_id, representative_id,
+    rep = await clients.withdraw_representative(session, client_id, representative_id,
                                                 body.withdrawn_on if body else None, principal)
     return _representative_out(rep, request)
 
@@ -203,7 +203,7 @@ async def withdraw_representative(client_id: uuid.UUID, representative_id: uuid.
             summary="The client's representatives, newest authorisation first (VOU-9)", responses={404: {"model": Problem}})
 async def list_representatives(client_id: uuid.UUID, session: SessionDep, request: Request,
                                principal: Principal = officials) -> list[RepresentativeOut]:
-    return [_representative_out(r, request) for r in await service.list_representatives(session, client_id, principal)]
+    return [_representative_out(r, request) for r in await clients.list_representatives(session, client_id, principal)]
 
 
 # --- TE-office start notices (DEC-6) -----------------------------------------------------------
@@ -212,14 +212,14 @@ async def list_representatives(client_id: uuid.UUID, session: SessionDep, reques
             summary="Start notices for the TE office (DEC-6), without the hetu")
 async def list_start_notices(session: SessionDep, status_: Literal["pending", "sent"] | None = Query(None, alias="status"),
                              principal: Principal = officials) -> list:
-    return await service.list_start_notices(session, status_, principal)
+    return await clients.list_start_notices(session, status_, principal)
 
 
 @router.get("/start-notices/{notice_id}", response_model=StartNoticeDetailOut, tags=["start notices"],
             summary="One start notice with the client's hetu for the TE office (the read is audited)",
             responses={404: {"model": Problem}})
 async def get_start_notice(notice_id: uuid.UUID, session: SessionDep, principal: Principal = officials) -> StartNoticeDetailOut:
-    notice, hetu = await service.read_start_notice(session, notice_id, principal)
+    notice, hetu = await clients.read_start_notice(session, notice_id, principal)
     return StartNoticeDetailOut.model_validate({**StartNoticeOut.model_validate(notice).model_dump(), "hetu": hetu})
 
 
@@ -227,7 +227,7 @@ async def get_start_notice(notice_id: uuid.UUID, session: SessionDep, principal:
              summary="Mark a start notice sent to the TE office; marking again changes nothing",
              responses={404: {"model": Problem}})
 async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep, principal: Principal = officials):
-    return await service.mark_start_notice_sent(session, notice_id, principal)
+    return await clients.mark_start_notice_sent(session, notice_id, principal)
 
 
 # --- refusals and interruptions (DEC-9) --------------------------------------------------------
@@ -236,4 +236,4 @@ async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep, prin
             summary="The client's recorded refusals and interruptions, newest first (DEC-9; no sanction is computed)",
             responses={404: {"model": Problem}})
 async def list_flags(client_id: uuid.UUID, session: SessionDep, principal: Principal = officials) -> list:
-    return await service.list_flags(session, client_id, principal)
+    return await clients.list_flags(session, client_id, principal)

@@ -6,11 +6,12 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy import select
+
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, InvalidInput, Problem
-from sqlalchemy import select
 
 from ktt_voucher import agreement_changes as changes
 from ktt_voucher import agreement_jobs
@@ -160,7 +161,7 @@ async def answer_end(agreement_id: uuid.UUID, body: EndAnswerIn, session: Sessio
 @router.post("/voucher-contacts", status_code=status.HTTP_200_OK,
              summary="A provider records the client's contact about the voucher (VOU-3: within 7 days of receiving the decision)")
 async def contact(body: ContactIn, session: SessionDep, principal: Principal = providers) -> dict:
-    return await service.record_provider_contact(session, body, principal)
+    return await voucher_service.record_provider_contact(session, body, principal)
 
 
 # --- the same acts through the client's (or representative's) voucher link (VOU-2, VOU-9) ------------------

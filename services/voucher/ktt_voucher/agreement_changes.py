@@ -14,13 +14,14 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role
 from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, RuleViolation
 from ktt_common.outbox import emit
 from ktt_contracts.agreement import AgreementChanged, AgreementChangedPayload, AgreementEndProposed, AgreementEndProposedPayload
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import agreement_rules as ar
 from ktt_voucher.agreement_ending import end_agreement

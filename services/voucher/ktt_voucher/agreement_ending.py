@@ -7,6 +7,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.outbox import emit
@@ -16,8 +19,6 @@ from ktt_contracts.agreement import (
     AgreementEnded,
     AgreementEndedPayload,
 )
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import agreement_rules as ar
 from ktt_voucher.agreement_models import (

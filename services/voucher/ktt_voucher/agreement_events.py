@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_contracts.decision import (
@@ -44,7 +46,6 @@ from ktt_contracts.registry import (
     UnitChanged,
     UnitChangedPayload,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import agreement_ending
 from ktt_voucher.agreement_models import (

@@ -7,14 +7,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.agreement import (
     PeriodEnding,
     PeriodEndingPayload,
 )
 from ktt_contracts.voucher import ServiceStarted, ServiceStartedPayload
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import agreement_rules as ar
 from ktt_voucher import rules as voucher_rules

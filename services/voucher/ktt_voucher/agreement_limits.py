@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from ktt_common.errors import FieldError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.errors import FieldError
 
 from ktt_voucher import agreement_rules as ar
 from ktt_voucher.agreement_models import (

@@ -11,9 +11,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from ktt_common.db import UTCDateTime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
+
+from ktt_common.db import UTCDateTime
 
 from ktt_voucher.models import Base
 

@@ -8,6 +8,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import NotFound
 from ktt_common.outbox import runtime_of
@@ -17,8 +20,6 @@ from ktt_contracts.agreement import (
     ScheduleDayFacts,
     ScheduleSpan,
 )
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import agreement_rules as ar
 from ktt_voucher.agreement_models import (

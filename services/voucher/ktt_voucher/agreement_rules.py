@@ -11,10 +11,15 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
+
 from ktt_common.clock import is_public_holiday
 from ktt_common.errors import FieldError
+
+if TYPE_CHECKING:
+    from ktt_voucher.agreement_schemas import AgreementDraftIn
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -161,6 +166,63 @@ def evaluation_due(period_end: dt.date) -> dt.date:
 def period_ending_notice_on(period_end: dt.date, lead_days: int = DEFAULT_PERIOD_ENDING_LEAD_DAYS) -> dt.date:
     """The day PeriodEnding is published: ``lead_days`` before the period's end."""
     return period_end - dt.timedelta(days=lead_days)
+
+
+# --- AGR-7 / AGR-17: contents ------------------------------------------------------------------------
+
+def missing_items(body: AgreementDraftIn, product_kind: str | None) -> list[FieldError]:
+    """AGR-7 and AGR-17: every required content item of the agreement, listed at once."""
+    missing: list[tuple[str, str, str]] = []
+    if not body.voucher_number:
+        missing.append(("body.voucher_number", "the voucher identifier", "AGR-7"))
+    if not body.unit_id:
+        missing.append(("body.unit_id", "the provider's unit (location and contacts)", "AGR-7"))
+    if not body.product_id:
+        missing.append(("body.product_id", "the product (and so the voucher value)", "AGR-7"))
+    if not body.start_date:
+        missing.append(("body.start_date", "the start date of the period", "AGR-7"))
+    if not body.end_date:
+        missing.append(("body.end_date", "the end date of the period", "AGR-7"))
+    if not body.schedule:
+        missing.append(("body.schedule", "the activity days, weekdays and hours per day", "AGR-7"))
+    if not body.tasks or not any(t.strip() for t in body.tasks):
+        missing.append(("body.tasks", "the work tasks", "AGR-7"))
+    if not body.goals:
+        missing.append(("body.goals", "the goal of the period", "AGR-7"))
+    if not body.instructor or not body.instructor.name:
+        missing.append(("body.instructor.name", "the client's instructor", "AGR-7"))
+    if not body.instructor or not (body.instructor.phone or body.instructor.email):
+        missing.append(("body.instructor.phone", "the instructor's contact details (AGR-2)", "AGR-7"))
+    if not body.client_contact or not (body.client_contact.phone or body.client_contact.email):
+        missing.append(("body.client_contact", "the client's contact details", "AGR-7"))
+    if not body.case_worker or not body.case_worker.name:
+        missing.append(("body.case_worker.name", "the case worker (coordinator, AGR-1)", "AGR-7"))
+    if not body.case_worker or not (body.case_worker.phone or body.case_worker.email):
+        missing.append(("body.case_worker.phone", "the case worker's contact details", "AGR-7"))
+    if product_kind == "assessment_period":
+        if not body.assessment_justification:
+            missing.append(("body.assessment_justification", "the assessment period's justification (VOU-8)", "AGR-7"))
+        if not body.assessment_content:
+            missing.append(("body.assessment_content", "the assessment period's content (VOU-8)", "AGR-7"))
+    if not body.individual_coaching:
+        missing.append(("body.individual_coaching", "the amount of individual coaching", "AGR-17"))
+    if body.parallel_services is None:
+        missing.append(("body.parallel_services", "other services the client takes part in at the same time ([] for none)", "AGR-17"))
+    if body.work_cards is None:
+        missing.append(("body.work_cards", "work cards or qualification parts to be earned ([] for none)", "AGR-17"))
+    terms = body.terms
+    for name, what, rule in (
+        ("absence_reporting_and_certificates", "the duty to report absences, with certificates", "AGR-7"),
+        ("sanctions_for_unauthorised_absence", "the sanctions of unauthorised absence", "AGR-7"),
+        ("no_participation_under_influence", "no participation under the influence", "AGR-7"),
+        ("termination_and_complaint_terms", "the termination and complaint terms", "AGR-17"),
+        ("self_monitoring_plan", "the client gets the self-monitoring plan", "AGR-17"),
+        ("orientation_folder", "the client gets an orientation folder", "AGR-17"),
+        ("fire_safety_induction", "the client gets fire-safety induction", "AGR-17"),
+    ):
+        if not terms or not getattr(terms, name):
+            missing.append((f"body.terms.{name}", what, rule))
+    return [FieldError(field=f, rule=rule, message=f"missing: {what}") for f, what, rule in missing]
 
 
 # --- AGR-18: one agreement in force per client ------------------------------------------------------

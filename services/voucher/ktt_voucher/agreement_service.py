@@ -11,6 +11,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role
 from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, RuleViolation
@@ -24,12 +28,10 @@ from ktt_contracts.agreement import (
     ClientRefusedByProvider,
     ClientRefusedByProviderPayload,
 )
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import agreement_rules as ar
 from ktt_voucher import rules as voucher_rules
+from ktt_voucher import service as voucher_service
 from ktt_voucher.agreement_ending import _ended_payload, end_agreement
 from ktt_voucher.agreement_limits import check_in_force, insurance_problem, place_verdict
 from ktt_voucher.agreement_models import (
@@ -68,74 +70,6 @@ PRODUCTS_FOR_VOUCHER = {
 
 # --- drafting --------------------------------------------------------------------------------
 
-def missing_items(body: AgreementDraftIn, product_kind: str | None) -> list[FieldError]:
-    """AGR-7 and AGR-17: every required content item of the agreement, listed at once."""
-    missing: list[tuple[str, str, str]] = []
-    if not body.voucher_number:
-        missing.append(("body.voucher_number", "the voucher identifier", "AGR-7"))
-    if not body.unit_id:
-        missing.append(("body.unit_id", "the provider's unit (location and contacts)", "AGR-7"))
-    if not body.product_id:
-        missing.append(("body.product_id", "the product (and so the voucher value)", "AGR-7"))
-    if not body.start_date:
-        missing.append(("body.start_date", "the start date of the period", "AGR-7"))
-    if not body.end_date:
-        missing.append(("body.end_date", "the end date of the period", "AGR-7"))
-    if not body.schedule:
-        missing.append(("body.schedule", "the activity days, weekdays and hours per day", "AGR-7"))
-    if not body.tasks or not any(t.strip() for t in body.tasks):
-        missing.append(("body.tasks", "the work tasks", "AGR-7"))
-    if not body.goals:
-        missing.append(("body.goals", "the goal of the period", "AGR-7"))
-    if not body.instructor or not body.instructor.name:
-        missing.append(("body.instructor.name", "the client's instructor", "AGR-7"))
-    if not body.instructor or not (body.instructor.phone or body.instructor.email):
-        missing.append(("body.instructor.phone", "the instructor's contact details (AGR-2)", "AGR-7"))
-    if not body.client_contact or not (body.client_contact.phone or body.client_contact.email):
-        missing.append(("body.client_contact", "the client's contact details", "AGR-7"))
-    if not body.case_worker or not body.case_worker.name:
-        missing.append(("body.case_worker.name", "the case worker (coordinator, AGR-1)", "AGR-7"))
-    if not body.case_worker or not (body.case_worker.phone or body.case_worker.email):
-        missing.append(("body.case_worker.phone", "the case worker's contact details", "AGR-7"))
-    if product_kind == "assessment_period":
-        if not body.assessment_justification:
-            missing.append(("body.assessment_justification", "the assessment period's justification (VOU-8)", "AGR-7"))
-        if not body.assessment_content:
-            missing.append(("body.assessment_content", "the assessment period's content (VOU-8)", "AGR-7"))
-    if not body.individual_coaching:
-        missing.append(("body.individual_coaching", "the amount of individual coaching", "AGR-17"))
-    if body.parallel_services is None:
-        missing.append(("body.parallel_services", "other services the client takes part in at the same time ([] for none)", "AGR-17"))
-    if body.work_cards is None:
-        missing.append(("body.work_cards", "work cards or qualification parts to be earned ([] for none)", "AGR-17"))
-    terms = body.terms
-    for name, what, rule in (
-        ("absence_reporting_and_certificates", "the duty to report absences, with certificates", "AGR-7"),
-        ("sanctions_for_unauthorised_absence", "the sanctions of unauthorised absence", "AGR-7"),
-        ("no_participation_under_influence", "no participation under the influence", "AGR-7"),
-        ("termination_and_complaint_terms", "the termination and complaint terms", "AGR-17"),
-        ("self_monitoring_plan", "the client gets the self-monitoring plan", "AGR-17"),
-        ("orientation_folder", "the client gets an orientation folder", "AGR-17"),
-        ("fire_safety_induction", "the client gets fire-safety induction", "AGR-17"),
-    ):
-        if not terms or not getattr(terms, name):
-            missing.append((f"body.terms.{name}", what, rule))
-    return [FieldError(field=f, rule=rule, message=f"missing: {what}") for f, what, rule in missing]
-
-
-async def voucher_by_number(session: AsyncSession, raw: str, field: str = "body.voucher_number") -> Voucher:
-    """VOU-5: the provider checks the voucher before every agreement."""
-    parsed = voucher_rules.parse_voucher_number(raw)
-    if parsed.problem is not None:
-        raise RuleViolation(voucher_rules.CHECK_REASON_TEXT[parsed.problem], rule="VOU-5",
-                            errors=[FieldError(field=field, rule="VOU-5", message=voucher_rules.CHECK_REASON_TEXT[parsed.problem])])
-    voucher = (await session.execute(select(Voucher).where(Voucher.number == parsed.formatted))).scalar_one_or_none()
-    if voucher is None:
-        raise RuleViolation("No voucher has this number.", rule="VOU-5",
-                            errors=[FieldError(field=field, rule="VOU-5", message="no voucher has this number")])
-    return voucher
-
-
 def _refuse(errors: list[FieldError], summary: str) -> None:
     if errors:
         rules_cited = sorted({e.rule for e in errors if e.rule})
@@ -171,10 +105,10 @@ async def draft_agreement(session: AsyncSession, body: AgreementDraftIn, princip
     assert provider_id
     today = _today(session)
     product = await session.get(ProductCopy, body.product_id) if body.product_id else None
-    _refuse(missing_items(body, product.kind if product else None), "the agreement is incomplete (AGR-7, AGR-17)")
+    _refuse(ar.missing_items(body, product.kind if product else None), "the agreement is incomplete (AGR-7, AGR-17)")
     assert body.voucher_number and body.unit_id and body.start_date and body.end_date and body.schedule
 
-    voucher = await voucher_by_number(session, body.voucher_number)
+    voucher = await voucher_service.voucher_by_number(session, body.voucher_number)
     unit = await session.get(UnitCopy, body.unit_id)
     if unit is None or unit.provider_id != provider_id or product is None or product.provider_id != provider_id:
         raise Forbidden("the unit and the product must be your own provider's (DATA-3)", rule="DATA-3")
@@ -268,39 +202,10 @@ async def draft_agreement(session: AsyncSession, body: AgreementDraftIn, princip
         id=uuid.uuid4(), agreement_id=agreement.id, seq=1, start=body.start_date, end=body.end_date,
         schedule=_schedule_json(schedule), goals=body.goals or "", evaluation_due=ar.evaluation_due(body.end_date),
     ))
-    await record_contact(session, voucher, provider_id, today)  # VOU-3: a draft means the client has been in contact
+    await voucher_service.record_contact(session, voucher, provider_id, today)  # VOU-3: a draft means the client has been in contact
     await session.flush()
     await audit(session, principal, "agreement.draft", "agreement", agreement.id, client_ids=[agreement.client_id])
     return agreement
-
-
-async def record_provider_contact(session: AsyncSession, body: Any, principal: Principal) -> dict[str, Any]:
-    """VOU-3: the provider records the client's contact about the voucher (checked as in VOU-5)."""
-    voucher = await voucher_by_number(session, body.voucher_number)
-    today = _today(session)
-    contacted_on = body.contacted_on or today
-    if contacted_on > today:
-        raise RuleViolation("a contact cannot be dated in the future", rule="VOU-3",
-                            errors=[FieldError(field="body.contacted_on", rule="VOU-3", message="a date on or before today")])
-    received = voucher.received_on or voucher.decided_on
-    if received and contacted_on < received:
-        raise RuleViolation(f"the client received the decision on {received}; the contact is on or after it", rule="VOU-3",
-                            errors=[FieldError(field="body.contacted_on", rule="VOU-3", message=f"on or after {received}")])
-    assert principal.provider_id
-    await record_contact(session, voucher, principal.provider_id, contacted_on)
-    await audit(session, principal, "voucher.contact", "voucher", voucher.id, client_ids=[voucher.client_id],
-                details={"contacted_on": contacted_on.isoformat()})
-    in_time = received is None or contacted_on <= voucher_rules.contact_deadline(received)
-    return {"voucher_id": voucher.id, "contacted_on": voucher.contacted_on, "in_time": in_time}
-
-
-async def record_contact(session: AsyncSession, voucher: Voucher, provider_id: str, on: dt.date) -> bool:
-    """VOU-3: the first contact between the client and a provider is kept on the voucher."""
-    if voucher.contacted_on is not None and voucher.contacted_on <= on:
-        return False
-    voucher.contacted_on, voucher.contacted_provider_id = on, provider_id
-    voucher.updated_at = _now()
-    return True
 
 
 # --- signing (AGR-1, AGR-3, AGR-5, AGR-7, AGR-8, AGR-18, VOU-6) -----------------------------------
@@ -482,7 +387,7 @@ async def override_start(session: AsyncSession, agreement_id: uuid.UUID, reason:
 # --- provider refusals (AGR-15) --------------------------------------------------------------------
 
 async def refuse_client(session: AsyncSession, body: RefusalIn, principal: Principal) -> ProviderRefusal:
-    voucher = await voucher_by_number(session, body.voucher_number)
+    voucher = await voucher_service.voucher_by_number(session, body.voucher_number)
     if body.unit_id:
         unit = await session.get(UnitCopy, body.unit_id)
         if unit is None or unit.provider_id != principal.provider_id:

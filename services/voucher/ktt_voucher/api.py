@@ -7,11 +7,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
-from sqlalchemy import select
 
 from ktt_voucher import documents, rules, service
 from ktt_voucher.models import Voucher, VoucherEvent

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from ktt_common.app import create_service_app
 from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec

@@ -6,6 +6,8 @@ also safe on its own when the same fact arrives under a new event id, or out of 
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_contracts.decision import (
@@ -16,7 +18,6 @@ from ktt_contracts.decision import (
     DecisionRevoked,
     DecisionRevokedPayload,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import agreement_ending, service
 from ktt_voucher.agreement_models import Agreement

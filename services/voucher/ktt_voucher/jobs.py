@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ktt_common.jobs import JobRegistry
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.jobs import JobRegistry
 
 from ktt_voucher import agreement_jobs, rules, service
 from ktt_voucher.agreement_models import Agreement

@@ -6,10 +6,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from ktt_common.db import UTCDateTime, new_metadata
-from ktt_common.infra import define_infra_tables
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ktt_common.db import UTCDateTime, new_metadata
+from ktt_common.infra import define_infra_tables
 
 
 class Base(DeclarativeBase):

@@ -9,6 +9,10 @@ import secrets
 import uuid
 from typing import Any
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, RuleViolation
@@ -25,9 +29,6 @@ from ktt_contracts.voucher import (
     VoucherValidityChanged,
     VoucherValidityChangedPayload,
 )
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_voucher import rules
 from ktt_voucher.agreement_models import RepresentativeCopy
@@ -275,3 +276,47 @@ async def get_voucher(session: AsyncSession, voucher_id: uuid.UUID) -> Voucher:
     if voucher is None:
         raise NotFound(f"no voucher {voucher_id}")
     return voucher
+
+
+# --- the provider's check and the client's contact (VOU-5, VOU-3) -------------------------------
+
+async def voucher_by_number(session: AsyncSession, raw: str, field: str = "body.voucher_number") -> Voucher:
+    """VOU-5: the provider checks the voucher before every agreement."""
+    parsed = rules.parse_voucher_number(raw)
+    if parsed.problem is not None:
+        raise RuleViolation(rules.CHECK_REASON_TEXT[parsed.problem], rule="VOU-5",
+                            errors=[FieldError(field=field, rule="VOU-5", message=rules.CHECK_REASON_TEXT[parsed.problem])])
+    voucher = (await session.execute(select(Voucher).where(Voucher.number == parsed.formatted))).scalar_one_or_none()
+    if voucher is None:
+        raise RuleViolation("No voucher has this number.", rule="VOU-5",
+                            errors=[FieldError(field=field, rule="VOU-5", message="no voucher has this number")])
+    return voucher
+
+
+async def record_provider_contact(session: AsyncSession, body: Any, principal: Principal) -> dict[str, Any]:
+    """VOU-3: the provider records the client's contact about the voucher (checked as in VOU-5)."""
+    voucher = await voucher_by_number(session, body.voucher_number)
+    today = runtime_of(session).clock.today()
+    contacted_on = body.contacted_on or today
+    if contacted_on > today:
+        raise RuleViolation("a contact cannot be dated in the future", rule="VOU-3",
+                            errors=[FieldError(field="body.contacted_on", rule="VOU-3", message="a date on or before today")])
+    received = voucher.received_on or voucher.decided_on
+    if received and contacted_on < received:
+        raise RuleViolation(f"the client received the decision on {received}; the contact is on or after it", rule="VOU-3",
+                            errors=[FieldError(field="body.contacted_on", rule="VOU-3", message=f"on or after {received}")])
+    assert principal.provider_id
+    await record_contact(session, voucher, principal.provider_id, contacted_on)
+    await audit(session, principal, "voucher.contact", "voucher", voucher.id, client_ids=[voucher.client_id],
+                details={"contacted_on": contacted_on.isoformat()})
+    in_time = received is None or contacted_on <= rules.contact_deadline(received)
+    return {"voucher_id": voucher.id, "contacted_on": voucher.contacted_on, "in_time": in_time}
+
+
+async def record_contact(session: AsyncSession, voucher: Voucher, provider_id: str, on: dt.date) -> bool:
+    """VOU-3: the first contact between the client and a provider is kept on the voucher."""
+    if voucher.contacted_on is not None and voucher.contacted_on <= on:
+        return False
+    voucher.contacted_on, voucher.contacted_provider_id = on, provider_id
+    voucher.updated_at = _now()
+    return True

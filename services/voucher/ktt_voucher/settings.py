@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ktt_common.settings import Settings
 from pydantic import Field
+
+from ktt_common.settings import Settings
 
 
 class VoucherSettings(Settings):
