@@ -11,10 +11,14 @@ nats-server started for the run:
    (about 900,000 entries) posted as 5,000-entry batches through HTTP -> validation -> database ->
    outbox -> published on NATS, beside a bare ``unnest`` upsert of the same rows into the same
    table (see ``tests/bench/attendance.py``).
-4. Peak resident memory of the process.
+4. ``settlement`` (issue 10, PostgreSQL): a national month (50,000 agreements x 18 days, a tenth
+   crossing their base-value date mid-month; ``--scale`` for a share of it) settled by the real
+   ``settle-month`` job, beside one hand-written SQL aggregate over the same rows (see
+   ``tests/bench/billing.py``); run in a child process so that its peak memory is its own.
+5. Peak resident memory of the process.
 
 Usage: python -m tests.bench.run [--n 500] [--backend sqlite|postgresql|all] [--agreements 50000]
-                                 [--only decisions|attendance]
+                                 [--only decisions|attendance|billing] [--scale 1.0]
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import json
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -114,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "all"], default="all")
     parser.add_argument("--agreements", type=int, default=50_000, help="daily-log ingestion: agreements (x ~18 days)")
-    parser.add_argument("--only", choices=["decisions", "attendance"], default=None)
+    parser.add_argument("--only", choices=["decisions", "attendance", "billing"], default=None)
+    parser.add_argument("--scale", type=float, default=1.0, help="settlement: share of the national month (1.0 = 50,000 agreements)")
     parser.add_argument("--posters", type=int, default=2, help="daily-log ingestion: providers posting at the same time")
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
@@ -122,20 +129,27 @@ def main(argv: list[str] | None = None) -> int:
         backends.remove("postgresql")
     results = []
     ingestion: dict[str, Any] | None = None
+    settlement: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="ktt-bench-") as tmp:
-        if args.only != "attendance":
+        if args.only in (None, "decisions"):
             for backend in backends:
                 results.append(asyncio.run(bench_backend(backend, args.n, Path(tmp))))
-        if args.only != "decisions" and "postgresql" in backends:
+        if args.only in (None, "attendance") and "postgresql" in backends:
             from tests.bench.attendance import bench_attendance
 
             ingestion = asyncio.run(bench_attendance("postgresql", args.agreements, Path(tmp), args.posters))
+        if args.only in (None, "billing") and "postgresql" in backends:
+            out = Path(tmp) / "settlement.json"
+            subprocess.run([sys.executable, "-m", "tests.bench.billing", "--scale", str(args.scale), "--json", str(out)],
+                           check=True, stdout=subprocess.DEVNULL)
+            settlement = json.loads(out.read_text())
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"python": platform.python_version(), "cpu_count": __import__("os").cpu_count(), "platform": platform.platform()},
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "results": results,
         "daily_log_ingestion": ingestion,
+        "settlement": settlement,
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -157,6 +171,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"{ingestion['end_to_end_entries_per_s']} | {ingestion['batch_ms_p50']} | {ingestion['batch_ms_p95']} | "
                   f"{bare.get('entries_per_s', '-')} | {ingestion.get('share_of_bare', '-')} |",
                   "", f"Peak RSS when the ingestion had run: {ingestion['peak_rss_mib_after']} MiB"]
+    if settlement:
+        st, base = settlement["settlement"], settlement["baseline_aggregate"]
+        lines += ["", "Monthly settlement (issue 10), PostgreSQL: the settle-month job beside one hand-written SQL aggregate "
+                  "over the same rows", "",
+                  "| scale | agreements | providers | entries | crossing base date | settlements | lines | settlement s | "
+                  "aggregate s | ratio (target ≤ 5) | peak RSS MiB (target < 1024) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|",
+                  f"| {settlement['scale']} | {settlement['agreements']} | {settlement['providers']} | {settlement['entries']} | "
+                  f"{settlement['crossing_base_value_date']} | {st['settlements']} | {st['lines']} | {st['seconds']} | "
+                  f"{base['seconds']} | {settlement['ratio']} | {settlement['peak_rss_mib']} |"]
     (OUT / "bench.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

@@ -169,3 +169,57 @@ async def test_bad_input_never_500(billing_service):
     assert r.status_code == 404
     r = await billing_service.client.get("/v1/settlements")
     assert r.status_code == 401
+
+
+async def test_concurrent_runs_never_share_a_running_number_and_each_creation_is_audited(feed, billing_service):
+    """Two runs creating settlements at the same time (PostgreSQL and SQLite): the second waits for the
+    first to commit, so the running numbers behind the payment references differ; two whole job runs at
+    once create each provider's month once. Each settlement the job creates has its audit entry."""
+    import asyncio
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from ktt_billing.settlements import service
+    from ktt_billing.settlements.models import Settlement
+
+    rt = billing_service.rt
+    mine, theirs = await feed.agreement(), await feed.agreement(provider_id=OTHER)
+    for a in (mine, theirs):
+        await feed.days(a, [("2026-11-02", "present"), ("2026-12-07", "present")])
+        await feed.paperwork(a, "2026-11")
+        await feed.paperwork(a, "2026-12")
+
+    async def compute(provider_id: str) -> None:
+        async with rt.sessionmaker() as session, session.begin():
+            await service.compute_month(session, "2026-11", dt.date(2026, 12, 1), [provider_id])
+
+    async with rt.sessionmaker() as session:
+        async with session.begin():
+            await service.compute_month(session, "2026-11", dt.date(2026, 12, 1), [PROVIDER])
+            other = asyncio.create_task(compute(OTHER))
+            await asyncio.sleep(0.5)
+            assert not other.done()  # waiting for the first to commit, not reading the same max(seq)
+        await other
+
+    # two whole job runs at once (December): one settlement per provider and month, numbers distinct
+    results = await asyncio.gather(feed.run("2027-01-02"), feed.run("2027-01-02"))
+    assert sorted(r["result"]["created"] for r in results) == [0, 2]
+    async with rt.sessionmaker() as session:
+        rows = (await session.execute(select(Settlement.provider_id, Settlement.month, Settlement.seq,
+                                             Settlement.reference))).all()
+        audit = rt.infra.audit_log
+        entries = (await session.execute(select(audit.c.actor, audit.c.role, audit.c.target_id, audit.c.client_ids,
+                                                audit.c.details).where(audit.c.action == "settlement.create"))).all()
+    assert sorted((p, m) for p, m, _, _ in rows) == sorted([(PROVIDER, "2026-11"), (PROVIDER, "2026-12"),
+                                                            (OTHER, "2026-11"), (OTHER, "2026-12")])
+    assert sorted(seq for _, _, seq, _ in rows) == [1, 2, 3, 4]
+    assert len({ref for *_, ref in rows}) == 4
+    by_id = {str(e.target_id): e for e in entries}
+    async with rt.sessionmaker() as session:
+        ids = {str(i): p for i, p in (await session.execute(select(Settlement.id, Settlement.provider_id))).all()}
+    assert set(by_id) == set(ids)  # one entry per settlement created, none twice
+    for sid, e in by_id.items():
+        assert (e.actor, e.role) == ("job:settle-month", "system")
+        client = mine["client_id"] if ids[sid] == PROVIDER else theirs["client_id"]
+        assert e.client_ids == [client] and e.details["provider_id"] == ids[sid] and e.details["line_count"] == 1

@@ -13,7 +13,8 @@ from ktt_billing.db import Base
 
 class Settlement(Base):
     __tablename__ = "settlement"
-    __table_args__ = (UniqueConstraint("provider_id", "month"),)
+    # seq (the base of the payment reference) is unique: two references never name the same settlement.
+    __table_args__ = (UniqueConstraint("provider_id", "month"), UniqueConstraint("seq"))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     provider_id: Mapped[str] = mapped_column(String(100))

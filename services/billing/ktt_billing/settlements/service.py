@@ -8,10 +8,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy import and_, delete, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_common.audit import audit
+from ktt_common.audit import audit, audit_many
+from ktt_common.bulk import write_rows
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, NotFound
 from ktt_common.outbox import emit, runtime_of
@@ -34,16 +35,42 @@ async def line_count(session: AsyncSession, settlement_id: uuid.UUID) -> int:
     return int((await session.execute(select(func.count()).where(SettlementLine.settlement_id == settlement_id))).scalar_one())
 
 
+async def line_counts(session: AsyncSession, settlement_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Lines per settlement, in one statement (0 for a settlement without lines)."""
+    counts = dict.fromkeys(settlement_ids, 0)
+    if settlement_ids:
+        counts.update({sid: int(n) for sid, n in (await session.execute(
+            select(SettlementLine.settlement_id, func.count()).where(SettlementLine.settlement_id.in_(settlement_ids))
+            .group_by(SettlementLine.settlement_id))).all()})
+    return counts
+
+
+# Any constant shared by every writer of settlements: the key of their transaction-scoped advisory lock.
+SETTLEMENT_LOCK_KEY = 0x4B5454_0B11
+
+
+async def lock_settlements(session: AsyncSession) -> None:
+    """Serialise the creation of settlements until the transaction ends: two job runs (or a job and an
+    accepted dispute) never read the same max(seq) or both create a provider's month. PostgreSQL takes a
+    transaction-scoped advisory lock (re-entrant, released at commit or rollback); SQLite's transactions
+    already begin with the write lock (BEGIN IMMEDIATE). The unique constraints stay the backstop."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETTLEMENT_LOCK_KEY})
+
+
 async def _next_seq(session: AsyncSession) -> int:
+    """The next running number (the base of the payment reference), under the settlements lock."""
+    await lock_settlements(session)
     return int((await session.execute(select(func.coalesce(func.max(Settlement.seq), 0)))).scalar_one()) + 1
 
 
 async def compute_month(session: AsyncSession, month: str, today: dt.date,
-                        providers: Iterable[str] | None = None) -> dict[str, int]:
+                        providers: Iterable[str] | None = None, *, actor: str = "job:settle-month") -> dict[str, int]:
     """Compute (or recompute) the open settlements of ``month``: one per provider with lines. A frozen
     settlement of the month is left alone (later changes become corrections in a later month)."""
     first, last = rules.parse_month(month)
     providers = None if providers is None else sorted(set(providers))
+    await lock_settlements(session)  # before reading which settlements exist
     lines_by_provider: dict[str, list[dict[str, Any]]] = {}
     for g in await compute.groups(session, first, last, providers=providers):
         lines_by_provider.setdefault(g.provider_id, []).append(dict(
@@ -88,17 +115,26 @@ async def compute_month(session: AsyncSession, month: str, today: dt.date,
                 .group_by(SettlementLine.settlement_id))).all():
             s = next(x for x in recomputed if x.id == sid)
             s.total_cents += int(amount)
-    if rows:
-        await session.execute(insert(SettlementLine), rows)
+    # One statement for all the lines (unnest on PostgreSQL), not an INSERT per thousand rows.
+    await write_rows(session, SettlementLine.__table__, rows)
     counts: dict[uuid.UUID, int] = {}
+    clients: dict[uuid.UUID, set[str]] = {}
     for row in rows:
         counts[row["settlement_id"]] = counts.get(row["settlement_id"], 0) + 1
+        clients.setdefault(row["settlement_id"], set()).add(str(row["client_id"]))
     if created:
         from ktt_common.outbox import emit_many
 
         await emit_many(session, [(ev.InvoiceCreated, {**facts(s, counts.get(s.id, 0)), "created_on": today}, str(s.id))
                                   for s in created])
-    await evaluate_holds(session, [*created, *recomputed], today)
+        await audit_many(session, actor, "settlement.create", "settlement", [
+            (s.id, sorted(clients.get(s.id, ())), {"provider_id": s.provider_id, "month": s.month, "seq": s.seq,
+                                                   "reference": s.reference, "total_cents": s.total_cents,
+                                                   "line_count": counts.get(s.id, 0)})
+            for s in created])
+    for s in recomputed:  # lines from disputes stayed
+        counts[s.id] = -1
+    await evaluate_holds(session, [*created, *recomputed], today, counts)
     return {"created": len(created), "recomputed": len(recomputed), "lines": len(rows)}
 
 
@@ -125,8 +161,13 @@ async def hold_reasons(session: AsyncSession, month: str, providers: list[str]) 
     return reasons
 
 
-async def evaluate_holds(session: AsyncSession, settlements: list[Settlement], today: dt.date) -> None:
-    """Hold an open settlement with its reasons, or release it to review when none is left."""
+async def evaluate_holds(session: AsyncSession, settlements: list[Settlement], today: dt.date,
+                         known_counts: dict[uuid.UUID, int] | None = None) -> None:
+    """Hold an open settlement with its reasons, or release it to review when none is left.
+    ``known_counts``: line counts the caller already knows (a negative one is counted again)."""
+    known = {k: v for k, v in (known_counts or {}).items() if v >= 0}
+    missing = [s.id for s in settlements if s.state in rules.OPEN_STATES and s.id not in known]
+    counts = {**known, **await line_counts(session, missing)}
     by_month: dict[str, list[Settlement]] = {}
     for s in settlements:
         if s.state in rules.OPEN_STATES:
@@ -136,7 +177,7 @@ async def evaluate_holds(session: AsyncSession, settlements: list[Settlement], t
         reasons = await hold_reasons(session, month, [s.provider_id for s in items])
         for s in items:
             now = reasons[s.provider_id]
-            n = await line_count(session, s.id)
+            n = counts[s.id]
             if now:
                 changed = not s.held or s.hold_reasons != now
                 s.held, s.hold_reasons, s.state = True, now, "draft"
@@ -190,10 +231,11 @@ async def settle_due(session: AsyncSession, today: dt.date) -> int:
     items = (await session.execute(select(Settlement).where(Settlement.state == "approved")
                                    .order_by(Settlement.month, Settlement.provider_id))).scalars().all()
     events = []
-    for s in items:
-        if rules.settles_on(s.month, day) <= today:
-            s.state, s.settled_on = "settled", today
-            events.append((ev.InvoiceSettled, {**facts(s, await line_count(session, s.id)), "settled_on": today}, str(s.id)))
+    due = [s for s in items if rules.settles_on(s.month, day) <= today]
+    counts = await line_counts(session, [s.id for s in due])
+    for s in due:
+        s.state, s.settled_on = "settled", today
+        events.append((ev.InvoiceSettled, {**facts(s, counts[s.id]), "settled_on": today}, str(s.id)))
     if events:
         from ktt_common.outbox import emit_many
 

@@ -1,0 +1,85 @@
+"""Set-based writes: one statement per table per batch, on both databases.
+
+PostgreSQL gets one ``INSERT ... SELECT FROM unnest(<one array per column>)`` (a single round trip
+and a handful of parameters however many rows); SQLite, embedded and without a network, one
+prepared statement run over the rows (executemany). Both may upsert on a unique key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Integer, String, Table, Text, Time, Uuid, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.db import UTCDateTime
+
+
+def _pg_array_type(column_type: Any) -> tuple[str, str | None]:
+    """(array type of the parameter, cast applied in the select list)."""
+    if isinstance(column_type, Uuid):
+        return "uuid[]", None
+    if isinstance(column_type, UTCDateTime):
+        return "timestamptz[]", None
+    if isinstance(column_type, Date):
+        return "date[]", None
+    if isinstance(column_type, Time):
+        return "time[]", None
+    if isinstance(column_type, Boolean):
+        return "boolean[]", None
+    if isinstance(column_type, Integer):
+        return "bigint[]", "integer" if type(column_type) is Integer else None
+    if isinstance(column_type, JSON):
+        return "text[]", "json"
+    if isinstance(column_type, (String, Text)):
+        return "text[]", None
+    raise TypeError(f"no array mapping for {column_type!r}")
+
+
+def _pg_value(column_type: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column_type, JSON):
+        return json.dumps(value)
+    if isinstance(column_type, UTCDateTime) and isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC)
+    return value
+
+
+async def write_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
+                     conflict: Sequence[str] = (), update: Sequence[str] = ()) -> None:
+    """Insert ``rows`` (all with the same keys) into ``table`` in one statement; with ``conflict``
+    columns, rows whose key exists update the ``update`` columns instead."""
+    if not rows:
+        return
+    names = list(rows[0].keys())
+    if session.bind.dialect.name == "postgresql":
+        params: dict[str, Any] = {}
+        casts, selected = [], []
+        for i, name in enumerate(names):
+            column_type = table.c[name].type
+            array_type, cast = _pg_array_type(column_type)
+            if isinstance(column_type, (JSON, UTCDateTime)):
+                params[f"p{i}"] = [_pg_value(column_type, row[name]) for row in rows]
+            else:
+                params[f"p{i}"] = [row[name] for row in rows]
+            casts.append(f"CAST(:p{i} AS {array_type})")
+            selected.append(f"u.c{i}::{cast}" if cast else f"u.c{i}")
+        aliases = ", ".join(f"c{i}" for i in range(len(names)))
+        quoted = [f'"{n}"' for n in names]
+        sql = (f'INSERT INTO "{table.name}" ({", ".join(quoted)}) SELECT {", ".join(selected)} '
+               f'FROM unnest({", ".join(casts)}) AS u({aliases})')
+        if conflict:
+            sql += " ON CONFLICT (" + ", ".join(f'"{c}"' for c in conflict) + ") "
+            sql += ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)) if update else "DO NOTHING"
+        await session.execute(text(sql), params)
+        return
+    stmt = sqlite.insert(table)
+    if conflict:
+        stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
+                if update else stmt.on_conflict_do_nothing(index_elements=list(conflict)))
+    await session.execute(stmt, list(rows))
