@@ -125,7 +125,7 @@ async def _bare_upsert(url: str, agreements: list[dict[str, Any]]) -> dict[str, 
 
 
 async def bench_attendance(backend: str, n_agreements: int, root: Path, concurrency: int = 1) -> dict[str, Any]:
-    from ktt_attendance import bulk
+    from ktt_common import bulk
     from ktt_attendance.agreements.models import AgreementCopy
     from ktt_attendance.app import create_app
 

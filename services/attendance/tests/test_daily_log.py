@@ -256,7 +256,7 @@ async def test_reading_the_log_is_paginated_and_audited(att):
 async def test_the_231st_realised_day_in_12_months_is_refused_across_a_change_of_provider(att):
     """ATT-9 / AGR-11. Four days a week never reach 230 in 12 months (docs/decisions.md), so the
     first provider's days are loaded as an import from before the weekly limit held."""
-    from ktt_attendance import bulk
+    from ktt_common import bulk
 
     client = uuid.uuid4()
     old = await att.signed("P1", client_id=client, start=dt.date(2026, 1, 5), end=dt.date(2026, 11, 20),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common import bulk
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.clock import is_public_holiday
@@ -25,11 +26,10 @@ from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit_many, runtime_of
 from ktt_contracts.attendance import AbsenceReported, AttendanceRecorded
 
-from ktt_attendance import bulk
-from ktt_attendance.alerts import service as alerts
 from ktt_attendance.access import not_yours, sees, visible_agreement
 from ktt_attendance.agreements import rules as agreement_rules
 from ktt_attendance.agreements.models import AgreementCopy, Deviation
+from ktt_attendance.alerts import service as alerts
 from ktt_attendance.log import rules
 from ktt_attendance.log.models import LogBatch, LogEntry, LogEntryRevision
 from ktt_attendance.log.schemas import EntryIn, EntryOut, RevisionOut
