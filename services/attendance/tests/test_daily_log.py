@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from attendance_builders import MON_TO_THU, absent, closed, days, present, rules_of, statuses
+from attendance_builders import absent, closed, days, present, rules_of, statuses
 from ktt_attendance.log.models import LogEntry, LogEntryRevision
 
 MON = dt.date(2027, 1, 18)

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ktt_registry import rules
+from ktt_registry import rules_oversight as oversight
 
 TODAY = dt.date(2026, 11, 30)
 
@@ -94,7 +95,7 @@ def test_prv_15_the_approved_list_changes_exactly_when_a_provider_enters_or_leav
 @pytest.mark.parametrize("value,cell", [("Työpaja ry", "Työpaja ry"), ("=1+1", "'=1+1"), ("+358", "'+358"), ("-x", "'-x"),
                                         ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), (None, ""), ("0204819-8", "0204819-8")])
 def test_prv_15_csv_cells_never_start_a_formula(value, cell):
-    assert rules.csv_safe(value) == cell
+    assert oversight.csv_safe(value) == cell
 
 
 def _ready_unit(**overrides) -> rules.UnitReadiness:
@@ -139,13 +140,13 @@ def test_prv_16_and_prv_17_each_unit_is_checked_and_named():
 
 @pytest.mark.parametrize("outcome,ok", [("approved", True), ("remarks", True), ("rejected", False), (None, False)])
 def test_prv_17_the_latest_inspection_approves_with_or_without_remarks(outcome, ok):
-    assert (rules.unit_preconditions(_ready_unit(inspection_outcome=outcome)) == []) is ok
+    assert (oversight.unit_preconditions(_ready_unit(inspection_outcome=outcome)) == []) is ok
 
 
 @pytest.mark.parametrize("level,ok", [("bachelor", True), ("master", True), ("licentiate", True), ("doctorate", True),
                                       ("vocational", False), (None, False)])
 def test_prv_16_the_responsible_person_has_a_higher_education_degree(level, ok):
-    assert (rules.unit_preconditions(_ready_unit(degree_level=level)) == []) is ok
+    assert (oversight.unit_preconditions(_ready_unit(degree_level=level)) == []) is ok
 
 
 def test_prv_16_without_any_arrangement_social_guidance_is_named_once_for_the_provider():
@@ -155,10 +156,10 @@ def test_prv_16_without_any_arrangement_social_guidance_is_named_once_for_the_pr
 
 def test_prv_17_the_latest_inspection_decides_by_date_then_by_recording():
     t = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    assert rules.latest_inspection([]) is None
-    assert rules.latest_inspection([(dt.date(2026, 11, 2), t, "rejected"), (dt.date(2026, 11, 1), t, "approved")]) == (
+    assert oversight.latest_inspection([]) is None
+    assert oversight.latest_inspection([(dt.date(2026, 11, 2), t, "rejected"), (dt.date(2026, 11, 1), t, "approved")]) == (
         dt.date(2026, 11, 2), "rejected")
-    assert rules.latest_inspection([(dt.date(2026, 11, 2), t + dt.timedelta(hours=1), "approved"),
+    assert oversight.latest_inspection([(dt.date(2026, 11, 2), t + dt.timedelta(hours=1), "approved"),
                                     (dt.date(2026, 11, 2), t, "rejected")])[1] == "approved"
 
 
@@ -173,7 +174,7 @@ def test_prv_17_the_latest_inspection_decides_by_date_then_by_recording():
     (TODAY - dt.timedelta(days=3), "approved", None, TODAY + dt.timedelta(days=1), {"body.avi_statement_on"}),
 ])
 def test_prv_17_an_inspection_record(inspected, outcome, remarks, statement, fields):
-    errors = rules.check_inspection(inspected, outcome, remarks, statement, TODAY)
+    errors = oversight.check_inspection(inspected, outcome, remarks, statement, TODAY)
     assert {e.field for e in errors} == fields and all(e.rule == "PRV-17" for e in errors)
 
 
@@ -196,13 +197,13 @@ def test_prv_2_a_public_organiser_cannot_be_approved_as_a_voucher_provider(form)
 
 # --- PRV-10: insurance kept valid -----------------------------------------------------------------
 
-def _policy(start: str, end: str) -> rules.Policy:
-    return rules.Policy(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+def _policy(start: str, end: str) -> oversight.Policy:
+    return oversight.Policy(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
 
 
 @pytest.mark.parametrize("on,insured", [("2025-12-31", False), ("2026-01-01", True), ("2026-12-31", True), ("2027-01-01", False)])
 def test_prv_10_a_policy_covers_both_its_first_and_last_day(on, insured):
-    assert rules.insured_on([_policy("2026-01-01", "2026-12-31")], dt.date.fromisoformat(on)) is insured
+    assert oversight.insured_on([_policy("2026-01-01", "2026-12-31")], dt.date.fromisoformat(on)) is insured
 
 
 @pytest.mark.parametrize("policies,on,end,lapse", [
@@ -217,32 +218,32 @@ def test_prv_10_a_policy_covers_both_its_first_and_last_day(on, insured):
 ])
 def test_prv_10_insurance_end_follows_gapless_renewals_and_a_lapse_starts_the_day_after(policies, on, end, lapse):
     periods, day = [_policy(a, b) for a, b in policies], dt.date.fromisoformat(on)
-    assert rules.insurance_end(periods, day) == (dt.date.fromisoformat(end) if end else None)
+    assert oversight.insurance_end(periods, day) == (dt.date.fromisoformat(end) if end else None)
     if lapse is None:
-        assert rules.insured_on(periods, day)
+        assert oversight.insured_on(periods, day)
     else:
-        assert not rules.insured_on(periods, day) and rules.lapse_start(periods, day) == dt.date.fromisoformat(lapse)
+        assert not oversight.insured_on(periods, day) and oversight.lapse_start(periods, day) == dt.date.fromisoformat(lapse)
 
 
 def test_prv_10_a_policy_to_the_end_of_the_calendar_is_no_overflow():
-    assert rules.insurance_end([rules.Policy(TODAY, dt.date.max)], TODAY) == dt.date.max
+    assert oversight.insurance_end([oversight.Policy(TODAY, dt.date.max)], TODAY) == dt.date.max
 
 
 _periods = st.lists(st.tuples(st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)), st.integers(0, 400)), max_size=5).map(
-    lambda xs: [rules.Policy(a, a + dt.timedelta(days=n)) for a, n in xs])
+    lambda xs: [oversight.Policy(a, a + dt.timedelta(days=n)) for a, n in xs])
 
 
 @given(periods=_periods, on=st.dates(dt.date(2026, 1, 1), dt.date(2028, 12, 31)))
 def test_prv_10_the_insurance_end_is_the_last_day_of_unbroken_cover(periods, on):
-    end = rules.insurance_end(periods, on)
-    if rules.insured_on(periods, on):
+    end = oversight.insurance_end(periods, on)
+    if oversight.insured_on(periods, on):
         assert end is not None and end >= on
-        assert all(rules.insured_on(periods, on + dt.timedelta(days=d)) for d in range((end - on).days + 1))
-        assert not rules.insured_on(periods, end + dt.timedelta(days=1))
+        assert all(oversight.insured_on(periods, on + dt.timedelta(days=d)) for d in range((end - on).days + 1))
+        assert not oversight.insured_on(periods, end + dt.timedelta(days=1))
     else:
         assert end is None or end < on
-        start = rules.lapse_start(periods, on)
-        assert start <= on and all(not rules.insured_on(periods, start + dt.timedelta(days=d)) for d in range((on - start).days + 1))
+        start = oversight.lapse_start(periods, on)
+        assert start <= on and all(not oversight.insured_on(periods, start + dt.timedelta(days=d)) for d in range((on - start).days + 1))
 
 
 def test_prv_1_registration_dated_in_the_future_is_missing():
@@ -404,7 +405,7 @@ def test_prv_7_group_queue_fills_announced_groups_in_start_order():
     ("annual_report", TODAY, None, None, None, {"body.year"}),
 ])
 def test_qua_2_quality_records(kind, on, year, summary, participants, fields):
-    errors = rules.check_quality_record(kind, on, year, summary, participants, TODAY)
+    errors = oversight.check_quality_record(kind, on, year, summary, participants, TODAY)
     assert {e.field for e in errors} == fields and all(e.rule == "QUA-2" for e in errors)
 
 

@@ -21,8 +21,8 @@ from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.attendance import (
-    ContinuityBroken, ContinuityBrokenPayload, LongSickLeave, LongSickLeavePayload, NoShowThresholdReached,
-    NoShowThresholdReachedPayload, RepeatedAbsences, RepeatedAbsencesPayload, SituationChanged, SituationChangedPayload,
+    ContinuityBroken, LongSickLeave, NoShowThresholdReached,
+    RepeatedAbsences, SituationChanged,
 )
 
 from ktt_attendance.access import visible_agreement

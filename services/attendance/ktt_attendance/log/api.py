@@ -14,7 +14,7 @@ from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
-from ktt_attendance.log import parsing, service
+from ktt_attendance.log import parsing, reading, service
 from ktt_attendance.log.schemas import COLUMNS, BatchIn, BatchOut, EntryPage, RevisionOut
 from ktt_attendance.notices.schemas import SpotCheckIn, SpotCheckOut
 
@@ -67,16 +67,16 @@ async def read_daily_log(
 ) -> EntryPage:
     """ATT-12: the city sees the logs at any time; DATA-3: a provider only its own agreements.
     Oldest day first; ``revision`` counts the versions of each entry. Every read is audited."""
-    rows, total = await service.read_log(session, principal, agreement_id=agreement_id, client_id=client_id,
+    rows, total = await reading.read_log(session, principal, agreement_id=agreement_id, client_id=client_id,
                                          first=first, last=last, limit=limit, offset=offset)
-    return EntryPage(items=[service.entry_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    return EntryPage(items=[reading.entry_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/daily-log/entries/{entry_id}/revisions", response_model=list[RevisionOut],
             summary="Every version of one entry: what it said, who recorded it and when, what changed",
             responses={404: {"model": Problem}})
 async def entry_revisions(entry_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> list[RevisionOut]:
-    _, out = await service.revisions(session, principal, entry_id)
+    _, out = await reading.revisions(session, principal, entry_id)
     return out
 
 
@@ -85,6 +85,6 @@ async def spot_check(body: SpotCheckIn, request: Request, session: SessionDep,
                      principal: Principal = require(Role.CITY_OFFICIAL)) -> SpotCheckOut:
     """The sample and its size are recorded in the audit log; each call draws anew."""
     size = body.sample_size or request.app.state.runtime.settings.spot_check_sample_size
-    population, rows = await service.spot_check(session, principal, body.provider_id, body.month, size)
+    population, rows = await reading.spot_check(session, principal, body.provider_id, body.month, size)
     return SpotCheckOut(provider_id=body.provider_id, month=body.month, population=population,
-                        sample=[service.entry_out(r) for r in rows])
+                        sample=[reading.entry_out(r) for r in rows])

@@ -10,7 +10,7 @@ from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES
 
-from ktt_registry.schemas import ApprovedProvider
+from ktt_registry.schemas_quality import ApprovedProvider
 from ktt_registry.service import approved_list as svc
 from ktt_registry.service.common import today
 

@@ -11,7 +11,7 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_registry.models import Feedback
-from ktt_registry.schemas import FeedbackIn, FeedbackKind, FeedbackOut, FeedbackStatusIn
+from ktt_registry.schemas_quality import FeedbackIn, FeedbackKind, FeedbackOut, FeedbackStatusIn
 from ktt_registry.service import feedback as svc
 
 router = APIRouter(prefix="/v1", tags=["feedback"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})

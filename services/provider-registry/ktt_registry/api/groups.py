@@ -11,7 +11,7 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_registry.models import Group
-from ktt_registry.schemas import EnrolmentIn, GroupIn, GroupOut, GroupPatch
+from ktt_registry.schemas_places import EnrolmentIn, GroupIn, GroupOut, GroupPatch
 from ktt_registry.service import groups as svc
 
 router = APIRouter(prefix="/v1", tags=["groups"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})

@@ -12,7 +12,7 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_registry.models import QualityRecord
-from ktt_registry.schemas import QualityOut, QualityRecordIn, QualityRecordKind, QualityRecordOut
+from ktt_registry.schemas_quality import QualityOut, QualityRecordIn, QualityRecordKind, QualityRecordOut
 from ktt_registry.service import quality as svc
 
 router = APIRouter(prefix="/v1", tags=["quality"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})

@@ -10,7 +10,7 @@ from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
-from ktt_registry.schemas import QueueEntryOut, QueueJoinIn, QueueLeaveIn
+from ktt_registry.schemas_places import QueueEntryOut, QueueJoinIn, QueueLeaveIn
 from ktt_registry.service import queues as svc
 
 router = APIRouter(prefix="/v1", tags=["queues"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})

@@ -11,7 +11,7 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_registry.models import Subcontractor
-from ktt_registry.schemas import ForbidIn, SubcontractorIn, SubcontractorOut
+from ktt_registry.schemas_quality import ForbidIn, SubcontractorIn, SubcontractorOut
 from ktt_registry.service import subcontractors as svc
 
 router = APIRouter(prefix="/v1", tags=["subcontractors"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})

@@ -10,9 +10,9 @@ import io
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_registry import rules
+from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import Provider, ProviderStatusChange, Unit
-from ktt_registry.schemas import ApprovedProvider, ApprovedUnit
+from ktt_registry.schemas_quality import ApprovedProvider, ApprovedUnit
 
 CSV_COLUMNS = ("provider_id", "provider_name", "business_id", "legal_form", "approved_on", "first_approved_on",
                "unit_name", "street_address", "postal_code", "city", "service_producer_code")
@@ -49,5 +49,5 @@ def to_csv(providers: list[ApprovedProvider]) -> str:
         head = [p.provider_id, p.name, p.business_id, p.legal_form, p.approved_on.isoformat(), p.first_approved_on.isoformat()]
         for unit in p.units or [None]:
             tail = [unit.name, unit.street_address, unit.postal_code, unit.city, unit.service_producer_code] if unit else [""] * 5
-            writer.writerow([rules.csv_safe(v) for v in head + tail])
+            writer.writerow([oversight.csv_safe(v) for v in head + tail])
     return out.getvalue()

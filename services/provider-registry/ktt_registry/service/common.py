@@ -17,6 +17,7 @@ from ktt_contracts.registry import (
 )
 
 from ktt_registry import rules
+from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import Instructor, InsurancePolicy, Product, Provider, Unit
 from ktt_registry.settings import RegistrySettings
 
@@ -99,12 +100,12 @@ async def policies_of(session: AsyncSession, provider_id: str) -> list[Insurance
     )).scalars().all())
 
 
-def policy_periods(policies: list[InsurancePolicy]) -> list[rules.Policy]:
-    return [rules.Policy(p.valid_from, p.valid_until) for p in policies]
+def policy_periods(policies: list[InsurancePolicy]) -> list[oversight.Policy]:
+    return [oversight.Policy(p.valid_from, p.valid_until) for p in policies]
 
 
 async def insurance_end(session: AsyncSession, provider_id: str, on: dt.date | None = None) -> dt.date | None:
-    return rules.insurance_end(policy_periods(await policies_of(session, provider_id)), on or today(session))
+    return oversight.insurance_end(policy_periods(await policies_of(session, provider_id)), on or today(session))
 
 
 async def provider_facts(session: AsyncSession, p: Provider, on: dt.date | None = None) -> dict[str, Any]:

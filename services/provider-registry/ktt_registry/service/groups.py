@@ -14,7 +14,7 @@ from ktt_contracts.registry import GroupAnnounced, GroupAnnouncedPayload
 
 from ktt_registry import rules
 from ktt_registry.models import Group, Instructor, Unit
-from ktt_registry.schemas import EnrolmentIn, GroupIn, GroupPatch
+from ktt_registry.schemas_places import EnrolmentIn, GroupIn, GroupPatch
 from ktt_registry.service.common import now, own_product, own_unit, refuse, settings_of, today
 from ktt_registry.service.queues import recompute_unit_queues
 

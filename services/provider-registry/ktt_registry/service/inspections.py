@@ -13,7 +13,7 @@ from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, NotFound
 
-from ktt_registry import rules
+from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import PremisesInspection
 from ktt_registry.schemas import AviStatementIn, InspectionIn
 from ktt_registry.service.common import now, own_unit, refuse, today
@@ -22,7 +22,7 @@ from ktt_registry.service.common import now, own_unit, refuse, today
 async def record(session: AsyncSession, unit_id: uuid.UUID, body: InspectionIn, principal: Principal) -> PremisesInspection:
     """PRV-17: a city official records an inspection of a unit's premises."""
     unit = await own_unit(session, principal, unit_id, for_update=True)
-    refuse(rules.check_inspection(body.inspected_on, body.outcome, body.remarks, body.avi_statement_on, today(session)))
+    refuse(oversight.check_inspection(body.inspected_on, body.outcome, body.remarks, body.avi_statement_on, today(session)))
     item = PremisesInspection(id=uuid.uuid4(), unit_id=unit.id, provider_id=unit.provider_id, inspected_on=body.inspected_on,
                               inspector=body.inspector, outcome=body.outcome, remarks=body.remarks,
                               avi_statement_on=body.avi_statement_on, recorded_by=principal.subject, created_at=now())
@@ -42,7 +42,7 @@ async def set_avi_statement(session: AsyncSession, inspection_id: uuid.UUID, bod
         return item
     if item.avi_statement_on is not None:
         raise Conflict(f"the statement to AVI was recorded as given on {item.avi_statement_on}", rule="PRV-17")
-    refuse(rules.check_avi_statement(item.inspected_on, body.given_on, today(session)))
+    refuse(oversight.check_avi_statement(item.inspected_on, body.given_on, today(session)))
     item.avi_statement_on = body.given_on
     await audit(session, principal, "unit.avi_statement", "unit", item.unit_id, details={"id": str(item.id)})
     return item
@@ -65,4 +65,4 @@ async def latest_outcomes(session: AsyncSession, provider_id: str) -> dict[uuid.
     by_unit: dict[uuid.UUID, list] = {}
     for unit_id, on, at, outcome in rows:
         by_unit.setdefault(unit_id, []).append((on, at, outcome))
-    return {u: rules.latest_inspection(found) for u, found in by_unit.items()}  # type: ignore[misc]
+    return {u: oversight.latest_inspection(found) for u, found in by_unit.items()}  # type: ignore[misc]

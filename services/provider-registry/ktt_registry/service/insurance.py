@@ -27,7 +27,7 @@ from ktt_contracts.registry import (
     ProviderInsuranceRenewed, ProviderInsuranceRenewedPayload,
 )
 
-from ktt_registry import rules
+from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import InsurancePolicy, Provider, RegistryAlert
 from ktt_registry.schemas import InsuranceIn, InsuranceOut, PolicyOut
 from ktt_registry.service.common import (
@@ -54,7 +54,7 @@ async def reconcile(session: AsyncSession, provider: Provider, on: dt.date) -> s
     """PRV-10: open a lapse for an approved provider not insured on ``on``, or close the open lapse of a
     provider insured again; publish either once. Returns "lapsed", "renewed" or None (nothing new)."""
     periods = policy_periods(await policies_of(session, provider.id))
-    insured = rules.insured_on(periods, on)
+    insured = oversight.insured_on(periods, on)
     current = await open_lapse(session, provider.id)
     if insured and current is not None:
         closed = (await session.execute(
@@ -68,7 +68,7 @@ async def reconcile(session: AsyncSession, provider: Provider, on: dt.date) -> s
         return "renewed"
     if insured or current is not None or provider.status != "approved":
         return None
-    lapsed_on = rules.lapse_start(periods, on)
+    lapsed_on = oversight.lapse_start(periods, on)
     earlier = (await session.execute(
         select(RegistryAlert).where(RegistryAlert.provider_id == provider.id, RegistryAlert.kind == LAPSE,
                                     RegistryAlert.since == lapsed_on)
@@ -90,7 +90,7 @@ async def reconcile(session: AsyncSession, provider: Provider, on: dt.date) -> s
             async with session.begin_nested():
                 session.add(RegistryAlert(
                     id=uuid.uuid4(), kind=LAPSE, provider_id=provider.id, rule="PRV-10", since=lapsed_on,
-                    message=_lapse_message(provider, lapsed_on, rules.insurance_end(periods, on)), open=True,
+                    message=_lapse_message(provider, lapsed_on, oversight.insurance_end(periods, on)), open=True,
                     acknowledged=False, created_at=now(),
                 ))
         except IntegrityError:
@@ -108,7 +108,7 @@ async def record_policy(session: AsyncSession, provider_id: str, body: Insurance
     if body.valid_until < body.valid_from:
         refuse([FieldError(field="body.valid_until", rule="PRV-10", message="the policy ends before it starts")])
     day = today(session)
-    end_before = rules.insurance_end(policy_periods(await policies_of(session, provider.id)), day)
+    end_before = oversight.insurance_end(policy_periods(await policies_of(session, provider.id)), day)
     policy = (await session.execute(
         select(InsurancePolicy).where(InsurancePolicy.provider_id == provider.id,
                                       InsurancePolicy.policy_number == body.policy_number,
@@ -126,7 +126,7 @@ async def record_policy(session: AsyncSession, provider_id: str, body: Insurance
     provider.updated_at = now()
     await session.flush()
     published = await reconcile(session, provider, day)
-    end_after = rules.insurance_end(policy_periods(await policies_of(session, provider.id)), day)
+    end_after = oversight.insurance_end(policy_periods(await policies_of(session, provider.id)), day)
     if published is None and end_after != end_before:
         await emit(session, ProviderChanged, ProviderChangedPayload(
             **await provider_facts(session, provider, day), changed_fields=["insurance_valid_until"], changed_on=day,
@@ -143,8 +143,8 @@ async def insurance_view(session: AsyncSession, provider_id: str, principal: Pri
     policies = await policies_of(session, provider.id)
     periods = policy_periods(policies)
     lapse = await open_lapse(session, provider.id)
-    return InsuranceOut(provider_id=provider.id, insured_today=rules.insured_on(periods, day),
-                        valid_until=rules.insurance_end(periods, day), lapsed_since=lapse.since if lapse else None,
+    return InsuranceOut(provider_id=provider.id, insured_today=oversight.insured_on(periods, day),
+                        valid_until=oversight.insurance_end(periods, day), lapsed_since=lapse.since if lapse else None,
                         policies=[PolicyOut.model_validate(p) for p in policies])
 
 

@@ -18,6 +18,7 @@ from ktt_contracts.registry import (
 )
 
 from ktt_registry import rules
+from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import Product, ProductValue, Provider, ProviderStatusChange, StaffMember, Unit
 from ktt_registry.schemas import ProviderIn, ProviderPatch, StatusIn
 from ktt_registry.service.common import now, own_provider, policies_of, policy_periods, provider_facts, refuse, today
@@ -109,7 +110,7 @@ async def approval_facts(session: AsyncSession, provider: Provider) -> rules.App
     periods = policy_periods(await policies_of(session, provider.id))
     in_force = [p for p in periods if p.valid_from <= day <= p.valid_until]
     # PRV-10: the cover in force today (to the end of its renewals), else the policy recorded last.
-    insured_from, insured_until = ((min(p.valid_from for p in in_force), rules.insurance_end(periods, day)) if in_force
+    insured_from, insured_until = ((min(p.valid_from for p in in_force), oversight.insurance_end(periods, day)) if in_force
                                    else (provider.insurance_valid_from, provider.insurance_valid_until))
     return rules.ApprovalFacts(
         registration_register=provider.registration_register, registration_number=provider.registration_number,

@@ -16,9 +16,9 @@ from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import Conflict, FieldError, Forbidden
 
-from ktt_registry import rules
+from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import Feedback, QualityRecord, Unit
-from ktt_registry.schemas import QualityOut, QualityRecordIn
+from ktt_registry.schemas_quality import QualityOut, QualityRecordIn
 from ktt_registry.service.common import now, own_provider, refuse, today
 from ktt_registry.service.feedback import COMPLAINT_STATUSES
 
@@ -29,12 +29,12 @@ async def record(session: AsyncSession, provider_id: str, body: QualityRecordIn,
     provider = await own_provider(session, principal, provider_id)
     day = today(session)
     if principal.role is Role.PROVIDER:
-        if body.kind not in rules.PROVIDER_SUBMITTED:
+        if body.kind not in oversight.PROVIDER_SUBMITTED:
             raise Forbidden(f"a {body.kind.replace('_', ' ')} is recorded by the city", rule="QUA-2")
         if body.occurred_on not in (None, day):
             refuse([FieldError(field="body.occurred_on", rule="QUA-2", message="what a provider hands in is received today")])
     occurred_on = body.occurred_on or day
-    errors = rules.check_quality_record(body.kind, occurred_on, body.year, body.summary, body.participants, day)
+    errors = oversight.check_quality_record(body.kind, occurred_on, body.year, body.summary, body.participants, day)
     if body.unit_id is not None:
         unit = await session.get(Unit, body.unit_id)
         if unit is None or unit.provider_id != provider.id:

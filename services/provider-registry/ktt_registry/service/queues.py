@@ -29,7 +29,7 @@ from ktt_contracts.registry import QueueChanged, QueueChangedPayload, QueuedClie
 
 from ktt_registry import rules
 from ktt_registry.models import Group, Product, Provider, QueueEntry, Unit
-from ktt_registry.schemas import QueueEntryOut
+from ktt_registry.schemas_places import QueueEntryOut
 from ktt_registry.service.common import instructor_count, now, own_product, own_unit, settings_of, taking_clients, today
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_registry import rules
 from ktt_registry.models import Group, Instructor, Product, Provider, QueueEntry, Unit
-from ktt_registry.schemas import SearchGroup, SearchHit, SearchProduct, SearchQueue, SearchUnit, SearchValue
+from ktt_registry.schemas_search import SearchGroup, SearchHit, SearchProduct, SearchQueue, SearchUnit, SearchValue
 from ktt_registry.service.common import taking_clients, today
 from ktt_registry.service.products import current, form_of, value_out, versions_of
 from ktt_registry.service.queues import new_entrant_wait

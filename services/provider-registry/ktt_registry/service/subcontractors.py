@@ -16,7 +16,7 @@ from ktt_contracts.registry import SubcontractorForbidden, SubcontractorForbidde
 
 from ktt_registry import rules
 from ktt_registry.models import Subcontractor
-from ktt_registry.schemas import ForbidIn, SubcontractorIn
+from ktt_registry.schemas_quality import ForbidIn, SubcontractorIn
 from ktt_registry.service.common import now, own_provider, refuse, today
 
 
