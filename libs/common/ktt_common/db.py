@@ -98,3 +98,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, info=info or {})
+
+
+def insert_for(session: AsyncSession, table: Any) -> Any:
+    """An INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` for the session's
+    backend (PostgreSQL or SQLite): idempotent writes keyed on a unique constraint."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)

@@ -12,5 +12,6 @@ from ktt_attendance.clients import models as _clients  # noqa: F401
 from ktt_attendance.log import models as _log  # noqa: F401
 from ktt_attendance.months import models as _months  # noqa: F401
 from ktt_attendance.notices import models as _notices  # noqa: F401
+from ktt_attendance.reports import models as _reports  # noqa: F401
 
 __all__ = ["INFRA", "Base"]

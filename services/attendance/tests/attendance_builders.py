@@ -12,7 +12,8 @@ from sqlalchemy import select
 from ktt_common.clock import FrozenClock
 from ktt_common.events import Envelope, EventType
 from ktt_common.testing import RunningService
-from ktt_contracts.agreement import AgreementChanged, AgreementEnded, AgreementSigned
+from ktt_contracts.agreement import AgreementChanged, AgreementEnded, AgreementSigned, PeriodEnding
+from ktt_contracts.decision import DecisionMade
 
 TODAY = dt.date(2027, 1, 29)  # a Friday
 START = dt.date(2026, 12, 7)  # a Monday
@@ -135,6 +136,34 @@ class Attendance:
                                    headers=self.provider(provider_id))
         assert r.status_code == expect, r.text
         return r.json()
+
+    async def decided(self, client_id: uuid.UUID | str, *, basis: str = "labour_market_subsidy", language: str = "fi",
+                      office: str = "typake") -> None:
+        """A DecisionMade for the client (its language, benefit basis and case worker's office)."""
+        payload = {"decision_id": str(uuid.uuid4()), "client_id": str(client_id), "source_system": "effica",
+                   "source_id": "E-1", "version": 1, "decided_on": "2026-11-25", "period_start": "2026-12-01",
+                   "period_end": "2027-11-30", "form": "individual", "benefit_basis": basis, "voucher_kind": "regular",
+                   "case_worker_office": office, "language": language}
+        env = DecisionMade.envelope(payload, subject=payload["decision_id"], correlation_id=None, time=EVENT_TIME)
+        assert await self.svc.rt.consumer("decision").process(env) == "handled"
+
+    async def period_ending(self, facts: dict[str, Any], period: dict[str, Any], kind: str = "interim") -> str:
+        """The voucher service's PeriodEnding for one of the agreement's periods (REP-3, REP-4)."""
+        end = dt.date.fromisoformat(period["end"])
+        return await self.deliver(PeriodEnding, {
+            "agreement_id": facts["agreement_id"], "client_id": facts["client_id"], "provider_id": facts["provider_id"],
+            "period_id": period["period_id"], "period_seq": period["seq"], "period_end": period["end"],
+            "evaluation_due": (end - dt.timedelta(days=7)).isoformat(), "evaluation_kind": kind})
+
+    async def report(self, body: dict[str, Any], provider_id: str = "P1", expect: int = 201) -> dict[str, Any]:
+        r = await self.client.post("/v1/reports", json=body, headers=self.provider(provider_id))
+        assert r.status_code == expect, r.text
+        return r.json()
+
+    async def reports(self, who: dict[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
+        r = await self.client.get("/v1/reports", params={"limit": 1000, **params}, headers=who or self.official())
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
 
     async def run_job(self, name: str, day: dt.date) -> dict[str, Any]:
         r = await self.client.post(f"/v1/admin/jobs/{name}/run", params={"date": day.isoformat()}, headers=self.svc.auth("admin"))

@@ -27,6 +27,7 @@ async def _apply(session: AsyncSession, envelope: Envelope, payload: DecisionMad
         return
     row.decision_id, row.decision_version = payload.decision_id, payload.version
     row.benefit_basis, row.language = payload.benefit_basis, payload.language
+    row.case_worker_office = payload.case_worker_office
     row.facts_at, row.updated_at = envelope.time, now
 
 

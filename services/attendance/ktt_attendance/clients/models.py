@@ -22,6 +22,8 @@ class ClientCopy(Base):
     decision_version: Mapped[int | None] = mapped_column(Integer)
     benefit_basis: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str | None] = mapped_column(String(10))
+    # REP-4 / AGR-5: typake or social_work; a social worker also receives the final evaluation.
+    case_worker_office: Mapped[str | None] = mapped_column(String(20))
     # ATT-6: Kela, or an unemployment fund for an earnings-related allowance; set by an official
     # when it differs from what the benefit basis implies.
     benefit_payer: Mapped[str | None] = mapped_column(String(30))
