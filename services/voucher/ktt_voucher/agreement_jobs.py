@@ -160,8 +160,10 @@ async def deadlines(session: AsyncSession, *, client_id: uuid.UUID | None, offic
             for period in periods.get(agreement.id, []):
                 if period.end < today:
                     continue
-                add("evaluation", "REP-3" if period.end < agreement.end_date else "REP-4", period.evaluation_due, voucher,
-                    f"{'interim' if period.end < agreement.end_date else 'final'} evaluation of period {period.seq}", agreement)
+                if period.evaluation_delivered_on is None:  # closed once the attendance service has it (REP-3, REP-4)
+                    add("evaluation", "REP-3" if period.end < agreement.end_date else "REP-4", period.evaluation_due, voucher,
+                        f"{'interim' if period.end < agreement.end_date else 'final'} evaluation of period {period.seq}",
+                        agreement)
                 add("period_end", "AGR-12", period.end, voucher, f"period {period.seq} ends; review the agreement", agreement)
     out.sort(key=lambda d: (not d["overdue"], d["due"]))
     return out

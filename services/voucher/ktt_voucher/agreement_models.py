@@ -203,6 +203,11 @@ class AgreementPeriod(Base):
     earlier_schedules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Set once, by the job that publishes PeriodEnding: a guarded UPDATE makes it exactly once.
     ending_notified_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # REP-3 / REP-4: the attendance service's evaluation of this period was submitted (ReportSubmitted,
+    # ReportAccepted) on this day; a returned one (ReportReturned) reopens the deadline. The event
+    # time of the fact, so an older event handled late never rolls it back.
+    evaluation_delivered_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    evaluation_facts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AgreementChange(Base):

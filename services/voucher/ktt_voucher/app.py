@@ -17,6 +17,7 @@ from ktt_voucher.api import router
 from ktt_voucher.events import SUBSCRIPTIONS
 from ktt_voucher.jobs import JOBS
 from ktt_voucher.models import INFRA, Base
+from ktt_voucher.report_events import SUBSCRIPTIONS as REPORT_SUBSCRIPTIONS
 from ktt_voucher.settings import VoucherSettings
 
 SPEC = ServiceSpec(
@@ -27,7 +28,7 @@ SPEC = ServiceSpec(
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
     routers=[router, agreement_router],
-    subscriptions=SUBSCRIPTIONS + AGREEMENT_SUBSCRIPTIONS,
+    subscriptions=SUBSCRIPTIONS + AGREEMENT_SUBSCRIPTIONS + REPORT_SUBSCRIPTIONS,
     jobs=JOBS,
     settings_cls=VoucherSettings,
 )
