@@ -93,3 +93,14 @@ async def signed_agreement(voucher: RunningService, issued: dict[str, Any], unit
                                   json={"party": "client", "name": "Asiakas", "place": "Turku"})
     assert r.status_code == 200 and r.json()["state"] == "signed", r.text
     return r.json()
+
+
+async def monthly_follow_up(attendance: RunningService, agreement_id: str, month: str, provider_id: str = "P1",
+                            assessment: str = "Asiakas on kiinnittynyt hyvin toimintaan.") -> dict[str, Any]:
+    """The provider submits the month's follow-up of its client to the case worker (ATT-11), the report
+    billing waits for (BIL-3)."""
+    r = await attendance.client.post("/v1/reports", headers=attendance.auth("provider", provider_id=provider_id),
+                                     json={"agreement_id": agreement_id, "kind": "monthly_follow_up", "month": month,
+                                           "assessment": assessment})
+    assert r.status_code == 201, r.text
+    return r.json()

@@ -1,6 +1,7 @@
 """Where money moves, across all five real services on one real nats-server: a decision becomes a
 voucher and a signed agreement, the provider posts December's daily log and confirms the month, billing
-settles it, an official approves it, it is settled on the settlement day and paid in a pain.001 batch.
+holds the month until the provider's monthly follow-up report arrives (BIL-3, ATT-11) and then settles
+it, an official approves it, it is settled on the settlement day and paid in a pain.001 batch.
 
 Each step goes only through the public APIs and the events the services publish to each other. The
 December figures are worked by hand: Mon-Wed 10-14 from 7.12., 12 scheduled days, one sick day with a
@@ -21,7 +22,7 @@ from ktt_decision.app import create_app as decision_app
 from ktt_registry.app import create_app as registry_app
 from ktt_voucher.app import create_app as voucher_app
 from tests.helpers import decision_body
-from tests.journeys import approved_provider, signed_agreement
+from tests.journeys import approved_provider, monthly_follow_up, signed_agreement
 
 PRESENT = ("2026-12-07", "2026-12-08", "2026-12-09", "2026-12-14", "2026-12-16", "2026-12-21", "2026-12-22",
            "2026-12-28", "2026-12-29", "2026-12-30")
@@ -38,8 +39,8 @@ async def test_december_is_logged_confirmed_settled_and_paid_to_the_cent(databas
         run_service(voucher_app, settings("voucher", await databases("voucher")), clock) as voucher,
         run_service(registry_app, settings("provider-registry", await databases("provider-registry")), clock) as registry,
         run_service(attendance_app, settings("attendance", await databases("attendance")), clock) as attendance,
-        # The monthly follow-up report (BIL-3) has no producer yet (issue 9): this path does not wait for it.
-        run_service(billing_app, settings("billing", await databases("billing"), require_monthly_follow_up=False),
+        # BIL-3: the monthly follow-up report is a condition of payment (BILLING_REQUIRE_MONTHLY_FOLLOW_UP on).
+        run_service(billing_app, settings("billing", await databases("billing"), require_monthly_follow_up=True),
                     clock) as billing,
     ):
         unit, product = await approved_provider(registry)
@@ -78,18 +79,26 @@ async def test_december_is_logged_confirmed_settled_and_paid_to_the_cent(databas
         r = await attendance.client.post("/v1/months/2026-12/confirm", headers=provider, json={"unit_id": unit["id"]})
         assert r.status_code == 201, r.text  # every scheduled day has an entry (ATT-10, BIL-2)
 
-        # Billing computes December once the month is confirmed and its days have arrived.
+        # Billing computes December once the month is confirmed and its days have arrived, and holds it
+        # while the monthly follow-up of the agreement is missing (BIL-3).
         official = billing.auth("city_official")
 
-        async def settled_december():  # type: ignore[no-untyped-def]
+        async def december(held: bool):  # type: ignore[no-untyped-def]
             run = await billing.client.post("/v1/admin/jobs/settle-month/run", params={"date": "2027-01-04"},
                                             headers=billing.auth("admin"))
             assert run.status_code == 200, run.text
             r = await billing.client.get("/v1/settlements", params={"provider_id": "P1", "month": "2026-12"}, headers=official)
             found = r.json()
-            return found[0] if found and found[0]["total_cents"] == 45000 and not found[0]["held"] else None
+            if not found or found[0]["total_cents"] != 45000 or found[0]["held"] != held:
+                return None
+            return None if held and [h["rule"] for h in found[0]["hold_reasons"]] != ["BIL-3"] else found[0]
 
-        settlement = await eventually(settled_december, what="December's settlement of 450.00 EUR, not held")
+        waiting = await eventually(lambda: december(held=True), what="December held for its monthly follow-up only")
+        assert agreement["id"] in waiting["hold_reasons"][0]["reason"]
+        follow_up = await monthly_follow_up(attendance, agreement["id"], "2026-12")
+        assert (follow_up["state"], follow_up["realised_days"]) == ("submitted", 10)  # the log's realised days (ATT-11)
+        settlement = await eventually(lambda: december(held=False), what="December's settlement of 450.00 EUR, released")
+        assert settlement["id"] == waiting["id"]
         detail = (await billing.client.get(f"/v1/settlements/{settlement['id']}", headers=official)).json()
         assert [(x["kind"], float(x["quantity"]), x["unit_value_cents"], x["amount_cents"]) for x in detail["lines"]] == [
             ("day_first_year", 10.0, 4500, 45000)]
