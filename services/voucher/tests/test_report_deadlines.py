@@ -9,7 +9,6 @@ from typing import Any
 
 from ktt_contracts.reports import ReportAccepted, ReportReturned, ReportSubmitted
 
-from .test_agreements import World  # noqa: F401
 from .test_agreements import clock, svc, world  # noqa: F401  (fixtures)
 
 T0 = dt.datetime(2027, 5, 20, 9, tzinfo=dt.UTC)

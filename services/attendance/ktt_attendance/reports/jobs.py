@@ -17,7 +17,8 @@ from ktt_attendance.agreements.models import AgreementCopy
 from ktt_attendance.months.rules import parse_month
 from ktt_attendance.reports import rules
 from ktt_attendance.reports.models import Report
-from ktt_attendance.reports.service import _line, _now, ensure_due, facts, in_month
+from ktt_attendance.months.service import _in_month as in_month
+from ktt_attendance.reports.service import _line, _now, ensure_due, facts
 
 
 async def reports_due(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:

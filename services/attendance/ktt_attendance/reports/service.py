@@ -11,7 +11,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
@@ -286,13 +286,6 @@ async def ensure_due(session: AsyncSession, *, agreement_id: uuid.UUID, kind: st
         recipients=rules.recipients(kind, client.case_worker_office if client else None), history=[_line("due", "due", by, on)], created_at=now, updated_at=now,
     ).on_conflict_do_nothing(index_elements=["agreement_id", "key"]))
     return bool(result.rowcount)
-
-
-def in_month(first: dt.date, last: dt.date) -> Any:
-    """Agreement copies in force on some day of [first, last]."""
-    return and_(AgreementCopy.start.is_not(None), AgreementCopy.start <= last, AgreementCopy.end >= first,
-                (AgreementCopy.ended_on.is_(None)) | (AgreementCopy.ended_on >= first),
-                (AgreementCopy.ended_on.is_(None)) | (AgreementCopy.ended_on >= AgreementCopy.start))
 
 
 async def certificate(session: AsyncSession, principal: Principal, agreement_id: uuid.UUID) -> tuple[Certificate, str | None]:
