@@ -151,26 +151,24 @@ async def submit(session: AsyncSession, principal: Principal, body: ReportIn) ->
     if problems:
         raise _refuse(problems, kind)
 
-    existing = (await session.execute(select(Report).where(
-        Report.agreement_id == copy.agreement_id, Report.key == key).with_for_update())).scalar_one_or_none()
+    # The row exists from here on (made now unless a due one was): an insert that ignores a conflict,
+    # so a submission racing the job or another submission never fails on the unique key.
+    await ensure_due(session, agreement_id=copy.agreement_id, kind=kind, client_id=copy.client_id,  # type: ignore[arg-type]
+                     provider_id=copy.provider_id, unit_id=copy.unit_id, month=month or month_of(today),  # type: ignore[arg-type]
+                     period_id=body.period_id, due_on=due, on=today, by=principal.subject, key=key, record=False)
+    report = (await session.execute(select(Report).where(
+        Report.agreement_id == copy.agreement_id, Report.key == key).with_for_update())).scalar_one()
     signature = {"method": "paper", "signed_on": body.signature.signed_on.isoformat(), "recorded_by": principal.subject} \
         if body.signature else None
-    if existing is not None and existing.content == content and existing.state in ("submitted", "accepted", "awaiting_signature") \
-            and (signature is None or (existing.signature or {}).get("signed_on") == signature["signed_on"]):
-        return existing, False  # the same submission again
-    if existing is not None and existing.state not in rules.OPEN_FOR_SUBMISSION:
-        raise Conflict(f"this {kind} report is already {existing.state}; the case worker returns it if it needs changes",
+    if report.content == content and report.state in ("submitted", "accepted", "awaiting_signature") \
+            and (signature is None or (report.signature or {}).get("signed_on") == signature["signed_on"]):
+        return report, False  # the same submission again
+    if report.state not in rules.OPEN_FOR_SUBMISSION:
+        raise Conflict(f"this {kind} report is already {report.state}; the case worker returns it if it needs changes",
                        rule="REP-1")
     client = await session.get(ClientCopy, copy.client_id)
-    report = existing or Report(
-        id=uuid.uuid4(), agreement_id=copy.agreement_id, key=key, kind=kind, client_id=copy.client_id,
-        provider_id=copy.provider_id, state="due", due_on=due, late=False, history=[], created_at=_now(),
-        updated_at=_now())
-    if existing is None:
-        session.add(report)
     if report.unit_id is None:
         report.unit_id = copy.unit_id
-    report.month = month or report.month or month_of(today)
     report.period_id = body.period_id or report.period_id or (
         uuid.UUID(p["period_id"]) if kind in (rules.FINAL, rules.GROUP) and (p := _last_period(copy)) else None)
     report.recipients = rules.recipients(kind, client.case_worker_office if client else None)
@@ -274,16 +272,17 @@ async def accept(session: AsyncSession, principal: Principal, report_id: uuid.UU
 
 async def ensure_due(session: AsyncSession, *, agreement_id: uuid.UUID, kind: str, client_id: uuid.UUID, provider_id: str,
                      unit_id: uuid.UUID | None, month: str, period_id: uuid.UUID | None, due_on: dt.date | None,
-                     on: dt.date, by: str) -> bool:
+                     on: dt.date, by: str, key: str | None = None, record: bool = True) -> bool:
     """A report the provider owes (ATT-11, REP-3, REP-4, REP-6), made once per agreement and key
-    (a unique row: the job or event again makes nothing). Returns whether it was made."""
+    (a unique row: the job or event again makes nothing). Returns whether it was made; ``record``
+    writes its "due" history line (not when a submission makes the row itself)."""
     now = _now()
-    key = rules.report_key(kind, month=month, period_id=period_id)
+    key = key or rules.report_key(kind, month=month, period_id=period_id)
     client = await session.get(ClientCopy, client_id)
     result = await session.execute(insert_for(session, Report.__table__).values(
         id=uuid.uuid4(), agreement_id=agreement_id, key=key, kind=kind, client_id=client_id, provider_id=provider_id,
         unit_id=unit_id, state="due", month=month, period_id=period_id, due_on=due_on, late=False,
-        recipients=rules.recipients(kind, client.case_worker_office if client else None), history=[_line("due", "due", by, on)], created_at=now, updated_at=now,
+        recipients=rules.recipients(kind, client.case_worker_office if client else None), history=[_line("due", "due", by, on)] if record else [], created_at=now, updated_at=now,
     ).on_conflict_do_nothing(index_elements=["agreement_id", "key"]))
     return bool(result.rowcount)
 
