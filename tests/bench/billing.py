@@ -18,7 +18,10 @@ baseline, so the ratio errs against the settlement. Both run on warm caches afte
 Peak memory is this process's peak RSS (run alone: ``python -m tests.bench.billing``; ``run.py``
 starts it as a child process, so the other benchmarks' memory does not count).
 
-Usage: python -m tests.bench.billing [--scale 1.0] [--json PATH]
+``--profile PATH`` also writes where the job's time goes: each SQL statement's wall time (an engine
+event listener) and a pyinstrument profile of the job (pyinstrument, a test dependency).
+
+Usage: python -m tests.bench.billing [--scale 1.0] [--json PATH] [--profile PATH]
 """
 
 from __future__ import annotations
@@ -203,7 +206,29 @@ async def _settled(url: str) -> dict[str, Any]:
         await conn.close()
 
 
-async def bench_billing(scale: float, root: Path, factory: DatabaseFactory) -> dict[str, Any]:
+class _StatementTimes:
+    """Wall time of every SQL statement the engine runs while installed (for ``--profile``)."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.engine, self.times, self.event = engine.sync_engine, [], event
+        self.event.listen(self.engine, "before_cursor_execute", self._before)
+        self.event.listen(self.engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        self.times.append((time.perf_counter() - conn.info.pop("bench_t0"), " ".join(statement.split())[:160]))
+
+    def close(self) -> list[tuple[float, str]]:
+        self.event.remove(self.engine, "before_cursor_execute", self._before)
+        self.event.remove(self.engine, "after_cursor_execute", self._after)
+        return sorted(self.times, reverse=True)
+
+
+async def bench_billing(scale: float, root: Path, factory: DatabaseFactory, profile: Path | None = None) -> dict[str, Any]:
     """The benchmark; ``factory.cleanup()`` (which runs its own event loop) is the caller's, after it."""
     from ktt_billing.app import create_app
     from ktt_common.jobs import run_job
@@ -218,9 +243,20 @@ async def bench_billing(scale: float, root: Path, factory: DatabaseFactory) -> d
         settings = service_settings("billing", database_url=url, nats_url=nats.url, data_dir=root, outbox_poll_seconds=1.0)
         async with run_service(create_app, settings, FrozenClock(RUN_DATE)) as svc:
             baseline_before = await _baseline(url)
+            if profile:
+                from pyinstrument import Profiler
+
+                statements, profiler = _StatementTimes(svc.rt.engine), Profiler(async_mode="enabled")
+                profiler.start()
             t0 = time.perf_counter()
             job = await run_job(svc.rt, "settle-month", RUN_DATE)
             settle_seconds = time.perf_counter() - t0
+            if profile:
+                profiler.stop()
+                times = statements.close()
+                profile.write_text(f"job {settle_seconds:.2f} s; SQL statements {sum(t for t, _ in times):.2f} s "
+                                   f"({len(times)} statements)\n" + "".join(f"{t:8.3f} s  {sql}\n" for t, sql in times[:25])
+                                   + "\n" + profiler.output_text(unicode=True, show_all=False))
             rss_after = _rss_mib()
             baseline_after = await _baseline(url)
         settled = await _settled(url)
@@ -247,11 +283,11 @@ async def bench_billing(scale: float, root: Path, factory: DatabaseFactory) -> d
         nats.stop()
 
 
-def run(scale: float) -> dict[str, Any]:
+def run(scale: float, profile: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ktt-bench-billing-") as tmp:
         factory = DatabaseFactory(Path(tmp))
         try:
-            return asyncio.run(bench_billing(scale, Path(tmp), factory))
+            return asyncio.run(bench_billing(scale, Path(tmp), factory, profile))
         finally:
             factory.cleanup()  # outside the benchmark's event loop, so the databases are dropped
 
@@ -260,11 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="share of the national month (1.0 = 50,000 agreements)")
     parser.add_argument("--json", default=None, help="write the result here as JSON (else print it)")
+    parser.add_argument("--profile", default=None, help="write SQL statement times and a pyinstrument profile here")
     args = parser.parse_args(argv)
     if not postgres_admin_url():
         print("billing benchmark: no PostgreSQL reachable, skipped", file=sys.stderr)
         return 2
-    result = run(args.scale)
+    result = run(args.scale, Path(args.profile) if args.profile else None)
     text = json.dumps(result, indent=2, default=str)
     if args.json:
         Path(args.json).write_text(text + "\n")
