@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from billing_builders import PROVIDER, lines_by
+from billing_builders import OTHER, PROVIDER, lines_by
 from sqlalchemy import select, text
 
 from ktt_billing.settlements import rules
@@ -80,3 +80,57 @@ async def test_cached_row_plans_lets_postgresql_reuse_plans_inside_and_restores_
         assert (before, inside, after) == ("force_custom_plan", "auto", "force_custom_plan")
     else:
         assert (before, inside, after) == ("none", "none", "none")
+
+
+async def test_coaching_hours_are_capped_per_decision_across_its_agreements_vou_7(feed):
+    """VOU-7, DEC-3: the hours are approved in the client's decision. The client changes provider under
+    the same decision (10 h approved): 6 h with the first provider in October leave 4 h for the second in
+    November, not another 10. Another client's decision with the same figures is capped on its own."""
+    decision = str(uuid.uuid4())
+    coaching = dict(first=None, base=None, hour=6000, approved_hours=10, product_kind="intensive_coaching")
+    first = await feed.agreement(decision_id=decision, end="2026-10-31", **coaching)
+    second = await feed.agreement(provider_id=OTHER, decision_id=decision, start="2026-11-01",
+                                  client_id=first["client_id"], **coaching)
+    other_client = await feed.agreement(provider_id=OTHER, start="2026-10-01", **coaching)
+    await feed.days(first, [("2026-10-05", "present", 6.0)])
+    await feed.days(second, [("2026-11-02", "present", 5.0), ("2026-11-03", "present", 2.0)])
+    await feed.days(other_client, [("2026-10-05", "present", 6.0), ("2026-11-02", "present", 7.0)])
+    for a, month in ((first, "2026-10"), (second, "2026-11"), (other_client, "2026-10"), (other_client, "2026-11")):
+        await feed.paperwork(a, month)
+    await feed.run("2026-11-01")
+    await feed.run("2026-12-01")
+    assert lines_by(await feed.settlement("2026-10")) == [(first["client_id"], "coaching_hour", 6.0, 6000, 36000)]
+    assert lines_by(await feed.settlement("2026-11", OTHER)) == sorted([
+        (second["client_id"], "coaching_hour", 4.0, 6000, 24000),       # 7 h worked, 4 h left of the decision's 10
+        (other_client["client_id"], "coaching_hour", 4.0, 6000, 24000),  # its own decision: 6 h + 4 h
+    ])
+
+
+async def test_a_late_change_to_one_agreement_corrects_the_other_agreement_of_the_decision_vou_7(feed):
+    """VOU-7 after settlement: October's 6 h with the first provider left 4 h of the decision's 10 for the
+    second provider's November. Both months are approved when October is corrected to 4 h: the first
+    provider is refunded 6 h and paid 4 h, and the second, whose November may now pay 6 h, is refunded
+    4 h and paid 6 h, each in its next settlement."""
+    import datetime as dt
+
+    decision = str(uuid.uuid4())
+    coaching = dict(first=None, base=None, hour=6000, approved_hours=10, product_kind="intensive_coaching")
+    first = await feed.agreement(decision_id=decision, end="2026-10-31", **coaching)
+    second = await feed.agreement(provider_id=OTHER, decision_id=decision, start="2026-11-01",
+                                  client_id=first["client_id"], **coaching)
+    await feed.days(first, [("2026-10-05", "present", 6.0)])
+    await feed.days(second, [("2026-11-02", "present", 7.0)])
+    await feed.paperwork(first, "2026-10")
+    await feed.paperwork(second, "2026-11")
+    await feed.run("2026-11-01")
+    await feed.run("2026-12-01")
+    for month, provider in (("2026-10", PROVIDER), ("2026-11", OTHER)):
+        assert (await feed.approve((await feed.settlement(month, provider))["id"])).status_code == 200
+    feed.clock.set(dt.date(2026, 12, 10))
+    await feed.days(first, [("2026-10-05", "present", 4.0)], revision=2, correction=True)
+    await feed.run("2027-01-02")
+    c = first["client_id"]
+    assert lines_by(await feed.settlement("2026-12", PROVIDER)) == sorted([
+        (c, "refund", -6.0, 6000, -36000), (c, "correction", 4.0, 6000, 24000)])
+    assert lines_by(await feed.settlement("2026-12", OTHER)) == sorted([
+        (c, "refund", -4.0, 6000, -24000), (c, "correction", 6.0, 6000, 36000)])

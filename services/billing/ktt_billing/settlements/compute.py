@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import (BigInteger, Column, Date, Integer, MetaData, Select, String, Table, Uuid, and_, case, cast, func, insert,
                         literal, or_, select)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from ktt_billing.copies.models import AgreementCopy as A
 from ktt_billing.copies.models import DayEntry as E
@@ -101,25 +102,46 @@ def day_select(session: AsyncSession, lo: dt.date, hi: dt.date, *, providers: It
     )
 
 
+def cap_key(a: Any = A) -> Any:
+    """VOU-7, DEC-3: whose approval coaching hours count against: the decision's, shared by all its
+    agreements (a change of provider does not grant the hours again); for a copy stored before the
+    decision was kept (NULL), the agreement's own."""
+    return func.coalesce(a.decision_id, a.agreement_id)
+
+
 def coaching_select(session: AsyncSession, lo: dt.date, hi: dt.date, *, providers: Iterable[str] | None = None,
                     agreements: Iterable[uuid.UUID] | None = None) -> Select:
     """Coaching hours per agreement and month in [lo, hi], paid up to the approved hours (VOU-7), as
-    GROUP_COLUMNS: the cap counts every month of the agreement up to ``hi`` (a running sum), so an
-    earlier month's hours use up the approval before a later month's. Rounded half up to the cent."""
+    GROUP_COLUMNS: the cap counts every month of every agreement of the decision up to ``hi`` (a running
+    sum, earlier months first, and within a month the earlier agreement first), so hours already paid
+    use up the approval before later ones. The approved hours are the decision's (the highest any of its
+    agreements carries, should an amendment reach one copy first). Rounded half up to the cent."""
     month = month_of(session, E.date)
+    where = [E.realised.is_(True), E.coaching_centihours > 0, E.date <= hi, _in_agreement(), A.hour_value_cents.is_not(None)]
+    if providers is not None or agreements is not None:
+        # the decisions in scope, with every agreement of theirs (their hours share the cap)
+        other = aliased(A)
+        in_scope = select(cap_key(other))
+        if providers is not None:
+            in_scope = in_scope.where(other.provider_id.in_(list(providers)))
+        if agreements is not None:
+            in_scope = in_scope.where(other.agreement_id.in_(list(agreements)))
+        where.append(cap_key().in_(in_scope))
     per_month = (
-        select(E.provider_id, E.agreement_id, A.client_id, A.hour_value_cents.label("value"),
-               func.coalesce(A.approved_hours, 0).label("approved"), month.label("m"),
+        select(E.provider_id, E.agreement_id, A.client_id, A.start.label("since"), cap_key().label("cap_key"),
+               A.hour_value_cents.label("value"), func.coalesce(A.approved_hours, 0).label("approved"), month.label("m"),
                func.sum(E.coaching_centihours).label("h"), func.min(E.date).label("d0"), func.max(E.date).label("d1"))
         .join(A, A.agreement_id == E.agreement_id)
-        .where(E.realised.is_(True), E.coaching_centihours > 0, E.date <= hi, _in_agreement(),
-               A.hour_value_cents.is_not(None), *_scope(providers, agreements))
-        .group_by(E.provider_id, E.agreement_id, A.client_id, A.hour_value_cents, A.approved_hours, month)
+        .where(*where)
+        .group_by(E.provider_id, E.agreement_id, A.client_id, A.start, cap_key(), A.hour_value_cents, A.approved_hours, month)
         .subquery()
     )
-    running = select(per_month, func.sum(per_month.c.h).over(partition_by=per_month.c.agreement_id,
-                                                             order_by=per_month.c.m).label("cum")).subquery()
-    cap = running.c.approved * 100
+    c = per_month.c
+    running = select(per_month,
+                     func.sum(c.h).over(partition_by=c.cap_key, order_by=(c.m, c.since, c.agreement_id),
+                                        rows=(None, 0)).label("cum"),
+                     func.max(c.approved).over(partition_by=c.cap_key).label("approved_hours")).subquery()
+    cap = running.c.approved_hours * 100
     before = running.c.cum - running.c.h
 
     def least(x: Any, y: Any) -> Any:
@@ -127,13 +149,28 @@ def coaching_select(session: AsyncSession, lo: dt.date, hi: dt.date, *, provider
 
     # integers throughout (PostgreSQL's running sum of a bigint is numeric): the amount is exact, then half up
     paid = cast(least(running.c.cum, cap) - least(before, cap), BigInteger)
+    scope = [running.c.m >= rules.month_str(lo), paid > 0]
+    if providers is not None:
+        scope.append(running.c.provider_id.in_(list(providers)))
+    if agreements is not None:
+        scope.append(running.c.agreement_id.in_(list(agreements)))
     return (
         select(running.c.provider_id, running.c.agreement_id, running.c.client_id, running.c.m.label("service_month"),
                literal(rules.COACHING_HOUR, String).label("basis"), paid.label("quantity_centi"),
                running.c.value.label("unit_value_cents"), ((paid * running.c.value + 50) // 100).label("amount_cents"),
                running.c.d0.label("date_from"), running.c.d1.label("date_to"))
-        .where(running.c.m >= rules.month_str(lo), paid > 0)
+        .where(*scope)
     )
+
+
+async def sharing_a_cap(session: AsyncSession, agreements: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The agreements and every other agreement of their decisions (VOU-7: a change in one's coaching
+    hours moves what the others may be paid)."""
+    if not agreements:
+        return set()
+    other = aliased(A)
+    q = select(A.agreement_id).where(cap_key().in_(select(cap_key(other)).where(other.agreement_id.in_(list(agreements)))))
+    return set(agreements) | set((await session.execute(q)).scalars().all())
 
 
 async def groups(session: AsyncSession, lo: dt.date, hi: dt.date, **scope: Any) -> list[Group]:
