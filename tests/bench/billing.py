@@ -277,7 +277,8 @@ async def _settled(url: str) -> dict[str, Any]:
 
 
 class _StatementTimes:
-    """Wall time of every SQL statement the engine runs while installed (for ``--profile``)."""
+    """Wall time of every SQL statement the engine runs while installed (for ``--profile``; the outbox
+    relay's polls on their own connection are listed too)."""
 
     def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
