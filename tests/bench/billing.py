@@ -18,7 +18,13 @@ baseline, so the ratio errs against the settlement. Both run on warm caches afte
 Peak memory is this process's peak RSS (run alone: ``python -m tests.bench.billing``; ``run.py``
 starts it as a child process, so the other benchmarks' memory does not count).
 
-Usage: python -m tests.bench.billing [--scale 1.0] [--json PATH]
+``--profile PATH`` also writes where the job's time goes: each SQL statement's wall time (an engine
+event listener) and a pyinstrument profile of the job (pyinstrument, a test dependency).
+
+``--backend sqlite`` runs the same job and aggregate on SQLite (rows loaded by executemany, the aggregate
+through the sqlite3 driver): what ``make bench`` reports when PostgreSQL is not reachable.
+
+Usage: python -m tests.bench.billing [--scale 1.0] [--json PATH] [--profile PATH] [--backend postgresql|sqlite]
 """
 
 from __future__ import annotations
@@ -148,21 +154,27 @@ async def _connect(url: str) -> Any:
     return await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
 
 
+def _copies(n: int) -> list[tuple[str, list[str], Iterator[tuple[Any, ...]]]]:
+    return [
+        ("agreement_copy", ["agreement_id", "client_id", "provider_id", "unit_id", "product_kind", "start", "end",
+                            "ended_on", "day_value_first_year_cents", "base_day_value_cents", "hour_value_cents",
+                            "base_value_from", "approved_hours", "facts_at"], _agreement_rows(n)),
+        ("day_entry", ["agreement_id", "date", "entry_id", "client_id", "provider_id", "unit_id", "product_kind", "kind",
+                       "realised", "coaching_centihours", "revision", "recorded_on"], _entry_rows(n)),
+        ("month_confirmation", ["provider_id", "unit_id", "month", "report_id", "confirmed_on", "late"],
+         _confirmation_rows(n)),
+        ("report_copy", ["report_id", "kind", "agreement_id", "client_id", "provider_id", "month", "submitted_on",
+                         "accepted_on"], _report_rows(n)),
+    ]
+
+
 async def _load(url: str, n: int) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return _load_sqlite(url, n)
     conn = await _connect(url)
     try:
         t0 = time.perf_counter()
-        copies = [
-            ("agreement_copy", ["agreement_id", "client_id", "provider_id", "unit_id", "product_kind", "start", "end",
-                                "ended_on", "day_value_first_year_cents", "base_day_value_cents", "hour_value_cents",
-                                "base_value_from", "approved_hours", "facts_at"], _agreement_rows(n)),
-            ("day_entry", ["agreement_id", "date", "entry_id", "client_id", "provider_id", "unit_id", "product_kind", "kind",
-                           "realised", "coaching_centihours", "revision", "recorded_on"], _entry_rows(n)),
-            ("month_confirmation", ["provider_id", "unit_id", "month", "report_id", "confirmed_on", "late"],
-             _confirmation_rows(n)),
-            ("report_copy", ["report_id", "kind", "agreement_id", "client_id", "provider_id", "month", "submitted_on",
-                             "accepted_on"], _report_rows(n)),
-        ]
+        copies = _copies(n)
         for table, columns, rows in copies:
             await conn.copy_records_to_table(table, records=rows, columns=columns)
         await conn.execute("ANALYZE")
@@ -174,36 +186,121 @@ async def _load(url: str, n: int) -> dict[str, Any]:
         await conn.close()
 
 
+def _sqlite_file(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return str(make_url(url).database)
+
+
+def _load_sqlite(url: str, n: int) -> dict[str, Any]:
+    """SQLite has no COPY: the same rows through SQLAlchemy Core's executemany (its column types store
+    UUIDs, dates and timestamps as the service reads them), 20,000 at a time, then ANALYZE."""
+    from sqlalchemy import create_engine, insert
+
+    from ktt_billing.db import Base
+
+    engine = create_engine(f"sqlite:///{_sqlite_file(url)}")
+    t0 = time.perf_counter()
+    counts = {}
+    try:
+        with engine.begin() as conn:
+            for table, columns, rows in _copies(n):
+                chunk: list[dict[str, Any]] = []
+                for row in rows:
+                    chunk.append(dict(zip(columns, row)))
+                    if len(chunk) == 20_000:
+                        conn.execute(insert(Base.metadata.tables[table]), chunk)
+                        chunk.clear()
+                if chunk:
+                    conn.execute(insert(Base.metadata.tables[table]), chunk)
+                counts[table] = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("SELECT count(*) FROM day_entry e JOIN agreement_copy a USING (agreement_id)").scalar_one()
+    finally:
+        engine.dispose()
+    return {"seconds": round(time.perf_counter() - t0, 2), "rows": counts}
+
+
+def _sqlite_fetch(url: str, sql: str, *params: Any) -> list[Any]:
+    """A hand-written statement straight through the sqlite3 driver ($n placeholders become ?)."""
+    import re
+    import sqlite3
+
+    conn = sqlite3.connect(_sqlite_file(url))
+    try:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(re.sub(r"\$\d+", "?", sql), [p.isoformat() if isinstance(p, dt.date) else p
+                                                         for p in params]).fetchall()
+    finally:
+        conn.close()
+
+
 async def _baseline(url: str, runs: int = 3) -> dict[str, Any]:
-    conn = await _connect(url)
+    sqlite = url.startswith("sqlite")
+    conn = None if sqlite else await _connect(url)
     try:
         times, rows = [], []
         for _ in range(runs):
             t0 = time.perf_counter()
-            rows = await conn.fetch(BASELINE_SQL, MONTH_FIRST, MONTH_LAST)
+            if conn is None:
+                rows = _sqlite_fetch(url, BASELINE_SQL, MONTH_FIRST, MONTH_LAST)
+            else:
+                rows = await conn.fetch(BASELINE_SQL, MONTH_FIRST, MONTH_LAST)
             times.append(time.perf_counter() - t0)
         return {"seconds": round(min(times), 3), "runs_seconds": [round(t, 3) for t in times], "groups": len(rows),
                 "day_cents": sum(int(r["day_cents"]) for r in rows), "days": sum(int(r["days"]) for r in rows)}
     finally:
-        await conn.close()
+        if conn is not None:
+            await conn.close()
+
+
+SETTLED_SQL = """
+SELECT count(DISTINCT s.id) AS settlements, count(l.id) AS lines,
+       coalesce(sum(l.amount_cents) FILTER (WHERE l.kind IN ('day_first_year', 'day_base')), 0) AS day_cents,
+       coalesce(sum(l.quantity_centi) FILTER (WHERE l.kind IN ('day_first_year', 'day_base')), 0) / 100 AS days,
+       coalesce(sum(l.amount_cents), 0) AS total_cents,
+       count(DISTINCT s.id) FILTER (WHERE s.held) AS held
+FROM settlement s LEFT JOIN settlement_line l ON l.settlement_id = s.id WHERE s.month = $1
+"""
 
 
 async def _settled(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        [row] = _sqlite_fetch(url, SETTLED_SQL, MONTH)
+        return {k: int(row[k]) for k in row.keys()}
     conn = await _connect(url)
     try:
-        row = await conn.fetchrow(
-            "SELECT count(DISTINCT s.id) AS settlements, count(l.id) AS lines, "
-            "coalesce(sum(l.amount_cents) FILTER (WHERE l.kind IN ('day_first_year', 'day_base')), 0) AS day_cents, "
-            "coalesce(sum(l.quantity_centi) FILTER (WHERE l.kind IN ('day_first_year', 'day_base')), 0) / 100 AS days, "
-            "coalesce(sum(l.amount_cents), 0) AS total_cents, "
-            "count(DISTINCT s.id) FILTER (WHERE s.held) AS held "
-            "FROM settlement s LEFT JOIN settlement_line l ON l.settlement_id = s.id WHERE s.month = $1", MONTH)
+        row = await conn.fetchrow(SETTLED_SQL, MONTH)
         return {k: int(v) for k, v in dict(row).items()}
     finally:
         await conn.close()
 
 
-async def bench_billing(scale: float, root: Path, factory: DatabaseFactory) -> dict[str, Any]:
+class _StatementTimes:
+    """Wall time of every SQL statement the engine runs while installed (for ``--profile``; the outbox
+    relay's polls on their own connection are listed too)."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.engine, self.times, self.event = engine.sync_engine, [], event
+        self.event.listen(self.engine, "before_cursor_execute", self._before)
+        self.event.listen(self.engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        self.times.append((time.perf_counter() - conn.info.pop("bench_t0"), " ".join(statement.split())[:160]))
+
+    def close(self) -> list[tuple[float, str]]:
+        self.event.remove(self.engine, "before_cursor_execute", self._before)
+        self.event.remove(self.engine, "after_cursor_execute", self._after)
+        return sorted(self.times, reverse=True)
+
+
+async def bench_billing(scale: float, root: Path, factory: DatabaseFactory, profile: Path | None = None,
+                        backend: str = "postgresql") -> dict[str, Any]:
     """The benchmark; ``factory.cleanup()`` (which runs its own event loop) is the caller's, after it."""
     from ktt_billing.app import create_app
     from ktt_common.jobs import run_job
@@ -212,15 +309,26 @@ async def bench_billing(scale: float, root: Path, factory: DatabaseFactory) -> d
     nats = NatsServer(root / "js-billing")
     nats.start()
     try:
-        url = await factory.create("postgresql", "billing")
+        url = await factory.create(backend, "billing")
         load = await _load(url, n)
         rss_before = _rss_mib()
         settings = service_settings("billing", database_url=url, nats_url=nats.url, data_dir=root, outbox_poll_seconds=1.0)
         async with run_service(create_app, settings, FrozenClock(RUN_DATE)) as svc:
             baseline_before = await _baseline(url)
+            if profile:
+                from pyinstrument import Profiler
+
+                statements, profiler = _StatementTimes(svc.rt.engine), Profiler(async_mode="enabled")
+                profiler.start()
             t0 = time.perf_counter()
             job = await run_job(svc.rt, "settle-month", RUN_DATE)
             settle_seconds = time.perf_counter() - t0
+            if profile:
+                profiler.stop()
+                times = statements.close()
+                profile.write_text(f"job {settle_seconds:.2f} s; SQL statements {sum(t for t, _ in times):.2f} s "
+                                   f"({len(times)} statements)\n" + "".join(f"{t:8.3f} s  {sql}\n" for t, sql in times[:25])
+                                   + "\n" + profiler.output_text(unicode=True, show_all=False))
             rss_after = _rss_mib()
             baseline_after = await _baseline(url)
         settled = await _settled(url)
@@ -228,7 +336,7 @@ async def bench_billing(scale: float, root: Path, factory: DatabaseFactory) -> d
         if (settled["day_cents"], settled["days"]) != (baseline["day_cents"], baseline["days"]):
             raise RuntimeError(f"settlement and baseline disagree: {settled} vs {baseline}")
         return {
-            "backend": "postgresql", "scale": scale, "agreements": n, "providers": -(-n // AGREEMENTS_PER_PROVIDER),
+            "backend": backend, "scale": scale, "agreements": n, "providers": -(-n // AGREEMENTS_PER_PROVIDER),
             "entries": load["rows"]["day_entry"],
             "realised_days": baseline["days"],
             "crossing_base_value_date": len(range(0, n, CROSSING_EVERY)),
@@ -247,11 +355,11 @@ async def bench_billing(scale: float, root: Path, factory: DatabaseFactory) -> d
         nats.stop()
 
 
-def run(scale: float) -> dict[str, Any]:
+def run(scale: float, profile: Path | None = None, backend: str = "postgresql") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ktt-bench-billing-") as tmp:
         factory = DatabaseFactory(Path(tmp))
         try:
-            return asyncio.run(bench_billing(scale, Path(tmp), factory))
+            return asyncio.run(bench_billing(scale, Path(tmp), factory, profile, backend))
         finally:
             factory.cleanup()  # outside the benchmark's event loop, so the databases are dropped
 
@@ -260,11 +368,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="share of the national month (1.0 = 50,000 agreements)")
     parser.add_argument("--json", default=None, help="write the result here as JSON (else print it)")
+    parser.add_argument("--profile", default=None, help="write SQL statement times and a pyinstrument profile here")
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql",
+                        help="the national target is PostgreSQL's; SQLite runs the same job and aggregate embedded")
     args = parser.parse_args(argv)
-    if not postgres_admin_url():
+    if args.backend == "postgresql" and not postgres_admin_url():
         print("billing benchmark: no PostgreSQL reachable, skipped", file=sys.stderr)
         return 2
-    result = run(args.scale)
+    result = run(args.scale, Path(args.profile) if args.profile else None, args.backend)
     text = json.dumps(result, indent=2, default=str)
     if args.json:
         Path(args.json).write_text(text + "\n")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Integer, String, Table, Text, Time, Uuid, text
+from sqlalchemy import JSON, Boolean, Date, Integer, String, Table, Text, Time, Uuid, func, literal_column, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,3 +84,34 @@ async def write_rows(session: AsyncSession, table: Table, rows: Sequence[dict[st
         stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
                 if update else stmt.on_conflict_do_nothing(index_elements=list(conflict)))
     await session.execute(stmt, list(rows))
+
+
+# 4 random bits 0100 (version 4), then the variant 10xx: 8, 9, a or b.
+_SQLITE_UUID4 = ("lower(hex(randomblob(6))) || '4' || substr(lower(hex(randomblob(2))), 2) || "
+                 "substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || lower(hex(randomblob(6)))")
+
+
+def random_uuid(session: AsyncSession) -> Any:
+    """A new random (version 4) UUID made by the database, one per row of an ``INSERT ... SELECT`` (no
+    round trip of the rows through Python to give them ids): PostgreSQL's ``gen_random_uuid()``; on
+    SQLite the 32 hex digits that SQLAlchemy's ``Uuid`` type stores there."""
+    if session.bind.dialect.name == "postgresql":
+        return func.gen_random_uuid()
+    return literal_column(_SQLITE_UUID4, type_=Uuid())
+
+
+@asynccontextmanager
+async def cached_row_plans(session: AsyncSession) -> AsyncIterator[None]:
+    """Inside: PostgreSQL may reuse a generic plan for the statements run once per row (the foreign-key
+    checks of a bulk insert). The engine sets ``plan_cache_mode = force_custom_plan`` for the service's
+    own statements (``ktt_common.db``), which also re-plans the check of every inserted row: measured,
+    57,500 settlement lines spent 0.9-1.6 s in their foreign-key trigger instead of 0.3-0.4 s. A key
+    lookup's generic plan is always the index scan, so nothing is lost; the mode is restored after."""
+    if session.bind.dialect.name != "postgresql":
+        yield
+        return
+    old = (await session.execute(text("SELECT current_setting('plan_cache_mode')"))).scalar_one()
+    await session.execute(text("SELECT set_config('plan_cache_mode', 'auto', true)"))
+    yield
+    # (not on an error: the transaction is then rolled back, and the local setting with it)
+    await session.execute(text("SELECT set_config('plan_cache_mode', :old, true)"), {"old": old})

@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import sys
 import tempfile
 import time
@@ -106,10 +107,33 @@ def _postgres_admin_url() -> str | None:
     except OSError:
         return None
     try:
-        asyncio.run(_pg_execute(candidate, "SELECT 1"))
+        _run_to_completion(lambda: _pg_execute(candidate, "SELECT 1"))
     except Exception:
         return None
     return candidate
+
+
+def _run_to_completion(make: Callable[[], Awaitable[Any]]) -> Any:
+    """``asyncio.run(make())``, also from inside a running event loop (a benchmark's, a fixture's): there
+    the coroutine runs on a loop of its own in a helper thread, and this call waits for it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(make())
+        except BaseException as exc:  # handed back to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="ktt-run-to-completion")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 async def _pg_execute(admin_url: str, *statements: str) -> None:
@@ -205,8 +229,8 @@ class DatabaseFactory:
         admin = postgres_admin_url()
         if admin and self.created_pg:
             statements = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self.created_pg)]
-            try:
-                asyncio.run(_pg_execute(admin, *statements))
+            try:  # also when called inside the benchmark's own event loop
+                _run_to_completion(lambda: _pg_execute(admin, *statements))
             except Exception:
                 pass
 

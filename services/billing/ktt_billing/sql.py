@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Text, cast, distinct, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,3 +23,11 @@ def month_of(session: AsyncSession, column: Any) -> Any:
     if dialect(session) == "postgresql":
         return func.to_char(column, "YYYY-MM")
     return func.strftime("%Y-%m", column)
+
+
+def distinct_strings(session: AsyncSession, column: Any) -> Any:
+    """The distinct values of a column in a group, comma-separated (an aggregate; a UUID comes out
+    canonical, 36 characters, on PostgreSQL and as the 32 hex digits SQLite stores, for ``uuid.UUID``)."""
+    if dialect(session) == "postgresql":
+        return func.string_agg(distinct(cast(column, Text)), literal(","))
+    return func.group_concat(distinct(column))

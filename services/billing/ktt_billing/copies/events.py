@@ -44,7 +44,7 @@ async def _agreement(session: AsyncSession, env: Envelope, p: agreement.Agreemen
         product_kind=p.product_kind, start=p.start, end=p.end,
         day_value_first_year_cents=p.values.day_value_first_year_cents,
         base_day_value_cents=p.values.base_day_value_cents, hour_value_cents=p.values.hour_value_cents,
-        base_value_from=p.base_value_from, approved_hours=p.approved_hours, facts_at=env.time,
+        base_value_from=p.base_value_from, approved_hours=p.approved_hours, decision_id=p.decision_id, facts_at=env.time,
     ))
 
 

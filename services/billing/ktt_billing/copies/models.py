@@ -29,7 +29,9 @@ class AgreementCopy(Base):
     base_day_value_cents: Mapped[int | None] = mapped_column(Integer)
     hour_value_cents: Mapped[int | None] = mapped_column(Integer)
     base_value_from: Mapped[dt.date] = mapped_column(Date)
-    approved_hours: Mapped[int | None] = mapped_column(Integer)
+    approved_hours: Mapped[int | None] = mapped_column(Integer, doc="Coaching hours approved in the decision (VOU-7)")
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(index=True, doc="VOU-7: the approved hours are the decision's, "
+                                                          "capped across its agreements (NULL: stored before it was kept)")
     facts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(timezone=True),
                                                   doc="Time of the event the facts came from; an older one never overwrites")
 

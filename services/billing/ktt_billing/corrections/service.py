@@ -61,7 +61,7 @@ def _line(kind: str, provider_id: str, g: dict[str, Any], cause: str) -> dict[st
 async def correction_lines(session: AsyncSession, month: str, providers: Iterable[str] | None) -> list[dict[str, Any]]:
     """Refund and correction lines due in the settlements of ``month`` (per provider), for earlier months."""
     first, _ = rules.parse_month(month)
-    agreements = await touched_agreements(session, first, providers)
+    agreements = await compute.sharing_a_cap(session, await touched_agreements(session, first, providers))
     if not agreements:
         return []
     should = {g.key: g for g in await compute.groups(session, EPOCH, first - dt.timedelta(days=1), agreements=agreements)}
@@ -73,6 +73,8 @@ async def correction_lines(session: AsyncSession, month: str, providers: Iterabl
     for key in sorted(set(should) | set(was), key=lambda k: (str(k[0]), k[1], k[2])):
         new, old = should.get(key), was.get(key)
         provider_id = new.provider_id if new else old["provider_id"]
+        if providers is not None and provider_id not in providers:
+            continue  # another provider's agreement of the same decision: corrected in its own settlement
         service_month = key[1]
         later_open = sorted(m for m in open_months.get(provider_id, []) if m > service_month)
         if service_month in open_months.get(provider_id, []) or (later_open and later_open[0] != month):

@@ -8,14 +8,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, text
+from sqlalchemy import String, and_, delete, exists, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit, audit_many
-from ktt_common.bulk import write_rows
+from ktt_common.bulk import cached_row_plans, random_uuid, write_rows
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, NotFound
-from ktt_common.outbox import emit, runtime_of
+from ktt_common.outbox import emit, emit_many, runtime_of
 from ktt_contracts import billing as ev
 
 from ktt_billing.copies.models import DayEntry as E
@@ -24,6 +24,7 @@ from ktt_billing.copies.models import ReportCopy as R
 from ktt_billing.corrections.service import correction_lines
 from ktt_billing.settlements import compute, rules
 from ktt_billing.settlements.models import Settlement, SettlementLine
+from ktt_billing.sql import distinct_strings
 
 
 def facts(s: Settlement, line_count: int) -> dict[str, Any]:
@@ -67,28 +68,26 @@ async def _next_seq(session: AsyncSession) -> int:
 async def compute_month(session: AsyncSession, month: str, today: dt.date,
                         providers: Iterable[str] | None = None, *, actor: str = "job:settle-month") -> dict[str, int]:
     """Compute (or recompute) the open settlements of ``month``: one per provider with lines. A frozen
-    settlement of the month is left alone (later changes become corrections in a later month)."""
+    settlement of the month is left alone (later changes become corrections in a later month).
+
+    Set-based (issue 10's benchmark): the day and coaching groups go from the entries into a staging
+    table and from there into ``settlement_line`` by ``INSERT ... SELECT``; totals and line counts are
+    summed by the database; only the settlements themselves (one per provider) pass through Python."""
     first, last = rules.parse_month(month)
     providers = None if providers is None else sorted(set(providers))
     await lock_settlements(session)  # before reading which settlements exist
-    lines_by_provider: dict[str, list[dict[str, Any]]] = {}
-    for g in await compute.groups(session, first, last, providers=providers):
-        lines_by_provider.setdefault(g.provider_id, []).append(dict(
-            client_id=g.client_id, agreement_id=g.agreement_id, kind=g.basis, basis=g.basis,
-            service_month=g.service_month, date_from=g.date_from, date_to=g.date_to, quantity_centi=g.quantity_centi,
-            unit_value_cents=g.unit_value_cents, amount_cents=g.amount_cents, cause=None))
-    for line in await correction_lines(session, month, providers):
-        lines_by_provider.setdefault(line.pop("provider_id"), []).append(line)
+    stage = await compute.stage_month(session, first, last, providers)
+    await write_rows(session, stage, await correction_lines(session, month, providers))  # refunds and corrections
+    with_lines = set((await session.execute(select(stage.c.provider_id).distinct())).scalars().all())
 
     q = select(Settlement).where(Settlement.month == month)
     if providers is not None:
         q = q.where(Settlement.provider_id.in_(providers))
     existing = {s.provider_id: s for s in (await session.execute(q)).scalars().all()}
-    created, recomputed, rows = [], [], []
+    created, recomputed = [], []
     seq = await _next_seq(session)
-    for provider_id in sorted(set(lines_by_provider) | {p for p, s in existing.items() if s.state in rules.OPEN_STATES}):
+    for provider_id in sorted(with_lines | {p for p, s in existing.items() if s.state in rules.OPEN_STATES}):
         s = existing.get(provider_id)
-        lines = lines_by_provider.get(provider_id, [])
         if s is not None and s.state not in rules.OPEN_STATES:
             continue
         if s is None:
@@ -100,42 +99,51 @@ async def compute_month(session: AsyncSession, month: str, today: dt.date,
             created.append(s)
         else:
             recomputed.append(s)
-        s.total_cents = sum(line["amount_cents"] for line in lines)
         s.computed_on = today
-        rows.extend({**line, "id": uuid.uuid4(), "settlement_id": s.id, "origin": "computed", "dispute_id": None}
-                    for line in lines)
     await session.flush()
-    if recomputed:
-        await session.execute(delete(SettlementLine).where(
-            SettlementLine.settlement_id.in_([s.id for s in recomputed]), SettlementLine.origin == "computed"))
-        # lines from accepted disputes stay and count in the total
-        for sid, amount in (await session.execute(
-                select(SettlementLine.settlement_id, func.sum(SettlementLine.amount_cents))
-                .where(SettlementLine.settlement_id.in_([s.id for s in recomputed]))
-                .group_by(SettlementLine.settlement_id))).all():
-            s = next(x for x in recomputed if x.id == sid)
-            s.total_cents += int(amount)
-    # One statement for all the lines (unnest on PostgreSQL), not an INSERT per thousand rows.
-    await write_rows(session, SettlementLine.__table__, rows)
-    counts: dict[uuid.UUID, int] = {}
-    clients: dict[uuid.UUID, set[str]] = {}
-    for row in rows:
-        counts[row["settlement_id"]] = counts.get(row["settlement_id"], 0) + 1
-        clients.setdefault(row["settlement_id"], set()).add(str(row["client_id"]))
+    counts = {s.id: 0 for s in (*created, *recomputed)}
+    totals = dict(counts)
+    if recomputed:  # lines from accepted disputes stay and count in the total; computed ones are replaced
+        ids = [s.id for s in recomputed]
+        await session.execute(delete(SettlementLine).where(SettlementLine.settlement_id.in_(ids),
+                                                           SettlementLine.origin == "computed"))
+        for sid, n, amount in (await session.execute(
+                select(SettlementLine.settlement_id, func.count(), func.sum(SettlementLine.amount_cents))
+                .where(SettlementLine.settlement_id.in_(ids)).group_by(SettlementLine.settlement_id))).all():
+            counts[sid], totals[sid] = int(n), int(amount)
+    written = 0
+    if counts:
+        # The staged lines into settlement_line in one statement, each joined to its provider's settlement.
+        async with cached_row_plans(session):
+            written = (await session.execute(insert(SettlementLine).from_select(
+                ["id", "settlement_id", *compute.GROUP_COLUMNS[1:], "kind", "cause", "origin"],
+                select(random_uuid(session), Settlement.id, *[stage.c[c] for c in compute.GROUP_COLUMNS[1:]],
+                       stage.c.kind, stage.c.cause, literal("computed", String))
+                .join(Settlement, and_(Settlement.provider_id == stage.c.provider_id, Settlement.month == month))
+                .where(Settlement.id.in_(list(counts)))))).rowcount
+    # Line counts, totals and each provider's clients (for the audit) summed from the stage by the database.
+    by_provider = {s.provider_id: s.id for s in (*created, *recomputed)}
+    clients: dict[uuid.UUID, list[str]] = {}
+    for provider_id, n, amount, client_ids in (await session.execute(
+            select(stage.c.provider_id, func.count(), func.sum(stage.c.amount_cents),
+                   distinct_strings(session, stage.c.client_id)).group_by(stage.c.provider_id))).all():
+        if (sid := by_provider.get(provider_id)) is not None:
+            counts[sid] += int(n)
+            totals[sid] += int(amount)
+            clients[sid] = sorted(c if len(c) == 36 else str(uuid.UUID(c)) for c in client_ids.split(","))
+    await compute.drop_stage(session)
+    for s in (*created, *recomputed):
+        s.total_cents = totals[s.id]
     if created:
-        from ktt_common.outbox import emit_many
-
-        await emit_many(session, [(ev.InvoiceCreated, {**facts(s, counts.get(s.id, 0)), "created_on": today}, str(s.id))
+        await emit_many(session, [(ev.InvoiceCreated, {**facts(s, counts[s.id]), "created_on": today}, str(s.id))
                                   for s in created])
         await audit_many(session, actor, "settlement.create", "settlement", [
-            (s.id, sorted(clients.get(s.id, ())), {"provider_id": s.provider_id, "month": s.month, "seq": s.seq,
-                                                   "reference": s.reference, "total_cents": s.total_cents,
-                                                   "line_count": counts.get(s.id, 0)})
+            (s.id, clients.get(s.id, []), {"provider_id": s.provider_id, "month": s.month, "seq": s.seq,
+                                           "reference": s.reference, "total_cents": s.total_cents,
+                                           "line_count": counts[s.id]})
             for s in created])
-    for s in recomputed:  # lines from disputes stayed
-        counts[s.id] = -1
     await evaluate_holds(session, [*created, *recomputed], today, counts)
-    return {"created": len(created), "recomputed": len(recomputed), "lines": len(rows)}
+    return {"created": len(created), "recomputed": len(recomputed), "lines": written}
 
 
 async def hold_reasons(session: AsyncSession, month: str, providers: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -189,8 +197,6 @@ async def evaluate_holds(session: AsyncSession, settlements: list[Settlement], t
                 if was_held:
                     events.append((ev.InvoiceReleased, {**facts(s, n), "released_on": today}, str(s.id)))
     if events:
-        from ktt_common.outbox import emit_many
-
         await emit_many(session, events)
     await session.flush()
 
@@ -237,8 +243,6 @@ async def settle_due(session: AsyncSession, today: dt.date) -> int:
         s.state, s.settled_on = "settled", today
         events.append((ev.InvoiceSettled, {**facts(s, counts[s.id]), "settled_on": today}, str(s.id)))
     if events:
-        from ktt_common.outbox import emit_many
-
         await emit_many(session, events)
         await audit(session, "job:settle-month", "settlement.settle", "settlement", None,
                     details={"settled": [str(e[1]["settlement_id"]) for e in events]})
