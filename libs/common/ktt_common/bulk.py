@@ -56,30 +56,60 @@ async def write_rows(session: AsyncSession, table: Table, rows: Sequence[dict[st
     columns, rows whose key exists update the ``update`` columns instead."""
     if not rows:
         return
-    names = list(rows[0].keys())
     if session.bind.dialect.name == "postgresql":
-        params: dict[str, Any] = {}
-        casts, selected = [], []
-        for i, name in enumerate(names):
-            column_type = table.c[name].type
-            array_type, cast = _pg_array_type(column_type)
-            if isinstance(column_type, (JSON, UTCDateTime)):
-                params[f"p{i}"] = [_pg_value(column_type, row[name]) for row in rows]
-            else:
-                params[f"p{i}"] = [row[name] for row in rows]
-            casts.append(f"CAST(:p{i} AS {array_type})")
-            selected.append(f"u.c{i}::{cast}" if cast else f"u.c{i}")
-        aliases = ", ".join(f"c{i}" for i in range(len(names)))
-        quoted = [f'"{n}"' for n in names]
-        sql = (f'INSERT INTO "{table.name}" ({", ".join(quoted)}) SELECT {", ".join(selected)} '
-               f'FROM unnest({", ".join(casts)}) AS u({aliases})')
-        if conflict:
-            sql += " ON CONFLICT (" + ", ".join(f'"{c}"' for c in conflict) + ") "
-            sql += ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)) if update else "DO NOTHING"
-        await session.execute(text(sql), params)
+        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        await _pg_write(session, table, columns, conflict, update)
         return
+    await _sqlite_write(session, table, list(rows), conflict, update)
+
+
+async def write_columns(session: AsyncSession, table: Table, columns: dict[str, Sequence[Any]], *,
+                        conflict: Sequence[str] = (), update: Sequence[str] = ()) -> None:
+    """:func:`write_rows` for data already held column by column (one equally long sequence per
+    column name): on PostgreSQL the sequences are the statement's arrays as they are, with no row
+    dicts built in between."""
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    if not columns or not lengths or lengths == {0}:
+        return
+    if session.bind.dialect.name == "postgresql":
+        await _pg_write(session, table, columns, conflict, update)
+        return
+    names = list(columns)
+    rows = [dict(zip(names, values)) for values in zip(*columns.values())]
+    await _sqlite_write(session, table, rows, conflict, update)
+
+
+async def _pg_write(session: AsyncSession, table: Table, columns: dict[str, Sequence[Any]], conflict: Sequence[str],
+                    update: Sequence[str]) -> None:
+    params: dict[str, Any] = {}
+    casts, selected = [], []
+    names = list(columns)
+    for i, name in enumerate(names):
+        column_type = table.c[name].type
+        array_type, cast = _pg_array_type(column_type)
+        values = columns[name]
+        if isinstance(column_type, (JSON, UTCDateTime)):
+            params[f"p{i}"] = [_pg_value(column_type, v) for v in values]
+        else:
+            params[f"p{i}"] = values if isinstance(values, list) else list(values)
+        casts.append(f"CAST(:p{i} AS {array_type})")
+        selected.append(f"u.c{i}::{cast}" if cast else f"u.c{i}")
+    aliases = ", ".join(f"c{i}" for i in range(len(names)))
+    quoted = [f'"{n}"' for n in names]
+    sql = (f'INSERT INTO "{table.name}" ({", ".join(quoted)}) SELECT {", ".join(selected)} '
+           f'FROM unnest({", ".join(casts)}) AS u({aliases})')
+    if conflict:
+        sql += " ON CONFLICT (" + ", ".join(f'"{c}"' for c in conflict) + ") "
+        sql += ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)) if update else "DO NOTHING"
+    await session.execute(text(sql), params)
+
+
+async def _sqlite_write(session: AsyncSession, table: Table, rows: list[dict[str, Any]], conflict: Sequence[str],
+                        update: Sequence[str]) -> None:
     stmt = sqlite.insert(table)
     if conflict:
         stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
                 if update else stmt.on_conflict_do_nothing(index_elements=list(conflict)))
-    await session.execute(stmt, list(rows))
+    await session.execute(stmt, rows)

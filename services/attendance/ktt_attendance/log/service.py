@@ -9,6 +9,7 @@ outbox events) and one audit row.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -284,7 +285,9 @@ def _present_problem(state: BatchState, copy: AgreementCopy, entry: EntryIn, con
             return "VOU-7", (f"the decision approved {copy.approved_hours} coaching hours; {used / 60:g} h are recorded "
                              "for the agreement already")
     assert copy.client_id is not None
-    days = state.client_days.setdefault(copy.client_id, rules.ClientDays())
+    days = state.client_days.get(copy.client_id)
+    if days is None:
+        days = state.client_days[copy.client_id] = rules.ClientDays()
     replacing = existing is not None and existing.realised
     if replacing:
         days.remove(entry.date)
@@ -296,7 +299,9 @@ def _present_problem(state: BatchState, copy: AgreementCopy, entry: EntryIn, con
 
 def _count_realised(state: BatchState, item: Checked) -> None:
     """Keep the client's realised days current as the batch's entries are accepted (ATT-9)."""
-    days = state.client_days.setdefault(item.copy.client_id, rules.ClientDays())  # type: ignore[arg-type]
+    days = state.client_days.get(item.copy.client_id)  # type: ignore[arg-type]
+    if days is None:
+        days = state.client_days[item.copy.client_id] = rules.ClientDays()  # type: ignore[index]
     was = item.existing is not None and item.existing.realised
     now = item.content["kind"] == "present"
     if was and not now:
@@ -314,35 +319,44 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             for k in (*CONTENT_FIELDS, "authorised") if old.get(k) != new.get(k)}
 
 
+def new_ids(n: int) -> list[uuid.UUID]:
+    """``n`` random (version 4) UUIDs from one read of the system's random source."""
+    raw = os.urandom(16 * n)
+    return [uuid.UUID(bytes=raw[i:i + 16], version=4) for i in range(0, 16 * n, 16)]
+
+
 async def _write(session: AsyncSession, principal: Principal, batch_id: uuid.UUID, now: dt.datetime,
                  checked: list[Checked]) -> list[tuple[uuid.UUID, int]]:
-    """One upsert of the entries and one insert of the versions they supersede."""
-    rows: list[dict[str, Any]] = []
+    """One upsert of the entries and one insert of the versions they supersede. The upsert's
+    column arrays are built straight from the checked entries (no row per entry in between)."""
+    n = len(checked)
+    fresh = iter(new_ids(sum(1 for item in checked if item.existing is None)))
+    ids = [item.existing.id if item.existing else next(fresh) for item in checked]
+    revisions = [item.existing.revision + 1 if item.existing else 1 for item in checked]
+    contents = [item.content for item in checked]
+    columns: dict[str, list[Any]] = {
+        "id": ids, "agreement_id": [item.copy.agreement_id for item in checked], "date": [item.entry.date for item in checked],
+        "client_id": [item.copy.client_id for item in checked], "provider_id": [item.copy.provider_id for item in checked],
+        "unit_id": [item.copy.unit_id for item in checked],
+        **{k: [c[k] for c in contents] for k in CONTENT_FIELDS},
+        "authorised": [c["authorised"] for c in contents], "realised": [c["kind"] == "present" for c in contents],
+        "revision": revisions, "correction": [item.correction for item in checked], "batch_id": [batch_id] * n,
+        "recorded_at": [now] * n, "recorded_by": [principal.subject] * n,
+    }
     history: list[dict[str, Any]] = []
-    written: list[tuple[uuid.UUID, int]] = []
     for item in checked:
         old = item.existing
-        entry_id = old.id if old else uuid.uuid4()
-        revision = old.revision + 1 if old else 1
-        content = item.content
-        rows.append({
-            "id": entry_id, "agreement_id": item.copy.agreement_id, "date": item.entry.date, "client_id": item.copy.client_id,
-            "provider_id": item.copy.provider_id, "unit_id": item.copy.unit_id, **{k: content[k] for k in CONTENT_FIELDS},
-            "authorised": content["authorised"], "realised": content["kind"] == "present", "revision": revision,
-            "correction": item.correction, "batch_id": batch_id, "recorded_at": now, "recorded_by": principal.subject,
-        })
         if old is not None:
             before = {**_content_of_row(old), "authorised": old.authorised}
             history.append({
                 "entry_id": old.id, "revision": old.revision, "agreement_id": old.agreement_id, "date": old.date,
-                "client_id": old.client_id, "facts": _jsonable(before), "changes": _changes(before, content),
+                "client_id": old.client_id, "facts": _jsonable(before), "changes": _changes(before, item.content),
                 "correction": old.correction, "batch_id": old.batch_id, "recorded_at": old.recorded_at,
                 "recorded_by": old.recorded_by, "superseded_at": now, "superseded_by": principal.subject,
             })
-        written.append((entry_id, revision))
-    await bulk.write_rows(session, LogEntry.__table__, rows, conflict=("agreement_id", "date"), update=UPDATED_COLUMNS)
+    await bulk.write_columns(session, LogEntry.__table__, columns, conflict=("agreement_id", "date"), update=UPDATED_COLUMNS)
     await bulk.write_rows(session, LogEntryRevision.__table__, history)
-    return written
+    return list(zip(ids, revisions))
 
 
 async def _publish(session: AsyncSession, batch_id: uuid.UUID, today: dt.date, checked: list[Checked],
