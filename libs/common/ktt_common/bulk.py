@@ -81,25 +81,41 @@ async def write_columns(session: AsyncSession, table: Table, columns: dict[str, 
     await _sqlite_write(session, table, rows, conflict, update)
 
 
+def _same(values: Sequence[Any]) -> bool:
+    """Every value is the very same object (a column the caller filled with one value, or all
+    None): it is sent once, not as an array. Stops at the first other object."""
+    first = values[0]
+    return all(v is first for v in values)
+
+
 async def _pg_write(session: AsyncSession, table: Table, columns: dict[str, Sequence[Any]], conflict: Sequence[str],
                     update: Sequence[str]) -> None:
     params: dict[str, Any] = {}
-    casts, selected = [], []
+    casts, selected, aliases = [], [], []
     names = list(columns)
     for i, name in enumerate(names):
         column_type = table.c[name].type
         array_type, cast = _pg_array_type(column_type)
         values = columns[name]
+        if i > 0 and _same(values):
+            # One value for every row (the first column stays an array: it gives the row count).
+            value = _pg_value(column_type, values[0])
+            if value is None:
+                selected.append(f"CAST(NULL AS {cast or array_type[:-2]})")
+            else:
+                params[f"p{i}"] = value
+                selected.append(f"CAST(:p{i} AS {array_type[:-2]})" + (f"::{cast}" if cast else ""))
+            continue
         if isinstance(column_type, (JSON, UTCDateTime)):
             params[f"p{i}"] = [_pg_value(column_type, v) for v in values]
         else:
             params[f"p{i}"] = values if isinstance(values, list) else list(values)
         casts.append(f"CAST(:p{i} AS {array_type})")
+        aliases.append(f"c{i}")
         selected.append(f"u.c{i}::{cast}" if cast else f"u.c{i}")
-    aliases = ", ".join(f"c{i}" for i in range(len(names)))
     quoted = [f'"{n}"' for n in names]
     sql = (f'INSERT INTO "{table.name}" ({", ".join(quoted)}) SELECT {", ".join(selected)} '
-           f'FROM unnest({", ".join(casts)}) AS u({aliases})')
+           f'FROM unnest({", ".join(casts)}) AS u({", ".join(aliases)})')
     if conflict:
         sql += " ON CONFLICT (" + ", ".join(f'"{c}"' for c in conflict) + ") "
         sql += ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)) if update else "DO NOTHING"

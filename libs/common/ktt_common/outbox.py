@@ -202,11 +202,15 @@ class OutboxRelay:
                 failure = self._failed(row, exc)
                 break
             sent.append((row, pending))
-        deadline = asyncio.get_running_loop().time() + ACK_TIMEOUT_SECONDS
+        if sent:
+            await asyncio.wait([pending for _, pending in sent], timeout=ACK_TIMEOUT_SECONDS)
         for row, pending in sent:
-            try:
-                ack = await asyncio.wait_for(pending, max(0.0, deadline - asyncio.get_running_loop().time()))
-            except Exception as exc:
+            if not pending.done():
+                pending.cancel()
+                failure = self._failed(row, TimeoutError(f"no acknowledgement within {ACK_TIMEOUT_SECONDS:g} s"))
+                break
+            exc = pending.exception()
+            if exc is not None:
                 failure = self._failed(row, exc)
                 if isinstance(exc, NoStreamResponseError):
                     try:
@@ -214,6 +218,7 @@ class OutboxRelay:
                     except Exception as again:
                         log.warning("outbox_stream_recreate_failed", error=str(again) or type(again).__name__)
                 break
+            ack = pending.result()
             EVENTS_PUBLISHED.labels(self.rt.settings.service, row.event_type, str(bool(ack.duplicate)).lower()).inc()
             if ack.duplicate:
                 log.info("outbox_duplicate_acknowledged", event_id=str(row.event_id), stream_seq=ack.seq)

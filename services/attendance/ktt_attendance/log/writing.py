@@ -61,7 +61,7 @@ class Checked:
     correction: bool
 
 
-def _hours(minutes: int | None) -> float | None:
+def hours(minutes: int | None) -> float | None:
     return None if minutes is None else round(minutes / 60, 2)
 
 
@@ -74,8 +74,8 @@ def day_facts(content: dict[str, Any]) -> dict[str, Any]:
     of ``ktt_contracts.attendance.DayFacts``."""
     absent = content["kind"] == "absent"
     return {
-        "kind": content["kind"], "realised": content["kind"] == "present", "hours": _hours(content["minutes"]),
-        "coaching_hours": _hours(content["coaching_minutes"]), "absence_reason": content["absence_reason"] if absent else None,
+        "kind": content["kind"], "realised": content["kind"] == "present", "hours": hours(content["minutes"]),
+        "coaching_hours": hours(content["coaching_minutes"]), "absence_reason": content["absence_reason"] if absent else None,
         "authorised": content.get("authorised") if absent else None,
     }
 
