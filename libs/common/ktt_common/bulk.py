@@ -51,14 +51,15 @@ def _pg_value(column_type: Any, value: Any) -> Any:
 
 
 async def write_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
-                     conflict: Sequence[str] = (), update: Sequence[str] = ()) -> None:
+                     conflict: Sequence[str] = (), update: Sequence[str] = (), ordered: bool = False) -> None:
     """Insert ``rows`` (all with the same keys) into ``table`` in one statement; with ``conflict``
-    columns, rows whose key exists update the ``update`` columns instead."""
+    columns, rows whose key exists update the ``update`` columns instead. ``ordered``: the rows
+    are inserted in the given order (an identity column numbers them so)."""
     if not rows:
         return
     if session.bind.dialect.name == "postgresql":
         columns = {name: [row[name] for row in rows] for name in rows[0]}
-        await _pg_write(session, table, columns, conflict, update)
+        await _pg_write(session, table, columns, conflict, update, ordered)
         return
     await _sqlite_write(session, table, list(rows), conflict, update)
 
@@ -89,7 +90,7 @@ def _same(values: Sequence[Any]) -> bool:
 
 
 async def _pg_write(session: AsyncSession, table: Table, columns: dict[str, Sequence[Any]], conflict: Sequence[str],
-                    update: Sequence[str]) -> None:
+                    update: Sequence[str], ordered: bool = False) -> None:
     params: dict[str, Any] = {}
     casts, selected, aliases = [], [], []
     names = list(columns)
@@ -115,7 +116,12 @@ async def _pg_write(session: AsyncSession, table: Table, columns: dict[str, Sequ
         selected.append(f"u.c{i}::{cast}" if cast else f"u.c{i}")
     quoted = [f'"{n}"' for n in names]
     sql = (f'INSERT INTO "{table.name}" ({", ".join(quoted)}) SELECT {", ".join(selected)} '
-           f'FROM unnest({", ".join(casts)}) AS u({", ".join(aliases)})')
+           f'FROM unnest({", ".join(casts)})')
+    if ordered:
+        sql += f' WITH ORDINALITY AS u({", ".join(aliases)}, ord) ORDER BY u.ord'
+    else:
+        sql += f' AS u({", ".join(aliases)})'
+
     if conflict:
         sql += " ON CONFLICT (" + ", ".join(f'"{c}"' for c in conflict) + ") "
         sql += ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)) if update else "DO NOTHING"

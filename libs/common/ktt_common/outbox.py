@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common import bulk
 from ktt_common.db import is_sqlite
 from ktt_common.events import Envelope, EventType
 from ktt_common.identifiers import contains_hetu
@@ -111,7 +112,8 @@ async def emit_many(
     time = rt.clock.now()
     rows = [_fast_row(rt, event_type, payload, subject, correlation_id, time) for event_type, payload, subject in events]
     if rows:
-        await session.execute(insert(rt.infra.outbox), rows)
+        # One unnest statement on PostgreSQL; ``seq`` (the publication order) follows the list.
+        await bulk.write_rows(session, rt.infra.outbox, rows, ordered=True)
         _wake_relay_after_commit(session, rt)
     return [str(row["event_id"]) for row in rows]
 

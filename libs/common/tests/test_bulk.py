@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import JSON, Boolean, Column, Date, Integer, String, Table, UniqueConstraint, Uuid, select
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Identity, Integer, String, Table, UniqueConstraint, Uuid, select
 
 from ktt_common import bulk
 from ktt_common.db import UTCDateTime, create_engine, create_sessionmaker, new_metadata
@@ -25,6 +25,11 @@ things = Table(
     Column("facts", JSON),
     Column("at", UTCDateTime),
     UniqueConstraint("owner", "day"),
+)
+numbered = Table(
+    "bulk_numbered", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True),
+    Column("name", String(20), nullable=False),
 )
 
 AT = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -82,3 +87,13 @@ async def test_columns_of_different_lengths_are_refused_before_anything_is_writt
         with pytest.raises(ValueError, match="different lengths"):
             await bulk.write_columns(session, things, {"id": [uuid.uuid4()], "owner": ["a", "b"], "day": [dt.date(2027, 3, 1)]})
     assert await _rows(database) == []
+
+
+async def test_ordered_rows_are_numbered_in_the_given_order(database):
+    # The outbox relies on it: ``seq`` (an identity) is the publication order of emit_many's events.
+    async with database() as session, session.begin():
+        names = [f"n{(i * 7919) % 1000:03d}" for i in range(1000)]  # not in sorted order
+        await bulk.write_rows(session, numbered, [{"name": n} for n in names], ordered=True)
+    async with database() as session:
+        stored = [r.name for r in (await session.execute(select(numbered.c.name).order_by(numbered.c.seq))).all()]
+    assert stored == names

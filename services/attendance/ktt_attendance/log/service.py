@@ -130,9 +130,11 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
                 select(LogEntry.agreement_id, func.sum(LogEntry.coaching_minutes))
                 .where(LogEntry.agreement_id.in_(capped)).group_by(LogEntry.agreement_id))).all()}
         # ATT-10: a confirmed month takes corrections only.
-        units = {aid: c.unit_id for aid, c in copies.items() if c.unit_id}
-        firsts = {(e.agreement_id, e.date.replace(day=1)) for e in entries}
-        confirmed = await months.confirmed_months(session, {(units[aid], month_key(first)) for aid, first in firsts if aid in units})
+        # Asked for every unit of the batch in every month of the batch (a few keys, a superset
+        # of the entries' own (unit, month) pairs, which are all that is ever looked up).
+        months_of_batch = sorted({month_key(day) for day in days})
+        units = {c.unit_id for c in copies.values() if c.unit_id}
+        confirmed = await months.confirmed_months(session, {(unit, month) for unit in units for month in months_of_batch})
     return BatchState(today=today, copies=copies, client_days=client_days, coaching_used=coaching_used, confirmed=confirmed)
 
 

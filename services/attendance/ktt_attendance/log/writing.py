@@ -141,8 +141,12 @@ async def publish(session: AsyncSession, batch_id: uuid.UUID, today: dt.date, ch
         copy, content, existing = item.copy, item.content, item.existing
         copies[copy.agreement_id] = copy
         previous = day_facts({**content_of_row(existing), "authorised": existing.authorised}) if existing is not None else None
-        by_agreement[copy.agreement_id].append({
-            **day_facts(content), "entry_id": entry_id, "date": item.entry.date,
+        kind = content["kind"]
+        absent = kind == "absent"
+        by_agreement[copy.agreement_id].append({  # day_facts(content) and the day's own fields, in one dict
+            "kind": kind, "realised": kind == "present", "hours": hours(content["minutes"]),
+            "coaching_hours": hours(content["coaching_minutes"]), "absence_reason": content["absence_reason"] if absent else None,
+            "authorised": content["authorised"] if absent else None, "entry_id": entry_id, "date": item.entry.date,
             "not_organised_reason": content["not_organised_reason"], "deviation": content["deviation"], "revision": revision,
             "correction": item.correction, "previous": previous})
     events: list[tuple[Any, Any, str | None]] = []
