@@ -207,6 +207,7 @@ async def bench_attendance(backend: str, n_agreements: int, root: Path, concurre
     """``concurrency`` posters spread over ``replica_count`` service processes (this one and
     spawned children): batch i goes to replica i mod R. Timing starts when every replica is up."""
     from ktt_common import bulk
+
     from ktt_attendance.agreements.models import AgreementCopy
     from ktt_attendance.app import create_app
 
