@@ -6,6 +6,10 @@ Data: N agreements (default 50,000) with a Monday-Thursday schedule, and every s
 March 2027 (18 days after Easter Monday: about 900,000 entries), posted agreement by agreement
 (a provider's month per client), up to 5,000 entries a batch; one entry in ``ABSENCE_EVERY`` is an
 absence, so AbsenceReported and the alert rules run too.
+
+The posters are spread over service processes (``replica_count``: one per poster up to the CPU
+count, or ``KTT_BENCH_REPLICAS``), each a replica of the attendance service on the same database
+and NATS, as several uvicorn workers would be; each replica's relay publishes what it can claim.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import asyncio
 import datetime as dt
 import gc
 import json
+import multiprocessing
+import os
 import resource
 import time
 import uuid
@@ -124,21 +130,100 @@ async def _bare_upsert(url: str, agreements: list[dict[str, Any]]) -> dict[str, 
     return {"entries": count, "seconds": round(elapsed, 2), "entries_per_s": round(count / elapsed)}
 
 
+TODAY = dt.date(2027, 4, 15)
+# Service processes (replicas of the attendance service on the same database and NATS, as
+# several uvicorn workers or pods would be); default: one per poster, at most one per CPU.
+REPLICAS_ENV = "KTT_BENCH_REPLICAS"
+
+
+def replica_count(posters: int) -> int:
+    configured = os.environ.get(REPLICAS_ENV)
+    if configured:
+        return max(1, int(configured))
+    return max(1, min(posters, os.cpu_count() or 1))
+
+
+def _settings(url: str, nats_url: str, root: Path) -> Any:
+    return service_settings("attendance", database_url=url, nats_url=nats_url, data_dir=root,
+                            outbox_poll_seconds=1.0, outbox_batch=1000)
+
+
+async def _post_all(svc: Any, bodies: list[tuple[str, bytes]], posters: int, latencies: list[float]) -> None:
+    """``posters`` provider systems at once, each sending batches one after another."""
+    tokens = {p: svc.auth("provider", provider_id=p) for p, _ in bodies}
+    queue = list(reversed(bodies))
+
+    async def poster() -> None:
+        while queue:
+            provider, body = queue.pop()
+            t0 = time.perf_counter()
+            r = await svc.client.post("/v1/daily-log", content=body,
+                                      headers={**tokens[provider], "Content-Type": "application/json"})
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code != 200 or r.json()["counts"]["accepted"] != len(r.json()["results"]):
+                raise RuntimeError(f"batch failed: {r.status_code} {r.text[:500]}")
+
+    await asyncio.gather(*[poster() for _ in range(max(1, posters))])
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory: VmHWM (ru_maxrss of a spawned child can be its
+    parent's, as it survives fork and exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _replica_main(url: str, nats_url: str, root: str, bodies: list[tuple[str, bytes]], posters: int,
+                  ready: Any, go: Any, stop: Any, results: Any) -> None:
+    """A further service process: starts the service, says ready, posts its share of the
+    batches when told, reports its latencies, and keeps its relay running until told to stop."""
+    asyncio.run(_replica(url, nats_url, Path(root), bodies, posters, ready, go, stop, results))
+
+
+async def _replica(url: str, nats_url: str, root: Path, bodies: list[tuple[str, bytes]], posters: int,
+                   ready: Any, go: Any, stop: Any, results: Any) -> None:
+    from ktt_attendance.app import create_app
+
+    async with run_service(create_app, _settings(url, nats_url, root), FrozenClock(TODAY)) as svc:
+        gc.collect()
+        gc.freeze()
+        ready.set()
+        await asyncio.to_thread(go.wait)
+        latencies: list[float] = []
+        try:
+            await _post_all(svc, bodies, posters, latencies)
+            results.put(("ok", latencies, _peak_rss_mib()))
+        except Exception as exc:  # reported to the parent, which fails the run
+            results.put(("error", repr(exc)[:1000], 0.0))
+        await asyncio.to_thread(stop.wait)
+
+
 async def bench_attendance(backend: str, n_agreements: int, root: Path, concurrency: int = 1) -> dict[str, Any]:
+    """``concurrency`` posters spread over ``replica_count`` service processes (this one and
+    spawned children): batch i goes to replica i mod R. Timing starts when every replica is up."""
     from ktt_common import bulk
+
     from ktt_attendance.agreements.models import AgreementCopy
     from ktt_attendance.app import create_app
 
     nats = NatsServer(root / f"js-attendance-{backend}")
     nats.start()
     factory = DatabaseFactory(root)
+    replicas = replica_count(concurrency)
+    ctx = multiprocessing.get_context("spawn")
+    ready = [ctx.Event() for _ in range(replicas - 1)]
+    go, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
+    children: list[Any] = []
     try:
         agreements = _agreements(n_agreements)
         bare = await _bare_upsert(await factory.create(backend, "attendance"), agreements) if backend == "postgresql" else None
         url = await factory.create(backend, "attendance")
-        settings = service_settings("attendance", database_url=url, nats_url=nats.url,
-                                    data_dir=root, outbox_poll_seconds=1.0, outbox_batch=1000)
-        async with run_service(create_app, settings, FrozenClock(dt.date(2027, 4, 15))) as svc:
+        async with run_service(create_app, _settings(url, nats.url, root), FrozenClock(TODAY)) as svc:
             async with svc.rt.sessionmaker() as session, session.begin():
                 for i in range(0, len(agreements), BATCH):
                     await bulk.write_rows(session, AgreementCopy.__table__, agreements[i:i + BATCH])
@@ -146,28 +231,32 @@ async def bench_attendance(backend: str, n_agreements: int, root: Path, concurre
             bodies = [(provider, json.dumps({"entries": entries}).encode()) for provider, entries in batches]
             total = sum(len(e) for _, e in batches)
             del batches, agreements
+            shares = [bodies[i::replicas] for i in range(replicas)]
+            posters = [concurrency // replicas + (1 if i < concurrency % replicas else 0) for i in range(replicas)]
+            for i in range(1, replicas):
+                child = ctx.Process(target=_replica_main, args=(url, nats.url, str(root), shares[i], posters[i],
+                                                                ready[i - 1], go, stop, results), daemon=True)
+                child.start()
+                children.append(child)
+            for event in ready:
+                if not await asyncio.to_thread(event.wait, 180):
+                    raise RuntimeError("a service replica did not start within 180 s")
             # The benchmark's own data (50,000 agreement dicts, the posted bodies) is long-lived:
             # freeze it, with the started service, out of the garbage collector's way, as a
             # deployed service that froze its start-up objects would be.
             gc.collect()
             gc.freeze()
-            tokens = {p: svc.auth("provider", provider_id=p) for p, _ in bodies}
             latencies: list[float] = []
-            queue = list(reversed(bodies))
-
-            async def poster() -> None:
-                # Each poster is one provider system sending its batches one after another.
-                while queue:
-                    provider, body = queue.pop()
-                    t0 = time.perf_counter()
-                    r = await svc.client.post("/v1/daily-log", content=body,
-                                              headers={**tokens[provider], "Content-Type": "application/json"})
-                    latencies.append(time.perf_counter() - t0)
-                    if r.status_code != 200 or r.json()["counts"]["accepted"] != len(r.json()["results"]):
-                        raise RuntimeError(f"batch failed: {r.status_code} {r.text[:500]}")
-
             started = time.perf_counter()
-            await asyncio.gather(*[poster() for _ in range(concurrency)])
+            go.set()
+            await _post_all(svc, shares[0], posters[0], latencies)
+            peaks = [_peak_rss_mib()]
+            for _ in children:
+                status, data, peak = await asyncio.to_thread(results.get, True, 900)
+                if status != "ok":
+                    raise RuntimeError(f"a service replica failed: {data}")
+                latencies.extend(data)
+                peaks.append(peak)
             http_elapsed = time.perf_counter() - started
             deadline = time.monotonic() + 900
             while (pending := await svc.rt.relay.pending_count()) > 0:
@@ -175,23 +264,32 @@ async def bench_attendance(backend: str, n_agreements: int, root: Path, concurre
                     raise RuntimeError(f"{pending} events still unpublished after 900 s")
                 await asyncio.sleep(0.05)
             e2e_elapsed = time.perf_counter() - started
+            stop.set()
             outbox = svc.rt.infra.outbox
             async with svc.rt.sessionmaker() as session:
                 events = (await session.execute(select(func.count()).select_from(outbox))).scalar_one()
         gc.unfreeze()
         latencies.sort()
         result: dict[str, Any] = {
-            "backend": backend, "agreements": n_agreements, "concurrent_posters": concurrency, "entries": total, "batches": len(bodies), "events": events,
+            "backend": backend, "agreements": n_agreements, "concurrent_posters": concurrency, "service_processes": replicas,
+            "entries": total, "batches": len(bodies), "events": events,
             "http_seconds": round(http_elapsed, 2), "http_entries_per_s": round(total / http_elapsed),
             "end_to_end_seconds": round(e2e_elapsed, 2), "end_to_end_entries_per_s": round(total / e2e_elapsed),
             "batch_ms_p50": round(latencies[len(latencies) // 2] * 1000, 1),
             "batch_ms_p95": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
-            "peak_rss_mib_after": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            # This process (it also holds every request body); each further replica's own peak.
+            "peak_rss_mib_after": _peak_rss_mib(),
+            "peak_rss_mib_per_process": peaks,
         }
         if bare:
             result["bare_unnest_upsert"] = bare
             result["share_of_bare"] = round(result["end_to_end_entries_per_s"] / bare["entries_per_s"], 3)
         return result
     finally:
+        stop.set()
+        for child in children:
+            child.join(30)
+            if child.is_alive():
+                child.terminate()
         factory.cleanup()
         nats.stop()

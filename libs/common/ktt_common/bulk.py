@@ -52,33 +52,85 @@ def _pg_value(column_type: Any, value: Any) -> Any:
 
 
 async def write_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
-                     conflict: Sequence[str] = (), update: Sequence[str] = ()) -> None:
+                     conflict: Sequence[str] = (), update: Sequence[str] = (), ordered: bool = False) -> None:
     """Insert ``rows`` (all with the same keys) into ``table`` in one statement; with ``conflict``
-    columns, rows whose key exists update the ``update`` columns instead."""
+    columns, rows whose key exists update the ``update`` columns instead. ``ordered``: the rows
+    are inserted in the given order (an identity column numbers them so)."""
     if not rows:
         return
-    names = list(rows[0].keys())
     if session.bind.dialect.name == "postgresql":
-        params: dict[str, Any] = {}
-        casts, selected = [], []
-        for i, name in enumerate(names):
-            column_type = table.c[name].type
-            array_type, cast = _pg_array_type(column_type)
-            if isinstance(column_type, (JSON, UTCDateTime)):
-                params[f"p{i}"] = [_pg_value(column_type, row[name]) for row in rows]
-            else:
-                params[f"p{i}"] = [row[name] for row in rows]
-            casts.append(f"CAST(:p{i} AS {array_type})")
-            selected.append(f"u.c{i}::{cast}" if cast else f"u.c{i}")
-        aliases = ", ".join(f"c{i}" for i in range(len(names)))
-        quoted = [f'"{n}"' for n in names]
-        sql = (f'INSERT INTO "{table.name}" ({", ".join(quoted)}) SELECT {", ".join(selected)} '
-               f'FROM unnest({", ".join(casts)}) AS u({aliases})')
-        if conflict:
-            sql += " ON CONFLICT (" + ", ".join(f'"{c}"' for c in conflict) + ") "
-            sql += ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)) if update else "DO NOTHING"
-        await session.execute(text(sql), params)
+        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        await _pg_write(session, table, columns, conflict, update, ordered)
         return
+    await _sqlite_write(session, table, list(rows), conflict, update)
+
+
+async def write_columns(session: AsyncSession, table: Table, columns: dict[str, Sequence[Any]], *,
+                        conflict: Sequence[str] = (), update: Sequence[str] = ()) -> None:
+    """:func:`write_rows` for data already held column by column (one equally long sequence per
+    column name): on PostgreSQL the sequences are the statement's arrays as they are, with no row
+    dicts built in between."""
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    if not columns or not lengths or lengths == {0}:
+        return
+    if session.bind.dialect.name == "postgresql":
+        await _pg_write(session, table, columns, conflict, update)
+        return
+    names = list(columns)
+    rows = [dict(zip(names, values)) for values in zip(*columns.values())]
+    await _sqlite_write(session, table, rows, conflict, update)
+
+
+def _same(values: Sequence[Any]) -> bool:
+    """Every value is the very same object (a column the caller filled with one value, or all
+    None): it is sent once, not as an array. Stops at the first other object."""
+    first = values[0]
+    return all(v is first for v in values)
+
+
+async def _pg_write(session: AsyncSession, table: Table, columns: dict[str, Sequence[Any]], conflict: Sequence[str],
+                    update: Sequence[str], ordered: bool = False) -> None:
+    params: dict[str, Any] = {}
+    casts, selected, aliases = [], [], []
+    names = list(columns)
+    for i, name in enumerate(names):
+        column_type = table.c[name].type
+        array_type, cast = _pg_array_type(column_type)
+        values = columns[name]
+        if i > 0 and _same(values):
+            # One value for every row (the first column stays an array: it gives the row count).
+            value = _pg_value(column_type, values[0])
+            if value is None:
+                selected.append(f"CAST(NULL AS {cast or array_type[:-2]})")
+            else:
+                params[f"p{i}"] = value
+                selected.append(f"CAST(:p{i} AS {array_type[:-2]})" + (f"::{cast}" if cast else ""))
+            continue
+        if isinstance(column_type, (JSON, UTCDateTime)):
+            params[f"p{i}"] = [_pg_value(column_type, v) for v in values]
+        else:
+            params[f"p{i}"] = values if isinstance(values, list) else list(values)
+        casts.append(f"CAST(:p{i} AS {array_type})")
+        aliases.append(f"c{i}")
+        selected.append(f"u.c{i}::{cast}" if cast else f"u.c{i}")
+    quoted = [f'"{n}"' for n in names]
+    sql = (f'INSERT INTO "{table.name}" ({", ".join(quoted)}) SELECT {", ".join(selected)} '
+           f'FROM unnest({", ".join(casts)})')
+    if ordered:
+        sql += f' WITH ORDINALITY AS u({", ".join(aliases)}, ord) ORDER BY u.ord'
+    else:
+        sql += f' AS u({", ".join(aliases)})'
+
+    if conflict:
+        sql += " ON CONFLICT (" + ", ".join(f'"{c}"' for c in conflict) + ") "
+        sql += ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)) if update else "DO NOTHING"
+    await session.execute(text(sql), params)
+
+
+async def _sqlite_write(session: AsyncSession, table: Table, rows: list[dict[str, Any]], conflict: Sequence[str],
+                        update: Sequence[str]) -> None:
     stmt = sqlite.insert(table)
     if conflict:
         stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})

@@ -157,6 +157,13 @@ class NatsBus:
             await self.ensure_streams()
             return await self.js.publish(subject, data, headers=headers, timeout=2)
 
+    async def publish_pipelined(self, subject: str, data: bytes, msg_id: str) -> "asyncio.Future[api.PubAck]":
+        """Send without waiting: the returned future resolves to JetStream's acknowledgement.
+        Messages sent one after another on this connection are stored in that order."""
+        if self.js is None or self.nc is None or not self.nc.is_connected:
+            raise ConnectionError("NATS is not connected")
+        return await self.js.publish_async(subject, data, headers={"Nats-Msg-Id": msg_id})
+
     async def stream_info(self, service: str) -> Any:
         assert self.js is not None
         return await self.js.stream_info(stream_name(service))

@@ -17,16 +17,16 @@ from ktt_common.errors import FieldError, InvalidInput, NotFound
 from ktt_attendance.access import sees, visible_agreement
 from ktt_attendance.log.models import LogEntry, LogEntryRevision
 from ktt_attendance.log.schemas import EntryOut, RevisionOut
-from ktt_attendance.log.service import _content_of_row, _hours, _jsonable
+from ktt_attendance.log.writing import content_of_row, hours, jsonable
 
 
 def entry_out(row: LogEntry) -> EntryOut:
     return EntryOut(
         id=row.id, agreement_id=row.agreement_id, client_id=row.client_id, unit_id=row.unit_id, date=row.date, kind=row.kind,
-        start=row.start_time, end=row.end_time, hours=_hours(row.minutes), tasks=row.tasks, note=row.note,
+        start=row.start_time, end=row.end_time, hours=hours(row.minutes), tasks=row.tasks, note=row.note,
         deviation=row.deviation, reason=row.absence_reason, certificate=row.certificate, authorised=row.authorised,
         same_day_contact=row.same_day_contact, not_organised_reason=row.not_organised_reason,
-        coaching_hours=_hours(row.coaching_minutes), content=row.coaching_content, realised=row.realised,
+        coaching_hours=hours(row.coaching_minutes), content=row.coaching_content, realised=row.realised,
         correction=row.correction, revision=row.revision, recorded_at=row.recorded_at, recorded_by=row.recorded_by,
     )
 
@@ -76,8 +76,8 @@ async def revisions(session: AsyncSession, principal: Principal, entry_id: uuid.
                                   .order_by(LogEntryRevision.revision))).scalars().all()
     out = [RevisionOut(revision=r.revision, facts=r.facts, changes=r.changes, correction=r.correction, batch_id=r.batch_id,
                        recorded_at=r.recorded_at, recorded_by=r.recorded_by) for r in rows]
-    current = {**_content_of_row(entry), "authorised": entry.authorised}
-    out.append(RevisionOut(revision=entry.revision, facts=_jsonable(current), changes=None, correction=entry.correction,
+    current = {**content_of_row(entry), "authorised": entry.authorised}
+    out.append(RevisionOut(revision=entry.revision, facts=jsonable(current), changes=None, correction=entry.correction,
                            batch_id=entry.batch_id, recorded_at=entry.recorded_at, recorded_by=entry.recorded_by))
     await audit(session, principal, "daily_log.revisions", "log_entry", entry.id, client_ids=[entry.client_id])
     return entry, out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -88,6 +89,7 @@ def not_organised_problem(day: dt.date, reason: str | None) -> tuple[str, str | 
     return reason, None
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every day of every batch; a batch holds few distinct days
 def week_of(day: dt.date) -> tuple[int, int]:
     iso = day.isocalendar()
     return iso[0], iso[1]

@@ -3,7 +3,7 @@
 A batch is one transaction: a few set-based reads (the agreements, the entries it touches, the
 clients' realised days, deviations, confirmed months), every entry checked in memory against the
 rules, then one statement per table (entries upserted, superseded versions kept, the batch, the
-outbox events) and one audit row.
+outbox events) and one audit row (``writing``).
 """
 
 from __future__ import annotations
@@ -17,60 +17,23 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_common import bulk
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.clock import is_public_holiday
 from ktt_common.identifiers import contains_hetu
-from ktt_common.outbox import emit_many, runtime_of
-from ktt_contracts.attendance import AbsenceReported, AttendanceRecorded
+from ktt_common.outbox import runtime_of
 
 from ktt_attendance.access import not_yours, sees
 from ktt_attendance.agreements import rules as agreement_rules
 from ktt_attendance.agreements.models import AgreementCopy, Deviation
 from ktt_attendance.alerts import service as alerts
-from ktt_attendance.log import rules
-from ktt_attendance.log.models import LogBatch, LogEntry, LogEntryRevision
+from ktt_attendance.log import rules, writing
+from ktt_attendance.log.models import LogBatch, LogEntry
 from ktt_attendance.log.schemas import EntryIn
+from ktt_attendance.log.writing import Agreement, Checked, content_of_row
 from ktt_attendance.months import service as months
 
 COACHING_PRODUCT = "intensive_coaching"
-CONTENT_FIELDS = ("kind", "start_time", "end_time", "minutes", "tasks", "note", "deviation", "absence_reason", "certificate",
-                  "same_day_contact", "not_organised_reason", "coaching_minutes", "coaching_content")
-ENTRY_COLUMNS = ("id", "agreement_id", "date", "client_id", "provider_id", "unit_id", *CONTENT_FIELDS, "authorised", "realised",
-                 "revision", "correction", "batch_id", "recorded_at", "recorded_by")
-UPDATED_COLUMNS = tuple(c for c in ENTRY_COLUMNS if c not in ("id", "agreement_id", "date"))
-
-
-def _hours(minutes: int | None) -> float | None:
-    return None if minutes is None else round(minutes / 60, 2)
-
-
-def _jsonable(content: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.time)) else v) for k, v in content.items()}
-
-
-def day_facts(content: dict[str, Any]) -> dict[str, Any]:
-    """What billing and allowances need of an entry's content (BIL-1, VOU-7, DEC-5): the fields
-    of ``ktt_contracts.attendance.DayFacts``."""
-    absent = content["kind"] == "absent"
-    return {
-        "kind": content["kind"], "realised": content["kind"] == "present", "hours": _hours(content["minutes"]),
-        "coaching_hours": _hours(content["coaching_minutes"]), "absence_reason": content["absence_reason"] if absent else None,
-        "authorised": content.get("authorised") if absent else None,
-    }
-
-
-@dataclass
-class Checked:
-    """An entry that passed every rule, with the content to store."""
-
-    index: int
-    entry: EntryIn
-    copy: AgreementCopy
-    content: dict[str, Any]
-    existing: LogEntry | None
-    correction: bool
 
 
 @dataclass
@@ -78,13 +41,11 @@ class BatchState:
     """What a batch needs to know, loaded once before its entries are checked."""
 
     today: dt.date
-    copies: dict[uuid.UUID, AgreementCopy]
-    segments: dict[uuid.UUID, list[agreement_rules.Segment]]
-    existing: dict[tuple[uuid.UUID, dt.date], LogEntry]
-    deviations: dict[tuple[uuid.UUID, dt.date], str]
+    copies: dict[uuid.UUID, Agreement]
     client_days: dict[uuid.UUID, rules.ClientDays]
     coaching_used: dict[uuid.UUID, int]
     confirmed: dict[tuple[uuid.UUID, str], dt.date] = field(default_factory=dict)
+    hetu_free: dict[str, bool] = field(default_factory=dict)  # free texts already scanned (DATA-4)
 
 
 def month_key(day: dt.date) -> str:
@@ -110,7 +71,7 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
         else:
             checked.append(outcome)
             _count_realised(state, outcome)
-    written = await _write(session, principal, batch_id, now, checked)
+    written = await writing.write(session, principal, batch_id, now, checked)
     for item, (entry_id, revision) in zip(checked, written):
         results[item.index] = _result(item.index, "revised" if item.existing else "accepted", entry_id=entry_id,
                                       revision=revision, correction=item.correction)
@@ -118,7 +79,7 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
     counts = {status: 0 for status in ("accepted", "unchanged", "revised", "rejected")}
     for r in final:
         counts[r["status"]] += 1
-    await _publish(session, batch_id, today, checked, written)
+    await writing.publish(session, batch_id, today, checked, written)
     # ATT-4, ATT-5, AGR-9: only absences and closures can start an alert.
     await alerts.after_batch(session, [(item.copy.agreement_id, item.entry.date) for item in checked
                                        if item.content["kind"] != "present" or (item.existing and item.existing.kind != "present")])
@@ -134,24 +95,25 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
     query = select(AgreementCopy).where(AgreementCopy.agreement_id.in_(ids)).order_by(AgreementCopy.agreement_id)
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update()  # concurrent batches of one agreement take turns
-    copies = {c.agreement_id: c for c in (await session.execute(query)).scalars()
-              if c.has_facts and sees(principal, c.provider_id)} if ids else {}
-    segments = {aid: agreement_rules.schedule_segments(c.periods) for aid, c in copies.items()}
-    wanted = [e for e in entries if e.agreement_id in copies]
-    existing: dict[tuple[uuid.UUID, dt.date], LogEntry] = {}
-    deviations: dict[tuple[uuid.UUID, dt.date], str] = {}
+    rows = [c for c in (await session.execute(query)).scalars() if c.has_facts and sees(principal, c.provider_id)] if ids else []
+    copies = {c.agreement_id: Agreement(
+        agreement_id=c.agreement_id, client_id=c.client_id, provider_id=c.provider_id, unit_id=c.unit_id,  # type: ignore[arg-type]
+        product_kind=c.product_kind, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]
+        ended_on=c.ended_on, last_day=c.last_day, segments=agreement_rules.schedule_segments(c.periods),  # type: ignore[arg-type]
+        existing={}, deviations={}) for c in rows}
     client_days: dict[uuid.UUID, rules.ClientDays] = {}
     coaching_used: dict[uuid.UUID, int] = {}
     confirmed: dict[tuple[uuid.UUID, str], dt.date] = {}
-    if wanted:
+    days = {e.date for e in entries}
+    if copies and days:
         own = sorted(copies)
-        lo, hi = min(e.date for e in wanted), max(e.date for e in wanted)
-        keys = {(e.agreement_id, e.date) for e in wanted}
-        rows = (await session.execute(select(LogEntry).where(
-            LogEntry.agreement_id.in_(own), LogEntry.date >= lo, LogEntry.date <= hi))).scalars()
-        existing = {(r.agreement_id, r.date): r for r in rows if (r.agreement_id, r.date) in keys}
-        deviations = {(d.agreement_id, d.date): d.kind for d in (await session.execute(select(Deviation).where(
-            Deviation.agreement_id.in_(own), Deviation.date >= lo, Deviation.date <= hi))).scalars()}
+        lo, hi = min(days), max(days)
+        for r in (await session.execute(select(LogEntry).where(
+                LogEntry.agreement_id.in_(own), LogEntry.date >= lo, LogEntry.date <= hi))).scalars():
+            copies[r.agreement_id].existing[r.date] = r
+        for d in (await session.execute(select(Deviation).where(
+                Deviation.agreement_id.in_(own), Deviation.date >= lo, Deviation.date <= hi))).scalars():
+            copies[d.agreement_id].deviations[d.date] = d.kind
         clients = sorted({c.client_id for c in copies.values() if c.client_id is not None})
         # ATT-9: every realised day of these clients, across agreements, that a 12-month window
         # holding one of the batch's days can reach.
@@ -168,10 +130,12 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
                 select(LogEntry.agreement_id, func.sum(LogEntry.coaching_minutes))
                 .where(LogEntry.agreement_id.in_(capped)).group_by(LogEntry.agreement_id))).all()}
         # ATT-10: a confirmed month takes corrections only.
-        confirmed = await months.confirmed_months(session, {(c.unit_id, month_key(e.date))
-                                                            for e in wanted if (c := copies[e.agreement_id]).unit_id})
-    return BatchState(today=today, copies=copies, segments=segments, existing=existing, deviations=deviations,
-                      client_days=client_days, coaching_used=coaching_used, confirmed=confirmed)
+        # Asked for every unit of the batch in every month of the batch (a few keys, a superset
+        # of the entries' own (unit, month) pairs, which are all that is ever looked up).
+        months_of_batch = sorted({month_key(day) for day in days})
+        units = {c.unit_id for c in copies.values() if c.unit_id}
+        confirmed = await months.confirmed_months(session, {(unit, month) for unit in units for month in months_of_batch})
+    return BatchState(today=today, copies=copies, client_days=client_days, coaching_used=coaching_used, confirmed=confirmed)
 
 
 def _reject(index: int, rule: str, message: str) -> dict[str, Any]:
@@ -204,8 +168,12 @@ def _content(entry: EntryIn, not_organised_reason: str | None, deviation: str | 
     }
 
 
-def _content_of_row(row: LogEntry) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in CONTENT_FIELDS}
+def _hetu_in(state: BatchState, text: str) -> bool:
+    """DATA-4, asked once per distinct text of the batch (providers repeat their task texts)."""
+    found = state.hetu_free.get(text)
+    if found is None:
+        found = state.hetu_free[text] = contains_hetu(text)
+    return found
 
 
 def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) -> dict[str, Any] | Checked:
@@ -215,57 +183,58 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
     if copy is None:
         # DATA-3: another provider's agreement is answered exactly like an unknown one.
         return _reject(index, "DATA-3", not_yours(entry.agreement_id))
-    problem = rules.future_problem(entry.date, state.today)
-    if problem:
-        return _reject(index, "ATT-1", problem)
-    if not agreement_rules.in_force(copy.start, copy.end, copy.ended_on, entry.date):
-        if copy.ended_on is not None and copy.start is not None and copy.start <= entry.date <= (copy.end or entry.date):
-            return _reject(index, "AGR-13", f"the agreement ended on {copy.ended_on}; {entry.date} is after its last day")
+    day = entry.date
+    if day > state.today:
+        return _reject(index, "ATT-1", rules.future_problem(day, state.today))  # type: ignore[arg-type]
+    if not copy.start <= day <= copy.last_day:  # agreement_rules.in_force on the copy's facts
+        if copy.ended_on is not None and copy.start <= day <= copy.end:
+            return _reject(index, "AGR-13", f"the agreement ended on {copy.ended_on}; {day} is after its last day")
         return _reject(index, "AGR-4", f"the agreement is in force from {copy.start} to {copy.last_day}; "
-                                       f"{entry.date} is outside it")
-    scheduled = agreement_rules.is_scheduled(state.segments[copy.agreement_id], entry.date)
-    recorded = state.deviations.get((copy.agreement_id, entry.date))
+                                       f"{day} is outside it")
+    scheduled = agreement_rules.is_scheduled(copy.segments, day)
+    recorded = copy.deviations.get(day) if copy.deviations else None
     not_organised_reason, not_organised = None, None
     if entry.kind == "not_organised":
-        not_organised_reason, not_organised = rules.not_organised_problem(entry.date, entry.not_organised_reason)
+        not_organised_reason, not_organised = rules.not_organised_problem(day, entry.not_organised_reason)
     content = _content(entry, not_organised_reason, entry.deviation or (recorded if not scheduled else None))
-    existing = state.existing.get((copy.agreement_id, entry.date))
-    if existing is not None and _content_of_row(existing) == content:
+    existing = copy.existing.get(day) if copy.existing else None
+    if existing is not None and content_of_row(existing) == content:
         return _result(index, "unchanged", entry_id=existing.id, revision=existing.revision, correction=existing.correction)
     for name in ("tasks", "note", "content"):
         value = getattr(entry, name)
-        if value and contains_hetu(value):
+        if value and _hetu_in(state, value):
             return _reject(index, "DATA-4", f"{name} holds a personal identity code: leave it out (the log knows the client)")
     if entry.deviation is not None and recorded is None:
-        return _reject(index, "AGR-14", f"no deviation is recorded for {entry.date}: a deviation is agreed and recorded "
+        return _reject(index, "AGR-14", f"no deviation is recorded for {day}: a deviation is agreed and recorded "
                                         "before the day (POST /v1/agreements/{id}/deviations)")
     if entry.deviation is not None and recorded != entry.deviation:
-        return _reject(index, "AGR-14", f"the deviation recorded for {entry.date} is {recorded}, not {entry.deviation}")
+        return _reject(index, "AGR-14", f"the deviation recorded for {day} is {recorded}, not {entry.deviation}")
     if not scheduled and recorded is None:
-        weekday = agreement_rules.WEEKDAYS[entry.date.weekday()]
-        return _reject(index, "AGR-14", f"{entry.date} ({weekday}) is not a scheduled day of the agreement; a day off the "
+        weekday = agreement_rules.WEEKDAYS[day.weekday()]
+        return _reject(index, "AGR-14", f"{day} ({weekday}) is not a scheduled day of the agreement; a day off the "
                                         "schedule needs a deviation recorded before the day")
     if not_organised:
         return _reject(index, "AGR-9", not_organised)
-    if entry.kind == "absent" and is_public_holiday(entry.date) and recorded is None:
-        return _reject(index, "ATT-1", f"{entry.date} is a public holiday: a day without service is not an absence; "
+    if entry.kind == "absent" and is_public_holiday(day) and recorded is None:
+        return _reject(index, "ATT-1", f"{day} is a public holiday: a day without service is not an absence; "
                                        "record it as not_organised")
     if entry.kind == "present":
         problem_rule = _present_problem(state, copy, entry, content, existing)
         if problem_rule:
             return _reject(index, *problem_rule)
     correction = False
-    confirmed_on = state.confirmed.get((copy.unit_id, month_key(entry.date)))  # type: ignore[arg-type]
-    if confirmed_on is not None:
-        if not entry.correction:
-            return _reject(index, "ATT-10", f"the month {month_key(entry.date)} was confirmed on {confirmed_on}: "
-                                            "send the change as a correction (correction: true) for billing to settle")
-        correction = True
+    if state.confirmed:
+        confirmed_on = state.confirmed.get((copy.unit_id, month_key(day)))  # type: ignore[arg-type]
+        if confirmed_on is not None:
+            if not entry.correction:
+                return _reject(index, "ATT-10", f"the month {month_key(day)} was confirmed on {confirmed_on}: "
+                                                "send the change as a correction (correction: true) for billing to settle")
+            correction = True
     content["authorised"] = rules.authorised(entry.reason or "", bool(entry.certificate)) if entry.kind == "absent" else None
     return Checked(index=index, entry=entry, copy=copy, content=content, existing=existing, correction=correction)
 
 
-def _present_problem(state: BatchState, copy: AgreementCopy, entry: EntryIn, content: dict[str, Any],
+def _present_problem(state: BatchState, copy: Agreement, entry: EntryIn, content: dict[str, Any],
                      existing: LogEntry | None) -> tuple[str, str] | None:
     """ATT-9 (hours, week, 12 months) and VOU-7 (coaching hours) for a present day."""
     coaching_product = copy.product_kind == COACHING_PRODUCT
@@ -284,7 +253,9 @@ def _present_problem(state: BatchState, copy: AgreementCopy, entry: EntryIn, con
             return "VOU-7", (f"the decision approved {copy.approved_hours} coaching hours; {used / 60:g} h are recorded "
                              "for the agreement already")
     assert copy.client_id is not None
-    days = state.client_days.setdefault(copy.client_id, rules.ClientDays())
+    days = state.client_days.get(copy.client_id)
+    if days is None:
+        days = state.client_days[copy.client_id] = rules.ClientDays()
     replacing = existing is not None and existing.realised
     if replacing:
         days.remove(entry.date)
@@ -296,89 +267,20 @@ def _present_problem(state: BatchState, copy: AgreementCopy, entry: EntryIn, con
 
 def _count_realised(state: BatchState, item: Checked) -> None:
     """Keep the client's realised days current as the batch's entries are accepted (ATT-9)."""
-    days = state.client_days.setdefault(item.copy.client_id, rules.ClientDays())  # type: ignore[arg-type]
     was = item.existing is not None and item.existing.realised
     now = item.content["kind"] == "present"
-    if was and not now:
-        days.remove(item.entry.date)
-    elif now and not was:
-        days.add(item.entry.date)
-    if item.copy.agreement_id in state.coaching_used or item.copy.product_kind == COACHING_PRODUCT:
+    if was != now:
+        days = state.client_days.get(item.copy.client_id)
+        if days is None:
+            days = state.client_days[item.copy.client_id] = rules.ClientDays()
+        if was:
+            days.remove(item.entry.date)
+        else:
+            days.add(item.entry.date)
+    if item.copy.product_kind == COACHING_PRODUCT or item.copy.agreement_id in state.coaching_used:
         before = (item.existing.coaching_minutes or 0) if item.existing else 0
         state.coaching_used[item.copy.agreement_id] = (state.coaching_used.get(item.copy.agreement_id, 0)
                                                        - before + (item.content["coaching_minutes"] or 0))
-
-
-def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    return {k: {"old": _jsonable({k: old.get(k)})[k], "new": _jsonable({k: new.get(k)})[k]}
-            for k in (*CONTENT_FIELDS, "authorised") if old.get(k) != new.get(k)}
-
-
-async def _write(session: AsyncSession, principal: Principal, batch_id: uuid.UUID, now: dt.datetime,
-                 checked: list[Checked]) -> list[tuple[uuid.UUID, int]]:
-    """One upsert of the entries and one insert of the versions they supersede."""
-    rows: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
-    written: list[tuple[uuid.UUID, int]] = []
-    for item in checked:
-        old = item.existing
-        entry_id = old.id if old else uuid.uuid4()
-        revision = old.revision + 1 if old else 1
-        content = item.content
-        rows.append({
-            "id": entry_id, "agreement_id": item.copy.agreement_id, "date": item.entry.date, "client_id": item.copy.client_id,
-            "provider_id": item.copy.provider_id, "unit_id": item.copy.unit_id, **{k: content[k] for k in CONTENT_FIELDS},
-            "authorised": content["authorised"], "realised": content["kind"] == "present", "revision": revision,
-            "correction": item.correction, "batch_id": batch_id, "recorded_at": now, "recorded_by": principal.subject,
-        })
-        if old is not None:
-            before = {**_content_of_row(old), "authorised": old.authorised}
-            history.append({
-                "entry_id": old.id, "revision": old.revision, "agreement_id": old.agreement_id, "date": old.date,
-                "client_id": old.client_id, "facts": _jsonable(before), "changes": _changes(before, content),
-                "correction": old.correction, "batch_id": old.batch_id, "recorded_at": old.recorded_at,
-                "recorded_by": old.recorded_by, "superseded_at": now, "superseded_by": principal.subject,
-            })
-        written.append((entry_id, revision))
-    await bulk.write_rows(session, LogEntry.__table__, rows, conflict=("agreement_id", "date"), update=UPDATED_COLUMNS)
-    await bulk.write_rows(session, LogEntryRevision.__table__, history)
-    return written
-
-
-async def _publish(session: AsyncSession, batch_id: uuid.UUID, today: dt.date, checked: list[Checked],
-                   written: list[tuple[uuid.UUID, int]]) -> None:
-    """One AttendanceRecorded per agreement of the batch; AbsenceReported for every absence
-    recorded or revised (ATT-7: the decision service flags the unauthorised ones). Payloads are
-    built as plain data and validated once per event by its contract."""
-    by_agreement: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    events: list[tuple[Any, Any, str | None]] = []
-    copies: dict[uuid.UUID, AgreementCopy] = {}
-    for item, (entry_id, revision) in sorted(zip(checked, written), key=lambda x: (x[0].copy.agreement_id, x[0].entry.date)):
-        copy, content = item.copy, item.content
-        copies[copy.agreement_id] = copy
-        previous = None
-        if item.existing is not None:
-            previous = day_facts({**_content_of_row(item.existing), "authorised": item.existing.authorised})
-        by_agreement[copy.agreement_id].append({
-            **day_facts(content), "entry_id": entry_id, "date": item.entry.date,
-            "not_organised_reason": content["not_organised_reason"], "deviation": content["deviation"], "revision": revision,
-            "correction": item.correction, "previous": previous})
-    for agreement_id, days in by_agreement.items():
-        copy = copies[agreement_id]
-        events.append((AttendanceRecorded, {
-            "batch_id": batch_id, "agreement_id": agreement_id, "client_id": copy.client_id, "provider_id": copy.provider_id,
-            "unit_id": copy.unit_id, "product_kind": copy.product_kind or "", "recorded_on": today, "days": days},
-            str(agreement_id)))
-    for item, (entry_id, revision) in zip(checked, written):
-        if item.content["kind"] != "absent":
-            continue
-        copy = item.copy
-        events.append((AbsenceReported, {
-            "entry_id": entry_id, "agreement_id": copy.agreement_id, "client_id": copy.client_id,
-            "provider_id": copy.provider_id, "date": item.entry.date, "reason": item.content["absence_reason"],
-            "certificate": bool(item.content["certificate"]), "authorised": bool(item.content["authorised"]),
-            "same_day_contact": item.content["same_day_contact"], "revision": revision}, str(entry_id)))
-    await emit_many(session, events)
 
 
 # --- reading ---------------------------------------------------------------------------------------
