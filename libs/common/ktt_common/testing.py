@@ -246,6 +246,8 @@ def service_settings(service: str, *, database_url: str, nats_url: str, data_dir
         service=service, environment="test", database_url=database_url, nats_url=nats_url, data_dir=data_dir,
         consumer_backoff_seconds=[0.05, 0.1, 0.2], consumer_max_deliver=3, outbox_poll_seconds=0.2,
         consumer_fetch_timeout_seconds=0.25,
+        # Tests drive the scheduler by calling rt.scheduler.tick() with a frozen clock.
+        scheduler_enabled=False,
         log_json=True,
     )
     values.update(overrides)
