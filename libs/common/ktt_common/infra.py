@@ -21,6 +21,7 @@ class InfraTables:
     audit_log: Table
     job_run: Table
     lease: Table
+    entity_revision: Table
 
 
 def define_infra_tables(metadata: MetaData) -> InfraTables:
@@ -105,5 +106,12 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("holder", String(200), nullable=False),
         Column("expires_at", UTCDateTime, nullable=False),
     )
+    # The last revision handed out per entity ("unit:<id>"), for the revision carried in events.
+    entity_revision = Table(
+        "entity_revision",
+        metadata,
+        Column("entity", String(200), primary_key=True),
+        Column("revision", BigInteger, nullable=False),
+    )
     return InfraTables(outbox=outbox, inbox=inbox, dead_letter=dead_letter, audit_log=audit_log, job_run=job_run,
-                       lease=lease)
+                       lease=lease, entity_revision=entity_revision)

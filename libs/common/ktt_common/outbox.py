@@ -77,13 +77,29 @@ async def emit(
     *,
     subject: str | None = None,
     correlation_id: str | None = None,
+    revision_of: str | None = None,
 ) -> Envelope:
-    """Write an event to the outbox inside the caller's transaction. It is published after commit."""
+    """Write an event to the outbox inside the caller's transaction. It is published after commit.
+
+    ``revision_of`` (e.g. ``"unit:<id>"``) numbers the event in that entity's revisions, into the
+    payload's ``revision`` field (see :mod:`ktt_common.revisions`)."""
     rt = runtime_of(session)
+    if revision_of is not None:
+        payload = await _with_revision(session, event_type, payload, revision_of)
     envelope, row = _outbox_row(rt, event_type, payload, subject, correlation_id)
     await session.execute(insert(rt.infra.outbox).values(**row))
     _wake_relay_after_commit(session, rt)
     return envelope
+
+
+async def _with_revision(session: AsyncSession, event_type: EventType[Any], payload: BaseModel | dict[str, Any],
+                         entity: str) -> BaseModel | dict[str, Any]:
+    from ktt_common.revisions import next_revision
+
+    if "revision" not in event_type.payload.model_fields:
+        raise ValueError(f"{event_type.type} has no revision field")
+    revision = await next_revision(session, entity)
+    return payload.model_copy(update={"revision": revision}) if isinstance(payload, BaseModel) else {**payload, "revision": revision}
 
 
 async def emit_many(
