@@ -307,6 +307,18 @@ async def _running(app: Any, settings: Settings, wait_ready: bool) -> AsyncItera
             yield RunningService(app=app, client=client, rt=rt)
 
 
+def see_the_day(clock: Clock, day: "dt.date | str") -> None:
+    """Move a test's clock forward to 09:00 Helsinki of ``day`` when that is still in the future:
+    a daily job runs only for a date that has come (OPS-1), as in production."""
+    import datetime as dt
+
+    from ktt_common.clock import HELSINKI
+
+    day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    if day > clock.today():
+        clock.set(dt.datetime.combine(day, dt.time(9, 0), tzinfo=HELSINKI))
+
+
 async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
     """Wait until ``predicate()`` (sync or async) is truthy; fail the test after ``timeout``.
 

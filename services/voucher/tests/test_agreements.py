@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from ktt_common.clock import FrozenClock
 from ktt_common.events import Envelope, EventType
-from ktt_common.testing import RunningService, eventually, run_service, service_settings
+from ktt_common.testing import RunningService, eventually, run_service, see_the_day, service_settings
 from ktt_contracts.decision import ConsentRecorded, DecisionAmended, DecisionMade, DecisionRevoked
 from ktt_contracts.registry import PriceListChanged, ProductChanged, ProviderApproved, ProviderRemoved, UnitChanged
 from ktt_voucher.agreement_models import PriceCopy, ProviderCopy
@@ -146,6 +146,7 @@ class World:
         return [{"type": r.event_type, "data": Envelope.model_validate_json(r.envelope).data} for r in rows]
 
     async def run_job(self, job: str, date: dt.date) -> dict[str, Any]:
+        see_the_day(self.svc.rt.clock, date)  # OPS-1: the job's date has come
         r = await self.svc.client.post(f"/v1/admin/jobs/{job}/run", params={"date": date.isoformat()}, headers=self.svc.auth("admin"))
         assert r.status_code == 200, r.text
         return r.json()["result"]
