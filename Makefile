@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := libs/common services/decision services/voucher services/provider-registry services/attendance services/billing
 PACKAGE_FILES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: run test unit venv migrate token bench docs clean
+.PHONY: run test unit venv migrate token bench docs contracts clean
 
 $(STAMP): requirements.txt requirements-test.txt $(PACKAGE_FILES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ token: $(STAMP)
 ## Regenerate the event catalogue (docs/events.md, docs/asyncapi.json).
 docs: $(STAMP)
 	$(PY) -m ktt_contracts.catalogue --write
+
+## Freeze new event schemas (libs/common/ktt_contracts/snapshots); refuses a breaking change
+## unless named: make contracts ACCEPT="--accept ktt.x.Y.v1"
+contracts: $(STAMP)
+	$(PY) -m ktt_contracts.snapshots --write $(ACCEPT)
 
 bench: $(STAMP)
 	$(PY) -m tests.bench.run $(BENCH_ARGS)

@@ -337,7 +337,7 @@ def test_consumer_definitions_are_exactly_the_subscriptions() -> None:
         assert config["filter_subject"] == stream_subjects(sub.producer)
         assert config["ack_policy"] == "explicit"
         assert config["max_deliver"] == Settings(service=spec.name).consumer_max_deliver + 3 == 8
-        assert config["ack_wait"] == 60 * NS_PER_SECOND
+        assert config["ack_wait"] == 15 * NS_PER_SECOND  # short, with in-progress acks (issue 13 defect 7)
         runtime = SimpleNamespace(settings=Settings(service=spec.name))
         code = ConsumerRunner(runtime, sub).consumer_config()  # type: ignore[arg-type]
         assert config == code.as_dict(), f"{name}: regenerate with tests/test_deploy.py --write-nats"

@@ -11,7 +11,7 @@ import datetime as dt
 
 from ktt_common.clock import FrozenClock
 from ktt_attendance.app import create_app as attendance_app
-from ktt_common.testing import eventually, run_service, service_settings
+from ktt_common.testing import eventually, run_service, see_the_day, service_settings
 from ktt_decision.app import create_app as decision_app
 from ktt_registry.app import create_app as registry_app
 from ktt_voucher.app import create_app as voucher_app
@@ -90,6 +90,7 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         await eventually(lambda: occupied(1), what="occupancy from AgreementSigned")
 
         # 5. The first scheduled day comes: ServiceStarted, and the decision service makes the TE-office notice (DEC-6).
+        see_the_day(voucher.rt.clock, "2026-12-07")  # OPS-1: the job's date has come
         r = await voucher.client.post("/v1/admin/jobs/services-starting/run", params={"date": "2026-12-07"}, headers=voucher.auth("admin"))
         assert r.json()["result"]["started"] == 1
 

@@ -17,7 +17,7 @@ from typing import Any
 from ktt_attendance.app import create_app as attendance_app
 from ktt_billing.app import create_app as billing_app
 from ktt_common.clock import FrozenClock
-from ktt_common.testing import eventually, run_service, service_settings
+from ktt_common.testing import eventually, run_service, see_the_day, service_settings
 from ktt_decision.app import create_app as decision_app
 from ktt_registry.app import create_app as registry_app
 from ktt_voucher.app import create_app as voucher_app
@@ -54,6 +54,7 @@ async def test_december_is_logged_confirmed_settled_and_paid_to_the_cent(databas
 
         agreement = await signed_agreement(voucher, await eventually(the_voucher, what="voucher issued"), unit, product)
         assert agreement["day_value_first_year_cents"] == 4500 and agreement["base_value_from"] == "2027-12-07"
+        see_the_day(voucher.rt.clock, "2026-12-07")  # OPS-1: the job's date has come
         r = await voucher.client.post("/v1/admin/jobs/services-starting/run", params={"date": "2026-12-07"},
                                       headers=voucher.auth("admin"))
         assert r.json()["result"]["started"] == 1
@@ -84,6 +85,7 @@ async def test_december_is_logged_confirmed_settled_and_paid_to_the_cent(databas
         official = billing.auth("city_official")
 
         async def december(held: bool):  # type: ignore[no-untyped-def]
+            see_the_day(billing.rt.clock, "2027-01-04")  # OPS-1: the job's date has come
             run = await billing.client.post("/v1/admin/jobs/settle-month/run", params={"date": "2027-01-04"},
                                             headers=billing.auth("admin"))
             assert run.status_code == 200, run.text
@@ -111,6 +113,7 @@ async def test_december_is_logged_confirmed_settled_and_paid_to_the_cent(databas
         # Approved by an official, settled on the 8th, paid in a batch.
         r = await billing.client.post(f"/v1/settlements/{settlement['id']}/approve", headers=official)
         assert r.status_code == 200 and r.json()["state"] == "approved", r.text
+        see_the_day(billing.rt.clock, "2027-01-08")  # OPS-1: the job's date has come
         r = await billing.client.post("/v1/admin/jobs/settle-month/run", params={"date": "2027-01-08"},
                                       headers=billing.auth("admin"))
         assert r.json()["result"]["settled"] == 1

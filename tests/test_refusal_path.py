@@ -4,7 +4,7 @@ client's right to another arrangement). Only public APIs and the services' own e
 
 from __future__ import annotations
 
-from ktt_common.testing import eventually
+from ktt_common.testing import eventually, see_the_day
 from tests.helpers import HETU_2023_SIGN, decision_body
 
 
@@ -28,6 +28,7 @@ async def test_dec9_a_delayed_voucher_is_flagged_a_refused_voucher_is_not(start)
                                       headers=official)
         assert r.status_code == 200, r.text
         # The second never starts: the nightly job marks the voucher delayed after the 14 days (VOU-3).
+        see_the_day(voucher.rt.clock, "2026-12-11")  # OPS-1: the job's date has come
         r = await voucher.client.post("/v1/admin/jobs/vouchers-delayed/run", params={"date": "2026-12-11"},
                                       headers=voucher.auth("admin"))
         assert r.status_code == 200, r.text

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 
@@ -61,14 +61,16 @@ def admin_router() -> APIRouter:
     async def list_jobs(rt: RuntimeDep, _: Principal = admin) -> list[dict[str, str]]:
         return [{"job": name, "description": desc} for name, (_fn, desc) in sorted(rt.jobs.jobs.items())]
 
-    @router.post("/jobs/{job}/run", summary="Run a daily job for a date (default: today)")
+    @router.post("/jobs/{job}/run", summary="Run a daily job for a date (default: today)",
+                 responses={422: {"description": "OPS-1: the date is after today or before 2000-01-01"}})
     async def run(
         job: str, rt: RuntimeDep, _: Principal = admin,
-        date: dt.date | None = Query(None, description="Business date YYYY-MM-DD; past dates re-run a missed night"),
+        date: dt.date | None = Query(None, description="Business date YYYY-MM-DD, not after today (OPS-1); past "
+                                                      "dates re-run a missed night"),
     ) -> dict[str, Any]:
         if job not in rt.jobs.jobs:
             raise NotFound(f"no job '{job}' in {rt.settings.service}; known: {', '.join(sorted(rt.jobs.jobs)) or 'none'}")
-        return await run_job(rt, job, date or rt.clock.today())
+        return await run_job(rt, job, date or rt.clock.today())  # OPS-1: refuses a future date (422)
 
     @router.get("/clock", response_model=ClockOut, summary="The service's current time")
     async def get_clock(rt: RuntimeDep, _: Principal = admin) -> ClockOut:
@@ -126,14 +128,36 @@ def admin_router() -> APIRouter:
         log.info("dead_letter_replayed", letter_id=str(letter_id), outcome=outcome)
         return {"id": str(letter_id), "outcome": outcome}
 
-    @router.get("/outbox", summary="Outbox state: unpublished events and the last error")
+    @router.get("/outbox", summary="Outbox state: unpublished events, the last error, and parked rows")
     async def outbox(rt: RuntimeDep, session: SessionDep, _: Principal = admin) -> dict[str, Any]:
         ob = rt.infra.outbox
-        pending = select(func.count(), func.min(ob.c.created_at)).where(ob.c.published_at.is_(None))
+        waiting = (ob.c.published_at.is_(None), ob.c.parked_at.is_(None))
+        pending = select(func.count(), func.min(ob.c.created_at)).where(*waiting)
         count, oldest = (await session.execute(pending)).one()
         last_error = (await session.execute(
-            select(ob.c.last_error).where(ob.c.published_at.is_(None), ob.c.last_error.is_not(None)).order_by(ob.c.seq).limit(1)
+            select(ob.c.last_error).where(*waiting, ob.c.last_error.is_not(None)).order_by(ob.c.seq).limit(1)
         )).scalar()
-        return {"pending": count, "oldest_pending_at": oldest, "last_error": last_error, "nats_connected": rt.bus.connected}
+        parked_rows = (await session.execute(
+            select(ob.c.seq, ob.c.event_id, ob.c.event_type, ob.c.attempts, ob.c.last_error, ob.c.parked_at,
+                   func.length(ob.c.envelope).label("size"))
+            .where(ob.c.published_at.is_(None), ob.c.parked_at.is_not(None)).order_by(ob.c.seq).limit(100)
+        )).all()
+        return {"pending": count, "oldest_pending_at": oldest, "last_error": last_error, "nats_connected": rt.bus.connected,
+                "parked": [dict(r._mapping) for r in parked_rows]}
+
+    @router.post("/outbox/{seq}/retry", summary="Put a parked outbox row back in line (after fixing the cause)",
+                 responses={404: {"description": "No parked outbox row with this number"}})
+    async def retry_outbox(seq: int = Path(ge=1, le=2**62), *, rt: RuntimeDep, _: Principal = admin) -> dict[str, Any]:
+        ob = rt.infra.outbox
+        async with rt.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                update(ob).where(ob.c.seq == seq, ob.c.published_at.is_(None), ob.c.parked_at.is_not(None))
+                .values(parked_at=None, attempts=0)
+            )
+        if result.rowcount != 1:
+            raise NotFound(f"no parked outbox row {seq}")
+        rt.relay.wake()
+        log.info("outbox_row_requeued", seq=seq)
+        return {"seq": seq, "requeued": True}
 
     return router

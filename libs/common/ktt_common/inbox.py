@@ -5,7 +5,10 @@ Each consuming service has one durable consumer per producing service it listens
 its (event id, consumer) inbox key; the message is acked only after that commit. A redelivered
 event finds its key and is acked without running the handler again. A handler that keeps
 failing is retried with backoff and, at the delivery cap, parked in the ``dead_letter`` table
-and terminated; an operator can list and replay it over HTTP.
+and terminated; an operator can list and replay it over HTTP. An event of a type this consumer
+handles but in a version it does not know (a producer moved to ``v2`` first) is parked too, never
+acked and dropped. The ack wait is short (CONSUMER_ACK_WAIT_SECONDS), so a message in flight to a
+crashed consumer comes back soon; a handler still running tells the server so (in-progress acks).
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ class PoisonMessage(Exception):
     """The message can never be handled (not an envelope, payload of the wrong shape): park it now."""
 
 
+def unversioned(type_name: str) -> str:
+    """``ktt.voucher.AgreementSigned.v2`` -> ``ktt.voucher.AgreementSigned``."""
+    base, sep, version = type_name.rpartition(".v")
+    return base if sep and version.isdigit() else type_name
+
+
 @dataclass
 class Subscription:
     """What one service consumes from one producer, with an explicit type -> handler map."""
@@ -70,6 +79,7 @@ class ConsumerRunner:
         self.name = durable_name(rt.settings.service, subscription.producer)
         self.bound = False
         self.stopping = False
+        self.progress_acks = 0  # in-progress acks sent (observable by tests and metrics)
 
     def consumer_config(self) -> api.ConsumerConfig:
         s = self.rt.settings
@@ -153,9 +163,22 @@ class ConsumerRunner:
             except Exception:
                 pass
 
+    async def _keep_alive(self, msg: Any) -> None:
+        """While the handler runs, tell the server every third of the ack wait that it is still
+        working, so a long handler is not redelivered to another instance meanwhile."""
+        interval = max(self.rt.settings.consumer_ack_wait_seconds / 3, 0.1)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await msg.in_progress()
+            except Exception:
+                return  # the connection is gone: the server redelivers after the ack wait
+            self.progress_acks += 1
+
     async def handle(self, msg: Any) -> None:
         service = self.rt.settings.service
         deliveries = msg.metadata.num_delivered
+        keep_alive = asyncio.create_task(self._keep_alive(msg), name=f"{self.name}-in-progress")
         try:
             outcome = await self.process_raw(msg.data)
         except Exception as exc:
@@ -172,6 +195,8 @@ class ConsumerRunner:
                 await msg.nak(delay=wait)
                 EVENTS_HANDLED.labels(service, self.name, "retry").inc()
             return
+        finally:
+            keep_alive.cancel()
         await msg.ack()
         EVENTS_HANDLED.labels(service, self.name, outcome).inc()
 
@@ -186,7 +211,12 @@ class ConsumerRunner:
         """Run the handler for ``envelope`` once: returns 'handled', 'duplicate' or 'ignored'."""
         entry = self.sub.handlers.get(envelope.type)
         if entry is None:
-            return "ignored"  # another consumer's business, or a newer version we do not know
+            known = sorted(t for t in self.sub.handlers if unversioned(t) == unversioned(envelope.type))
+            if known:
+                # Not ours to drop: a producer moved to a version this consumer does not know yet.
+                raise PoisonMessage(f"unknown version {envelope.type} of a handled event type (this consumer knows "
+                                    f"{', '.join(known)}): parked until a consumer that knows it replays it")
+            return "ignored"  # another consumer's business
         event_type, handler = entry
         try:
             payload = event_type.parse(envelope)

@@ -20,6 +20,8 @@ class InfraTables:
     dead_letter: Table
     audit_log: Table
     job_run: Table
+    lease: Table
+    entity_revision: Table
 
 
 def define_infra_tables(metadata: MetaData) -> InfraTables:
@@ -38,6 +40,8 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
         Column("stream_seq", BigInteger, nullable=True),
+        # Set when the relay gave up on the row after OUTBOX_MAX_ATTEMPTS failures (it goes on with the next).
+        Column("parked_at", UTCDateTime, nullable=True),
         Index("ix_outbox_unpublished", "published_at", "seq"),
     )
     inbox = Table(
@@ -93,4 +97,21 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("error", Text, nullable=True),
         Index("ix_job_run_job_date", "job", "run_date"),
     )
-    return InfraTables(outbox=outbox, inbox=inbox, dead_letter=dead_letter, audit_log=audit_log, job_run=job_run)
+    # A named lease held by one process at a time until it expires (the outbox relay, the job
+    # scheduler): a compare-and-set row that works the same on SQLite and PostgreSQL.
+    lease = Table(
+        "lease",
+        metadata,
+        Column("name", String(100), primary_key=True),
+        Column("holder", String(200), nullable=False),
+        Column("expires_at", UTCDateTime, nullable=False),
+    )
+    # The last revision handed out per entity ("unit:<id>"), for the revision carried in events.
+    entity_revision = Table(
+        "entity_revision",
+        metadata,
+        Column("entity", String(200), primary_key=True),
+        Column("revision", BigInteger, nullable=False),
+    )
+    return InfraTables(outbox=outbox, inbox=inbox, dead_letter=dead_letter, audit_log=audit_log, job_run=job_run,
+                       lease=lease, entity_revision=entity_revision)

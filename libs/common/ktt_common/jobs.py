@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common.errors import FieldError, RuleViolation
+from ktt_common.job_rules import RULE_JOB_DATE, job_date_error
 from ktt_common.metrics import JOB_RUNS
 
 if TYPE_CHECKING:
@@ -36,9 +38,24 @@ class JobRegistry:
 
         return register
 
+    def merged(self, other: "JobRegistry") -> "JobRegistry":
+        """A new registry with the jobs of both (a name in both is an error)."""
+        clash = self.jobs.keys() & other.jobs.keys()
+        if clash:
+            raise ValueError(f"jobs registered twice: {', '.join(sorted(clash))}")
+        return JobRegistry({**self.jobs, **other.jobs})
+
+
+def check_job_date(run_date: dt.date, today: dt.date, field_name: str = "query.date") -> None:
+    """OPS-1: refuse a date after today (or before any KTT data) before anything is written."""
+    error = job_date_error(run_date, today)
+    if error:
+        raise RuleViolation(error, rule=RULE_JOB_DATE, errors=[FieldError(field=field_name, message=error, rule=RULE_JOB_DATE)])
+
 
 async def run_job(rt: "Runtime", name: str, run_date: dt.date, trigger: str = "admin") -> dict[str, Any]:
     fn, _ = rt.jobs.jobs[name]
+    check_job_date(run_date, rt.clock.today())
     run_id = uuid.uuid4()
     job_run = rt.infra.job_run
     async with rt.sessionmaker() as session, session.begin():

@@ -11,6 +11,7 @@ HTTP_LATENCY = Histogram(
 )
 EVENTS_PUBLISHED = Counter("ktt_events_published_total", "Events published by the outbox relay", ["service", "type", "duplicate"])
 OUTBOX_ERRORS = Counter("ktt_outbox_publish_errors_total", "Failed outbox publish attempts", ["service"])
+OUTBOX_PARKED = Counter("ktt_outbox_parked_total", "Outbox rows parked after OUTBOX_MAX_ATTEMPTS failures", ["service"])
 EVENTS_HANDLED = Counter("ktt_events_handled_total", "Events handled by consumers", ["service", "consumer", "outcome"])
 DEAD_LETTERS = Counter("ktt_dead_letters_total", "Messages parked after repeated failure", ["service", "consumer"])
 NATS_CONNECTED = Gauge("ktt_nats_connected", "1 when the service is connected to NATS", ["service"])

@@ -1,5 +1,11 @@
 """Transactional outbox: an event row is written in the same transaction as the state change;
 the relay publishes it with the ``Nats-Msg-Id`` header and retries until NATS takes it.
+
+Around the publishing loop: first the relay takes the service's ``outbox-relay`` lease (one
+replica publishes at a time, so order holds); after it, the bookkeeping counts a failed row's
+attempts and parks it at ``OUTBOX_MAX_ATTEMPTS`` (shown by ``GET /v1/admin/outbox``) so that one
+row that NATS can never take (e.g. too large) does not block the rest. Connection-level failures
+(NATS down, timeouts) are retried without counting.
 """
 
 from __future__ import annotations
@@ -10,17 +16,19 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import nats.errors as nats_errors
 from nats.js.errors import NoStreamResponseError
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common import bulk
 from ktt_common.db import is_sqlite
 from ktt_common.events import Envelope, EventType
 from ktt_common.identifiers import contains_hetu
+from ktt_common.lease import Lease
 from ktt_common.logging import get_logger
-from ktt_common.metrics import EVENTS_PUBLISHED, OUTBOX_ERRORS
+from ktt_common.metrics import EVENTS_PUBLISHED, OUTBOX_ERRORS, OUTBOX_PARKED
 from ktt_common.request_context import correlation_id_var
 
 if TYPE_CHECKING:
@@ -30,6 +38,14 @@ log = get_logger(__name__)
 
 # How long the relay waits for JetStream to acknowledge a pipelined batch after its last send.
 ACK_TIMEOUT_SECONDS = 5.0
+
+# Failures that say nothing about the row itself: retried for ever, never counted towards parking.
+TRANSIENT_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError, TimeoutError, nats_errors.TimeoutError, nats_errors.ConnectionClosedError,
+    nats_errors.ConnectionReconnectingError, nats_errors.ConnectionDrainingError, nats_errors.NoRespondersError,
+    nats_errors.OutboundBufferLimitError, nats_errors.StaleConnectionError, nats_errors.FlushTimeoutError,
+    NoStreamResponseError,
+)
 
 
 def runtime_of(session: AsyncSession) -> "Runtime":
@@ -89,13 +105,29 @@ async def emit(
     *,
     subject: str | None = None,
     correlation_id: str | None = None,
+    revision_of: str | None = None,
 ) -> Envelope:
-    """Write an event to the outbox inside the caller's transaction. It is published after commit."""
+    """Write an event to the outbox inside the caller's transaction. It is published after commit.
+
+    ``revision_of`` (e.g. ``"unit:<id>"``) numbers the event in that entity's revisions, into the
+    payload's ``revision`` field (see :mod:`ktt_common.revisions`)."""
     rt = runtime_of(session)
+    if revision_of is not None:
+        payload = await _with_revision(session, event_type, payload, revision_of)
     envelope, row = _outbox_row(rt, event_type, payload, subject, correlation_id)
     await session.execute(insert(rt.infra.outbox).values(**row))
     _wake_relay_after_commit(session, rt)
     return envelope
+
+
+async def _with_revision(session: AsyncSession, event_type: EventType[Any], payload: BaseModel | dict[str, Any],
+                         entity: str) -> BaseModel | dict[str, Any]:
+    from ktt_common.revisions import next_revision
+
+    if "revision" not in event_type.payload.model_fields:
+        raise ValueError(f"{event_type.type} has no revision field")
+    revision = await next_revision(session, entity)
+    return payload.model_copy(update={"revision": revision}) if isinstance(payload, BaseModel) else {**payload, "revision": revision}
 
 
 async def emit_many(
@@ -126,6 +158,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._sqlite = is_sqlite(rt.settings.database_url or "")
+        self.lease = Lease(rt, "outbox-relay", rt.settings.outbox_lease_seconds)
 
     def wake(self, *_: Any) -> None:
         self._wake.set()
@@ -151,11 +184,17 @@ class OutboxRelay:
             except TimeoutError:
                 pass
             self._wake.clear()
+        try:
+            await self.lease.release()  # a replica may take over at once
+        except Exception:
+            pass
 
     async def publish_pending(self) -> int:
         """Publish one batch; return how many rows were published. Stops at the first failure
         so that events of one entity keep their order."""
         if not self.rt.bus.connected:
+            return 0
+        if not await self.lease.acquire():  # another replica publishes (taken or renewed each round)
             return 0
         if self._sqlite:
             return await self._publish_pending_sqlite()
@@ -183,12 +222,12 @@ class OutboxRelay:
         outbox = self.rt.infra.outbox
         return (
             select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.event_type, outbox.c.envelope)
-            .where(outbox.c.published_at.is_(None))
+            .where(outbox.c.published_at.is_(None), outbox.c.parked_at.is_(None))
             .order_by(outbox.c.seq)
             .limit(self.rt.settings.outbox_batch)
         )
 
-    async def _publish(self, rows: Any) -> tuple[list[dict[str, Any]], tuple[int, str] | None]:
+    async def _publish(self, rows: Any) -> tuple[list[dict[str, Any]], tuple[int, str, bool] | None]:
         """Publish ``rows`` in order, pipelined: every message is sent on the one connection (so
         JetStream stores them in this order) before the acknowledgements are awaited together.
         What counts as published is the acknowledged prefix: from the first failure on, nothing
@@ -196,7 +235,7 @@ class OutboxRelay:
         JetStream as a duplicate of its Nats-Msg-Id), and sending stops at a failure to send."""
         done: list[dict[str, Any]] = []
         sent: list[tuple[Any, Any]] = []
-        failure: tuple[int, str] | None = None
+        failure: tuple[int, str, bool] | None = None
         for row in rows:
             try:
                 pending = await self.rt.bus.publish_pipelined(row.subject, row.envelope.encode(), str(row.event_id))
@@ -233,13 +272,15 @@ class OutboxRelay:
                 pending.exception()
         return done, failure
 
-    def _failed(self, row: Any, exc: BaseException) -> tuple[int, str]:
+    def _failed(self, row: Any, exc: BaseException) -> tuple[int, str, bool]:
+        """(seq, error, transient): a transient failure says nothing about the row itself and never
+        counts towards parking it."""
         OUTBOX_ERRORS.labels(self.rt.settings.service).inc()
         error = (str(exc) or type(exc).__name__)[:1000]
         log.warning("outbox_publish_failed", event_id=str(row.event_id), error=error)
-        return row.seq, error
+        return row.seq, error, isinstance(exc, TRANSIENT_PUBLISH_ERRORS)
 
-    async def _mark(self, session: AsyncSession, done: list[dict[str, Any]], failure: tuple[int, str] | None) -> None:
+    async def _mark(self, session: AsyncSession, done: list[dict[str, Any]], failure: tuple[int, str, bool] | None) -> None:
         outbox = self.rt.infra.outbox
         now = dt.datetime.now(dt.UTC)
         if done and not self._sqlite:
@@ -258,11 +299,29 @@ class OutboxRelay:
                 done,
             )
         if failure is not None:
-            await session.execute(
-                update(outbox).where(outbox.c.seq == failure[0]).values(attempts=outbox.c.attempts + 1, last_error=failure[1])
+            await self._count_failure(session, *failure)
+
+    async def _count_failure(self, session: AsyncSession, seq: int, error: str, transient: bool) -> None:
+        """Record the error; count the attempt unless the failure was the connection's, and park
+        the row at OUTBOX_MAX_ATTEMPTS so that the relay goes on with the next one."""
+        outbox = self.rt.infra.outbox
+        if transient:
+            await session.execute(update(outbox).where(outbox.c.seq == seq).values(last_error=error))
+            return
+        cap = self.rt.settings.outbox_max_attempts
+        await session.execute(
+            update(outbox).where(outbox.c.seq == seq).values(
+                attempts=outbox.c.attempts + 1, last_error=error,
+                parked_at=case((outbox.c.attempts + 1 >= cap, dt.datetime.now(dt.UTC)), else_=None),
             )
+        )
+        if (await session.execute(select(outbox.c.parked_at).where(outbox.c.seq == seq))).scalar() is not None:
+            OUTBOX_PARKED.labels(self.rt.settings.service).inc()
+            log.error("outbox_row_parked", seq=seq, attempts=cap, error=error)
 
     async def pending_count(self) -> int:
         outbox = self.rt.infra.outbox
         async with self.rt.sessionmaker() as session:
-            return int((await session.execute(select(func.count()).where(outbox.c.published_at.is_(None)))).scalar_one())
+            return int((await session.execute(
+                select(func.count()).where(outbox.c.published_at.is_(None), outbox.c.parked_at.is_(None))
+            )).scalar_one())

@@ -16,6 +16,7 @@ from ktt_common.db import create_engine, create_sessionmaker
 from ktt_common.inbox import ConsumerRunner, Subscription
 from ktt_common.infra import InfraTables
 from ktt_common.jobs import JobRegistry
+from ktt_common.scheduler import JobScheduler
 from ktt_common.logging import get_logger
 from ktt_common.outbox import OutboxRelay
 from ktt_common.settings import Settings
@@ -49,7 +50,9 @@ class Runtime:
         self.spec = spec
         self.settings = settings
         self.infra = spec.infra
-        self.jobs = spec.jobs
+        from ktt_common.housekeeping import PLATFORM_JOBS
+
+        self.jobs = spec.jobs.merged(PLATFORM_JOBS)
         self.clock: Clock = clock or (
             SharedFileClock(settings.data_dir / "clock.json") if settings.development else Clock()
         )
@@ -59,6 +62,7 @@ class Runtime:
         self.bus = NatsBus(settings, {spec.name} | {s.producer for s in spec.subscriptions})
         self.relay = OutboxRelay(self)
         self.consumers = [ConsumerRunner(self, s) for s in spec.subscriptions]
+        self.scheduler = JobScheduler(self)
         self._tasks: list[asyncio.Task[None]] = []
 
     def consumer(self, producer: str) -> ConsumerRunner:
@@ -71,11 +75,14 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.spec.name}-outbox-relay"))
         for consumer in self.consumers:
             self._tasks.append(asyncio.create_task(consumer.run(), name=f"{consumer.name}"))
+        if self.settings.scheduler_enabled:
+            self._tasks.append(asyncio.create_task(self.scheduler.run(), name=f"{self.spec.name}-scheduler"))
 
     async def stop(self) -> None:
         for consumer in self.consumers:
             consumer.stop()
         self.relay.stop()
+        self.scheduler.stop()
         tasks = list(self._tasks)
         self._tasks.clear()
         if tasks:

@@ -7,6 +7,7 @@ Development defaults for secrets are refused outside development and test modes.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
@@ -77,12 +78,27 @@ class Settings(BaseSettings):
     duplicate_window_seconds: int = Field(2 * 24 * 3600, alias="STREAM_DUPLICATE_WINDOW_SECONDS")
     consumer_max_deliver: int = Field(5, alias="CONSUMER_MAX_DELIVER")
     consumer_backoff_seconds: list[float] = Field([1.0, 5.0, 30.0, 120.0], alias="CONSUMER_BACKOFF_SECONDS")
-    consumer_ack_wait_seconds: float = Field(60.0, alias="CONSUMER_ACK_WAIT_SECONDS")
+    # Short, so a message in flight to a crashed consumer comes back soon; a handler that runs
+    # longer tells the server it is still working (in-progress acks every third of this).
+    consumer_ack_wait_seconds: float = Field(15.0, ge=1, le=3600, alias="CONSUMER_ACK_WAIT_SECONDS")
     consumer_batch: int = Field(64, alias="CONSUMER_BATCH")
     # How long one pull waits for messages; also the longest a consumer takes to notice a stop.
     consumer_fetch_timeout_seconds: float = Field(1.0, gt=0, alias="CONSUMER_FETCH_TIMEOUT_SECONDS")
     outbox_poll_seconds: float = Field(1.0, alias="OUTBOX_POLL_SECONDS")
     outbox_batch: int = Field(200, alias="OUTBOX_BATCH")
+    # A row that fails this many publish attempts (NATS up) is parked and the relay goes on.
+    outbox_max_attempts: int = Field(10, ge=1, alias="OUTBOX_MAX_ATTEMPTS")
+    # The relay's lease: one replica publishes; another takes over this long after it died.
+    outbox_lease_seconds: float = Field(15.0, gt=0, alias="OUTBOX_LEASE_SECONDS")
+    outbox_retention_days: int = Field(7, ge=0, le=3650, alias="OUTBOX_RETENTION_DAYS")
+    inbox_retention_days: int = Field(30, ge=1, le=3650, alias="INBOX_RETENTION_DAYS")
+
+    # Daily-job scheduler
+    scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")
+    scheduler_poll_seconds: float = Field(60.0, gt=0, alias="SCHEDULER_POLL_SECONDS")
+    scheduler_run_at: dt.time = Field(dt.time(0, 15), alias="SCHEDULER_RUN_AT")
+    scheduler_catch_up_days: int = Field(31, ge=1, le=3660, alias="SCHEDULER_CATCH_UP_DAYS")
+    scheduler_lease_seconds: float = Field(600.0, gt=0, alias="SCHEDULER_LEASE_SECONDS")
     run_background: bool = Field(True, alias="KTT_RUN_BACKGROUND")
 
     @property
@@ -98,6 +114,8 @@ class Settings(BaseSettings):
             )
         if not self.port:
             self.port = int(os.environ.get(f"{prefix}_PORT", SERVICE_PORTS.get(self.service, 8000)))
+        if self.inbox_retention_days * 86400 <= self.duplicate_window_seconds:
+            raise ValueError("INBOX_RETENTION_DAYS must be longer than STREAM_DUPLICATE_WINDOW_SECONDS")
         if not self.development:
             if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
                 raise ValueError("JWT_SECRET: the development signing key is refused outside development mode")

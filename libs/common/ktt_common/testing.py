@@ -270,6 +270,8 @@ def service_settings(service: str, *, database_url: str, nats_url: str, data_dir
         service=service, environment="test", database_url=database_url, nats_url=nats_url, data_dir=data_dir,
         consumer_backoff_seconds=[0.05, 0.1, 0.2], consumer_max_deliver=3, outbox_poll_seconds=0.2,
         consumer_fetch_timeout_seconds=0.25,
+        # Tests drive the scheduler by calling rt.scheduler.tick() with a frozen clock.
+        scheduler_enabled=False,
         log_json=True,
     )
     values.update(overrides)
@@ -327,6 +329,18 @@ async def _running(app: Any, settings: Settings, wait_ready: bool) -> AsyncItera
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{settings.service}") as client:
             yield RunningService(app=app, client=client, rt=rt)
+
+
+def see_the_day(clock: Clock, day: "dt.date | str") -> None:
+    """Move a test's clock forward to 09:00 Helsinki of ``day`` when that is still in the future:
+    a daily job runs only for a date that has come (OPS-1), as in production."""
+    import datetime as dt
+
+    from ktt_common.clock import HELSINKI
+
+    day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    if day > clock.today():
+        clock.set(dt.datetime.combine(day, dt.time(9, 0), tzinfo=HELSINKI))
 
 
 async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ktt_common.events import EventType
+from ktt_common.revisions import revision_field
 
 SERVICE = "voucher"
 
@@ -82,6 +83,7 @@ class AgreementFacts(BaseModel):
                                                                        "(planned until a service has started) (VOU-6)")
     approved_hours: int | None = Field(None, description="Intensive coaching hours approved in the decision (VOU-7)")
     previous_agreement_id: uuid.UUID | None = Field(None, description="The agreement this one replaced on a change of provider (AGR-8)")
+    revision: int | None = revision_field("agreement")
 
 
 class AgreementSignedPayload(AgreementFacts):
@@ -124,6 +126,7 @@ class AgreementEndedPayload(BaseModel):
     kind: EndKind
     reason: str | None = None
     early: bool
+    revision: int | None = revision_field("agreement")
 
 
 class AgreementEndProposedPayload(BaseModel):
@@ -139,6 +142,7 @@ class AgreementEndProposedPayload(BaseModel):
     ended_on: dt.date = Field(description="The last day in force once the end takes effect")
     proposed_by: EndParty
     agreed: bool = Field(description="True once every party the end needs has agreed (a mutual end needs both)")
+    revision: int | None = revision_field("agreement")
 
 
 class ClientRefusedByProviderPayload(BaseModel):

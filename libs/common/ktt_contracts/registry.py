@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ktt_common.events import EventType
+from ktt_common.revisions import revision_field
 
 SERVICE = "provider-registry"
 
@@ -43,6 +44,7 @@ class ProviderFacts(BaseModel):
     insurance_valid_until: dt.date | None = Field(None, description=(
         "Last day of the provider's liability insurance in force on the event's date, following renewals that "
         "continue it without a gap; when none is in force, the end of the last one; null: none recorded (PRV-10)"))
+    revision: int | None = revision_field("provider")
 
 
 class ProviderAppliedPayload(ProviderFacts):
@@ -116,6 +118,7 @@ class UnitChangedPayload(BaseModel):
     taking_clients: bool = Field(description="False while the unit is marked unable to take clients (PRV-8)")
     unable_reason: str | None = None
     changed_on: dt.date
+    revision: int | None = revision_field("unit")
 
 
 class ProductChangedPayload(BaseModel):
@@ -131,6 +134,7 @@ class ProductChangedPayload(BaseModel):
     themes: list[str]
     active: bool
     changed_on: dt.date
+    revision: int | None = revision_field("product")
 
 
 class PriceVersion(BaseModel):
@@ -170,6 +174,7 @@ class CapacityChangedPayload(BaseModel):
     free_places: int = Field(description="Places free now; 0 while the unit cannot take clients")
     taking_clients: bool
     changed_on: dt.date
+    revision: int | None = revision_field("unit's capacity")
 
 
 class GroupAnnouncedPayload(BaseModel):
@@ -212,6 +217,7 @@ class QueueChangedPayload(BaseModel):
     client_id: uuid.UUID | None = Field(None, description="The client the change was about, if any")
     entries: list[QueuedClient]
     changed_on: dt.date
+    revision: int | None = revision_field("queue of the unit and product")
 
 
 class SubcontractorForbiddenPayload(BaseModel):

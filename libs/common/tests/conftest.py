@@ -23,8 +23,12 @@ import ktt_probe as probe  # noqa: E402  (a test-only service beside this file)
 def probe_switch() -> Any:
     probe.switch.failing = False
     probe.switch.calls = 0
+    probe.switch.gate = None
     yield probe.switch
     probe.switch.failing = False
+    if probe.switch.gate is not None:
+        probe.switch.gate.set()
+    probe.switch.gate = None
 
 
 @pytest.fixture

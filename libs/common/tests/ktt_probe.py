@@ -6,6 +6,7 @@ the real bus, a real nats-server and a real database.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -42,6 +43,7 @@ ProbeHappened = EventType("probe", "ProbeHappened", 1, ProbePayload, "test-only 
 class Switch:
     failing = False
     calls = 0
+    gate: "asyncio.Event | None" = None  # when set, the handler waits for it (a long handler)
 
 
 switch = Switch()
@@ -51,6 +53,8 @@ subscription = Subscription(producer="probe")
 @subscription.on(ProbeHappened)
 async def on_probe(session: AsyncSession, envelope: Envelope, payload: ProbePayload) -> None:
     switch.calls += 1
+    if switch.gate is not None:
+        await switch.gate.wait()
     await session.execute(insert(effects).values(event_id=envelope.id, item=payload.item))
     if switch.failing:
         raise RuntimeError("probe handler told to fail")

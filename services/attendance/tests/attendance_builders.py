@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ktt_common.clock import FrozenClock
 from ktt_common.events import Envelope, EventType
-from ktt_common.testing import RunningService
+from ktt_common.testing import RunningService, see_the_day
 from ktt_contracts.agreement import AgreementChanged, AgreementEnded, AgreementSigned, PeriodEnding
 from ktt_contracts.decision import DecisionMade
 
@@ -166,6 +166,7 @@ class Attendance:
         return r.json()["items"]
 
     async def run_job(self, name: str, day: dt.date) -> dict[str, Any]:
+        see_the_day(self.svc.rt.clock, day)  # OPS-1: the job's date has come
         r = await self.client.post(f"/v1/admin/jobs/{name}/run", params={"date": day.isoformat()}, headers=self.svc.auth("admin"))
         assert r.status_code == 200, r.text
         return r.json()["result"]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ktt_common.clock import FrozenClock  # noqa: F401
 from ktt_common.events import Envelope, EventType
 from ktt_common.jobs import run_job
-from ktt_common.testing import RunningService
+from ktt_common.testing import RunningService, see_the_day
 from ktt_contracts import agreement, attendance, registry, reports
 
 TODAY = dt.date(2026, 12, 1)
@@ -101,6 +101,7 @@ class Feed:
         return await self.deliver("provider-registry", event, facts)
 
     async def run(self, date: str) -> dict[str, Any]:
+        see_the_day(self.svc.rt.clock, date)  # OPS-1: the job's date has come
         return await run_job(self.svc.rt, "settle-month", dt.date.fromisoformat(date))
 
     async def settlement(self, month: str = "2026-11", provider_id: str = PROVIDER) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """What the provider registry consumes: agreements from the voucher service drive occupancy (PRV-6)
 and take the client out of the queues (PRV-7). Both handlers are safe to run twice: the inbox drops
-a redelivered event and the agreement id key drops a re-published one."""
+a redelivered event and the agreement id key drops a re-published one. They are safe in any order
+too: an end seen before its start is remembered (rules.place_effect), so no phantom place stays."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ktt_common.inbox import Subscription
 from ktt_common.logging import get_logger
 from ktt_contracts.agreement import AgreementEnded, AgreementEndedPayload, AgreementSigned, AgreementSignedPayload
 
+from ktt_registry import rules
 from ktt_registry.models import AgreementPlace, QueueEntry, Unit
 from ktt_registry.service.common import emit_capacity_changed
 from ktt_registry.service.queues import recompute_unit_queues
@@ -30,21 +32,32 @@ def _insert(session: AsyncSession):
 
 @from_voucher.on(AgreementSigned)
 async def on_agreement_signed(session: AsyncSession, envelope: Envelope, payload: AgreementSignedPayload) -> None:
-    """PRV-6: an individual-form agreement takes one of the unit's places. PRV-7: the client stops
-    waiting: started at this unit, gone elsewhere from any other queue."""
+    """PRV-6: an individual-form agreement takes one of the unit's places, unless its end was seen
+    first (events out of order: no phantom occupied place). PRV-7: the client stops waiting:
+    started at this unit, gone elsewhere from any other queue."""
     unit = await session.get(Unit, payload.unit_id, with_for_update=True)
     if unit is None:
         log.warning("agreement_for_unknown_unit", agreement_id=str(payload.agreement_id), unit_id=str(payload.unit_id))
         return
-    inserted = (await session.execute(
-        _insert(session)(AgreementPlace).values(
-            agreement_id=payload.agreement_id, unit_id=unit.id, product_id=payload.product_id, client_id=payload.client_id,
-            form=payload.form, signed_on=payload.signed_on, created_at=dt.datetime.now(dt.UTC),
-        ).on_conflict_do_nothing()
-    )).rowcount
-    if not inserted:
+    place = await session.get(AgreementPlace, payload.agreement_id, with_for_update=True)
+    effect = rules.place_effect("signed", signed_seen=place is not None and place.signed_on is not None,
+                                end_seen=place is not None and place.ended_on is not None, form=payload.form)
+    if effect == "nothing":
         return  # this agreement was counted already
-    if payload.form == "individual":
+    if place is None:
+        inserted = (await session.execute(
+            _insert(session)(AgreementPlace).values(
+                agreement_id=payload.agreement_id, unit_id=unit.id, product_id=payload.product_id, client_id=payload.client_id,
+                form=payload.form, signed_on=payload.signed_on, revision=payload.revision, created_at=dt.datetime.now(dt.UTC),
+            ).on_conflict_do_nothing()
+        )).rowcount
+        if not inserted:
+            return
+    else:  # the end came first: fill in what the start says, take no place
+        place.product_id, place.form, place.signed_on = payload.product_id, payload.form, payload.signed_on
+        place.revision = max(place.revision or 0, payload.revision or 0) or None
+        log.info("agreement_start_after_its_end", agreement_id=str(payload.agreement_id), revision=payload.revision)
+    if effect == "take_place":
         unit.occupied += 1
         await emit_capacity_changed(session, unit)
     waiting = (await session.execute(
@@ -62,18 +75,32 @@ async def on_agreement_signed(session: AsyncSession, envelope: Envelope, payload
         for entry in entries:
             await recompute_unit_queues(session, other, change="started" if unit_id == unit.id else "left",
                                         product_id=entry.product_id, client_id=entry.client_id)
-    if unit.id not in touched and payload.form == "individual":
+    if unit.id not in touched and effect == "take_place":
         await recompute_unit_queues(session, unit)
 
 
 @from_voucher.on(AgreementEnded)
 async def on_agreement_ended(session: AsyncSession, envelope: Envelope, payload: AgreementEndedPayload) -> None:
-    """PRV-6 / PRV-7: the place frees up and the queue's expected starts move forward, published."""
+    """PRV-6 / PRV-7: the place frees up and the queue's expected starts move forward, published.
+    An end that arrives before its start is remembered, so the start takes no place."""
     place = await session.get(AgreementPlace, payload.agreement_id, with_for_update=True)
-    if place is None or place.ended_on is not None:
-        return  # never counted here, or freed already
+    effect = rules.place_effect("ended", signed_seen=place is not None and place.signed_on is not None,
+                                end_seen=place is not None and place.ended_on is not None,
+                                form=place.form if place is not None else None)
+    if effect == "nothing":
+        return  # freed already
+    if place is None:  # effect == "remember_end"
+        await session.execute(
+            _insert(session)(AgreementPlace).values(
+                agreement_id=payload.agreement_id, unit_id=payload.unit_id, client_id=payload.client_id,
+                ended_on=payload.ended_on, revision=payload.revision, created_at=dt.datetime.now(dt.UTC),
+            ).on_conflict_do_nothing()
+        )
+        log.info("agreement_end_before_its_start", agreement_id=str(payload.agreement_id), revision=payload.revision)
+        return
     place.ended_on = payload.ended_on
-    if place.form != "individual":
+    place.revision = max(place.revision or 0, payload.revision or 0) or None
+    if effect != "free_place":
         return
     unit = await session.get(Unit, place.unit_id, with_for_update=True)
     if unit is None:

@@ -244,17 +244,21 @@ class Feedback(Base):
 class AgreementPlace(Base):
     """A place taken by a signed agreement (AgreementSigned), freed when it ends (AgreementEnded).
 
-    Keyed by the agreement id, so a re-published event never counts a client twice (PRV-6)."""
+    Keyed by the agreement id, so a re-published event never counts a client twice (PRV-6); an end
+    seen before its start is a row too, so the late start takes no place (rules.place_effect)."""
 
     __tablename__ = "agreement_place"
 
     agreement_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    product_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # Null while only the end has been seen (events out of order: the start arrives later).
+    product_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    form: Mapped[str] = mapped_column(String(20))
-    signed_on: Mapped[dt.date] = mapped_column(Date)
+    form: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    signed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The highest agreement revision applied (the voucher service numbers an agreement's events).
+    revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 

@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 from stdnum import iban as _iban
@@ -392,3 +393,29 @@ def value_in_force(versions: Iterable[tuple[int, dt.date]], on: dt.date) -> int 
     """The version in force on ``on``: the highest version whose effective date is on or before it."""
     candidates = [v for v, eff in versions if eff <= on]
     return max(candidates) if candidates else None
+
+
+# --- agreement places, whatever order the events come in (PRV-6, issue 12 item 3) -------------
+
+PlaceEffect = Literal["take_place", "record_only", "free_place", "remember_end", "nothing"]
+
+
+def place_effect(event: Literal["signed", "ended"], signed_seen: bool, end_seen: bool, form: str | None) -> PlaceEffect:
+    """PRV-6: what an agreement event does to the unit's occupied places, given what is known.
+
+    - signed, nothing known: an individual agreement takes a place (a group one is recorded only);
+    - signed after its end was seen (events out of order): recorded, no place taken, so no phantom;
+    - ended after signed: an individual agreement frees its place; ended before signed: remembered;
+    - anything seen already (a re-published event): nothing.
+    """
+    if event == "signed":
+        if signed_seen:
+            return "nothing"
+        if end_seen:
+            return "record_only"
+        return "take_place" if form == "individual" else "record_only"
+    if end_seen:
+        return "nothing"
+    if not signed_seen:
+        return "remember_end"
+    return "free_place" if form == "individual" else "record_only"

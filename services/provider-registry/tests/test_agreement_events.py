@@ -102,3 +102,45 @@ async def test_capacity_changed_tells_the_free_places_whenever_an_agreement_move
     await _publish(svc, AgreementEnded, _ended(p, uuid.uuid4(), individual))  # handled after the group agreement
     await eventually(lambda: _occupied_is(svc, unit_id, 24), what="place freed")
     assert (await capacity_events())[len(before):] == [(25, 25, 0, 1), (25, 24, 1, 1)]
+
+
+async def test_an_end_before_its_start_leaves_no_phantom_occupied_place(registry):
+    """Issue 12 item 3, PRV-6: AgreementEnded handled before AgreementSigned is remembered; the late
+    start is recorded but takes no place, and neither event counts again when re-published."""
+    svc = registry
+    p = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    unit_id = p["unit"]["id"]
+    await svc.client.put(f"/v1/units/{unit_id}/occupancy", json={"occupied": 10}, headers=official(svc))
+    client, agreement = uuid.uuid4(), uuid.uuid4()
+    await _publish(svc, AgreementEnded, _ended(p, client, agreement) | {"revision": 2})
+    await _publish(svc, AgreementSigned, _signed(p, client, agreement) | {"revision": 1})
+    await _publish(svc, AgreementEnded, _ended(p, client, agreement) | {"revision": 2})  # re-published
+    marker = uuid.uuid4()
+    await _publish(svc, AgreementSigned, _signed(p, uuid.uuid4(), marker) | {"revision": 1})  # handled after the others
+    await eventually(lambda: _occupied_is(svc, unit_id, 11), what="only the marker agreement counted")
+    from sqlalchemy import select
+
+    from ktt_registry.models import AgreementPlace
+
+    async with svc.rt.sessionmaker() as s:
+        place = (await s.execute(select(AgreementPlace).where(AgreementPlace.agreement_id == agreement))).scalar_one()
+    assert place.signed_on == dt.date(2026, 12, 1) and place.ended_on == dt.date(2027, 1, 15) and place.revision == 2
+    assert place.form == "individual" and str(place.product_id) == p["product"]["id"]
+
+
+async def test_registry_events_carry_a_revision_per_entity(registry):
+    """Issue 12 item 3: the voucher service applies registry copies by these revisions."""
+    svc = registry
+    p = await approved_provider(svc, "P1", business_id=BUSINESS_IDS[0])
+    unit_id = p["unit"]["id"]
+    await svc.client.put(f"/v1/units/{unit_id}/occupancy", json={"occupied": 3}, headers=official(svc))
+    await svc.client.put(f"/v1/units/{unit_id}/occupancy", json={"occupied": 4}, headers=official(svc))
+    capacity = [c["revision"] for c in await outbox_payloads(svc, "CapacityChanged") if c["unit_id"] == unit_id]
+    assert capacity == list(range(1, len(capacity) + 1)) and len(capacity) >= 2
+    for kind in ("ProviderApplied", "ProviderApproved", "UnitChanged", "ProductChanged"):
+        events = await outbox_payloads(svc, kind)
+        assert events and all(isinstance(e["revision"], int) and e["revision"] >= 1 for e in events), kind
+    provider_revisions = []
+    for kind in ("ProviderApplied", "ProviderApproved", "ProviderChanged"):
+        provider_revisions += [e["revision"] for e in await outbox_payloads(svc, kind) if e["provider_id"] == p["provider_id"]]
+    assert sorted(provider_revisions) == list(range(1, len(provider_revisions) + 1))  # one sequence per provider, no gaps

@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import delete
 
+from ktt_common.testing import see_the_day
 from ktt_registry.models import InsurancePolicy
 from registry_builders import (
     BUSINESS_IDS, approved_provider, as_provider, insure, official, outbox_payloads, outbox_types, set_status,
@@ -15,6 +16,7 @@ from registry_builders import (
 
 
 async def run_job(svc, on: str) -> dict:
+    see_the_day(svc.rt.clock, on)  # OPS-1: the job's date has come
     r = await svc.client.post("/v1/admin/jobs/insurance-expiry/run", params={"date": on}, headers=svc.auth("admin"))
     assert r.status_code == 200, r.text
     return r.json()["result"]

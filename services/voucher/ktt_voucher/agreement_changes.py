@@ -259,7 +259,8 @@ async def _take_effect(session: AsyncSession, agreement: Agreement, change: Agre
     agreement.updated_at = _now()
     await session.flush()
     await emit(session, AgreementChanged, AgreementChangedPayload(
-        **(await agreement_facts(session, agreement)), change=event_change), subject=str(agreement.id))  # type: ignore[arg-type]
+        **(await agreement_facts(session, agreement)), change=event_change), subject=str(agreement.id),  # type: ignore[arg-type]
+            revision_of=f"agreement:{agreement.id}")
     session.add(AgreementNotification(
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient="typake",
         kind=f"{change.kind}_agreed", message=f"The {change.kind} from {change.effective_from} was agreed by both parties "
@@ -364,7 +365,7 @@ async def _tell_typake(session: AsyncSession, agreement: Agreement) -> None:
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id,
         provider_id=agreement.provider_id, kind=proposal["kind"], reason=proposal["reason"],
         ended_on=dt.date.fromisoformat(proposal["ended_on"]), proposed_by=proposal["proposed_by"], agreed=proposal["agreed"],
-    ), subject=str(agreement.id))
+    ), subject=str(agreement.id), revision_of=f"agreement:{agreement.id}")
     session.add(AgreementNotification(
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient="typake",
         kind="end_agreed" if proposal["agreed"] else "end_proposed",

@@ -55,7 +55,8 @@ async def end_agreement(session: AsyncSession, agreement: Agreement, *, kind: st
     await session.refresh(agreement)
     if result.rowcount != 1:
         return False
-    await emit(session, AgreementEnded, _ended_payload(agreement), subject=str(agreement.id))
+    await emit(session, AgreementEnded, _ended_payload(agreement), subject=str(agreement.id),
+        revision_of=f"agreement:{agreement.id}")
     session.add(AgreementNotification(
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient="typake",
         kind="agreement_ended", message=f"Agreement ended on {ended_on}: {kind}" + (f" ({reason})" if reason else "") + " (AGR-13)",
@@ -80,7 +81,8 @@ async def publish_changed(session: AsyncSession, where: Any, change: str) -> int
     agreements = (await session.execute(select(Agreement).where(where, Agreement.state.in_(ar.IN_FORCE_STATES)))).scalars().all()
     for agreement in agreements:
         await emit(session, AgreementChanged, AgreementChangedPayload(
-            **(await agreement_facts(session, agreement)), change=change), subject=str(agreement.id))  # type: ignore[arg-type]
+            **(await agreement_facts(session, agreement)), change=change), subject=str(agreement.id),  # type: ignore[arg-type]
+                revision_of=f"agreement:{agreement.id}")
     return len(agreements)
 
 
@@ -115,7 +117,8 @@ async def follow_shortened_decision(session: AsyncSession, decision_id: uuid.UUI
             ))
         if agreement.state != "draft":
             await emit(session, AgreementChanged, AgreementChangedPayload(
-                **(await agreement_facts(session, agreement)), change="decision_shortened"), subject=str(agreement.id))
+                **(await agreement_facts(session, agreement)), change="decision_shortened"), subject=str(agreement.id),
+                    revision_of=f"agreement:{agreement.id}")
         changed += 1
     return changed
 

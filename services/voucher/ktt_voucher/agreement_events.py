@@ -1,8 +1,9 @@
 """What the agreement part of the voucher service learns from other services' events.
 
 Copies of providers, units, products and values come from the registry; consents from the
-decision service. Each copy remembers the time of the event it came from, so a redelivered or
-late older event never rolls it back.
+decision service. Each registry copy remembers the producer's revision of the entity it was set
+from (and the event time, for events from before revisions), so a redelivered or late older event
+never rolls it back (ktt_common.revisions.supersedes).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
+from ktt_common.revisions import supersedes
 from ktt_contracts.decision import (
     ConsentRecorded,
     ConsentRecordedPayload,
@@ -64,18 +66,20 @@ from ktt_voucher.events import from_decision
 from_registry = Subscription(producer="provider-registry")
 
 
-async def _upsert(session: AsyncSession, model: Any, key: Any, event_time: dt.datetime, values: dict[str, Any]) -> None:
-    row = await session.get(model, key)
+async def _upsert(session: AsyncSession, model: Any, key: Any, envelope: Envelope, payload: Any, values: dict[str, Any]) -> None:
+    """Apply a copy by the producer's per-entity revision (issue 12 item 3), never backwards."""
+    revision = getattr(payload, "revision", None)
+    row = await session.get(model, key, with_for_update=True)
     if row is None:
-        session.add(model(**values, event_time=event_time))
-    elif row.event_time <= event_time:
+        session.add(model(**values, event_time=envelope.time, revision=revision))
+    elif supersedes(revision, envelope.time, row.revision, row.event_time):
         for name, value in values.items():
             setattr(row, name, value)
-        row.event_time = event_time
+        row.event_time, row.revision = envelope.time, revision
 
 
 async def _provider(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
-    await _upsert(session, ProviderCopy, payload.provider_id, envelope.time, {
+    await _upsert(session, ProviderCopy, payload.provider_id, envelope, payload, {
         "provider_id": payload.provider_id, "name": payload.name, "status": payload.status,
         "email": payload.email, "phone": payload.phone, "insurance_valid_until": payload.insurance_valid_until,
     })
@@ -89,21 +93,23 @@ for _event_type in (ProviderApplied, ProviderApproved, ProviderSuspended, Provid
 async def on_insurance_lapsed(session: AsyncSession, envelope: Envelope, payload: ProviderInsuranceLapsedPayload) -> None:
     """PRV-10: no new agreements with the provider until its insurance is renewed."""
     await _provider(session, envelope, payload)
-    await _insurance(session, envelope, payload.provider_id, lapsed_on=payload.lapsed_on)
+    await _insurance(session, envelope, payload, lapsed_on=payload.lapsed_on)
 
 
 @from_registry.on(ProviderInsuranceRenewed)
 async def on_insurance_renewed(session: AsyncSession, envelope: Envelope, payload: ProviderInsuranceRenewedPayload) -> None:
     await _provider(session, envelope, payload)
-    await _insurance(session, envelope, payload.provider_id, lapsed_on=None)
+    await _insurance(session, envelope, payload, lapsed_on=None)
 
 
-async def _insurance(session: AsyncSession, envelope: Envelope, provider_id: str, *, lapsed_on: dt.date | None) -> None:
+async def _insurance(session: AsyncSession, envelope: Envelope, payload: Any, *, lapsed_on: dt.date | None) -> None:
     """The lapse flag follows the newest lapse/renewal event (a late older one never reopens or closes it)."""
-    provider = await session.get(ProviderCopy, provider_id)
+    provider = await session.get(ProviderCopy, payload.provider_id)
     assert provider is not None  # _provider made it
-    if provider.insurance_event_time is None or provider.insurance_event_time <= envelope.time:
+    revision = getattr(payload, "revision", None)
+    if supersedes(revision, envelope.time, provider.insurance_revision, provider.insurance_event_time):
         provider.insurance_lapsed_on, provider.insurance_event_time = lapsed_on, envelope.time
+        provider.insurance_revision = revision
 
 
 @from_registry.on(ProviderRemoved)
@@ -119,7 +125,7 @@ async def on_provider_removed(session: AsyncSession, envelope: Envelope, payload
 
 @from_registry.on(UnitChanged)
 async def on_unit(session: AsyncSession, envelope: Envelope, payload: UnitChangedPayload) -> None:
-    await _upsert(session, UnitCopy, payload.unit_id, envelope.time, {
+    await _upsert(session, UnitCopy, payload.unit_id, envelope, payload, {
         "unit_id": payload.unit_id, "provider_id": payload.provider_id, "name": payload.name,
         "street_address": payload.street_address, "postal_code": payload.postal_code, "city": payload.city,
         "service_producer_code": payload.service_producer_code, "responsible_person_name": payload.responsible_person_name,
@@ -131,7 +137,7 @@ async def on_unit(session: AsyncSession, envelope: Envelope, payload: UnitChange
 @from_registry.on(CapacityChanged)
 async def on_capacity(session: AsyncSession, envelope: Envelope, payload: CapacityChangedPayload) -> None:
     """PRV-6 / PRV-8: the unit's places, so that signing in a full unit is refused."""
-    await _upsert(session, CapacityCopy, payload.unit_id, envelope.time, {
+    await _upsert(session, CapacityCopy, payload.unit_id, envelope, payload, {
         "unit_id": payload.unit_id, "provider_id": payload.provider_id, "capacity": payload.capacity,
         "occupied": payload.occupied, "free_places": payload.free_places, "taking_clients": payload.taking_clients,
     })
@@ -141,7 +147,7 @@ async def on_capacity(session: AsyncSession, envelope: Envelope, payload: Capaci
 async def on_queue(session: AsyncSession, envelope: Envelope, payload: QueueChangedPayload) -> None:
     """PRV-7: the unit's queue in order: the first in it takes the first free place."""
     entries = sorted(payload.entries, key=lambda e: e.position)
-    await _upsert(session, QueueCopy, (payload.unit_id, payload.product_id), envelope.time, {
+    await _upsert(session, QueueCopy, (payload.unit_id, payload.product_id), envelope, payload, {
         "unit_id": payload.unit_id, "product_id": payload.product_id, "client_ids": [str(e.client_id) for e in entries],
         "unit_ranks": {str(e.client_id): e.unit_position for e in entries if e.unit_position is not None},
     })
@@ -149,7 +155,7 @@ async def on_queue(session: AsyncSession, envelope: Envelope, payload: QueueChan
 
 @from_registry.on(ProductChanged)
 async def on_product(session: AsyncSession, envelope: Envelope, payload: ProductChangedPayload) -> None:
-    await _upsert(session, ProductCopy, payload.product_id, envelope.time, {
+    await _upsert(session, ProductCopy, payload.product_id, envelope, payload, {
         "product_id": payload.product_id, "provider_id": payload.provider_id, "kind": payload.kind, "form": payload.form,
         "name": payload.name, "active": payload.active,
     })

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime
@@ -31,7 +31,10 @@ class ProviderCopy(Base):
     insurance_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     insurance_lapsed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     insurance_event_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    insurance_revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The producer's revision of the entity last applied (ktt_common.revisions); None before revisions.
+    revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class UnitCopy(Base):
@@ -51,6 +54,8 @@ class UnitCopy(Base):
     # AGR-1: deputies with signing authority named by the registry (the responsible person signs otherwise).
     signing_deputies: Mapped[list[str]] = mapped_column(JSON, default=list)
     event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The producer's revision of the entity last applied (ktt_common.revisions); None before revisions.
+    revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class CapacityCopy(Base):
@@ -65,6 +70,8 @@ class CapacityCopy(Base):
     free_places: Mapped[int] = mapped_column(Integer)
     taking_clients: Mapped[bool] = mapped_column(Boolean)
     event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The producer's revision of the entity last applied (ktt_common.revisions); None before revisions.
+    revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class QueueCopy(Base):
@@ -78,6 +85,8 @@ class QueueCopy(Base):
     # Rank among everyone waiting for the unit's individual places, whatever the product (PRV-6, PRV-7).
     unit_ranks: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The producer's revision of the entity last applied (ktt_common.revisions); None before revisions.
+    revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class RepresentativeCopy(Base):
@@ -104,6 +113,8 @@ class ProductCopy(Base):
     name: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean)
     event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The producer's revision of the entity last applied (ktt_common.revisions); None before revisions.
+    revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class PriceCopy(Base):

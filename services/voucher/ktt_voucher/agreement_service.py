@@ -93,7 +93,7 @@ async def replace_agreements(session: AsyncSession, replaced: list[Agreement], n
             await session.execute(update(Agreement).where(Agreement.id == old.id, Agreement.state == "ended")
                                   .values(ended_on=last_day, updated_at=_now()).execution_options(synchronize_session=False))
             await session.refresh(old)
-            await emit(session, AgreementEnded, _ended_payload(old), subject=str(old.id))
+            await emit(session, AgreementEnded, _ended_payload(old), subject=str(old.id), revision_of=f"agreement:{old.id}")
         else:
             await end_agreement(session, old, kind="provider_change", reason=f"replaced by agreement {new.id} (AGR-8)",
                                 ended_on=last_day, actor=actor)
@@ -328,7 +328,8 @@ async def _complete_signing(session: AsyncSession, agreement: Agreement, actor: 
     agreement.state = "signed"
     await _flush_in_force(session)
     await emit(session, AgreementSigned, AgreementSignedPayload(
-        **(await agreement_facts(session, agreement)), signed_on=signed_on), subject=str(agreement.id))
+        **(await agreement_facts(session, agreement)), signed_on=signed_on), subject=str(agreement.id),
+            revision_of=f"agreement:{agreement.id}")
     # AGR-5: copies to the client, Typake and, for a social-work client, the social worker: the
     # decision's office decides (what the provider typed does not).
     office = voucher.case_worker_office or (agreement.content.get("case_worker") or {}).get("office")
@@ -367,7 +368,8 @@ async def correct_base_value_dates(session: AsyncSession, client_id: uuid.UUID) 
             agreement.updated_at = _now()
             await session.flush()
             await emit(session, AgreementChanged, AgreementChangedPayload(
-                **(await agreement_facts(session, agreement)), change="base_value_from"), subject=str(agreement.id))
+                **(await agreement_facts(session, agreement)), change="base_value_from"), subject=str(agreement.id),
+                    revision_of=f"agreement:{agreement.id}")
             changed += 1
     return changed
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from ktt_common.clock import FrozenClock
-from ktt_common.events import EventType
-from ktt_common.testing import RunningService, eventually, run_service, service_settings
+from ktt_common.events import Envelope, EventType
+from ktt_common.testing import RunningService, eventually, run_service, see_the_day, service_settings
 from ktt_contracts.decision import ConsentRecorded, DecisionAmended, DecisionMade, DecisionRevoked
 from ktt_contracts.registry import PriceListChanged, ProductChanged, ProviderApproved, ProviderRemoved, UnitChanged
 from ktt_voucher.agreement_models import PriceCopy, ProviderCopy
@@ -138,7 +138,15 @@ class World:
     def client_auth(self, voucher: Voucher) -> dict[str, str]:
         return self.svc.auth("client", client_id=str(voucher.client_id))
 
+    async def svc_outbox(self) -> list[dict[str, Any]]:
+        """Everything the service wrote to its outbox, oldest first: [{"type": ..., "data": ...}]."""
+        ob = self.svc.rt.infra.outbox
+        async with self.svc.rt.sessionmaker() as s:
+            rows = (await s.execute(select(ob.c.event_type, ob.c.envelope).order_by(ob.c.seq))).all()
+        return [{"type": r.event_type, "data": Envelope.model_validate_json(r.envelope).data} for r in rows]
+
     async def run_job(self, job: str, date: dt.date) -> dict[str, Any]:
+        see_the_day(self.svc.rt.clock, date)  # OPS-1: the job's date has come
         r = await self.svc.client.post(f"/v1/admin/jobs/{job}/run", params={"date": date.isoformat()}, headers=self.svc.auth("admin"))
         assert r.status_code == 200, r.text
         return r.json()["result"]

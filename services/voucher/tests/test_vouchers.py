@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import re
 
-from ktt_common.testing import eventually
+from ktt_common.testing import eventually, see_the_day
 from ktt_contracts.decision import DecisionMade, DecisionRevoked
 
 OFFICIAL = "city_official"
@@ -270,6 +270,7 @@ async def test_refusing_a_revoked_or_expired_voucher_is_a_conflict_vou_4(voucher
 # --- daily jobs (VOU-3) --------------------------------------------------------------------
 
 async def _run(svc, job, date):
+    see_the_day(svc.rt.clock, date)  # OPS-1: the job's date has come
     r = await svc.client.post(f"/v1/admin/jobs/{job}/run", params={"date": date}, headers=svc.auth("admin"))
     assert r.status_code == 200, r.text
     return r.json()["result"]

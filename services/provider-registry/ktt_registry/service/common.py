@@ -129,7 +129,7 @@ async def emit_unit_changed(session: AsyncSession, unit: Unit) -> None:
         accessible=unit.step_free_access, suits_partial_work_ability=unit.suits_partial_work_ability,
         languages=list(unit.languages), phone_hours=unit.phone_hours, taking_clients=taking_clients(unit),
         unable_reason=unit.unable_reason, changed_on=today(session),
-    ), subject=str(unit.id))
+    ), subject=str(unit.id), revision_of=f"unit:{unit.id}")
 
 
 async def emit_capacity_changed(session: AsyncSession, unit: Unit) -> None:
@@ -138,4 +138,4 @@ async def emit_capacity_changed(session: AsyncSession, unit: Unit) -> None:
         provider_id=unit.provider_id, unit_id=unit.id, instructors=n, capacity=rules.capacity(n), occupied=unit.occupied,
         free_places=rules.free_places(n, unit.occupied, taking_clients(unit)), taking_clients=taking_clients(unit),
         changed_on=today(session),
-    ), subject=str(unit.id))
+    ), subject=str(unit.id), revision_of=f"capacity:{unit.id}")

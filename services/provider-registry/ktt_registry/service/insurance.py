@@ -64,7 +64,8 @@ async def reconcile(session: AsyncSession, provider: Provider, on: dt.date) -> s
         if not closed:
             return None  # someone else closed it in the meantime
         await emit(session, ProviderInsuranceRenewed, ProviderInsuranceRenewedPayload(
-            **await provider_facts(session, provider, on), renewed_on=on), subject=provider.id)
+            **await provider_facts(session, provider, on), renewed_on=on), subject=provider.id,
+            revision_of=f"provider:{provider.id}")
         return "renewed"
     if insured or current is not None or provider.status != "approved":
         return None
@@ -96,7 +97,8 @@ async def reconcile(session: AsyncSession, provider: Provider, on: dt.date) -> s
         except IntegrityError:
             return None  # a concurrent run raised this lapse already
     await emit(session, ProviderInsuranceLapsed, ProviderInsuranceLapsedPayload(
-        **await provider_facts(session, provider, on), lapsed_on=lapsed_on), subject=provider.id)
+        **await provider_facts(session, provider, on), lapsed_on=lapsed_on), subject=provider.id,
+        revision_of=f"provider:{provider.id}")
     return "lapsed"
 
 
@@ -130,7 +132,7 @@ async def record_policy(session: AsyncSession, provider_id: str, body: Insurance
     if published is None and end_after != end_before:
         await emit(session, ProviderChanged, ProviderChangedPayload(
             **await provider_facts(session, provider, day), changed_fields=["insurance_valid_until"], changed_on=day,
-        ), subject=provider.id)
+        ), subject=provider.id, revision_of=f"provider:{provider.id}")
     await audit(session, principal, "provider.insurance", "provider", provider.id,
                 details={"policy_number": body.policy_number, "valid_from": body.valid_from.isoformat(),
                          "valid_until": body.valid_until.isoformat()})

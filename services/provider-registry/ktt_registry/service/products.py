@@ -70,7 +70,7 @@ async def _emit_product(session: AsyncSession, p: Product) -> None:
     await emit(session, ProductChanged, ProductChangedPayload(
         provider_id=p.provider_id, product_id=p.id, kind=p.kind, form=form_of(p.kind), name=p.name,  # type: ignore[arg-type]
         description=p.description, tasks=list(p.tasks), themes=list(p.themes), active=p.active, changed_on=today(session),
-    ), subject=str(p.id))
+    ), subject=str(p.id), revision_of=f"product:{p.id}")
 
 
 async def create_product(session: AsyncSession, provider_id: str, body: ProductIn, principal: Principal) -> Product:

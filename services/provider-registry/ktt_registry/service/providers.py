@@ -66,7 +66,7 @@ async def create_provider(session: AsyncSession, body: ProviderIn, principal: Pr
     except IntegrityError:
         raise Conflict(f"provider {provider_id} or business ID {business_id} exists already") from None
     await emit(session, ProviderApplied, ProviderAppliedPayload(**await provider_facts(session, provider), applied_on=day),
-               subject=provider.id)
+               subject=provider.id, revision_of=f"provider:{provider.id}")
     await audit(session, principal, "provider.apply", "provider", provider.id)
     return provider
 
@@ -89,7 +89,8 @@ async def patch_provider(session: AsyncSession, provider_id: str, body: Provider
         setattr(provider, key, changes[key])
     provider.updated_at = now()
     await emit(session, ProviderChanged, ProviderChangedPayload(
-        **await provider_facts(session, provider), changed_fields=changed, changed_on=today(session)), subject=provider.id)
+        **await provider_facts(session, provider), changed_fields=changed, changed_on=today(session)), subject=provider.id,
+        revision_of=f"provider:{provider.id}")
     await audit(session, principal, "provider.update", "provider", provider.id, details={"fields": sorted(changes)})
     return provider
 
@@ -153,7 +154,7 @@ async def change_status(session: AsyncSession, provider_id: str, body: StatusIn,
     await emit(session, STATUS_EVENTS[body.status], ProviderStatusChangedPayload(
         **await provider_facts(session, provider), previous_status=previous, reason=body.reason, changed_on=day,  # type: ignore[arg-type]
         changed_by=principal.subject,
-    ), subject=provider.id)
+    ), subject=provider.id, revision_of=f"provider:{provider.id}")
     if body.status == "approved":
         await insurance.reconcile(session, provider, day)  # PRV-10: a lapse from before the suspension ends now
     list_change = rules.approved_list_change(previous, body.status)

@@ -148,12 +148,12 @@ async def recompute_unit_queues(session: AsyncSession, unit: Unit, *, change: st
         await emit(session, QueueChanged, QueueChangedPayload(
             provider_id=unit.provider_id, unit_id=unit.id, product_id=product_id, change=change,  # type: ignore[arg-type]
             client_id=client_id, entries=await _snapshot(session, unit.id, product_id), changed_on=day,
-        ), subject=f"{unit.id}/{product_id}")
+        ), subject=f"{unit.id}/{product_id}", revision_of=f"queue:{unit.id}/{product_id}")
     for other in sorted(moved - {product_id}, key=str):
         await emit(session, QueueChanged, QueueChangedPayload(
             provider_id=unit.provider_id, unit_id=unit.id, product_id=other, change="recomputed",
             entries=await _snapshot(session, unit.id, other), changed_on=day,
-        ), subject=f"{unit.id}/{other}")
+        ), subject=f"{unit.id}/{other}", revision_of=f"queue:{unit.id}/{other}")
 
 
 async def alternatives(session: AsyncSession, product: Product, exclude_unit: uuid.UUID) -> list[dict]:
