@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ktt_common.bounds import BoundedDate
 from ktt_contracts.attendance import AbsenceReason, DeviationKind, EntryKind, NotOrganisedReason
 
 Status = Literal["accepted", "unchanged", "revised", "rejected"]
@@ -29,7 +30,7 @@ class EntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     agreement_id: uuid.UUID
-    date: dt.date
+    date: BoundedDate
     kind: EntryKind = Field(description="present, absent, or not_organised (a public holiday or a provider closure)")
     start: dt.time | None = Field(None, description="present: clock time the day started")
     end: dt.time | None = Field(None, description="present: clock time the day ended")
@@ -48,7 +49,7 @@ class EntryIn(BaseModel):
     correction: bool = Field(False, description="a change to a month already confirmed (ATT-10); flagged for billing")
 
     @model_validator(mode="after")
-    def _fields_of_the_kind(self) -> "EntryIn":
+    def _fields_of_the_kind(self) -> EntryIn:
         given = {name for name in self.model_fields_set if getattr(self, name) is not None}
         allowed = {"present": PRESENT_FIELDS, "absent": ABSENT_FIELDS, "not_organised": NOT_ORGANISED_FIELDS}[self.kind]
         foreign = sorted((given & (PRESENT_FIELDS | ABSENT_FIELDS | NOT_ORGANISED_FIELDS)) - allowed)

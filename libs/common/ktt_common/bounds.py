@@ -1,0 +1,85 @@
+"""Bounded and strict input types shared by every request schema.
+
+Nothing a client sends may reach arithmetic that can overflow (a period in year 9998 counted 24
+months on, a version past a 64-bit column) or be read loosely (``"version": true`` or ``"1"``,
+``"interpreter_needed": "yes"``). Request schemas use these types instead of bare ``dt.date``,
+``int`` and ``bool``; ``tests/test_input_bounds.py`` walks every service's OpenAPI document and
+fails on a date, integer or number without a range, and on an integer or boolean read loosely.
+
+Dates: 1900-01-01 to 2199-12-31 (the bounds also appear in the OpenAPI document as
+``formatMinimum`` / ``formatMaximum``). Integers: at most 2^31-1, so they fit a PostgreSQL
+``integer`` column and stay far from anything that overflows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
+INT32_MAX = 2**31 - 1
+
+
+class _DateRange:
+    """Pydantic marker: the date (or the datetime's date) lies within MIN_DATE..MAX_DATE."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def check(value: dt.date) -> dt.date:
+            day = value.date() if isinstance(value, dt.datetime) else value
+            if not MIN_DATE <= day <= MAX_DATE:
+                raise PydanticCustomError(
+                    "date_out_of_range", "give a date between {min} and {max}",
+                    {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()})
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        out = handler.resolve_ref_schema(handler(schema))
+        out["formatMinimum"] = MIN_DATE.isoformat()
+        out["formatMaximum"] = MAX_DATE.isoformat()
+        return out
+
+
+class _Nfkc:
+    """Pydantic marker: Unicode NFKC normalisation before the value is validated (full-width digits
+    and letters become ASCII, compatibility forms fold), so one identifier has one spelling."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(
+            lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v, handler(source))
+
+
+BoundedDate = Annotated[dt.date, _DateRange()]
+"""A calendar date between 1900-01-01 and 2199-12-31."""
+
+BoundedDateTime = Annotated[dt.datetime, _DateRange()]
+"""A moment whose date lies between 1900-01-01 and 2199-12-31."""
+
+StrictBool = Annotated[bool, Field(strict=True)]
+"""Only JSON ``true`` / ``false``: no ``"yes"``, ``1`` or ``"true"``."""
+
+Version = Annotated[int, Field(strict=True, ge=1, le=INT32_MAX)]
+"""A version number: a JSON integer 1..2^31-1 (no ``true``, no ``"1"``)."""
+
+
+def bounded_int(ge: int = 0, le: int = INT32_MAX, **field: Any) -> Any:
+    """A strict JSON integer within ``ge..le`` (``le`` at most 2^31-1): ``x: int = bounded_int(1, 8)``."""
+    if le > INT32_MAX:
+        raise ValueError("integers in requests stay within 2^31-1")
+    return Field(strict=True, ge=ge, le=le, **field)
+
+
+def bounded_decimal(ge: int | str | Decimal = 0, le: int | str | Decimal = 10_000_000, **field: Any) -> Any:
+    """A decimal within ``ge..le`` (digits as the schema says): ``hours: Decimal = bounded_decimal(0, 24)``."""
+    return Field(ge=Decimal(str(ge)), le=Decimal(str(le)), **field)
+
+
+NfkcStr = Annotated[str, _Nfkc()]
+"""Text normalised to Unicode NFKC before it is validated (identifiers: hetu, business id, IBAN)."""
