@@ -1,5 +1,6 @@
 """Sweep over every service's request schemas (issue 13, defects 2 and 4): every date, integer and
-number a client can send has a range, and every integer and boolean in a body is read strictly.
+number a client can send has a range, every e-mail address is validated as one, and every integer
+and boolean in a body is read strictly.
 
 Generated from the OpenAPI documents and the routes' body models, so a new endpoint is held to it
 without anyone remembering to add a test.
@@ -107,6 +108,9 @@ def test_every_date_integer_and_number_a_client_sends_has_a_range(service: str, 
                 for where, leaf in _leaves(spec, content.get("schema", {}), "body"):
                     if why := _unbounded(leaf):
                         problems.append(f"{method.upper()} {path} {where}: {why}")
+                    if where.endswith("email") and leaf.get("type") == "string" and leaf.get("format") != "email":
+                        problems.append(f"{method.upper()} {path} {where}: an e-mail address not validated as one "
+                                        "(use ktt_common.bounds.Email)")
     assert not problems, "\n".join(sorted(set(problems)))
 
 

@@ -18,7 +18,7 @@ import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import EmailStr, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
 MIN_DATE = dt.date(1900, 1, 1)
@@ -26,16 +26,24 @@ MAX_DATE = dt.date(2199, 12, 31)
 INT32_MAX = 2**31 - 1
 
 
-class _DateRange:
-    """Pydantic marker: the date (or the datetime's date) lies within MIN_DATE..MAX_DATE."""
+class DateRange:
+    """Pydantic marker: the date (or the datetime's date) lies within MIN_DATE..MAX_DATE. With a
+    ``rule``, the refusal cites it (the problem's ``rule`` and the field error's)."""
+
+    def __init__(self, rule: str | None = None) -> None:
+        self.rule = rule
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        rule = self.rule
+
         def check(value: dt.date) -> dt.date:
             day = value.date() if isinstance(value, dt.datetime) else value
             if not MIN_DATE <= day <= MAX_DATE:
-                raise PydanticCustomError(
-                    "date_out_of_range", "give a date between {min} and {max}",
-                    {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()})
+                context = {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}
+                if rule:
+                    raise PydanticCustomError("date_out_of_range", "give a date between {min} and {max} ({rule})",
+                                              {**context, "rule": rule})
+                raise PydanticCustomError("date_out_of_range", "give a date between {min} and {max}", context)
             return value
 
         return core_schema.no_info_after_validator_function(check, handler(source))
@@ -56,10 +64,11 @@ class _Nfkc:
             lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v, handler(source))
 
 
-BoundedDate = Annotated[dt.date, _DateRange()]
-"""A calendar date between 1900-01-01 and 2199-12-31."""
+BoundedDate = Annotated[dt.date, DateRange()]
+"""A calendar date between 1900-01-01 and 2199-12-31. Where a domain rule governs the field, its
+refusal cites it: ``Annotated[dt.date, DateRange("DEC-7")]``."""
 
-BoundedDateTime = Annotated[dt.datetime, _DateRange()]
+BoundedDateTime = Annotated[dt.datetime, DateRange()]
 """A moment whose date lies between 1900-01-01 and 2199-12-31."""
 
 StrictBool = Annotated[bool, Field(strict=True)]
@@ -80,6 +89,9 @@ def bounded_decimal(ge: int | str | Decimal = 0, le: int | str | Decimal = 10_00
     """A decimal within ``ge..le`` (digits as the schema says): ``hours: Decimal = bounded_decimal(0, 24)``."""
     return Field(ge=Decimal(str(ge)), le=Decimal(str(le)), **field)
 
+
+Email = EmailStr
+"""An e-mail address checked by email-validator (syntax only, no DNS): ``"yes"`` or ``"a@b"`` is refused."""
 
 NfkcStr = Annotated[str, _Nfkc()]
 """Text normalised to Unicode NFKC before it is validated (identifiers: hetu, business id, IBAN)."""

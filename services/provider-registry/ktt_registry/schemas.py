@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ktt_common.bounds import BoundedDate, StrictBool
+from ktt_common.bounds import BoundedDate, Email, StrictBool
 
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 Out = ConfigDict(from_attributes=True)
@@ -33,13 +33,13 @@ class PersonIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
 
 
 class ContactIn(BaseModel):
     model_config = Strict
     phone: str = Field(min_length=1, max_length=40)
-    email: str = Field(min_length=3, max_length=200)
+    email: Email
     address: str = Field(min_length=1, max_length=300)
 
 
@@ -173,7 +173,7 @@ class ResponsiblePersonIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     qualification: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
     degree: DegreeIn | None = Field(None, description="Higher-education degree; required before approval (PRV-16)")
     signing_deputies: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=5,
@@ -245,7 +245,7 @@ class InstructorIn(BaseModel):
     qualification: str = Field(min_length=1, max_length=200)
     methods: list[Method] = Field(default_factory=list)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
 
 
 class InstructorOut(BaseModel):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ktt_common.bounds import BoundedDate, StrictBool
+from ktt_common.bounds import BoundedDate, Email, StrictBool
 
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -28,7 +28,7 @@ class PersonIn(BaseModel):
     model_config = Strict
     name: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=50)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
 
 
 class CaseWorkerIn(BaseModel):
@@ -39,7 +39,7 @@ class CaseWorkerIn(BaseModel):
     name: str | None = Field(None, max_length=200)
     office: Literal["typake", "social_work"] | None = None
     phone: str | None = Field(None, max_length=50)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
 
 
 class TermsIn(BaseModel):
