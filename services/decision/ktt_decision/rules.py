@@ -131,6 +131,20 @@ def consent_covers(*, scope: list[str], given_on: dt.date, valid_until: dt.date 
     return withdrawn_on is None or today < withdrawn_on
 
 
+def check_consent_provider(provider_id: str, status: str | None) -> list[FieldError]:
+    """DATA-1: a consent names a provider the registry knows (status from its events), and not one
+    removed from the approved list."""
+    if status is None:
+        return [FieldError(field="body.provider_id", rule="DATA-1",
+                           message=f"no provider {provider_id!r} in the provider registry: give the id of a provider "
+                                   "that has applied or is approved")]
+    if status == "removed":
+        return [FieldError(field="body.provider_id", rule="DATA-1",
+                           message=f"provider {provider_id!r} was removed from the approved list; a consent to share "
+                                   "data with it is no longer recorded")]
+    return []
+
+
 # --- DEC-4 across the client's decisions --------------------------------------------------------
 
 @dataclass(frozen=True)

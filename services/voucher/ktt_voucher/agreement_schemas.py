@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ktt_common.bounds import BoundedDate, Email, StrictBool
+from ktt_common.bounds import DateRange, Email, StrictBool
 
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -62,8 +62,8 @@ class AgreementDraftIn(BaseModel):
     voucher_number: str | None = Field(None, max_length=30)
     unit_id: uuid.UUID | None = None
     product_id: uuid.UUID | None = None
-    start_date: BoundedDate | None = None
-    end_date: BoundedDate | None = None
+    start_date: Annotated[dt.date, DateRange("AGR-4")] | None = None
+    end_date: Annotated[dt.date, DateRange("AGR-4")] | None = None
     schedule: list[ScheduleDayIn] | None = None
     tasks: list[str] | None = None
     goals: str | None = Field(None, max_length=4000)
@@ -90,7 +90,7 @@ class SignatureIn(BaseModel):
     party: Literal["responsible_person", "instructor", "client"]
     name: str = Field(min_length=1, max_length=200)
     place: str = Field(min_length=1, max_length=200)
-    signed_on: BoundedDate | None = Field(None, description="Defaults to today")
+    signed_on: Annotated[dt.date, DateRange("AGR-1")] | None = Field(None, description="Defaults to today")
     paper: StrictBool = Field(False, description="An official attests the client's signature on paper, dated signed_on")
 
 
@@ -98,7 +98,7 @@ class ChangeSignatureIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=200)
     place: str = Field(min_length=1, max_length=200)
-    signed_on: BoundedDate | None = Field(None, description="Defaults to today")
+    signed_on: Annotated[dt.date, DateRange("AGR-1")] | None = Field(None, description="Defaults to today")
 
 
 class ChangeSignIn(ChangeSignatureIn):
@@ -116,7 +116,7 @@ class ContinuationIn(BaseModel):
     signature; it takes effect when the client signs too, at the latest a week before the period ends."""
 
     model_config = Strict
-    end: BoundedDate
+    end: Annotated[dt.date, DateRange("AGR-4")]
     schedule: list[ScheduleDayIn]
     goals: str = Field(min_length=1, max_length=4000)
     tasks: list[Annotated[str, Field(max_length=300)]] | None = Field(None, max_length=30)
@@ -129,7 +129,7 @@ class ReviewIn(BaseModel):
     """AGR-12: a mid-period review of the schedule, tasks or goals, from a day on; both sign."""
 
     model_config = Strict
-    effective_from: BoundedDate
+    effective_from: Annotated[dt.date, DateRange("AGR-12")]
     schedule: list[ScheduleDayIn] | None = None
     tasks: list[Annotated[str, Field(max_length=300)]] | None = Field(None, max_length=30)
     goals: str | None = Field(None, min_length=1, max_length=4000)
@@ -144,7 +144,7 @@ class EndIn(BaseModel):
     model_config = Strict
     kind: Literal["mutual", "unsuitable", "client_terminated", "city_suspension"]
     reason: str = Field(min_length=3, max_length=2000)
-    ended_on: BoundedDate | None = Field(None, description="The last day in force; defaults to today")
+    ended_on: Annotated[dt.date, DateRange("AGR-13")] | None = Field(None, description="The last day in force; defaults to today")
     paper: StrictBool = Field(False, description="An official records the client's written notice (client_terminated) or agreement")
 
 
@@ -160,7 +160,7 @@ class ContactIn(BaseModel):
 
     model_config = Strict
     voucher_number: str = Field(max_length=30)
-    contacted_on: BoundedDate | None = Field(None, description="Defaults to today")
+    contacted_on: Annotated[dt.date, DateRange("VOU-3")] | None = Field(None, description="Defaults to today")
 
 
 class RefusalIn(BaseModel):
