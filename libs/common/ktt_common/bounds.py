@@ -7,15 +7,14 @@ months on, a version past a 64-bit column) or be read loosely (``"version": true
 fails on a date, integer or number without a range, and on an integer or boolean read loosely.
 
 Dates: 1900-01-01 to 2199-12-31 (the bounds also appear in the OpenAPI document as
-``formatMinimum`` / ``formatMaximum``). Integers: at most 2^31-1, so they fit a PostgreSQL
-``integer`` column and stay far from anything that overflows.
+``formatMinimum`` / ``formatMaximum``). Integers: at most 2^31-1 (``Field(strict=True, ge=..,
+le=..)``, or :data:`Version`), so they fit a PostgreSQL ``integer`` column and stay far from
+anything that overflows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -55,15 +54,6 @@ class DateRange:
         return out
 
 
-class _Nfkc:
-    """Pydantic marker: Unicode NFKC normalisation before the value is validated (full-width digits
-    and letters become ASCII, compatibility forms fold), so one identifier has one spelling."""
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_before_validator_function(
-            lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v, handler(source))
-
-
 BoundedDate = Annotated[dt.date, DateRange()]
 """A calendar date between 1900-01-01 and 2199-12-31. Where a domain rule governs the field, its
 refusal cites it: ``Annotated[dt.date, DateRange("DEC-7")]``."""
@@ -78,20 +68,5 @@ Version = Annotated[int, Field(strict=True, ge=1, le=INT32_MAX)]
 """A version number: a JSON integer 1..2^31-1 (no ``true``, no ``"1"``)."""
 
 
-def bounded_int(ge: int = 0, le: int = INT32_MAX, **field: Any) -> Any:
-    """A strict JSON integer within ``ge..le`` (``le`` at most 2^31-1): ``x: int = bounded_int(1, 8)``."""
-    if le > INT32_MAX:
-        raise ValueError("integers in requests stay within 2^31-1")
-    return Field(strict=True, ge=ge, le=le, **field)
-
-
-def bounded_decimal(ge: int | str | Decimal = 0, le: int | str | Decimal = 10_000_000, **field: Any) -> Any:
-    """A decimal within ``ge..le`` (digits as the schema says): ``hours: Decimal = bounded_decimal(0, 24)``."""
-    return Field(ge=Decimal(str(ge)), le=Decimal(str(le)), **field)
-
-
 Email = EmailStr
 """An e-mail address checked by email-validator (syntax only, no DNS): ``"yes"`` or ``"a@b"`` is refused."""
-
-NfkcStr = Annotated[str, _Nfkc()]
-"""Text normalised to Unicode NFKC before it is validated (identifiers: hetu, business id, IBAN)."""
