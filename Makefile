@@ -18,9 +18,10 @@ $(STAMP): requirements.txt requirements-test.txt $(PACKAGE_FILES)
 
 venv: $(STAMP)
 
-## Start nats-server (unless NATS_URL is set), migrate and run the five services.
+## Start nats-server (unless NATS_URL is set), migrate and run the five services (development mode:
+## settings fail closed, so KTT_ENV unset means production).
 run: $(STAMP)
-	$(PY) -m ktt_common.devrun
+	KTT_ENV=development $(PY) -m ktt_common.devrun
 
 ## Run the whole test suite (SQLite always; PostgreSQL too when reachable).
 test: $(STAMP)
@@ -28,11 +29,11 @@ test: $(STAMP)
 
 ## Apply every service's migrations to its database (DATA_DIR, <SERVICE>_DATABASE_URL).
 migrate: $(STAMP)
-	$(PY) -m ktt_common.devrun --migrate-only
+	KTT_ENV=$${KTT_ENV:-development} $(PY) -m ktt_common.devrun --migrate-only
 
 ## Print a development token: make token ROLE=city_official [PROVIDER_ID=..] [CLIENT_ID=..]
 token: $(STAMP)
-	@$(PY) -m ktt_common.auth --role "$(ROLE)" --provider-id "$(PROVIDER_ID)" --client-id "$(CLIENT_ID)"
+	@KTT_ENV=development $(PY) -m ktt_common.auth --role "$(ROLE)" --provider-id "$(PROVIDER_ID)" --client-id "$(CLIENT_ID)"
 
 ## Regenerate the event catalogue (docs/events.md, docs/asyncapi.json).
 docs: $(STAMP)

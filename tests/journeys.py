@@ -74,7 +74,7 @@ async def signed_agreement(voucher: RunningService, issued: dict[str, Any], unit
         "schedule": [{"weekday": d, "start": "10:00", "end": "14:00"} for d in ("mon", "tue", "wed")],
         "tasks": ["puutyöt"], "goals": "Arjen rytmi", "instructor": {"name": "Ohjaaja Olli", "phone": "+358401111111"},
         "client_contact": {"phone": "+358402222222"},
-        "case_worker": {"name": "Liisa Virkailija", "email": "liisa.virkailija@turku.invalid"},
+        "case_worker": {"name": "Liisa Virkailija", "email": "liisa.virkailija@turku.example"},
         "individual_coaching": "1 h a week", "parallel_services": [], "work_cards": [], "terms": DRAFT_TERMS,
     } | overrides
 

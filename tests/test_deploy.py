@@ -66,10 +66,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def expected_nats_config() -> dict[str, Any]:
     """What the services create at start-up, in the JetStream API's JSON (durations in ns)."""
-    streams = [stream_config(service, Settings(service=service)).as_dict() for service in SERVICE_PORTS]
+    streams = [stream_config(service, Settings(service=service, environment="test")).as_dict() for service in SERVICE_PORTS]
     consumers = []
     for spec in service_specs().values():
-        runtime = SimpleNamespace(settings=Settings(service=spec.name))
+        runtime = SimpleNamespace(settings=Settings(service=spec.name, environment="test"))
         for sub in spec.subscriptions:
             config = ConsumerRunner(runtime, sub).consumer_config()  # type: ignore[arg-type]
             consumers.append({"stream": stream_name(sub.producer), "config": config.as_dict()})
@@ -148,7 +148,7 @@ def test_compose_environment_names_are_the_ones_settings_reads() -> None:
     fields = Settings.model_fields
     assert fields["environment"].alias == "KTT_ENV"
     assert fields["nats_url"].alias == "NATS_URL"
-    assert fields["jwt_secret"].alias == "JWT_SECRET"
+    assert fields["jwt_jwks_url"].alias == "JWT_JWKS_URL"
     assert fields["pii_key"].alias == "PII_KEY"
     assert fields["host"].alias == "KTT_HOST"
     aliases = {f.alias for f in fields.values() if f.alias}
@@ -158,7 +158,8 @@ def test_compose_environment_names_are_the_ones_settings_reads() -> None:
         prefix = env_prefix(service)
         own = {f"{prefix}_PORT", f"{prefix}_DATABASE_URL"}
         assert own <= set(env), f"{service}: {own - set(env)} missing"
-        assert {"KTT_ENV", "NATS_URL", "JWT_SECRET", "PII_KEY", "KTT_HOST"} <= set(env)
+        assert {"KTT_ENV", "NATS_URL", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "PII_KEY", "KTT_HOST"} <= set(env)
+        assert "JWT_SECRET" not in env  # production takes no HS256 tokens (issue 12 item 6)
         unknown = set(env) - aliases - own
         assert not unknown, f"{service}: Settings does not read {sorted(unknown)}"
         assert env["KTT_ENV"] == "production"
@@ -171,15 +172,16 @@ def test_secrets_come_from_the_environment_without_defaults() -> None:
     services = load_compose()["services"]
     for service in SERVICE_PORTS:
         env = services[service]["environment"]
-        for name in ("JWT_SECRET", "PII_KEY"):
+        for name in ("JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "PII_KEY"):
             assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", env[name]), f"{service}: {name}={env[name]!r}"
         with pytest.raises(KeyError):
-            interpolate(env["JWT_SECRET"], {})
+            interpolate(env["JWT_JWKS_URL"], {})
 
 
 def test_compose_environment_yields_production_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Load Settings from each service's compose environment, as the container would."""
-    variables = {"JWT_SECRET": "jwt-" + "x" * 40, "PII_KEY": "pii-" + "y" * 40, "POSTGRES_PASSWORD": "pw"}
+    variables = {"JWT_JWKS_URL": "https://idp.example/jwks.json", "JWT_ISSUER": "https://idp.example",
+                 "JWT_AUDIENCE": "ktt-api", "PII_KEY": "pii-" + "y" * 40, "POSTGRES_PASSWORD": "pw"}
     services = load_compose()["services"]
     for service, port in SERVICE_PORTS.items():
         env = {k: interpolate(str(v), variables) for k, v in services[service]["environment"].items()}
@@ -192,7 +194,8 @@ def test_compose_environment_yields_production_settings(monkeypatch: pytest.Monk
         assert settings.port == port
         assert settings.host == "0.0.0.0"
         assert settings.nats_url == "nats://nats:4222"
-        assert settings.jwt_secret.get_secret_value() == variables["JWT_SECRET"]
+        assert settings.jwt_jwks_url == variables["JWT_JWKS_URL"]
+        assert (settings.jwt_issuer, settings.jwt_audience) == (variables["JWT_ISSUER"], variables["JWT_AUDIENCE"])
         assert settings.pii_key.get_secret_value() == variables["PII_KEY"]
         assert settings.database_url == env[f"{env_prefix(service)}_DATABASE_URL"]
 
@@ -297,7 +300,7 @@ def test_dockerfile_entrypoint_migrates_then_serves_with_ktt_common_serve() -> N
     argv = json.loads(entrypoints[0])
     command = argv[-1] if argv[:2] == ["/bin/sh", "-c"] else " ".join(argv)
     assert shlex.split(command) == ["exec", "python", "-m", "ktt_common.serve", "$KTT_SERVICE", "--migrate"]
-    assert ("ENV", "KTT_SERVICE=${SERVICE}") in instructions
+    assert _dockerfile_env()["KTT_SERVICE"] == "${SERVICE}"
     assert (REPO / "libs" / "common" / "ktt_common" / "serve.py").is_file()
     # Bare SERVICE/PORT/DATABASE_URL in the environment would be read by Settings.
     envs = " ".join(a for i, a in instructions if i == "ENV")
@@ -311,7 +314,7 @@ def test_stream_definitions_equal_what_the_services_create() -> None:
     assert set(streams) == {stream_name(service) for service in SERVICE_PORTS}
     for service in SERVICE_PORTS:
         defined = streams[stream_name(service)]
-        code = stream_config(service, Settings(service=service))
+        code = stream_config(service, Settings(service=service, environment="test"))
         assert defined["subjects"] == [stream_subjects(service)] == code.subjects
         assert defined["max_age"] == code.max_age * NS_PER_SECOND == 400 * DAY * NS_PER_SECOND
         assert defined["duplicate_window"] == code.duplicate_window * NS_PER_SECOND == 2 * DAY * NS_PER_SECOND
@@ -336,9 +339,9 @@ def test_consumer_definitions_are_exactly_the_subscriptions() -> None:
         assert config["name"] == name
         assert config["filter_subject"] == stream_subjects(sub.producer)
         assert config["ack_policy"] == "explicit"
-        assert config["max_deliver"] == Settings(service=spec.name).consumer_max_deliver + 3 == 8
+        assert config["max_deliver"] == Settings(service=spec.name, environment="test").consumer_max_deliver + 3 == 8
         assert config["ack_wait"] == 15 * NS_PER_SECOND  # short, with in-progress acks (issue 13 defect 7)
-        runtime = SimpleNamespace(settings=Settings(service=spec.name))
+        runtime = SimpleNamespace(settings=Settings(service=spec.name, environment="test"))
         code = ConsumerRunner(runtime, sub).consumer_config()  # type: ignore[arg-type]
         assert config == code.as_dict(), f"{name}: regenerate with tests/test_deploy.py --write-nats"
 
@@ -355,3 +358,42 @@ if __name__ == "__main__":
     NATS_CONFIG.parent.mkdir(parents=True, exist_ok=True)
     NATS_CONFIG.write_text(json.dumps(expected_nats_config(), indent=2) + "\n")
     print(f"wrote {NATS_CONFIG.relative_to(REPO)}")
+
+
+def _dockerfile_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for instruction, args in dockerfile_instructions():
+        if instruction == "ENV":
+            for name, value in re.findall(r"(\w+)=(\S+)", args):
+                env[name] = value
+    return env
+
+
+def test_the_image_runs_in_production_mode_without_any_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12 item 5: the image says KTT_ENV=production, bakes in no key, and a container started
+    without the real keys refuses to start instead of running on development keys."""
+    env = _dockerfile_env()
+    assert env.get("KTT_ENV") == "production"
+    assert not {"JWT_SECRET", "PII_KEY", "JWT_JWKS_URL"} & set(env)
+    monkeypatch.setenv("KTT_ENV", env["KTT_ENV"])
+    with pytest.raises(ValueError, match="JWT_JWKS_URL"):
+        Settings(service="decision")
+    monkeypatch.setenv("JWT_JWKS_URL", "https://idp.example/jwks.json")
+    monkeypatch.setenv("JWT_ISSUER", "https://idp.example")
+    with pytest.raises(ValueError, match="PII_KEY"):
+        Settings(service="decision")
+
+
+def test_unset_environment_means_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12 item 5: fail closed; only an explicit KTT_ENV=development runs on development keys."""
+    assert "KTT_ENV" not in os.environ  # removed by clean_environment
+    with pytest.raises(ValueError, match="JWT_JWKS_URL"):
+        Settings(service="voucher")
+    monkeypatch.setenv("KTT_ENV", "development")
+    assert Settings(service="voucher").development
+
+
+def test_make_run_and_make_token_say_development_explicitly() -> None:
+    makefile = (DEPLOY.parent / "Makefile").read_text()
+    assert "KTT_ENV=development $(PY) -m ktt_common.devrun" in makefile
+    assert "KTT_ENV=development $(PY) -m ktt_common.auth" in makefile

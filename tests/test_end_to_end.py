@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ktt_common.clock import FrozenClock
-from ktt_attendance.app import create_app as attendance_app
 from ktt_common.testing import eventually, run_service, see_the_day, service_settings
+
+from ktt_attendance.app import create_app as attendance_app
 from ktt_decision.app import create_app as decision_app
 from ktt_registry.app import create_app as registry_app
 from ktt_voucher.app import create_app as voucher_app
@@ -54,7 +55,7 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
             "schedule": [{"weekday": d, "start": "10:00", "end": "14:00"} for d in ("mon", "tue", "wed")],
             "tasks": ["puutyöt"], "goals": "Arjen rytmi", "instructor": {"name": "Ohjaaja Olli", "phone": "+358401111111"},
             "client_contact": {"phone": "+358402222222"},
-            "case_worker": {"name": "Liisa Virkailija", "office": "typake", "email": "liisa.virkailija@turku.invalid"},
+            "case_worker": {"name": "Liisa Virkailija", "office": "typake", "email": "liisa.virkailija@turku.example"},
             "individual_coaching": "1 h a week", "parallel_services": [], "work_cards": [],
             "terms": DRAFT_TERMS,
         }

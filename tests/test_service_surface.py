@@ -78,7 +78,8 @@ async def start_probe_like(databases, nats_server, tmp_path):
         yield svc
 
 
-async def test_development_clock_is_shared_by_all_services_and_refused_in_production(databases, nats_server, tmp_path, monkeypatch):
+async def test_development_clock_is_shared_by_all_services_and_refused_in_production(databases, nats_server, tmp_path, monkeypatch,
+                                                                                     identity_provider):
     from ktt_decision.app import create_app as decision_app
     from ktt_voucher.app import create_app as voucher_app
 
@@ -96,17 +97,18 @@ async def test_development_clock_is_shared_by_all_services_and_refused_in_produc
         assert abs((d.rt.clock.now() - dt.datetime.now(dt.UTC)).total_seconds()) < 5
         assert (await d.client.post("/v1/admin/clock", json={"date": "2027-06-01"}, headers=d.auth("city_official"))).status_code == 403
 
-    monkeypatch.setenv("JWT_SECRET", "production-secret-of-sufficient-length-123")
+    from ktt_common.testing import IDP_AUDIENCE, IDP_ISSUER
+
     monkeypatch.setenv("PII_KEY", "production-pii-key")
     prod = service_settings("decision", database_url=await databases("decision"), nats_url=nats_server.url,
-                            data_dir=tmp_path, environment="production", jwt_secret="production-secret-of-sufficient-length-123",
-                            pii_key="production-pii-key")
+                            data_dir=tmp_path, environment="production", jwt_jwks_url=identity_provider.url,
+                            jwt_issuer=IDP_ISSUER, jwt_audience=IDP_AUDIENCE, pii_key="production-pii-key")
     async with run_service(decision_app, prod) as p:
         from ktt_common.auth import issue_token
 
-        token = issue_token("production-secret-of-sufficient-length-123", role="admin")
+        token = identity_provider.token(role="admin")
         r = await p.client.post("/v1/admin/clock", json={"date": "2027-06-01"}, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 403 and "development mode" in r.json()["detail"]
-        dev_token = issue_token(DEV_JWT_SECRET, role="admin")
+        dev_token = issue_token(DEV_JWT_SECRET, role="admin", issuer=IDP_ISSUER, audience=IDP_AUDIENCE)
         r = await p.client.get("/v1/admin/clock", headers={"Authorization": f"Bearer {dev_token}"})
         assert r.status_code == 401  # the development key signs nothing in production

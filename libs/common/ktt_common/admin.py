@@ -7,10 +7,11 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 
 from ktt_common.auth import Principal, Role, require
+from ktt_common.bounds import BoundedDate, BoundedDateTime, StrictBool
 from ktt_common.clock import HELSINKI
 from ktt_common.deps import RuntimeDep, SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Conflict, DomainError, NotFound
@@ -22,9 +23,12 @@ log = get_logger(__name__)
 
 
 class ClockIn(BaseModel):
-    now: dt.datetime | None = Field(None, description="Move the clock to this moment (Europe/Helsinki if no offset)")
-    date: dt.date | None = Field(None, description="Or move it to 09:00 Helsinki time of this date")
-    reset: bool = Field(False, description="Back to real time")
+    """The development clock's body; an unknown field (a typo such as ``"dat"``) is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+    now: BoundedDateTime | None = Field(None, description="Move the clock to this moment (Europe/Helsinki if no offset)")
+    date: BoundedDate | None = Field(None, description="Or move it to 09:00 Helsinki time of this date")
+    reset: StrictBool = Field(False, description="Back to real time")
 
 
 class ClockOut(BaseModel):

@@ -116,6 +116,12 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class ServiceUnavailable(DomainError):
+    status = 503
+    slug = "unavailable"
+    title = "Service unavailable"
+
+
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 

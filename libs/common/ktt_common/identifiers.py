@@ -6,7 +6,9 @@ is the one filter every log line goes through.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
@@ -35,6 +37,11 @@ def validate_hetu(value: str, *, allow_temporary: bool = False, field: str = "he
     """Return the compact, upper-case hetu or raise :class:`IdentifierError` saying what is wrong."""
     if not isinstance(value, str):
         raise IdentifierError(field, "a personal identity code must be a string")
+    # Refused, not normalised: a person is matched on exactly the code the population register
+    # holds. NFKC tells full-width digits, ligatures and other look-alikes from plain ASCII.
+    if unicodedata.normalize("NFKC", value) != value or not value.isascii():
+        raise IdentifierError(field, "the personal identity code holds characters that are not plain ASCII (full-width "
+                                     "digits, look-alike letters); send plain digits and letters in the form DDMMYYCNNNX")
     try:
         return _hetu.validate(value.strip(), allow_temporary=allow_temporary)
     except InvalidChecksum:
@@ -49,6 +56,14 @@ def validate_hetu(value: str, *, allow_temporary: bool = False, field: str = "he
         raise IdentifierError(field, "a personal identity code has the form DDMMYYCNNNX, e.g. with century sign - , A or Y") from None
     except ValidationError:
         raise IdentifierError(field, "not a valid personal identity code") from None
+
+
+_CENTURY = {"+": 1800, **dict.fromkeys("-UVWXY", 1900), **dict.fromkeys("ABCDEF", 2000)}
+
+
+def hetu_birth_date(hetu: str) -> dt.date:
+    """The birth date a valid (compact, upper-case) hetu encodes: DDMMYY and the century sign."""
+    return dt.date(_CENTURY[hetu[6]] + int(hetu[4:6]), int(hetu[2:4]), int(hetu[0:2]))
 
 
 def validate_business_id(value: str, *, field: str = "business_id") -> str:

@@ -57,7 +57,8 @@ class Settings(BaseSettings):
         return (init_settings, _EnvWithoutServiceFields(settings_cls), file_secret_settings)
 
     service: str = "unnamed"
-    environment: Literal["development", "test", "production"] = Field("development", alias="KTT_ENV")
+    # Fail closed: unset means production. `make run`, `make token` and the tests set development/test.
+    environment: Literal["development", "test", "production"] = Field("production", alias="KTT_ENV")
     data_dir: Path = Field(Path("var"), alias="DATA_DIR")
     nats_url: str = Field("nats://127.0.0.1:4222", alias="NATS_URL")
     database_url: str | None = None
@@ -69,6 +70,13 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = Field(SecretStr(DEV_JWT_SECRET), alias="JWT_SECRET")
     jwt_issuer: str = Field("ktt-dev", alias="JWT_ISSUER")
     jwt_audience: str = Field("ktt", alias="JWT_AUDIENCE")
+    # Production tokens: the city's identity provider signs them (RS256/ES256) with a key its JWKS
+    # document publishes. Required outside development; HS256 (JWT_SECRET) is refused there.
+    jwt_jwks_url: str | None = Field(None, alias="JWT_JWKS_URL")
+    jwt_algorithms: list[Literal["RS256", "ES256"]] = Field(["RS256", "ES256"], min_length=1, alias="JWT_ALGORITHMS")
+    jwt_jwks_cache_seconds: float = Field(300.0, ge=0, le=86400, alias="JWT_JWKS_CACHE_SECONDS")
+    # Clock skew tolerated on exp and iat (issue 17): the identity provider's clock is not ours.
+    jwt_leeway_seconds: float = Field(30.0, ge=0, le=300, alias="JWT_LEEWAY_SECONDS")
     pii_key: SecretStr = Field(SecretStr(DEV_PII_KEY), alias="PII_KEY")
     # Temporary hetu individual numbers 900-999 are accepted only in test mode.
     hetu_test_mode: bool = Field(False, alias="HETU_TEST_MODE")
@@ -117,8 +125,13 @@ class Settings(BaseSettings):
         if self.inbox_retention_days * 86400 <= self.duplicate_window_seconds:
             raise ValueError("INBOX_RETENTION_DAYS must be longer than STREAM_DUPLICATE_WINDOW_SECONDS")
         if not self.development:
-            if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-                raise ValueError("JWT_SECRET: the development signing key is refused outside development mode")
+            if not self.jwt_jwks_url:
+                raise ValueError("JWT_JWKS_URL: production tokens come from the city's identity provider; give the "
+                                 "address of its JWKS document (and JWT_ISSUER, JWT_AUDIENCE). The shared HS256 "
+                                 "key is for development only (KTT_ENV=development)")
+            if self.jwt_issuer == "ktt-dev":
+                raise ValueError("JWT_ISSUER: the development issuer is refused outside development mode; give the "
+                                 "identity provider's issuer")
             if self.pii_key.get_secret_value() == DEV_PII_KEY:
                 raise ValueError("PII_KEY: the development key is refused outside development mode")
             if self.hetu_test_mode:

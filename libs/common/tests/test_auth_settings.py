@@ -29,7 +29,20 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No KTT variables from the surrounding shell leak into the settings under test."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KTT_ENV", "development")  # unset means production (see the tests below)
     return monkeypatch
+
+
+def production(env: pytest.MonkeyPatch, **over: str) -> None:
+    """A complete production environment, with ``over`` changing (or, when empty, removing) variables."""
+    values = {"KTT_ENV": "production", "JWT_JWKS_URL": "https://idp.example/jwks.json",
+              "JWT_ISSUER": "https://idp.example", "PII_KEY": "a-real-pii-key"}
+    values.update(over)
+    for name, value in values.items():
+        if value:
+            env.setenv(name, value)
+        else:
+            env.delenv(name, raising=False)
 
 
 def claims(**over: Any) -> dict[str, Any]:
@@ -56,9 +69,10 @@ def test_provider_token_round_trip() -> None:
 
 
 def test_client_token_round_trip_with_role_as_string() -> None:
-    principal = decode(issue_token(SECRET, role="client", client_id="C9", issuer=ISS, audience=AUD))
+    client = "0b5c2a6e-3f4d-4e8a-9c1b-2d3e4f5a6b7c"
+    principal = decode(issue_token(SECRET, role="client", client_id=client.upper(), issuer=ISS, audience=AUD))
     assert principal.role is Role.CLIENT
-    assert principal.client_id == "C9"
+    assert principal.client_id == client  # canonical form
     assert principal.provider_id is None
     assert principal.subject.startswith("client-")
 
@@ -119,15 +133,15 @@ def test_expired_token_refused() -> None:
 @pytest.mark.parametrize(
     ("what", "over"),
     [
-        ("wrong secret", {"secret": "another-secret-that-is-long-enough-0123456789abcdef"}),
-        ("wrong audience", {"audience": "someone-else"}),
-        ("wrong issuer", {"issuer": "evil-issuer"}),
+        ("signature does not verify", {"secret": "another-secret-that-is-long-enough-0123456789abcdef"}),
+        ("another audience", {"audience": "someone-else"}),
+        ("another issuer", {"issuer": "evil-issuer"}),
     ],
 )
 def test_token_checked_against_secret_audience_and_issuer(what: str, over: dict[str, Any]) -> None:
     token = issue_token(SECRET, role="admin", issuer=ISS, audience=AUD)
     assert decode(token).role is Role.ADMIN  # valid as issued
-    with pytest.raises(Unauthorized, match="not valid"):
+    with pytest.raises(Unauthorized, match=what):
         decode(token, **over)
 
 
@@ -161,45 +175,63 @@ def test_unsigned_token_refused() -> None:
 
 # --- Settings --------------------------------------------------------------------------------
 
-def test_development_defaults(clean_env: pytest.MonkeyPatch) -> None:
+def test_development_mode_defaults(clean_env: pytest.MonkeyPatch) -> None:
     settings = Settings(service="decision")
     assert settings.environment == "development"
+    assert settings.jwt_jwks_url is None and settings.jwt_leeway_seconds == 30
     assert settings.development
     assert settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET
     assert settings.pii_key.get_secret_value() == DEV_PII_KEY
     assert settings.hetu_test_mode is False
 
 
-def test_production_refuses_the_development_jwt_secret(clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("KTT_ENV", "production")
-    clean_env.setenv("PII_KEY", "a-real-pii-key")
-    with pytest.raises(ValueError, match="JWT_SECRET"):
+def test_unset_environment_is_production(clean_env: pytest.MonkeyPatch) -> None:
+    """Issue 12 item 5: fail closed. Without KTT_ENV a service runs as production, which refuses
+    the development keys and needs the identity provider."""
+    clean_env.delenv("KTT_ENV")
+    with pytest.raises(ValueError, match="JWT_JWKS_URL"):
+        Settings(service="decision")
+    production(clean_env, KTT_ENV="")
+    assert Settings(service="decision").environment == "production"
+
+
+def test_production_needs_the_identity_providers_jwks_and_issuer(clean_env: pytest.MonkeyPatch) -> None:
+    """Issue 12 item 6: production tokens come from the city's identity provider, not the shared key."""
+    production(clean_env, JWT_JWKS_URL="")
+    with pytest.raises(ValueError, match="JWT_JWKS_URL"):
+        Settings(service="decision")
+    production(clean_env, JWT_ISSUER="")  # the development issuer, ktt-dev
+    with pytest.raises(ValueError, match="JWT_ISSUER"):
         Settings(service="decision")
 
 
 def test_production_refuses_the_development_pii_key(clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("KTT_ENV", "production")
-    clean_env.setenv("JWT_SECRET", "a-real-signing-key")
+    production(clean_env, PII_KEY="")
     with pytest.raises(ValueError, match="PII_KEY"):
         Settings(service="decision")
 
 
-def test_production_with_real_secrets_works(clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("KTT_ENV", "production")
-    clean_env.setenv("JWT_SECRET", "a-real-signing-key")
-    clean_env.setenv("PII_KEY", "a-real-pii-key")
+def test_production_with_real_settings_works(clean_env: pytest.MonkeyPatch) -> None:
+    production(clean_env, JWT_LEEWAY_SECONDS="5", JWT_ALGORITHMS='["ES256"]')
     settings = Settings(service="decision")
     assert settings.environment == "production"
     assert not settings.development
-    assert settings.jwt_secret.get_secret_value() == "a-real-signing-key"
+    assert settings.jwt_jwks_url == "https://idp.example/jwks.json"
+    assert settings.jwt_leeway_seconds == 5 and settings.jwt_algorithms == ["ES256"]
     assert settings.pii_key.get_secret_value() == "a-real-pii-key"
-    assert "a-real-signing-key" not in repr(settings)  # secrets stay out of reprs and logs
+    assert "a-real-pii-key" not in repr(settings)  # secrets stay out of reprs and logs
+
+
+@pytest.mark.parametrize(("name", "value"), [("JWT_LEEWAY_SECONDS", "-1"), ("JWT_LEEWAY_SECONDS", "3600"),
+                                             ("JWT_ALGORITHMS", '["HS256"]'), ("JWT_ALGORITHMS", "[]")])
+def test_token_settings_are_bounded(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        Settings(service="decision")
 
 
 def test_production_refuses_hetu_test_mode(clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("KTT_ENV", "production")
-    clean_env.setenv("JWT_SECRET", "a-real-signing-key")
-    clean_env.setenv("PII_KEY", "a-real-pii-key")
+    production(clean_env)
     clean_env.setenv("HETU_TEST_MODE", "true")
     with pytest.raises(ValueError, match="HETU_TEST_MODE"):
         Settings(service="decision")

@@ -8,7 +8,8 @@ from typing import Any
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import Forbidden
 
-READERS = (Role.CITY_OFFICIAL, Role.SOCIAL_WORKER, Role.INTEGRATOR, Role.PROVIDER, Role.ADMIN)
+# Not admin: settlement lines name clients, and admin operates the platform (DATA-3, issue 13).
+READERS = (Role.CITY_OFFICIAL, Role.SOCIAL_WORKER, Role.INTEGRATOR, Role.PROVIDER)
 
 
 def provider_scope(q: Any, column: Any, principal: Principal, requested: str | None) -> Any:

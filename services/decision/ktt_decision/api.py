@@ -37,7 +37,7 @@ from ktt_decision.schemas import (
 router = APIRouter(prefix="/v1", tags=["decisions"], responses={**PROBLEM_RESPONSES})
 
 pushers = require(Role.INTEGRATOR, Role.CITY_OFFICIAL)
-readers = require(*OFFICIALS, Role.INTEGRATOR, Role.ADMIN)
+readers = require(*OFFICIALS, Role.INTEGRATOR)  # not admin: it operates the platform, not client data
 officials = require(*OFFICIALS)
 consent_recorders = require(Role.CITY_OFFICIAL, Role.SOCIAL_WORKER)
 representative_recorders = require(Role.CITY_OFFICIAL, Role.SOCIAL_WORKER)

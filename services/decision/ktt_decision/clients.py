@@ -28,7 +28,7 @@ from ktt_contracts.decision import (
 )
 
 from ktt_decision import rules
-from ktt_decision.models import ClientFlag, Consent, Decision, Representative, StartNotice
+from ktt_decision.models import ClientFlag, Consent, Decision, KnownProvider, Representative, StartNotice
 from ktt_decision.schemas import ConsentIn, RepresentativeIn
 from ktt_decision.service import _client, _raise_if, vault_of
 
@@ -37,6 +37,11 @@ from ktt_decision.service import _client, _raise_if, vault_of
 def consent_is_active(consent: Consent, today: dt.date, scope: str = "plan") -> bool:
     return rules.consent_covers(scope=consent.scope, given_on=consent.given_on, valid_until=consent.valid_until,
                                 withdrawn_on=consent.withdrawn_on, wanted_scope=scope, today=today)
+
+
+async def _provider_status(session: AsyncSession, provider_id: str) -> str | None:
+    known = await session.get(KnownProvider, provider_id)
+    return known.status if known is not None else None
 
 
 async def record_consent(session: AsyncSession, client_id: uuid.UUID, body: ConsentIn,
@@ -60,7 +65,8 @@ async def record_consent(session: AsyncSession, client_id: uuid.UUID, body: Cons
                Consent.given_on == body.given_on, Consent.scope_key == scope_key)
     existing = (await session.execute(select(Consent).where(*natural))).scalar_one_or_none()
     if existing is not None:
-        return existing, False
+        return existing, False  # a replay answers as the first time, whatever became of the provider
+    _raise_if(rules.check_consent_provider(body.provider_id, await _provider_status(session, body.provider_id)))
     consent = Consent(id=uuid.uuid4(), client_id=client_id, provider_id=body.provider_id, scope=scope, scope_key=scope_key,
                       given_on=body.given_on, valid_until=body.valid_until, recorded_by=principal.subject,
                       recorded_at=dt.datetime.now(dt.UTC))

@@ -4,7 +4,8 @@ From the voucher service: service starts (TE-office start notices, DEC-6), and t
 refusals or interruptions of KTT for the case worker (DEC-9): a voucher delayed past the VOU-3
 deadlines or expired unused (not started), an agreement ended early as unsuitable, mutually or by
 the client (interrupted). A refused voucher (VOU-4) is the client's right and is not consumed.
-From the attendance service: unauthorised absences (ATT-7).
+From the attendance service: unauthorised absences (ATT-7). From the provider registry: which
+providers exist (registry_copy.py), so that a consent names a real one (DATA-1).
 
 Every handler is safe to run twice: the inbox drops a redelivered event, and the natural keys
 (one start notice per client and voucher; one flag per source event and per fact) drop a
@@ -34,6 +35,7 @@ from ktt_contracts.voucher import ServiceStarted, ServiceStartedPayload, Voucher
 
 from ktt_decision import rules
 from ktt_decision.models import AbsenceRevision, Client, ClientFlag, StartNotice
+from ktt_decision.registry_copy import from_registry
 
 log = get_logger(__name__)
 
@@ -183,4 +185,4 @@ async def record_flag(session: AsyncSession, envelope: Envelope, *, client_id: u
         log.info("client_flag_exists", kind=kind, event_id=envelope.id, source_key=source_key)
 
 
-SUBSCRIPTIONS = [from_voucher, from_attendance]
+SUBSCRIPTIONS = [from_voucher, from_attendance, from_registry]

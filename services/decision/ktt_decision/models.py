@@ -216,3 +216,16 @@ class AbsenceRevision(Base):
     revision: Mapped[int] = mapped_column(Integer)
     authorised: Mapped[bool] = mapped_column(Boolean)
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class KnownProvider(Base):
+    """What the decision service knows of a provider from the registry's events: enough to refuse a
+    consent for a provider that does not exist or was removed (DATA-1, issue 13). Applied by the
+    producer's event time, newest wins."""
+
+    __tablename__ = "known_provider"
+
+    provider_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    event_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -29,11 +29,68 @@ def check_period(start: dt.date, end: dt.date, extension_justification: str | No
     return []
 
 
-def check_plan(plan_date: dt.date, decided_on: dt.date) -> list[FieldError]:
-    """DEC-2: a decision rests on a plan made before it."""
+# DEC-2: the plans exist since the laws that made them (the act on rehabilitative work activity
+# 189/2001 in force 1.9.2001; the multisectoral joint service 1369/2014 in force 1.1.2015).
+PLAN_TYPE_SINCE = {"activation_plan": dt.date(2001, 9, 1), "multisectoral_plan": dt.date(2015, 1, 1)}
+
+
+def check_plan(plan_date: dt.date, decided_on: dt.date, plan_type: str | None = None) -> list[FieldError]:
+    """DEC-2: a decision rests on a plan made before it, and not before such plans existed."""
     if plan_date > decided_on:
         return [FieldError(field="body.plan.date", rule="DEC-2",
                            message=f"the plan is dated {plan_date}, after the decision ({decided_on}); a decision rests on an existing plan")]
+    since = PLAN_TYPE_SINCE.get(plan_type or "")
+    if since is not None and plan_date < since:
+        return [FieldError(field="body.plan.date", rule="DEC-2",
+                           message=f"the plan is dated {plan_date}, but a {plan_type.replace('_', ' ')} exists only "
+                                   f"since {since}: check the date")]
+    return []
+
+
+def check_decided_on(decided_on: dt.date, today: dt.date) -> list[FieldError]:
+    """DEC-3: a decision records the day it was made, which has come."""
+    if decided_on > today:
+        return [FieldError(field="body.decided_on", rule="DEC-3",
+                           message=f"the decision is dated {decided_on}, in the future: push it once it is made "
+                                   f"(on or before {today})")]
+    return []
+
+
+# DEC-3 / DEC-8: a plausible client of KTT, a job seeker of working age or somewhat past it.
+MIN_CLIENT_AGE_YEARS = 15
+MAX_CLIENT_AGE_YEARS = 100
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` years earlier (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def check_birth_date(born: dt.date, today: dt.date, field: str = "body.client.hetu") -> list[FieldError]:
+    """DEC-3: the hetu is valid for a living client of the target group: born at most
+    MAX_CLIENT_AGE_YEARS and at least MIN_CLIENT_AGE_YEARS years ago (python-stdnum checks the rest)."""
+    earliest, latest = years_before(today, MAX_CLIENT_AGE_YEARS), years_before(today, MIN_CLIENT_AGE_YEARS)
+    if earliest <= born <= latest:
+        return []
+    return [FieldError(field=field, rule="DEC-3",
+                       message=f"the personal identity code says the client was born on {born}; a client of KTT is "
+                               f"born between {earliest} and {latest}: check the code and its century sign")]
+
+
+def check_revoked_on(revoked_on: dt.date, decided_on: dt.date, period_end: dt.date) -> list[FieldError]:
+    """DEC-7: a revocation takes effect on a day from the decision to the end of its period; the
+    voucher and the agreements end with it, so a day outside would end them in the wrong place."""
+    if revoked_on < decided_on:
+        return [FieldError(field="body.revoked_on", rule="DEC-7",
+                           message=f"the decision was made on {decided_on}; it cannot be revoked from {revoked_on}, "
+                                   f"before that: give a day on or after {decided_on}")]
+    if revoked_on > period_end:
+        return [FieldError(field="body.revoked_on", rule="DEC-7",
+                           message=f"the decision's period ends on {period_end}; revoking it from {revoked_on} "
+                                   f"changes nothing: give a day on or before {period_end}")]
     return []
 
 
@@ -72,6 +129,20 @@ def consent_covers(*, scope: list[str], given_on: dt.date, valid_until: dt.date 
     if valid_until is not None and today > valid_until:
         return False
     return withdrawn_on is None or today < withdrawn_on
+
+
+def check_consent_provider(provider_id: str, status: str | None) -> list[FieldError]:
+    """DATA-1: a consent names a provider the registry knows (status from its events), and not one
+    removed from the approved list."""
+    if status is None:
+        return [FieldError(field="body.provider_id", rule="DATA-1",
+                           message=f"no provider {provider_id!r} in the provider registry: give the id of a provider "
+                                   "that has applied or is approved")]
+    if status == "removed":
+        return [FieldError(field="body.provider_id", rule="DATA-1",
+                           message=f"provider {provider_id!r} was removed from the approved list; a consent to share "
+                                   "data with it is no longer recorded")]
+    return []
 
 
 # --- DEC-4 across the client's decisions --------------------------------------------------------

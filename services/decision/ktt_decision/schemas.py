@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ktt_common.bounds import BoundedDate, DateRange, Email, StrictBool, Version
 from ktt_contracts.decision import RepresentativeScope
 
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -22,16 +23,16 @@ class ClientIn(BaseModel):
     language: str = Field(pattern=r"^[a-z]{2}$", description="fi, sv or another ISO 639-1 code")
     municipality: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
     address: str | None = Field(None, max_length=300)
-    interpreter_needed: bool = False
+    interpreter_needed: StrictBool = False
 
 
 class CaseWorkerIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
     office: Literal["typake", "social_work"]
 
 
@@ -39,29 +40,29 @@ class PlanIn(BaseModel):
     model_config = Strict
     type: Literal["activation_plan", "multisectoral_plan"]
     reference: str = Field(min_length=1, max_length=100)
-    date: dt.date
+    date: Annotated[dt.date, DateRange("DEC-2")]
 
 
 class PeriodIn(BaseModel):
     model_config = Strict
-    start: dt.date
-    end: dt.date
+    start: Annotated[dt.date, DateRange("DEC-4")]
+    end: Annotated[dt.date, DateRange("DEC-4")]
 
 
 class SpecialIn(BaseModel):
     model_config = Strict
     kind: Literal["none", "assessment_period", "intensive_coaching"] = "none"
     justification: str | None = Field(None, max_length=4000)
-    approved_hours: int | None = Field(None, ge=1, le=2000)
+    approved_hours: int | None = Field(None, strict=True, ge=1, le=2000)
 
 
 class DecisionIn(BaseModel):
     model_config = Strict
     source_system: str = Field(min_length=1, max_length=50, examples=["effica"])
     source_id: str = Field(min_length=1, max_length=100, examples=["EFF-2026-000123"])
-    version: int = Field(ge=1)
-    decided_on: dt.date
-    received_on: dt.date | None = Field(
+    version: Version
+    decided_on: Annotated[dt.date, DateRange("DEC-3")]
+    received_on: Annotated[dt.date, DateRange("VOU-3")] | None = Field(
         None, description="Day the client received the decision: the VOU-3 deadlines (contact a provider within 7 days, "
                           "start within 14) count from it. Not before decided_on, not in the future; decided_on when left out")
     decided_by: str = Field(min_length=1, max_length=200)
@@ -142,7 +143,7 @@ class DecisionDetailOut(DecisionOut):
 class RevokeIn(BaseModel):
     model_config = Strict
     reason: str = Field(min_length=1, max_length=2000, description="Why the decision is revoked (DEC-7)")
-    revoked_on: dt.date | None = Field(None, description="Defaults to today")
+    revoked_on: Annotated[dt.date, DateRange("DEC-7")] | None = Field(None, description="Defaults to today; from the decision to the end of its period (DEC-7)")
 
 
 ConsentScope = Literal["plan", "decision", "contact"]
@@ -152,13 +153,13 @@ class ConsentIn(BaseModel):
     model_config = Strict
     provider_id: str = Field(min_length=1, max_length=100)
     scope: list[ConsentScope] = Field(min_length=1, max_length=3, description="What may be shared with the provider")
-    given_on: dt.date = Field(description="Date of the client's written consent")
-    valid_until: dt.date | None = None
+    given_on: Annotated[dt.date, DateRange("DATA-1")] = Field(description="Date of the client's written consent")
+    valid_until: BoundedDate | None = None
 
 
 class ConsentWithdrawIn(BaseModel):
     model_config = Strict
-    withdrawn_on: dt.date | None = Field(None, description="Defaults to today")
+    withdrawn_on: BoundedDate | None = Field(None, description="Defaults to today")
 
 
 class ConsentOut(BaseModel):
@@ -242,17 +243,17 @@ class RepresentativeIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
     relation: str | None = Field(None, max_length=200, description="Free text, e.g. sister, guardian, friend")
-    authorised_on: dt.date = Field(description="Day the client authorised the representative; not in the future")
-    valid_until: dt.date | None = Field(None, description="Last day of the authorisation; none: until withdrawn")
+    authorised_on: Annotated[dt.date, DateRange("VOU-9")] = Field(description="Day the client authorised the representative; not in the future")
+    valid_until: BoundedDate | None = Field(None, description="Last day of the authorisation; none: until withdrawn")
     scope: list[RepresentativeScope] = Field(min_length=1, max_length=3,
                                              description="What the representative may do for the client")
 
 
 class RepresentativeWithdrawIn(BaseModel):
     model_config = Strict
-    withdrawn_on: dt.date | None = Field(None, description="Defaults to today")
+    withdrawn_on: BoundedDate | None = Field(None, description="Defaults to today")
 
 
 class RepresentativeOut(BaseModel):

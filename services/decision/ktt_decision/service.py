@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
-from ktt_common.identifiers import IdentifierError, validate_hetu
+from ktt_common.identifiers import IdentifierError, hetu_birth_date, validate_hetu
 from ktt_common.outbox import emit, runtime_of
 from ktt_common.pii import PiiVault
 from ktt_contracts.decision import (
@@ -100,10 +100,12 @@ def validate(body: DecisionIn, settings: DecisionSettings, today: dt.date) -> st
     hetu = ""
     try:
         hetu = validate_hetu(body.client.hetu, allow_temporary=settings.hetu_test_mode, field="body.client.hetu")
+        errors += rules.check_birth_date(hetu_birth_date(hetu), today)
     except IdentifierError as exc:
         errors.append(FieldError(field=exc.field, rule="DEC-3", message=exc.reason))
+    errors += rules.check_decided_on(body.decided_on, today)
     errors += rules.check_period(body.period.start, body.period.end, body.extension_justification)
-    errors += rules.check_plan(body.plan.date, body.decided_on)
+    errors += rules.check_plan(body.plan.date, body.decided_on, body.plan.type)
     errors += rules.check_special(body.special.kind, body.special.justification, body.special.approved_hours)
     errors += rules.check_home_municipality(body.client.municipality, settings.home_municipality,
                                             enabled=settings.home_municipality_check)
@@ -336,6 +338,7 @@ async def revoke_decision(session: AsyncSession, decision_id: uuid.UUID, reason:
         return decision
     _raise_if(rules.check_no_hetu({"body.reason": reason}))  # the reason travels in DecisionRevoked
     today = runtime_of(session).clock.today()
+    _raise_if(rules.check_revoked_on(revoked_on or today, decision.decided_on, decision.period_end))
     decision.status = "revoked"
     decision.revoked_on = revoked_on or today
     decision.revoked_reason = reason

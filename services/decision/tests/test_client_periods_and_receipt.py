@@ -150,7 +150,7 @@ async def test_vou3_receipt_date_before_the_decision_or_in_the_future_is_refused
     svc = decision_service
     h = svc.auth("integrator")
     for received_on, hint in (("2026-11-24", "before it was made"), ("2026-11-27", "future"),
-                              ("9999-12-31", "future")):
+                              ("9999-12-31", "between 1900-01-01 and 2199-12-31 (VOU-3)")):
         r = await svc.client.post("/v1/decisions", json=decision_body(received_on=received_on), headers=h)
         assert r.status_code == 422, (received_on, r.text)
         assert r.json()["rule"] == "VOU-3" and r.json()["errors"][0]["field"] == "body.received_on"
@@ -162,7 +162,7 @@ async def test_vou3_receipt_date_before_the_decision_or_in_the_future_is_refused
 
 async def test_bad_input_is_a_4xx_never_a_500(decision_service):
     """DATA-4: hetu-shaped text in what would be published is refused (it used to fail at emit);
-    a period starting past the calendar's reach is a DEC-4 refusal."""
+    a period starting past the calendar's reach is a DEC-4 refusal (issue 13: the shared date bounds)."""
     svc = decision_service
     h = svc.auth("integrator")
     r = await svc.client.post("/v1/decisions", json=decision_body(source_id="EFF-131052-308T"), headers=h)

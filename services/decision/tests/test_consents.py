@@ -20,8 +20,9 @@ async def _event_types(svc) -> list[tuple[str, dict]]:
     return [(json.loads(r)["type"].split(".")[2], json.loads(r)["data"]) for r in rows]
 
 
-async def test_data1_record_check_withdraw_a_consent(decision_service):
+async def test_data1_record_check_withdraw_a_consent(decision_service, announce_provider):
     svc = decision_service
+    await announce_provider(svc, "P1")
     client_id = await _client_id(svc)
     official = svc.auth("city_official", subject="liisa")
     body = {"provider_id": "P1", "scope": ["plan"], "given_on": "2026-11-20", "valid_until": "2027-11-30"}
@@ -56,8 +57,9 @@ async def test_data1_record_check_withdraw_a_consent(decision_service):
     assert events[2][1]["withdrawn_on"] == "2026-11-26"
 
 
-async def test_data1_a_provider_cannot_check_or_record_another_providers_consent(decision_service):
+async def test_data1_a_provider_cannot_check_or_record_another_providers_consent(decision_service, announce_provider):
     svc = decision_service
+    await announce_provider(svc, "P1")
     client_id = await _client_id(svc)
     await svc.client.post(f"/v1/clients/{client_id}/consents", headers=svc.auth("city_official"),
                           json={"provider_id": "P1", "scope": ["plan"], "given_on": "2026-11-20"})
@@ -71,8 +73,9 @@ async def test_data1_a_provider_cannot_check_or_record_another_providers_consent
     assert r.status_code == 403
 
 
-async def test_data1_consent_dates_are_checked_and_unknown_clients_are_404(decision_service):
+async def test_data1_consent_dates_are_checked_and_unknown_clients_are_404(decision_service, announce_provider):
     svc = decision_service
+    await announce_provider(svc, "P1")
     client_id = await _client_id(svc)
     h = svc.auth("city_official")
     r = await svc.client.post(f"/v1/clients/{client_id}/consents", headers=h,
@@ -88,8 +91,9 @@ async def test_data1_consent_dates_are_checked_and_unknown_clients_are_404(decis
     assert [t for t, _ in await _event_types(svc)] == ["DecisionMade"]
 
 
-async def test_data1_a_provider_sees_plan_data_only_with_the_clients_consent(decision_service):
+async def test_data1_a_provider_sees_plan_data_only_with_the_clients_consent(decision_service, announce_provider):
     svc = decision_service
+    await announce_provider(svc, "P1")
     client_id = await _client_id(svc)
     p1 = svc.auth("provider", provider_id="P1")
     r = await svc.client.get(f"/v1/clients/{client_id}/plan", headers=p1)
@@ -103,3 +107,27 @@ async def test_data1_a_provider_sees_plan_data_only_with_the_clients_consent(dec
     r = await svc.client.get(f"/v1/clients/{client_id}/plan", headers=svc.auth("provider", provider_id="P2"))
     assert r.status_code == 403  # the consent names P1 only
     assert (await svc.client.get(f"/v1/clients/{client_id}/plan", headers=svc.auth("social_worker"))).status_code == 200
+
+
+async def test_data1_a_consent_names_a_provider_the_registry_knows(decision_service, announce_provider):
+    """Issue 13 defect 4: a consent for a provider that does not exist, or was removed, is refused;
+    a consent already recorded answers as before on a replay."""
+    svc = decision_service
+    client_id = await _client_id(svc)
+    h = svc.auth("city_official")
+    url = f"/v1/clients/{client_id}/consents"
+    body = {"provider_id": "NO-SUCH-PROVIDER", "scope": ["plan"], "given_on": "2026-11-20"}
+    r = await svc.client.post(url, json=body, headers=h)
+    assert r.status_code == 422 and r.json()["rule"] == "DATA-1"
+    assert r.json()["errors"][0]["field"] == "body.provider_id" and "provider registry" in r.json()["detail"]
+
+    await announce_provider(svc, "P7")
+    first = await svc.client.post(url, json=body | {"provider_id": "P7"}, headers=h)
+    assert first.status_code == 201, first.text
+    await announce_provider(svc, "P7", "removed")
+    replay = await svc.client.post(url, json=body | {"provider_id": "P7"}, headers=h)
+    assert replay.status_code == 200 and replay.json()["id"] == first.json()["id"]
+    r = await svc.client.post(url, json=body | {"provider_id": "P7", "given_on": "2026-11-21"}, headers=h)
+    assert r.status_code == 422 and r.json()["rule"] == "DATA-1" and "removed" in r.json()["detail"]
+    events = [t for t, _ in await _event_types(svc)]
+    assert events.count("ConsentRecorded") == 1

@@ -8,6 +8,7 @@ import jwt
 from sqlalchemy import func, select
 
 from ktt_common.settings import DEV_JWT_SECRET
+
 from tests.helpers import HETU_1900, decision_body
 
 
@@ -145,12 +146,13 @@ async def test_authentication_and_roles(decision_service):
     r = await svc.client.post("/v1/decisions", json=decision_body(), headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401
     expired = jwt.encode({"sub": "x", "role": "integrator", "iss": "ktt-dev", "aud": "ktt",
+                          "iat": int(dt.datetime.now(dt.UTC).timestamp()) - 3600,
                           "exp": int(dt.datetime.now(dt.UTC).timestamp()) - 60}, DEV_JWT_SECRET, algorithm="HS256")
     r = await svc.client.post("/v1/decisions", json=decision_body(), headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["detail"]
     r = await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("provider", provider_id="P1"))
     assert r.status_code == 403 and "provider" in r.json()["detail"]
-    r = await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("client", client_id="C1"))
+    r = await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("client", client_id="6f1c0e64-0d7e-4c1f-9d55-1c4a3b2e7f10"))
     assert r.status_code == 403
     assert await _outbox_rows(svc) == 0
 

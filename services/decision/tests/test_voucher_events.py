@@ -17,6 +17,7 @@ from ktt_common.identifiers import HETU_MASK, contains_hetu
 from ktt_common.logging import configure_logging
 from ktt_common.testing import eventually
 from ktt_contracts.voucher import ServiceStarted, VoucherRefused, VoucherStateChanged
+
 from tests.helpers import HETU_1900, decision_body
 
 
@@ -91,7 +92,7 @@ async def test_dec6_one_start_notice_per_start_even_when_redelivered_and_hetu_on
     assert [n["id"] for n in sent] == [notice["id"]]
 
 
-async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service):
+async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service, announce_provider):
     """DATA-4 over a whole client story: push, amend, consent, representative, start, refusal, delay,
     notice read, revoke."""
     svc = decision_service
@@ -100,6 +101,7 @@ async def test_data4_no_event_and_no_log_line_carries_the_hetu(decision_service)
     stream = io.StringIO()
     configure_logging("decision", json=True, stream=stream)
     try:
+        await announce_provider(svc, "P1")
         h = svc.auth("integrator")
         made = (await svc.client.post("/v1/decisions", json=decision_body(), headers=h)).json()
         await svc.client.post("/v1/decisions", json=decision_body(), headers=h)

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ktt_common.bounds import BoundedDate, Email, StrictBool
+
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 Out = ConfigDict(from_attributes=True)
 
@@ -24,20 +26,20 @@ class RegistrationIn(BaseModel):
     model_config = Strict
     register_: Literal["avi", "valvira", "soteri"] = Field(alias="register")
     number: str = Field(min_length=1, max_length=100)
-    date: dt.date
+    date: BoundedDate
 
 
 class PersonIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
 
 
 class ContactIn(BaseModel):
     model_config = Strict
     phone: str = Field(min_length=1, max_length=40)
-    email: str = Field(min_length=3, max_length=200)
+    email: Email
     address: str = Field(min_length=1, max_length=300)
 
 
@@ -55,7 +57,7 @@ class ProviderIn(BaseModel):
     contact: ContactIn
     website: str | None = Field(None, max_length=300)
     supplier_number: str | None = Field(None, max_length=50)
-    payment_terms_days: int = Field(14, ge=0, le=90)
+    payment_terms_days: int = Field(14, strict=True, ge=0, le=90)
     iban: str = Field(min_length=1, max_length=50)
     presentation: str | None = Field(None, max_length=8000, description="Plain-language public presentation (PRV-4)")
     phone_hours: str | None = Field(None, max_length=300)
@@ -80,8 +82,8 @@ class InsuranceIn(BaseModel):
     model_config = Strict
     insurer: str = Field(min_length=1, max_length=200)
     policy_number: str = Field(min_length=1, max_length=100)
-    valid_from: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))
-    valid_until: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))
+    valid_from: BoundedDate
+    valid_until: BoundedDate
 
 
 class PolicyOut(BaseModel):
@@ -163,7 +165,7 @@ class DegreeIn(BaseModel):
         description="bachelor: AMK or university bachelor's; master: also ylempi AMK")
     title: str = Field(min_length=2, max_length=200, description="e.g. sosionomi (AMK), YTM")
     institution: str | None = Field(None, max_length=200)
-    year: int | None = Field(None, ge=1950, le=2100)
+    year: int | None = Field(None, strict=True, ge=1950, le=2100)
 
 
 class ResponsiblePersonIn(BaseModel):
@@ -171,7 +173,7 @@ class ResponsiblePersonIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     qualification: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
     degree: DegreeIn | None = Field(None, description="Higher-education degree; required before approval (PRV-16)")
     signing_deputies: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=5,
@@ -180,17 +182,17 @@ class ResponsiblePersonIn(BaseModel):
 
 class PremisesIn(BaseModel):
     model_config = Strict
-    rescue_check_on: dt.date | None = None
-    health_check_on: dt.date | None = None
-    handles_food: bool = False
-    food_check_on: dt.date | None = None
+    rescue_check_on: BoundedDate | None = None
+    health_check_on: BoundedDate | None = None
+    handles_food: StrictBool = False
+    food_check_on: BoundedDate | None = None
 
 
 class MealsIn(BaseModel):
     model_config = Strict
-    snack: bool
-    food_heating: bool
-    warm_meal: bool = False
+    snack: StrictBool
+    food_heating: StrictBool
+    warm_meal: StrictBool = False
 
 
 class UnitIn(BaseModel):
@@ -202,9 +204,9 @@ class UnitIn(BaseModel):
     district: str | None = Field(None, max_length=100)
     service_producer_code: str = Field(min_length=1, max_length=50)
     responsible_person: ResponsiblePersonIn
-    foli_reachable: bool
-    step_free_access: bool
-    suits_partial_work_ability: bool
+    foli_reachable: StrictBool
+    step_free_access: StrictBool
+    suits_partial_work_ability: StrictBool
     languages: list[str] = Field(min_length=1, max_length=20)
     phone_hours: str | None = Field(None, max_length=300)
     premises: PremisesIn
@@ -215,9 +217,9 @@ class UnitPatch(BaseModel):
     model_config = Strict
     name: str | None = Field(None, min_length=1, max_length=200)
     responsible_person: ResponsiblePersonIn | None = None
-    foli_reachable: bool | None = None
-    step_free_access: bool | None = None
-    suits_partial_work_ability: bool | None = None
+    foli_reachable: StrictBool | None = None
+    step_free_access: StrictBool | None = None
+    suits_partial_work_ability: StrictBool | None = None
     languages: list[str] | None = Field(None, min_length=1, max_length=20)
     phone_hours: str | None = Field(None, max_length=300)
     premises: PremisesIn | None = None
@@ -228,13 +230,13 @@ class AvailabilityIn(BaseModel):
     """PRV-8: mark a unit unable to take clients (with the reason) or able again (reason null)."""
 
     model_config = Strict
-    taking_clients: bool
+    taking_clients: StrictBool
     reason: str | None = Field(None, min_length=3, max_length=2000)
 
 
 class OccupancyIn(BaseModel):
     model_config = Strict
-    occupied: int = Field(ge=0, le=10000)
+    occupied: int = Field(strict=True, ge=0, le=10000)
 
 
 class InstructorIn(BaseModel):
@@ -243,7 +245,7 @@ class InstructorIn(BaseModel):
     qualification: str = Field(min_length=1, max_length=200)
     methods: list[Method] = Field(default_factory=list)
     phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
 
 
 class InstructorOut(BaseModel):
@@ -355,16 +357,16 @@ class InspectionIn(BaseModel):
     """Typake's inspection of a unit's premises before registration (PRV-17)."""
 
     model_config = Strict
-    inspected_on: dt.date
+    inspected_on: BoundedDate
     inspector: str = Field(min_length=1, max_length=200)
     outcome: Literal["approved", "remarks", "rejected"]
     remarks: str | None = Field(None, max_length=8000)
-    avi_statement_on: dt.date | None = Field(None, description="When Typake's statement went to AVI, if already")
+    avi_statement_on: BoundedDate | None = Field(None, description="When Typake's statement went to AVI, if already")
 
 
 class AviStatementIn(BaseModel):
     model_config = Strict
-    given_on: dt.date
+    given_on: BoundedDate
 
 
 class InspectionOut(BaseModel):
@@ -397,17 +399,17 @@ class ProductPatch(BaseModel):
     description: str | None = Field(None, min_length=10, max_length=8000)
     tasks: list[str] | None = Field(None, max_length=50)
     themes: list[Theme] | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class ValuesIn(BaseModel):
     """Voucher values in euros (decimal strings or numbers with at most two decimals)."""
 
     model_config = Strict
-    effective_from: dt.date
-    day_value_first_year: Decimal | None = Field(None, max_digits=8, decimal_places=2)
-    base_day_value: Decimal | None = Field(None, max_digits=8, decimal_places=2)
-    hour_value: Decimal | None = Field(None, max_digits=8, decimal_places=2)
+    effective_from: BoundedDate
+    day_value_first_year: Decimal | None = Field(None, ge=0, le=Decimal("999999.99"), max_digits=8, decimal_places=2)
+    base_day_value: Decimal | None = Field(None, ge=0, le=Decimal("999999.99"), max_digits=8, decimal_places=2)
+    hour_value: Decimal | None = Field(None, ge=0, le=Decimal("999999.99"), max_digits=8, decimal_places=2)
     reason: str | None = Field(None, max_length=2000)
 
 

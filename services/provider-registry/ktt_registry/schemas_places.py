@@ -8,8 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ktt_registry.schemas import Out, Strict
+from ktt_common.bounds import BoundedDate, StrictBool
 
+from ktt_registry.schemas import Out, Strict
 
 # --- groups ----------------------------------------------------------------------------------
 
@@ -17,25 +18,25 @@ class GroupIn(BaseModel):
     model_config = Strict
     product_id: uuid.UUID
     name: str = Field(min_length=1, max_length=200)
-    starts_on: dt.date
-    ends_on: dt.date
-    places: int = Field(ge=1, le=100)
+    starts_on: BoundedDate
+    ends_on: BoundedDate
+    places: int = Field(strict=True, ge=1, le=100)
     lead_instructor_id: uuid.UUID
     second_responsible_id: uuid.UUID
-    instructors_present: int = Field(ge=0, le=10)
+    instructors_present: int = Field(strict=True, ge=0, le=10)
 
 
 class GroupPatch(BaseModel):
     model_config = Strict
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
-    places_full: bool | None = None
-    instructors_present: int | None = Field(None, ge=0, le=10)
+    starts_on: BoundedDate | None = None
+    ends_on: BoundedDate | None = None
+    places_full: StrictBool | None = None
+    instructors_present: int | None = Field(None, strict=True, ge=0, le=10)
 
 
 class EnrolmentIn(BaseModel):
     model_config = Strict
-    enrolled: int = Field(ge=0, le=100)
+    enrolled: int = Field(strict=True, ge=0, le=100)
 
 
 class GroupOut(BaseModel):

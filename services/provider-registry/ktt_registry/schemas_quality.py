@@ -10,8 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ktt_registry.schemas import Out, Strict
+from ktt_common.bounds import BoundedDate
 
+from ktt_registry.schemas import Out, Strict
 
 # --- subcontractors -----------------------------------------------------------------------------
 
@@ -54,9 +55,9 @@ class FeedbackIn(BaseModel):
         "(both recorded by officials, QUA-2)"))
     unit_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = Field(None, description="Pseudonymous; a client token's own id is used for clients")
-    rating: int | None = Field(None, ge=1, le=5)
+    rating: int | None = Field(None, strict=True, ge=1, le=5)
     comment: str | None = Field(None, max_length=8000)
-    received_on: dt.date | None = Field(None, description="When the provider received it directly (forwarded, PRV-12)")
+    received_on: BoundedDate | None = Field(None, description="When the provider received it directly (forwarded, PRV-12)")
 
 
 class FeedbackStatusIn(BaseModel):
@@ -112,12 +113,12 @@ class QualityRecordIn(BaseModel):
 
     model_config = Strict
     kind: QualityRecordKind
-    occurred_on: dt.date | None = Field(None, description=(
+    occurred_on: BoundedDate | None = Field(None, description=(
         "The check, visit or panel date, or the day the plan or report was received; default today"))
     unit_id: uuid.UUID | None = Field(None, description="The unit visited, if one")
-    year: int | None = Field(None, ge=2000, le=2100, description="The year an annual report covers")
+    year: int | None = Field(None, strict=True, ge=2000, le=2100, description="The year an annual report covers")
     summary: str | None = Field(None, max_length=8000, description="Findings, remarks or topics")
-    participants: int | None = Field(None, ge=1, le=1000, description="Clients taking part in a client panel")
+    participants: int | None = Field(None, strict=True, ge=1, le=1000, description="Clients taking part in a client panel")
 
 
 class QualityRecordOut(BaseModel):

@@ -31,7 +31,7 @@ async def test_prv_15_the_list_holds_approved_providers_with_units_legal_form_bu
     assert [u["name"] for u in p1["units"]] == ["Itä", "Keskusta"] and p1["units"][0]["postal_code"] == "20700"
     assert (p2["approved_on"], p2["first_approved_on"]) == ("2026-12-14", "2026-11-30")
     assert (await svc.client.get("/v1/approved-list", headers=svc.auth("city_official"))).status_code == 200
-    for role, claims in (("provider", {"provider_id": "P1"}), ("client", {"client_id": "c"})):
+    for role, claims in (("provider", {"provider_id": "P1"}), ("client", {"client_id": "0c0ffee0-0000-4000-8000-000000000001"})):
         assert (await svc.client.get("/v1/approved-list", headers=svc.auth(role, **claims))).status_code == 403
 
 

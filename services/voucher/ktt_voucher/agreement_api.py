@@ -41,7 +41,7 @@ router = APIRouter(prefix="/v1", tags=["agreements"], responses={**PROBLEM_RESPO
 
 providers = require(Role.PROVIDER)
 officials = require(*OFFICIALS)
-readers = require(*OFFICIALS, Role.PROVIDER, Role.CLIENT, Role.INTEGRATOR, Role.ADMIN)
+readers = require(*OFFICIALS, Role.PROVIDER, Role.CLIENT, Role.INTEGRATOR)  # not admin (issue 13)
 signers = require(Role.PROVIDER, Role.CLIENT, *OFFICIALS)
 parties = require(Role.PROVIDER, Role.CLIENT, *OFFICIALS)
 PUBLIC_LINK = {"security": [], "x-ktt-credential": "the voucher link token in the path (VOU-2, VOU-9)"}

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ktt_common.bounds import DateRange, Email, StrictBool
+
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -26,7 +28,7 @@ class PersonIn(BaseModel):
     model_config = Strict
     name: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=50)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
 
 
 class CaseWorkerIn(BaseModel):
@@ -37,7 +39,7 @@ class CaseWorkerIn(BaseModel):
     name: str | None = Field(None, max_length=200)
     office: Literal["typake", "social_work"] | None = None
     phone: str | None = Field(None, max_length=50)
-    email: str | None = Field(None, max_length=200)
+    email: Email | None = None
 
 
 class TermsIn(BaseModel):
@@ -46,13 +48,13 @@ class TermsIn(BaseModel):
     self-monitoring plan, an orientation folder, fire-safety induction)."""
 
     model_config = Strict
-    absence_reporting_and_certificates: bool = False
-    sanctions_for_unauthorised_absence: bool = False
-    no_participation_under_influence: bool = False
-    termination_and_complaint_terms: bool = False
-    self_monitoring_plan: bool = False
-    orientation_folder: bool = False
-    fire_safety_induction: bool = False
+    absence_reporting_and_certificates: StrictBool = False
+    sanctions_for_unauthorised_absence: StrictBool = False
+    no_participation_under_influence: StrictBool = False
+    termination_and_complaint_terms: StrictBool = False
+    self_monitoring_plan: StrictBool = False
+    orientation_folder: StrictBool = False
+    fire_safety_induction: StrictBool = False
 
 
 class AgreementDraftIn(BaseModel):
@@ -60,8 +62,8 @@ class AgreementDraftIn(BaseModel):
     voucher_number: str | None = Field(None, max_length=30)
     unit_id: uuid.UUID | None = None
     product_id: uuid.UUID | None = None
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    start_date: Annotated[dt.date, DateRange("AGR-4")] | None = None
+    end_date: Annotated[dt.date, DateRange("AGR-4")] | None = None
     schedule: list[ScheduleDayIn] | None = None
     tasks: list[str] | None = None
     goals: str | None = Field(None, max_length=4000)
@@ -88,20 +90,20 @@ class SignatureIn(BaseModel):
     party: Literal["responsible_person", "instructor", "client"]
     name: str = Field(min_length=1, max_length=200)
     place: str = Field(min_length=1, max_length=200)
-    signed_on: dt.date | None = Field(None, description="Defaults to today")
-    paper: bool = Field(False, description="An official attests the client's signature on paper, dated signed_on")
+    signed_on: Annotated[dt.date, DateRange("AGR-1")] | None = Field(None, description="Defaults to today")
+    paper: StrictBool = Field(False, description="An official attests the client's signature on paper, dated signed_on")
 
 
 class ChangeSignatureIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=200)
     place: str = Field(min_length=1, max_length=200)
-    signed_on: dt.date | None = Field(None, description="Defaults to today")
+    signed_on: Annotated[dt.date, DateRange("AGR-1")] | None = Field(None, description="Defaults to today")
 
 
 class ChangeSignIn(ChangeSignatureIn):
     party: Literal["responsible_person", "client"]
-    paper: bool = False
+    paper: StrictBool = False
 
 
 class OverrideIn(BaseModel):
@@ -114,7 +116,7 @@ class ContinuationIn(BaseModel):
     signature; it takes effect when the client signs too, at the latest a week before the period ends."""
 
     model_config = Strict
-    end: dt.date
+    end: Annotated[dt.date, DateRange("AGR-4")]
     schedule: list[ScheduleDayIn]
     goals: str = Field(min_length=1, max_length=4000)
     tasks: list[Annotated[str, Field(max_length=300)]] | None = Field(None, max_length=30)
@@ -127,7 +129,7 @@ class ReviewIn(BaseModel):
     """AGR-12: a mid-period review of the schedule, tasks or goals, from a day on; both sign."""
 
     model_config = Strict
-    effective_from: dt.date
+    effective_from: Annotated[dt.date, DateRange("AGR-12")]
     schedule: list[ScheduleDayIn] | None = None
     tasks: list[Annotated[str, Field(max_length=300)]] | None = Field(None, max_length=30)
     goals: str | None = Field(None, min_length=1, max_length=4000)
@@ -142,15 +144,15 @@ class EndIn(BaseModel):
     model_config = Strict
     kind: Literal["mutual", "unsuitable", "client_terminated", "city_suspension"]
     reason: str = Field(min_length=3, max_length=2000)
-    ended_on: dt.date | None = Field(None, description="The last day in force; defaults to today")
-    paper: bool = Field(False, description="An official records the client's written notice (client_terminated) or agreement")
+    ended_on: Annotated[dt.date, DateRange("AGR-13")] | None = Field(None, description="The last day in force; defaults to today")
+    paper: StrictBool = Field(False, description="An official records the client's written notice (client_terminated) or agreement")
 
 
 class EndAnswerIn(BaseModel):
     model_config = Strict
-    agree: bool
+    agree: StrictBool
     comment: str | None = Field(None, max_length=2000)
-    paper: bool = Field(False, description="An official records the client's answer given on paper")
+    paper: StrictBool = Field(False, description="An official records the client's answer given on paper")
 
 
 class ContactIn(BaseModel):
@@ -158,7 +160,7 @@ class ContactIn(BaseModel):
 
     model_config = Strict
     voucher_number: str = Field(max_length=30)
-    contacted_on: dt.date | None = Field(None, description="Defaults to today")
+    contacted_on: Annotated[dt.date, DateRange("VOU-3")] | None = Field(None, description="Defaults to today")
 
 
 class RefusalIn(BaseModel):

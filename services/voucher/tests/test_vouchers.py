@@ -355,7 +355,11 @@ async def test_roles(voucher_service, decisions):
     assert (await svc.client.get(f"/v1/vouchers/check/{v['number']}", headers=client)).status_code == 403
     assert (await svc.client.post(f"/v1/vouchers/{v['id']}/links", headers=provider)).status_code == 403
     assert (await svc.client.post(f"/v1/vouchers/{v['id']}/links", headers=svc.auth("integrator"))).status_code == 403
-    for role in ("city_official", "social_worker", "integrator", "admin"):
+    # Admin operates the platform and reads no client data (issue 13 defect 6; the README's role table).
+    assert (await svc.client.get(f"/v1/vouchers/{v['id']}", headers=svc.auth("admin"))).status_code == 403
+    assert (await svc.client.get("/v1/vouchers", params={"client_id": v["client_id"]},
+                                 headers=svc.auth("admin"))).status_code == 403
+    for role in ("city_official", "social_worker", "integrator"):
         r = await svc.client.get(f"/v1/vouchers/{v['id']}", headers=svc.auth(role))
         assert r.status_code == 200
         assert {"id", "number", "decision_id", "client_id", "type", "state", "valid_from", "valid_to"} <= set(r.json())

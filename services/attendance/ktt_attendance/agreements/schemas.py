@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ktt_common.bounds import DateRange
 from ktt_contracts.attendance import DeviationKind
 
 
 class DeviationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date = Field(description="The day that deviates from the schedule; recorded at the latest the day before")
+    date: Annotated[dt.date, DateRange("AGR-14")] = Field(description="The day that deviates from the schedule; recorded at the latest the day before")
     kind: DeviationKind = Field(description="group_coaching, job_interview or other (AGR-14)")
     reason: str = Field(min_length=1, max_length=1000)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ktt_common.bounds import BoundedDate
+
 
 class AlertOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -46,6 +48,6 @@ class CloseIn(BaseModel):
 class SituationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    occurred_on: dt.date = Field(description="When the change happened (not in the future)")
+    occurred_on: BoundedDate = Field(description="When the change happened (not in the future)")
     summary: str = Field(min_length=1, max_length=1000,
                          description="What changed substantially, without health details beyond what is needed (ATT-13)")

@@ -3,7 +3,6 @@ provider read entries back with their revisions (ATT-1, ATT-2, ATT-12, DATA-3)."
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from ktt_common.auth import OFFICIALS, Principal, Role, require
+from ktt_common.bounds import BoundedDate
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
@@ -62,7 +62,7 @@ async def post_daily_log(request: Request, session: SessionDep, principal: Princ
 async def read_daily_log(
     session: SessionDep, principal: Principal = readers,
     agreement_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
-    first: dt.date | None = Query(None, alias="from"), last: dt.date | None = Query(None, alias="to"),
+    first: BoundedDate | None = Query(None, alias="from"), last: BoundedDate | None = Query(None, alias="to"),
     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000),
 ) -> EntryPage:
     """ATT-12: the city sees the logs at any time; DATA-3: a provider only its own agreements.

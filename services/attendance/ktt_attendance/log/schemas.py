@@ -29,7 +29,7 @@ class EntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     agreement_id: uuid.UUID
-    date: dt.date
+    date: dt.date  # unbounded here: each entry's date is judged by its own rules (ATT-1, AGR-4)
     kind: EntryKind = Field(description="present, absent, or not_organised (a public holiday or a provider closure)")
     start: dt.time | None = Field(None, description="present: clock time the day started")
     end: dt.time | None = Field(None, description="present: clock time the day ended")

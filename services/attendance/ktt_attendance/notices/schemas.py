@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ktt_common.bounds import BoundedDate
+
 
 class NoticeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -39,7 +41,7 @@ class NoticePage(BaseModel):
 class MarkSentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sent_on: dt.date | None = Field(None, description="Default today; not in the future")
+    sent_on: BoundedDate | None = Field(None, description="Default today; not in the future")
 
 
 class BenefitPayerIn(BaseModel):
@@ -87,7 +89,7 @@ class SpotCheckIn(BaseModel):
 
     provider_id: str = Field(min_length=1, max_length=100)
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-    sample_size: int | None = Field(None, ge=1, le=500)
+    sample_size: int | None = Field(None, strict=True, ge=1, le=500)
 
 
 class SpotCheckOut(BaseModel):

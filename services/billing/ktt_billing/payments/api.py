@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from ktt_common.auth import Principal, Role, require
+from ktt_common.bounds import BoundedDate
 from ktt_common.deps import RuntimeDep, SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES
 
@@ -20,7 +21,7 @@ OFFICIAL = (Role.CITY_OFFICIAL,)
 
 class BatchIn(BaseModel):
     settlement_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000)
-    execution_date: dt.date | None = Field(None, description="Requested execution date (default today)")
+    execution_date: BoundedDate | None = Field(None, description="Requested execution date (default today)")
 
 
 class ItemOut(BaseModel):

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from ktt_common.auth import OFFICIALS, Principal, Role, require
+from ktt_common.bounds import BoundedDate
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
@@ -39,6 +40,7 @@ async def list_records(provider_id: str, session: SessionDep, principal: Princip
 
 @router.get("/providers/{provider_id}/quality", response_model=QualityOut,
             summary="Quality figures of a provider over a period (city official; QUA-1, QUA-2)")
-async def quality(provider_id: str, session: SessionDep, principal: Principal = officials,
-                  period_from: dt.date = Query(alias="from"), period_to: dt.date = Query(alias="to")) -> QualityOut:
+async def quality(provider_id: str, session: SessionDep,
+                  period_from: Annotated[BoundedDate, Query(alias="from")],
+                  period_to: Annotated[BoundedDate, Query(alias="to")], principal: Principal = officials) -> QualityOut:
     return await svc.quality(session, provider_id, period_from, period_to, principal)
