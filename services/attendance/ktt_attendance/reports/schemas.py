@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ktt_common.bounds import BoundedDate
 from ktt_contracts.reports import MONTH_PATTERN, ReportKind
 
 Text = Annotated[str, Field(max_length=10_000)]
@@ -24,7 +25,7 @@ class FollowUpPlanIn(BaseModel):
     next_service: NextService | None = None
     where: Annotated[str, Field(max_length=300)] | None = None
     to_whom: Annotated[str, Field(max_length=300)] | None = None
-    when: dt.date | None = None
+    when: BoundedDate | None = None
     how: Text | None = None
 
 
@@ -33,7 +34,7 @@ class CoachingHourIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date
+    date: BoundedDate
     hours: Decimal = Field(gt=0, le=12, max_digits=4, decimal_places=2)
     content: Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -44,7 +45,7 @@ class PaperSignatureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["paper"] = "paper"
-    signed_on: dt.date
+    signed_on: BoundedDate
 
 
 class ReportIn(BaseModel):
@@ -83,7 +84,7 @@ class ReportIn(BaseModel):
 class SignatureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    signed_on: dt.date | None = Field(None, description="Provider: the day the client signed on paper (required). "
+    signed_on: BoundedDate | None = Field(None, description="Provider: the day the client signed on paper (required). "
                                                         "The client signing with their own login: today")
 
 
