@@ -3,13 +3,10 @@ service never knows the hetu (DATA-4): the official adds it from the client info
 
 from __future__ import annotations
 
-import datetime as dt
-
-from fpdf import FPDF
-
 from ktt_attendance.notices.models import AbsenceNotice
+from ktt_attendance.pdf import LANGUAGES, fi_date, labelled_rows, language, latin1, new_document
 
-LANGUAGES = ("fi", "sv")
+__all__ = ["LANGUAGES", "TEXTS", "language", "render_pdf"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "fi": {
@@ -41,57 +38,31 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def language(notice_language: str | None, override: str | None) -> str:
-    if override in LANGUAGES:
-        return override  # type: ignore[return-value]
-    return notice_language if notice_language in LANGUAGES else "fi"  # type: ignore[return-value]
-
-
-def _d(day: dt.date | str) -> str:
-    d = dt.date.fromisoformat(day) if isinstance(day, str) else day
-    return f"{d.day}.{d.month}.{d.year}"
-
-
-def _latin1(text: str) -> str:
-    return text.replace("\u2013", "-").replace("\u2014", "-").encode("latin-1", "replace").decode("latin-1")
-
-
 def render_pdf(notice: AbsenceNotice, lang: str) -> bytes:
     t = TEXTS[lang]
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(t["title"]))
-    pdf.set_creator("KTT attendance service")
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    pdf.cell(0, 8, _latin1(t["city"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 8, _latin1(t["title"]), new_x="LMARGIN", new_y="NEXT")
+    pdf = new_document(t["title"], t["city"])
     pdf.ln(2)
     recipient = t[notice.recipient] + (f" ({notice.fund_name})" if notice.fund_name else "")
-    for label, value in ((t["recipient"], recipient), (t["client"], str(notice.client_id)),
-                         (t["period"], f"{_d(notice.period_start)} - {_d(notice.period_end)}")):
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(50, 7, _latin1(label))
-        pdf.set_font("Helvetica", size=11)
-        pdf.cell(0, 7, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+    labelled_rows(pdf, ((t["recipient"], recipient), (t["client"], str(notice.client_id)),
+                        (t["period"], f"{fi_date(notice.period_start)} - {fi_date(notice.period_end)}")), 50)
     pdf.set_font("Helvetica", "I", 9)
-    pdf.cell(0, 6, _latin1(t["hetu"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, latin1(t["hetu"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 8, _latin1(t["days"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, latin1(t["days"]), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(30, 7, _latin1(t["date"]), border=1)
-    pdf.cell(100, 7, _latin1(t["reason"]), border=1)
-    pdf.cell(30, 7, _latin1(t["authorised"]), border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(30, 7, latin1(t["date"]), border=1)
+    pdf.cell(100, 7, latin1(t["reason"]), border=1)
+    pdf.cell(30, 7, latin1(t["authorised"]), border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
     for day in notice.days:
-        pdf.cell(30, 7, _latin1(_d(day["date"])), border=1)
-        pdf.cell(100, 7, _latin1(t.get(day["reason"] or "", day["reason"] or "")), border=1)
-        pdf.cell(30, 7, _latin1(t["yes"] if day["authorised"] else t["no"]), border=1, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(30, 7, latin1(fi_date(day["date"])), border=1)
+        pdf.cell(100, 7, latin1(t.get(day["reason"] or "", day["reason"] or "")), border=1)
+        pdf.cell(30, 7, latin1(t["yes"] if day["authorised"] else t["no"]), border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 6, _latin1(t["total"].format(n=notice.absence_days, u=notice.unauthorised_days)),
+    pdf.multi_cell(0, 6, latin1(t["total"].format(n=notice.absence_days, u=notice.unauthorised_days)),
                    new_x="LMARGIN", new_y="NEXT")
     if notice.to_employment_authority:
-        pdf.multi_cell(0, 6, _latin1(t["authority"]), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, latin1(t["authority"]), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
