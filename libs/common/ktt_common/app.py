@@ -106,7 +106,7 @@ def create_service_app(
             return JSONResponse({"status": "ready", "checks": checks})
         problem = Problem(type="about:blank", title=status_phrase(503), status=503, instance=str(request.url.path),
                           detail="not ready: " + ", ".join(k for k, v in checks.items() if v != "ok"))
-        return problem_response({**problem.model_dump(exclude_none=True), "status_text": "not ready", "checks": checks})
+        return problem_response({**problem.model_dump(exclude_none=True), "checks": checks})
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text exposition format)",
              response_class=PlainTextResponse)
