@@ -66,7 +66,8 @@ def admin_router() -> APIRouter:
         return [{"job": name, "description": desc} for name, (_fn, desc) in sorted(rt.jobs.jobs.items())]
 
     @router.post("/jobs/{job}/run", summary="Run a daily job for a date (default: today)",
-                 responses={422: {"description": "OPS-1: the date is after today or before 2000-01-01"}})
+                 responses={404: {"description": "This service has no job of that name"},
+                            422: {"description": "OPS-1: the date is after today or before 2000-01-01"}})
     async def run(
         job: str, rt: RuntimeDep, _: Principal = admin,
         date: dt.date | None = Query(None, description="Business date YYYY-MM-DD, not after today (OPS-1); past "

@@ -14,16 +14,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from ktt_common.admin import admin_router
 from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
 from ktt_common.clock import Clock
-from ktt_common.errors import install_error_handlers
+from ktt_common.errors import Problem, install_error_handlers, problem_response, status_phrase
 from ktt_common.logging import configure_logging, get_logger
 from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from ktt_common.openapi import install_openapi, raw_operation_id
 from ktt_common.request_context import correlation_id_var
 from ktt_common.runtime import Runtime, ServiceSpec
 from ktt_common.settings import Settings
@@ -56,9 +57,12 @@ def create_service_app(
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        generate_unique_id_function=raw_operation_id,
     )
     app.state.runtime = runtime
+    app.state.problem_base = settings.problem_base_uri
     install_error_handlers(app)
+    install_openapi(app, settings.public_url)
 
     @app.middleware("http")
     async def _context(request: Request, call_next: Any) -> Response:
@@ -85,8 +89,9 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get("/readyz", tags=["health"], summary="Ready: database and NATS reachable, consumers bound")
-    async def readyz() -> JSONResponse:
+    @app.get("/readyz", tags=["health"], summary="Ready: database and NATS reachable, consumers bound",
+             responses={503: {"description": "Not ready; the problem's `checks` names what is not ok"}})
+    async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
             async with runtime.sessionmaker() as s:
@@ -97,10 +102,14 @@ def create_service_app(
         checks["nats"] = "ok" if runtime.bus.connected else "disconnected"
         for consumer in runtime.consumers:
             checks[f"consumer:{consumer.name}"] = "ok" if consumer.bound else "not bound"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        problem = Problem(type="about:blank", title=status_phrase(503), status=503, instance=str(request.url.path),
+                          detail="not ready: " + ", ".join(k for k, v in checks.items() if v != "ok"))
+        return problem_response({**problem.model_dump(exclude_none=True), "checks": checks})
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text exposition format)",
+             response_class=PlainTextResponse)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

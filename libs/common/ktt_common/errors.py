@@ -7,6 +7,7 @@ sends can produce a 500: validation, JSON and domain errors all become 4xx here.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -64,9 +65,9 @@ class DomainError(Exception):
             self.title = title
         self.extra = extra
 
-    def problem(self, instance: str | None = None) -> dict[str, Any]:
+    def problem(self, instance: str | None = None, base: str = PROBLEM_BASE) -> dict[str, Any]:
         body = Problem(
-            type=PROBLEM_BASE + self.slug,
+            type=base + self.slug,
             title=self.title,
             status=self.status,
             detail=self.detail,
@@ -130,16 +131,54 @@ def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def status_phrase(status: int) -> str:
+    """The HTTP status phrase (RFC 9110), the title RFC 9457 asks for when `type` is about:blank."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
+
+
+def json_position(doc: str | bytes, pos: int) -> tuple[int, int]:
+    """(line, column), both from 1, of character offset ``pos`` in ``doc`` (issue 17 item 5)."""
+    text = doc.decode("utf-8", "replace") if isinstance(doc, bytes) else str(doc)
+    pos = max(0, min(pos, len(text)))
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, column
+
+
+def _json_error(err: dict[str, Any], body: Any) -> FieldError:
+    """A malformed JSON body: name the line and column and the parser's reason, not ``body.18``."""
+    loc = err.get("loc") or ()
+    pos = loc[-1] if loc and isinstance(loc[-1], int) else 0
+    reason = str((err.get("ctx") or {}).get("error") or "not valid JSON")
+    if isinstance(body, (str, bytes)):
+        line, column = json_position(body, pos)
+        where = f"line {line}, column {column}"
+    else:
+        where = f"character {pos + 1}"
+    return FieldError(field="body", message=f"malformed JSON at {where}: {reason}", type="json_invalid")
+
+
+def problem_base(request: Request) -> str:
+    """The configured base of problem `type` URIs (KTT_PROBLEM_BASE_URI), set by create_service_app."""
+    return getattr(request.app.state, "problem_base", PROBLEM_BASE)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return problem_response(exc.problem(str(request.url.path)), headers)
+        return problem_response(exc.problem(str(request.url.path), problem_base(request)), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                errors.append(_json_error(err, getattr(exc, "body", None)))
+                continue
             ctx_rule = (err.get("ctx") or {}).get("rule") if isinstance(err.get("ctx"), dict) else None
             msg = str(err.get("msg", "invalid"))
             if msg.startswith("Value error, "):
@@ -147,7 +186,7 @@ def install_error_handlers(app: FastAPI) -> None:
             errors.append(FieldError(field=_loc_to_field(err.get("loc", ())), message=msg, type=err.get("type"), rule=ctx_rule))
         rules = sorted({e.rule for e in errors if e.rule})
         body = Problem(
-            type=PROBLEM_BASE + "invalid-input",
+            type=problem_base(request) + "invalid-input",
             title="Invalid input",
             status=422,
             detail="; ".join(f"{e.field}: {e.message}" for e in errors)[:2000] or "the request is not valid",
@@ -159,10 +198,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required", 403: "Forbidden"}
         body = Problem(
             type="about:blank",
-            title=titles.get(exc.status_code, "HTTP error"),
+            title=status_phrase(exc.status_code),
             status=exc.status_code,
             detail=str(exc.detail) if exc.detail else None,
             instance=str(request.url.path),
@@ -173,7 +211,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
         body = Problem(
-            type=PROBLEM_BASE + "internal",
+            type=problem_base(request) + "internal",
             title="Internal error",
             status=500,
             detail="An unexpected error occurred; nothing was saved. The error has been logged.",

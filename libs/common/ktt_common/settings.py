@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     port: int = 0
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")
+    # Problem details (issue 17): the base URI a problem's `type` is built on (…/rule-violation),
+    # and the address clients reach this service at, named in the OpenAPI document's `servers`.
+    problem_base_uri: str = Field("https://ktt.turku.example/problems/", min_length=1, alias="KTT_PROBLEM_BASE_URI")
+    public_url: str | None = Field(None, alias="KTT_PUBLIC_URL")
 
     jwt_secret: SecretStr = Field(SecretStr(DEV_JWT_SECRET), alias="JWT_SECRET")
     jwt_issuer: str = Field("ktt-dev", alias="JWT_ISSUER")
@@ -122,6 +126,10 @@ class Settings(BaseSettings):
             )
         if not self.port:
             self.port = int(os.environ.get(f"{prefix}_PORT", SERVICE_PORTS.get(self.service, 8000)))
+        if not self.problem_base_uri.endswith("/"):
+            self.problem_base_uri += "/"
+        if self.public_url is None:
+            self.public_url = f"http://{self.host}:{self.port}"
         if self.inbox_retention_days * 86400 <= self.duplicate_window_seconds:
             raise ValueError("INBOX_RETENTION_DAYS must be longer than STREAM_DUPLICATE_WINDOW_SECONDS")
         if not self.development:

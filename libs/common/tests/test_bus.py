@@ -12,6 +12,7 @@ import uuid
 from sqlalchemy import func, select, update
 
 from ktt_common.events import Envelope
+from ktt_common.openapi import documented_media_types
 from ktt_common.outbox import emit
 from ktt_common.testing import eventually
 
@@ -39,6 +40,11 @@ async def test_outbox_keeps_event_while_nats_is_down_and_delivers_once_after(sta
         assert await _count(rt, probe.effects) == 0
         r = await svc.client.get("/readyz")
         assert r.status_code == 503 and r.json()["checks"]["nats"] == "disconnected"
+        # Issue 17: a problem (status-phrase title), sent as the OpenAPI document says.
+        assert r.json()["title"] == "Service Unavailable" and "nats" in r.json()["detail"]
+        doc = (await svc.client.get("/openapi.json")).json()
+        assert documented_media_types(doc, "get", "/readyz", 503) == {"application/problem+json"}
+        assert r.headers["content-type"] == "application/problem+json"
 
         nats_server.start()  # same port, same JetStream store
         await eventually(lambda: _count(rt, probe.effects), timeout=20, what="effect after NATS came back")
