@@ -34,3 +34,20 @@ def decision_body(**overrides: Any) -> dict[str, Any]:
     for key, value in overrides.items():
         body[key] = value
     return body
+
+
+async def every_stream_message(nats_url: str) -> list[tuple[str, bytes, dict[str, str]]]:
+    """Every message JetStream holds on the server, from every stream: (subject, data, headers)."""
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        found: list[tuple[str, bytes, dict[str, str]]] = []
+        for info in await js.streams_info():
+            for seq in range(info.state.first_seq, info.state.last_seq + 1) if info.state.messages else ():
+                msg = await js.get_msg(info.config.name, seq)
+                found.append((msg.subject, msg.data or b"", dict(msg.headers or {})))
+        return found
+    finally:
+        await nc.close()

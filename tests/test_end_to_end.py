@@ -10,17 +10,18 @@ from __future__ import annotations
 import datetime as dt
 
 from ktt_common.clock import FrozenClock
+from ktt_common.identifiers import contains_hetu
 from ktt_common.testing import eventually, run_service, see_the_day, service_settings
 
 from ktt_attendance.app import create_app as attendance_app
 from ktt_decision.app import create_app as decision_app
 from ktt_registry.app import create_app as registry_app
 from ktt_voucher.app import create_app as voucher_app
-from tests.helpers import HETU_1900, decision_body
+from tests.helpers import HETU_1900, decision_body, every_stream_message
 from tests.journeys import DRAFT_TERMS, approved_provider
 
 
-async def test_a_client_from_decision_to_service_start_and_back(databases, nats_server, tmp_path):
+async def test_a_client_from_decision_to_service_start_and_back(databases, nats_server, tmp_path, capfd):
     clock = FrozenClock(dt.date(2026, 11, 30))
 
     def settings(service: str, url: str):  # type: ignore[no-untyped-def]
@@ -154,3 +155,15 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         r = await attendance.client.post("/v1/daily-log", headers=log_provider, json={"entries": [
             {"agreement_id": agreement["id"], "date": "2026-12-14", "kind": "present", "hours": 4}]})
         assert r.json()["results"][0]["rule"] == "AGR-13"
+
+        # 9. Privacy sweep (DATA-4): the client's hetu went in with the decision, and nothing that left a
+        #    service since carries it or anything shaped like one: no event on the bus (data, subject,
+        #    headers) and no log line.
+        events = await every_stream_message(nats_server.url)
+        assert len(events) >= 10, "the scenario's events are on the bus"
+        for subject, data, headers in events:
+            text = f"{subject} {data.decode()} {headers}"
+            assert HETU_1900 not in text and not contains_hetu(text), f"a hetu in an event on {subject} (DATA-4)"
+        out, err = capfd.readouterr()
+        assert out or err, "the services logged the scenario"
+        assert HETU_1900 not in out + err and not contains_hetu(out + err), "a hetu in the logs (DATA-4)"
