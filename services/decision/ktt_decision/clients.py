@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
-from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, RuleViolation
+from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.decision import (
     ConsentRecorded,
@@ -97,11 +97,8 @@ async def withdraw_consent(session: AsyncSession, client_id: uuid.UUID, consent_
         return consent
     today = runtime_of(session).clock.today()
     when = withdrawn_on or today
-    if when > today or when < consent.given_on:
-        raise RuleViolation(
-            f"withdrawn_on must be between the day the consent was given ({consent.given_on}) and today ({today})",
-            rule="DATA-1", errors=[FieldError(field="body.withdrawn_on", rule="DATA-1",
-                                              message=f"give a date from {consent.given_on} to {today}")])
+    _raise_if(rules.check_withdrawal_day(when, consent.given_on, today, rule="DATA-1",
+                                         granted="the day the consent was given"))
     consent.withdrawn_on, consent.withdrawn_by = when, principal.subject
     await emit(session, ConsentWithdrawn, ConsentWithdrawnPayload(
         consent_id=consent.id, client_id=client_id, provider_id=consent.provider_id, withdrawn_on=when,
@@ -206,11 +203,8 @@ async def withdraw_representative(session: AsyncSession, client_id: uuid.UUID, r
         return rep
     today = runtime_of(session).clock.today()
     when = withdrawn_on or today
-    if when > today or when < rep.authorised_on:
-        raise RuleViolation(
-            f"withdrawn_on must be between the day of the authorisation ({rep.authorised_on}) and today ({today})",
-            rule="VOU-9", errors=[FieldError(field="body.withdrawn_on", rule="VOU-9",
-                                             message=f"give a date from {rep.authorised_on} to {today}")])
+    _raise_if(rules.check_withdrawal_day(when, rep.authorised_on, today, rule="VOU-9",
+                                         granted="the day of the authorisation"))
     rep.withdrawn_on, rep.withdrawn_by = when, principal.subject
     await emit(session, RepresentativeWithdrawn, RepresentativeWithdrawnPayload(
         **_representative_facts(rep), withdrawn_on=when), subject=str(client_id))

@@ -335,3 +335,14 @@ def representative_acts(*, authorised_on: dt.date, valid_until: dt.date | None, 
 def name_key(name: str) -> str:
     """A person's name for the natural key: case and spacing do not make another person."""
     return " ".join(name.split()).casefold()
+
+
+def check_withdrawal_day(withdrawn_on: dt.date, granted_on: dt.date, today: dt.date, *, rule: str,
+                         granted: str) -> list[FieldError]:
+    """A consent (DATA-1) or a representative's authorisation (VOU-9) is withdrawn from a day between
+    the day it was given and today: not before it existed, and not ahead of time."""
+    if granted_on <= withdrawn_on <= today:
+        return []
+    return [FieldError(field="body.withdrawn_on", rule=rule,
+                       message=f"withdrawn_on must be between {granted} ({granted_on}) and today ({today}): "
+                               f"give a date from {granted_on} to {today}")]

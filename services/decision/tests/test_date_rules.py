@@ -65,3 +65,15 @@ def test_the_birth_date_of_a_hetu_is_the_one_it_encodes(born, individual):
     digits = f"{born:%d%m%y}{individual:03d}"
     code = f"{born:%d%m%y}{sign}{individual:03d}" + "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(digits) % 31]
     assert hetu_birth_date(validate_hetu(code)) == born
+
+
+@given(granted=st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)), offset=st.integers(-400, 400),
+       today_after=st.integers(0, 400), rule=st.sampled_from(["DATA-1", "VOU-9"]))
+def test_a_withdrawal_day_lies_between_the_grant_and_today(granted, offset, today_after, rule):
+    """DATA-1 (consents) and VOU-9 (representatives): withdrawn from a day in [granted, today]."""
+    today = granted + dt.timedelta(days=today_after)
+    day = granted + dt.timedelta(days=offset)
+    errors = rules.check_withdrawal_day(day, granted, today, rule=rule, granted="the grant")
+    assert (errors == []) == (granted <= day <= today)
+    for e in errors:
+        assert (e.field, e.rule) == ("body.withdrawn_on", rule) and str(granted) in e.message and str(today) in e.message
