@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ktt_common.clock import (
+    next_working_days,
     HELSINKI,
     Clock,
     FrozenClock,
@@ -307,3 +308,20 @@ def test_shared_file_clock_corrupt_file_keeps_last_good_offset(tmp_path: Path, g
 
     _write_with_mtime(path, json.dumps({"offset_seconds": -7200.0}), base + 2 * 10**9)  # good again
     assert reader.offset() == dt.timedelta(hours=-2)
+
+
+@given(st.dates(min_value=D(2000, 1, 1), max_value=D(2090, 12, 31)), st.integers(min_value=1, max_value=15))
+def test_next_working_days_are_the_first_working_days_from_the_start(first: dt.date, n: int) -> None:
+    days = next_working_days(first, n)
+    assert len(days) == n
+    assert all(is_working_day(day) for day in days)
+    assert days == sorted(set(days))
+    # nothing skipped: every working day between the first and the last is in the list
+    span = [first + dt.timedelta(days=i) for i in range((days[-1] - first).days + 1)]
+    assert [day for day in span if is_working_day(day)] == days
+
+
+def test_next_working_days_skip_independence_day_and_christmas() -> None:
+    # 6 December 2027 is a Monday
+    assert next_working_days(D(2027, 12, 3), 3) == [D(2027, 12, 3), D(2027, 12, 7), D(2027, 12, 8)]
+    assert next_working_days(D(2026, 12, 23), 3) == [D(2026, 12, 23), D(2026, 12, 28), D(2026, 12, 29)]

@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ktt_common.clock import is_public_holiday, is_working_day
+from ktt_common.clock import is_public_holiday, is_working_day, next_working_days
 
 NO_SHOW_WORKING_DAYS = 5          # ATT-4 (a)
 NO_SHOW_GROUP_SESSIONS = 3        # ATT-4 (b)
@@ -51,15 +51,6 @@ def _without_service(day: dt.date, entry: Day | None) -> bool:
     return is_public_holiday(day) or (entry is not None and entry.kind == "not_organised")
 
 
-def _next_working_days(first: dt.date, n: int) -> list[dt.date]:
-    days, day = [], first
-    while len(days) < n:
-        if is_working_day(day):
-            days.append(day)
-        if day == dt.date.max:
-            break
-        day += dt.timedelta(days=1)
-    return days
 
 
 def _run_start(scheduled: list[dt.date], log: dict[dt.date, Day], at: dt.date, counts: Callable[[Day], bool]) -> dt.date:
@@ -86,7 +77,7 @@ def no_show_working_days(scheduled: list[dt.date], log: dict[dt.date, Day]) -> l
         entry = log.get(day)
         if entry is None or not entry.missed or not is_working_day(day):
             continue
-        window = _next_working_days(day, NO_SHOW_WORKING_DAYS)
+        window = next_working_days(day, NO_SHOW_WORKING_DAYS)
         expected = [d for d in window if d in scheduled_set and not _without_service(d, log.get(d))]
         if all((e := log.get(d)) is not None and e.missed for d in expected):
             since = _run_start(scheduled, log, day, lambda e: e.missed)
