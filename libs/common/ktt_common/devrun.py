@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--migrate-only", action="store_true")
     args = parser.parse_args(argv)
 
+    missing = [service for service in SERVICE_PORTS if service not in SERVICE_MODULES]
+    if missing:
+        print(f"not installed: {', '.join(missing)} (run make venv; each service registers under the "
+              "'ktt.services' entry point)", file=sys.stderr, flush=True)
+        return 2
+
     data_dir = Path(os.environ.get("DATA_DIR", "var")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, DATA_DIR=str(data_dir))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,20 @@ import uvicorn
 
 from ktt_common.settings import SERVICE_PORTS
 
-# The one list of services and where their applications live.
-SERVICE_MODULES: dict[str, str] = {
-    "decision": "ktt_decision.app",
-    "voucher": "ktt_voucher.app",
-    "provider-registry": "ktt_registry.app",
-    "attendance": "ktt_attendance.app",
-    "billing": "ktt_billing.app",
-}
-assert SERVICE_MODULES.keys() == SERVICE_PORTS.keys()
+# Services register themselves: each service's pyproject.toml declares its application module
+# under the ``ktt.services`` entry-point group, so the shared library names no service package.
+ENTRY_POINT_GROUP = "ktt.services"
+
+
+def _discover() -> dict[str, str]:
+    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    # Ports are configuration; their order is the order services start in.
+    ordered = {name: found[name] for name in SERVICE_PORTS if name in found}
+    ordered.update({name: module for name, module in sorted(found.items()) if name not in ordered})
+    return ordered
+
+
+SERVICE_MODULES: dict[str, str] = _discover()
 
 
 def service_module(service: str) -> Any:
