@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Text, cast, distinct, func, literal
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common import db
 
 
 def dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name
 
 
-def insert_for(session: AsyncSession, table: Any) -> Any:
-    """An INSERT with ``on_conflict_do_*`` for the session's backend."""
-    return (postgresql.insert if dialect(session) == "postgresql" else sqlite.insert)(table)
+insert_for = db.insert_for  # one per-dialect INSERT … ON CONFLICT, in ktt_common.db
 
 
 def month_of(session: AsyncSession, column: Any) -> Any:

@@ -20,11 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
+from ktt_common.db import insert_for
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_common.logging import get_logger
@@ -43,11 +43,6 @@ from_voucher = Subscription(producer="voucher")
 from_attendance = Subscription(producer="attendance")
 
 
-def _insert_ignoring_duplicates(session: AsyncSession, model: Any) -> Any:
-    dialect = session.bind.dialect.name
-    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
-
-
 @from_voucher.on(ServiceStarted)
 async def on_service_started(session: AsyncSession, envelope: Envelope, payload: ServiceStartedPayload) -> None:
     """DEC-6: the city tells the TE office of every client who started KTT, with the individual
@@ -59,7 +54,7 @@ async def on_service_started(session: AsyncSession, envelope: Envelope, payload:
     hours = None if payload.hours_per_day is None else Decimal(str(payload.hours_per_day)).quantize(Decimal("0.01"))
     notice_id = uuid.uuid4()
     result = await session.execute(
-        _insert_ignoring_duplicates(session, StartNotice).values(
+        insert_for(session, StartNotice).values(
             id=notice_id, client_id=client.id, voucher_id=payload.voucher_id, decision_id=payload.decision_id,
             agreement_id=payload.agreement_id, source_event_id=envelope.id, first_name=client.first_name,
             last_name=client.last_name, started_on=payload.started_on, provider_id=payload.provider_id,
@@ -172,7 +167,7 @@ async def record_flag(session: AsyncSession, envelope: Envelope, *, client_id: u
     """One DEC-9 record per source event, and per fact when ``source_key`` names it (the same fact
     published again under a new event id adds nothing)."""
     result = await session.execute(
-        _insert_ignoring_duplicates(session, ClientFlag).values(
+        insert_for(session, ClientFlag).values(
             id=uuid.uuid4(), client_id=client_id, kind=kind, occurred_on=occurred_on, source_event_id=envelope.id,
             source_event_type=envelope.type, source_key=source_key, voucher_id=voucher_id, decision_id=decision_id,
             reason=reason, details=details or {}, created_at=dt.datetime.now(dt.UTC),

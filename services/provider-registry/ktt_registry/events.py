@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common.db import insert_for
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_common.logging import get_logger
@@ -24,10 +24,6 @@ from ktt_registry.service.queues import recompute_unit_queues
 log = get_logger(__name__)
 
 from_voucher = Subscription(producer="voucher")
-
-
-def _insert(session: AsyncSession):
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 @from_voucher.on(AgreementSigned)
@@ -46,7 +42,7 @@ async def on_agreement_signed(session: AsyncSession, envelope: Envelope, payload
         return  # this agreement was counted already
     if place is None:
         inserted = (await session.execute(
-            _insert(session)(AgreementPlace).values(
+            insert_for(session, AgreementPlace).values(
                 agreement_id=payload.agreement_id, unit_id=unit.id, product_id=payload.product_id, client_id=payload.client_id,
                 form=payload.form, signed_on=payload.signed_on, revision=payload.revision, created_at=dt.datetime.now(dt.UTC),
             ).on_conflict_do_nothing()
@@ -91,7 +87,7 @@ async def on_agreement_ended(session: AsyncSession, envelope: Envelope, payload:
         return  # freed already
     if place is None:  # effect == "remember_end"
         await session.execute(
-            _insert(session)(AgreementPlace).values(
+            insert_for(session, AgreementPlace).values(
                 agreement_id=payload.agreement_id, unit_id=payload.unit_id, client_id=payload.client_id,
                 ended_on=payload.ended_on, revision=payload.revision, created_at=dt.datetime.now(dt.UTC),
             ).on_conflict_do_nothing()

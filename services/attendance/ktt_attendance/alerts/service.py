@@ -12,17 +12,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
+from ktt_common.db import insert_for
 from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.attendance import (
-    ContinuityBroken, LongSickLeave, NoShowThresholdReached,
-    RepeatedAbsences, SituationChanged,
+    ContinuityBroken,
+    LongSickLeave,
+    NoShowThresholdReached,
+    RepeatedAbsences,
+    SituationChanged,
 )
 
 from ktt_attendance.access import visible_agreement
@@ -35,17 +38,13 @@ from ktt_attendance.log.models import LogEntry
 LOOKBACK_DAYS = 120  # a batch's days are judged with the log this far before them
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 async def _raise(session: AsyncSession, copy: AgreementCopy, *, kind: str, rule: str, since: dt.date, key: str,
                  details: dict[str, Any], event: Any, payload: dict[str, Any]) -> bool:
     """Insert the alert unless its key exists; publish it only when inserted (once)."""
     rt = runtime_of(session)
     alert_id = uuid.uuid4()
     today = rt.clock.today()
-    inserted = (await session.execute(_insert(session)(Alert).values(
+    inserted = (await session.execute(insert_for(session, Alert).values(
         id=alert_id, key=key, kind=kind, rule=rule, client_id=copy.client_id, agreement_id=copy.agreement_id,
         provider_id=copy.provider_id, unit_id=copy.unit_id, since=since, raised_on=today, details=details, status="open",
         created_at=dt.datetime.now(dt.UTC)).on_conflict_do_nothing(index_elements=["key"]))).rowcount

@@ -11,15 +11,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
+from ktt_common.db import insert_for
 from ktt_common.errors import FieldError, InvalidInput, NotFound, RuleViolation
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.attendance import (
-    MonthAgreementCount, MonthReported, MonthReportedPayload, MonthReportLate, MonthReportLatePayload,
+    MonthAgreementCount,
+    MonthReported,
+    MonthReportedPayload,
+    MonthReportLate,
+    MonthReportLatePayload,
 )
 
 from ktt_attendance.agreements import rules as agreement_rules
@@ -109,10 +113,6 @@ def _view(report: MonthReport | None, provider_id: str, unit_id: uuid.UUID, mont
         agreements=figures if figures is not None else [MonthAgreementCount(**c) for c in (report.counts or [])] if report else [])
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 async def confirm_month(session: AsyncSession, principal: Principal, month: str, unit_id: uuid.UUID) -> tuple[MonthReportOut, bool]:
     """ATT-10 / BIL-2: the provider confirms a unit's month once every scheduled day has an entry
     (refused, listing the days still without one, otherwise). Published once (MonthReported), late
@@ -178,7 +178,7 @@ async def mark_late(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
     due = rules.due_on(last)
     for (provider_id, unit_id), agreement_ids in units.items():
         report_id = uuid.uuid4()
-        inserted = (await session.execute(_insert(session)(MonthReport).values(
+        inserted = (await session.execute(insert_for(session, MonthReport).values(
             id=report_id, provider_id=provider_id, unit_id=unit_id, month=month, due_on=due, late=True,
             late_marked_on=run_date, updated_at=now).on_conflict_do_nothing(index_elements=["unit_id", "month"]))).rowcount
         if not inserted:

@@ -10,11 +10,11 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
+from ktt_common.db import insert_for
 from ktt_common.errors import FieldError, NotFound, RuleViolation
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.attendance import AbsenceNoticeCreated, AbsenceNoticeCreatedPayload
@@ -23,10 +23,6 @@ from ktt_attendance.clients.models import ClientCopy
 from ktt_attendance.log.models import LogEntry
 from ktt_attendance.notices import rules
 from ktt_attendance.notices.models import AbsenceNotice
-
-
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 async def make_notices(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
@@ -60,7 +56,7 @@ async def make_notices(session: AsyncSession, run_date: dt.date) -> dict[str, An
         unauthorised = sum(1 for e in entries if not e.authorised)
         notice_id = uuid.uuid4()
         to_authority = rules.to_employment_authority(unauthorised)
-        inserted = (await session.execute(_insert(session)(AbsenceNotice).values(
+        inserted = (await session.execute(insert_for(session, AbsenceNotice).values(
             id=notice_id, client_id=client_id, period_start=start, period_end=end, recipient=recipient,
             fund_name=copy.fund_name if copy else None, language=(copy.language if copy and copy.language in ("fi", "sv") else "fi"),
             days=days, absence_days=len(days), unauthorised_days=unauthorised, to_employment_authority=to_authority,
