@@ -17,12 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import EmailStr, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import ConfigDict, EmailStr, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 INT32_MAX = 2**31 - 1
+
+# The model configuration of every request body: unknown fields are refused, text is trimmed.
+Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class DateRange:

@@ -18,6 +18,12 @@ import holidays
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
+def utc_now() -> dt.datetime:
+    """Wall-clock UTC for record-keeping stamps (created_at, updated_at). Business "now" and "today"
+    come from :class:`Clock`, which tests and development can move."""
+    return dt.datetime.now(dt.UTC)
+
+
 class Clock:
     """Real time plus an offset. ``set`` moves the clock; it keeps ticking from there."""
 

@@ -9,10 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ktt_common.bounds import BoundedDate, DateRange, Email, StrictBool, Version
+from ktt_common.bounds import BoundedDate, DateRange, Email, Strict, StrictBool, Version
 from ktt_contracts.decision import RepresentativeScope
-
-Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ClientIn(BaseModel):

@@ -9,9 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ktt_common.bounds import BoundedDate, Email, StrictBool
+from ktt_common.bounds import BoundedDate, Email, Strict, StrictBool
 
-Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 Out = ConfigDict(from_attributes=True)
 
 Language = str  # ISO 639-1, validated by pattern where used

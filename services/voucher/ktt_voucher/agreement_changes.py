@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role
+from ktt_common.clock import utc_now
 from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, RuleViolation
 from ktt_common.outbox import emit
 from ktt_contracts.agreement import AgreementChanged, AgreementChangedPayload, AgreementEndProposed, AgreementEndProposedPayload
@@ -28,7 +29,6 @@ from ktt_voucher.agreement_ending import end_agreement
 from ktt_voucher.agreement_limits import check_in_force
 from ktt_voucher.agreement_models import Agreement, AgreementChange, AgreementNotification, AgreementPeriod, UnitCopy
 from ktt_voucher.agreement_reading import (
-    _now,
     _schedule_days,
     _schedule_json,
     _today,
@@ -174,13 +174,13 @@ async def _new_change(session: AsyncSession, agreement: Agreement, principal: Pr
         old.state = "withdrawn"
     signature = values.pop("signature")
     change = AgreementChange(id=uuid.uuid4(), agreement_id=agreement.id, state="proposed", responsible_signature=signature,
-                             created_by=principal.subject, created_at=_now(), **values)
+                             created_by=principal.subject, created_at=utc_now(), **values)
     session.add(change)
     session.add(AgreementNotification(
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient="client",
         kind=f"{change.kind}_proposed", message=f"A {change.kind} from {change.effective_from} awaits your signature "
                                                  f"({'AGR-10' if change.kind == 'continuation' else 'AGR-12'})",
-        created_at=_now()))
+        created_at=utc_now()))
     await session.flush()
     await audit(session, principal, f"agreement.{change.kind}.propose", "agreement", agreement.id, client_ids=[agreement.client_id])
     return change
@@ -256,7 +256,7 @@ async def _take_effect(session: AsyncSession, agreement: Agreement, change: Agre
     if change.tasks is not None:
         agreement.content = {**agreement.content, "tasks": change.tasks}
     change.state, change.agreed_on = "agreed", today
-    agreement.updated_at = _now()
+    agreement.updated_at = utc_now()
     await session.flush()
     await emit(session, AgreementChanged, AgreementChangedPayload(
         **(await agreement_facts(session, agreement)), change=event_change), subject=str(agreement.id),  # type: ignore[arg-type]
@@ -264,7 +264,7 @@ async def _take_effect(session: AsyncSession, agreement: Agreement, change: Agre
     session.add(AgreementNotification(
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient="typake",
         kind=f"{change.kind}_agreed", message=f"The {change.kind} from {change.effective_from} was agreed by both parties "
-                                              "(AGR-17: changes are told to the case worker)", created_at=_now()))
+                                              "(AGR-17: changes are told to the case worker)", created_at=utc_now()))
 
 
 async def list_changes(session: AsyncSession, agreement_id: uuid.UUID, principal: Principal | None,
@@ -309,7 +309,7 @@ async def request_end(session: AsyncSession, agreement_id: uuid.UUID, body: EndI
     agreement.end_proposal = {"kind": body.kind, "reason": body.reason, "ended_on": ended_on.isoformat(),
                               "proposed_by": proposer, "proposed_on": today.isoformat(), "agreed": agreed,
                               "recorded_by": principal.subject if principal else "voucher-link"}
-    agreement.updated_at = _now()
+    agreement.updated_at = utc_now()
     await _tell_typake(session, agreement)
     if agreed and ended_on <= today:
         await _end_now(session, agreement, principal)
@@ -341,14 +341,14 @@ async def answer_end(session: AsyncSession, agreement_id: uuid.UUID, body: EndAn
             agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient="typake",
             kind="end_declined", message=f"The {party} did not agree to end the agreement ({proposal['reason']})"
                                          + (f": {body.comment}" if body.comment else "") + "; the city settles it (AGR-13)",
-            created_at=_now()))
+            created_at=utc_now()))
         await audit(session, principal or "voucher-link", "agreement.end.decline", "agreement", agreement.id,
                     client_ids=[agreement.client_id])
         return agreement
     ended_on = dt.date.fromisoformat(proposal["ended_on"])
     _refuse(ar.end_date_problems(ended_on, agreement.start_date, agreement.end_date, today), "the end date is no longer possible")
     agreement.end_proposal = {**proposal, "agreed": True, "agreed_on": today.isoformat(), "agreed_by": party}
-    agreement.updated_at = _now()
+    agreement.updated_at = utc_now()
     await _tell_typake(session, agreement)
     if ended_on <= today:
         await _end_now(session, agreement, principal)
@@ -372,7 +372,7 @@ async def _tell_typake(session: AsyncSession, agreement: Agreement) -> None:
         message=f"The agreement is to end on {proposal['ended_on']} ({proposal['kind']}: {proposal['reason']}); "
                 + ("agreed, it takes effect on that day" if proposal["agreed"] else f"proposed by the {proposal['proposed_by']}, "
                    "waiting for the other party") + " (AGR-13)",
-        created_at=_now()))
+        created_at=utc_now()))
 
 
 async def _end_now(session: AsyncSession, agreement: Agreement, principal: Principal | None) -> None:

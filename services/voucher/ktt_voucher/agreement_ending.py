@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
+from ktt_common.clock import utc_now
 from ktt_common.outbox import emit
 from ktt_contracts.agreement import (
     AgreementChanged,
@@ -25,7 +26,7 @@ from ktt_voucher.agreement_models import (
     Agreement,
     AgreementNotification,
 )
-from ktt_voucher.agreement_reading import OPEN_STATES, _now, agreement_facts, periods_of
+from ktt_voucher.agreement_reading import OPEN_STATES, agreement_facts, periods_of
 
 # --- ending (AGR-13, AGR-8) -----------------------------------------------------------------------
 
@@ -49,7 +50,7 @@ async def end_agreement(session: AsyncSession, agreement: Agreement, *, kind: st
         return True
     result = await session.execute(
         update(Agreement).where(Agreement.id == agreement.id, Agreement.state == agreement.state)
-        .values(state="ended", ended_on=ended_on, end_kind=kind, end_reason=reason, end_proposal=None, updated_at=_now())
+        .values(state="ended", ended_on=ended_on, end_kind=kind, end_reason=reason, end_proposal=None, updated_at=utc_now())
         .execution_options(synchronize_session=False)
     )
     await session.refresh(agreement)
@@ -60,7 +61,7 @@ async def end_agreement(session: AsyncSession, agreement: Agreement, *, kind: st
     session.add(AgreementNotification(
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient="typake",
         kind="agreement_ended", message=f"Agreement ended on {ended_on}: {kind}" + (f" ({reason})" if reason else "") + " (AGR-13)",
-        created_at=_now(),
+        created_at=utc_now(),
     ))
     actor_name = actor.subject if isinstance(actor, Principal) else actor
     await audit(session, actor if isinstance(actor, Principal) else actor_name, "agreement.end", "agreement", agreement.id,
@@ -107,13 +108,13 @@ async def follow_shortened_decision(session: AsyncSession, decision_id: uuid.UUI
             elif period.end > new_end:
                 period.end, period.evaluation_due = new_end, ar.evaluation_due(new_end)
         agreement.end_date = new_end
-        agreement.updated_at = _now()
+        agreement.updated_at = utc_now()
         await session.flush()
         for recipient in ("provider", "typake"):
             session.add(AgreementNotification(
                 agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient=recipient,
                 kind="agreement_shortened", message=f"The decision was amended to end on {new_end}; the agreement ends then too (AGR-4)",
-                created_at=_now(),
+                created_at=utc_now(),
             ))
         if agreement.state != "draft":
             await emit(session, AgreementChanged, AgreementChangedPayload(

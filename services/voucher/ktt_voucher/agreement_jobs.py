@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common.clock import utc_now
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.agreement import (
     PeriodEnding,
@@ -25,7 +26,7 @@ from ktt_voucher.agreement_models import (
     AgreementPeriod,
     ProviderCopy,
 )
-from ktt_voucher.agreement_reading import OPEN_STATES, _now, _schedule_days, periods_by_agreement, periods_of, projected_days
+from ktt_voucher.agreement_reading import OPEN_STATES, _schedule_days, periods_by_agreement, periods_of, projected_days
 from ktt_voucher.agreement_service import correct_base_value_dates
 from ktt_voucher.models import Voucher
 from ktt_voucher.service import transition
@@ -46,7 +47,7 @@ async def start_services(session: AsyncSession, run_date: dt.date) -> dict[str, 
             continue
         result = await session.execute(
             update(Agreement).where(Agreement.id == agreement.id, Agreement.started_on.is_(None))
-            .values(started_on=first_day, state="active", updated_at=_now()).execution_options(synchronize_session=False)
+            .values(started_on=first_day, state="active", updated_at=utc_now()).execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
             continue

@@ -32,9 +32,6 @@ from ktt_voucher.models import Voucher
 
 OPEN_STATES = ("draft", "signed", "active")
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 def _today(session: AsyncSession) -> dt.date:
     return runtime_of(session).clock.today()
@@ -136,7 +133,6 @@ async def periods_by_agreement(session: AsyncSession, agreement_ids: list[uuid.U
     return found
 
 
-
 # --- one agreement in force per client (AGR-18, AGR-8, AGR-6, AGR-11) --------------------------------
 
 def period_segments(period: AgreementPeriod) -> list[tuple[dt.date, dt.date, set[str]]]:
@@ -171,7 +167,6 @@ async def client_agreements(session: AsyncSession, client_id: uuid.UUID, *, excl
     return out
 
 
-
 async def first_service_day(session: AsyncSession, client_id: uuid.UUID, planned: dt.date | None) -> dt.date | None:
     """VOU-6: the client's first day of voucher-bought KTT: the first day a service actually
     started, across providers and decisions; until one has, the earliest planned first day of the
@@ -190,7 +185,6 @@ async def first_service_day(session: AsyncSession, client_id: uuid.UUID, planned
 def planned_first_day(agreement: Agreement, periods: list[AgreementPeriod]) -> dt.date:
     days = projected_days(periods[:1])
     return days[0] if days else agreement.start_date
-
 
 
 async def agreement_facts(session: AsyncSession, agreement: Agreement) -> dict[str, Any]:

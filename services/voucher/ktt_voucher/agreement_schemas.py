@@ -12,9 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ktt_common.bounds import DateRange, Email, StrictBool
-
-Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from ktt_common.bounds import DateRange, Email, Strict, StrictBool
 
 
 class ScheduleDayIn(BaseModel):

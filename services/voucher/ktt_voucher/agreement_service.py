@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role
+from ktt_common.clock import utc_now
 from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, RuleViolation
 from ktt_common.outbox import emit
 from ktt_contracts.agreement import (
@@ -46,7 +47,6 @@ from ktt_voucher.agreement_models import (
     UnitCopy,
 )
 from ktt_voucher.agreement_reading import (
-    _now,
     _schedule_days,
     _schedule_json,
     _today,
@@ -91,7 +91,7 @@ async def replace_agreements(session: AsyncSession, replaced: list[Agreement], n
         if old.state == "ended":
             # Already ending on a later day (a change of provider before): end earlier, told again.
             await session.execute(update(Agreement).where(Agreement.id == old.id, Agreement.state == "ended")
-                                  .values(ended_on=last_day, updated_at=_now()).execution_options(synchronize_session=False))
+                                  .values(ended_on=last_day, updated_at=utc_now()).execution_options(synchronize_session=False))
             await session.refresh(old)
             await emit(session, AgreementEnded, _ended_payload(old), subject=str(old.id), revision_of=f"agreement:{old.id}")
         else:
@@ -182,7 +182,7 @@ async def draft_agreement(session: AsyncSession, body: AgreementDraftIn, princip
         warnings.append({"field": "body.start_date", "rule": "AGR-18",
                          "message": f"signing this ends the client's agreement {old.id} with another provider on "
                                     f"{ar.replacement_end(body.start_date)} (AGR-8)"})
-    now = _now()
+    now = utc_now()
     case_worker = (body.case_worker.model_dump(mode="json") if body.case_worker else {}) | ({"office": office} if office else {})
     agreement = Agreement(
         id=uuid.uuid4(), voucher_id=voucher.id, client_id=voucher.client_id, decision_id=voucher.decision_id,
@@ -272,7 +272,7 @@ async def sign(session: AsyncSession, agreement_id: uuid.UUID, body: SignatureIn
     setattr(agreement, SIGNATURE_FIELDS[body.party], signature)
     if agreement.responsible_signature and agreement.instructor_signature and agreement.client_signature:
         await _complete_signing(session, agreement, principal or "voucher-link")
-    agreement.updated_at = _now()
+    agreement.updated_at = utc_now()
     await audit(session, principal or (f"representative:{representative.representative_id}" if representative else "voucher-link"),
                 f"agreement.sign.{body.party}", "agreement", agreement.id, client_ids=[agreement.client_id])
     return agreement
@@ -324,7 +324,7 @@ async def _complete_signing(session: AsyncSession, agreement: Agreement, actor: 
     agreement.base_value_from = ar.base_value_from(first_day)  # VOU-6: the client's year
     agreement.previous_agreement_id = replaced[-1].id if replaced else agreement.previous_agreement_id
     agreement.signed_on = signed_on
-    agreement.signed_at = _now()
+    agreement.signed_at = utc_now()
     agreement.state = "signed"
     await _flush_in_force(session)
     await emit(session, AgreementSigned, AgreementSignedPayload(
@@ -337,7 +337,7 @@ async def _complete_signing(session: AsyncSession, agreement: Agreement, actor: 
     for recipient in recipients:
         session.add(AgreementNotification(
             agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient=recipient,
-            kind="agreement_copy", message=f"Copy of the service agreement signed on {signed_on} (AGR-5)", created_at=_now(),
+            kind="agreement_copy", message=f"Copy of the service agreement signed on {signed_on} (AGR-5)", created_at=utc_now(),
         ))
 
 
@@ -365,7 +365,7 @@ async def correct_base_value_dates(session: AsyncSession, client_id: uuid.UUID) 
             Agreement.client_id == client_id, Agreement.state.in_(ar.IN_FORCE_STATES)))).scalars():
         if agreement.base_value_from != correct:
             agreement.base_value_from = correct
-            agreement.updated_at = _now()
+            agreement.updated_at = utc_now()
             await session.flush()
             await emit(session, AgreementChanged, AgreementChangedPayload(
                 **(await agreement_facts(session, agreement)), change="base_value_from"), subject=str(agreement.id),
@@ -380,7 +380,7 @@ async def override_start(session: AsyncSession, agreement_id: uuid.UUID, reason:
     agreement.start_override_reason = reason
     agreement.start_override_by = principal.subject
     agreement.warnings = [w for w in agreement.warnings if w.get("rule") != "VOU-3"]
-    agreement.updated_at = _now()
+    agreement.updated_at = utc_now()
     await audit(session, principal, "agreement.start_override", "agreement", agreement.id, client_ids=[agreement.client_id],
                 details={"reason": reason})
     return agreement
@@ -397,12 +397,12 @@ async def refuse_client(session: AsyncSession, body: RefusalIn, principal: Princ
     today = _today(session)
     refusal = ProviderRefusal(
         id=uuid.uuid4(), voucher_id=voucher.id, client_id=voucher.client_id, provider_id=principal.provider_id or "",
-        unit_id=body.unit_id, reason=body.reason, refused_on=today, created_by=principal.subject, created_at=_now(),
+        unit_id=body.unit_id, reason=body.reason, refused_on=today, created_by=principal.subject, created_at=utc_now(),
     )
     session.add(refusal)
     session.add(AgreementNotification(
         voucher_id=voucher.id, client_id=voucher.client_id, recipient="typake", kind="client_refused",
-        message=f"Provider {principal.provider_id} refused the client: {body.reason} (AGR-15)", created_at=_now(),
+        message=f"Provider {principal.provider_id} refused the client: {body.reason} (AGR-15)", created_at=utc_now(),
     ))
     await emit(session, ClientRefusedByProvider, ClientRefusedByProviderPayload(
         refusal_id=refusal.id, voucher_id=voucher.id, client_id=voucher.client_id, provider_id=refusal.provider_id,

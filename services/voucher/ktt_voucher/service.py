@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
+from ktt_common.clock import utc_now
 from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, RuleViolation
 from ktt_common.events import EventType
 from ktt_common.outbox import emit, runtime_of
@@ -41,10 +42,6 @@ class LinkGone(DomainError):
     title = "This link has expired"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def facts(voucher: Voucher) -> dict[str, Any]:
     return dict(
         voucher_id=voucher.id, number=voucher.number, decision_id=voucher.decision_id, client_id=voucher.client_id,
@@ -62,7 +59,7 @@ async def _record(
 ) -> None:
     session.add(VoucherEvent(
         id=uuid.uuid4(), voucher_id=voucher.id, kind=kind, from_state=from_state, to_state=to_state, reason=reason,
-        actor=actor_name(actor)[:200], on_date=on_date, at=_now(), details=details,
+        actor=actor_name(actor)[:200], on_date=on_date, at=utc_now(), details=details,
     ))
     await session.flush()
 
@@ -80,7 +77,7 @@ async def issue_voucher(session: AsyncSession, decision: DecisionFacts, *, actor
     unique decision_id settles the race and the loser rolls back to a savepoint)."""
     if await voucher_of_decision(session, decision.decision_id) is not None:
         return None
-    now = _now()
+    now = utc_now()
     for _attempt in range(5):
         voucher = Voucher(
             id=uuid.uuid4(), number=rules.new_voucher_number(), decision_id=decision.decision_id,
@@ -125,7 +122,7 @@ async def transition(
         return False
     result = await session.execute(
         update(Voucher).where(Voucher.id == voucher.id, Voucher.state == previous)
-        .values(state=target, state_reason=reason, updated_at=_now())
+        .values(state=target, state_reason=reason, updated_at=utc_now())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -167,10 +164,10 @@ async def apply_amendment(session: AsyncSession, decision: DecisionFacts, *, act
     voucher.case_worker_office = decision.case_worker_office
     voucher.approved_hours = decision.approved_hours  # VOU-7
     if not (verdict.validity_changed or verdict.type_changed):
-        voucher.updated_at = _now()
+        voucher.updated_at = utc_now()
         return "unchanged"
     voucher.valid_from, voucher.valid_to, voucher.type = verdict.valid_from, verdict.valid_to, verdict.type
-    voucher.updated_at = _now()
+    voucher.updated_at = utc_now()
     today = runtime_of(session).clock.today()
     await _record(session, voucher, kind="validity_changed" if verdict.validity_changed else "type_changed",
                   from_state=None, to_state=None, reason=f"DEC-7: decision amended to version {decision.version}",
@@ -221,7 +218,7 @@ async def create_link(session: AsyncSession, voucher: Voucher, principal: Princi
     token = secrets.token_urlsafe(32)
     expires_at = runtime_of(session).clock.now() + dt.timedelta(days=ttl_days)
     session.add(VoucherLink(id=uuid.uuid4(), voucher_id=voucher.id, token_hash=hash_token(token),
-                            created_by=actor_name(principal)[:200], created_at=_now(), expires_at=expires_at,
+                            created_by=actor_name(principal)[:200], created_at=utc_now(), expires_at=expires_at,
                             representative_id=representative_id))
     await audit(session, principal, "voucher.link.create", "voucher", voucher.id, client_ids=[voucher.client_id],
                 details={"expires_at": expires_at.isoformat(),
@@ -318,5 +315,5 @@ async def record_contact(session: AsyncSession, voucher: Voucher, provider_id: s
     if voucher.contacted_on is not None and voucher.contacted_on <= on:
         return False
     voucher.contacted_on, voucher.contacted_provider_id = on, provider_id
-    voucher.updated_at = _now()
+    voucher.updated_at = utc_now()
     return True

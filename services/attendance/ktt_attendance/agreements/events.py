@@ -10,16 +10,20 @@ signing is kept, so the late signing cannot revive the agreement.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common.clock import utc_now
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_common.logging import get_logger
 from ktt_contracts.agreement import (
-    AgreementChanged, AgreementChangedPayload, AgreementEnded, AgreementEndedPayload, AgreementSigned,
+    AgreementChanged,
+    AgreementChangedPayload,
+    AgreementEnded,
+    AgreementEndedPayload,
+    AgreementSigned,
     AgreementSignedPayload,
 )
 from ktt_contracts.voucher import ServiceStarted, ServiceStartedPayload
@@ -31,14 +35,10 @@ log = get_logger(__name__)
 from_voucher = Subscription(producer="voucher")
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 async def _copy(session: AsyncSession, agreement_id: Any) -> AgreementCopy:
     row = await session.get(AgreementCopy, agreement_id, with_for_update=True)
     if row is None:
-        row = AgreementCopy(agreement_id=agreement_id, periods=[], updated_at=_now())
+        row = AgreementCopy(agreement_id=agreement_id, periods=[], updated_at=utc_now())
         session.add(row)
     return row
 
@@ -68,7 +68,7 @@ async def _apply_facts(session: AsyncSession, envelope: Envelope,
     row.approved_hours = payload.approved_hours
     if isinstance(payload, AgreementSignedPayload):
         row.signed_on = payload.signed_on
-    row.facts_at, row.facts_event, row.updated_at = envelope.time, envelope.type, _now()
+    row.facts_at, row.facts_event, row.updated_at = envelope.time, envelope.type, utc_now()
 
 
 @from_voucher.on(AgreementSigned)
@@ -94,7 +94,7 @@ async def on_agreement_ended(session: AsyncSession, envelope: Envelope, payload:
     row.provider_id = row.provider_id or payload.provider_id
     row.unit_id = row.unit_id or payload.unit_id
     row.voucher_id = row.voucher_id or payload.voucher_id
-    row.ended_on, row.end_kind, row.ended_at, row.updated_at = payload.ended_on, payload.kind, envelope.time, _now()
+    row.ended_on, row.end_kind, row.ended_at, row.updated_at = payload.ended_on, payload.kind, envelope.time, utc_now()
 
 
 @from_voucher.on(ServiceStarted)
@@ -107,7 +107,7 @@ async def on_service_started(session: AsyncSession, envelope: Envelope, payload:
     row.provider_id = row.provider_id or payload.provider_id
     if row.started_on is None or payload.started_on < row.started_on:
         row.started_on = payload.started_on
-    row.updated_at = _now()
+    row.updated_at = utc_now()
 
 
 SUBSCRIPTIONS = [from_voucher]

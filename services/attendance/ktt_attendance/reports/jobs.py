@@ -10,15 +10,16 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common.clock import utc_now
 from ktt_common.outbox import emit
 from ktt_contracts.reports import ReportLate, ReportLatePayload
 
 from ktt_attendance.agreements.models import AgreementCopy
 from ktt_attendance.months.rules import parse_month
+from ktt_attendance.months.service import _in_month as in_month
 from ktt_attendance.reports import rules
 from ktt_attendance.reports.models import Report
-from ktt_attendance.months.service import _in_month as in_month
-from ktt_attendance.reports.service import _line, _now, ensure_due, facts
+from ktt_attendance.reports.service import _line, ensure_due, facts
 
 
 async def reports_due(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
@@ -42,7 +43,7 @@ async def reports_due(session: AsyncSession, run_date: dt.date) -> dict[str, Any
     late = 0
     for report in overdue:
         claimed = await session.execute(update(Report).where(Report.id == report.id, Report.state == "due").values(
-            state="late", late=True, updated_at=_now(),
+            state="late", late=True, updated_at=utc_now(),
             history=[*report.history, _line("late", "late", "job:reports-due", run_date)],
         ).execution_options(synchronize_session=False))
         if claimed.rowcount != 1:

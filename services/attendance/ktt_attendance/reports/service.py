@@ -16,12 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
+from ktt_common.clock import utc_now
 from ktt_common.db import insert_for
 from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.reports import (
-    ReportAccepted, ReportAcceptedPayload, ReportReturned, ReportReturnedPayload, ReportSubmitted, ReportSubmittedPayload,
+    ReportAccepted,
+    ReportAcceptedPayload,
+    ReportReturned,
+    ReportReturnedPayload,
+    ReportSubmitted,
+    ReportSubmittedPayload,
 )
 
 from ktt_attendance.access import sees, visible_agreement
@@ -35,12 +41,8 @@ from ktt_attendance.reports.models import Report
 from ktt_attendance.reports.schemas import ReportIn, SignatureIn
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _line(action: str, state: str, by: str, on: dt.date, comment: str | None = None) -> dict[str, Any]:
-    line = {"at": _now().isoformat(), "on": on.isoformat(), "action": action, "state": state, "by": by}
+    line = {"at": utc_now().isoformat(), "on": on.isoformat(), "action": action, "state": state, "by": by}
     return line | ({"comment": comment} if comment else {})
 
 
@@ -181,7 +183,7 @@ async def submit(session: AsyncSession, principal: Principal, body: ReportIn) ->
         report.realised_days = await realised_days(session, copy.agreement_id, first, last)
     elif kind in (rules.CERTIFICATE, rules.FINAL, rules.GROUP):
         report.realised_days = await realised_days(session, copy.agreement_id)
-    report.updated_at = _now()
+    report.updated_at = utc_now()
     await session.flush()
     if kind in rules.NEEDS_SIGNATURE and report.signature is None:
         report.state = "awaiting_signature"
@@ -197,7 +199,7 @@ async def _submitted(session: AsyncSession, report: Report, by: str, today: dt.d
     report.state, report.submitted_on, report.returned_comment = "submitted", today, None
     report.late = report.late or rules.is_late(report.due_on, today)
     report.history = [*report.history, _line("submitted", "submitted", by, today)]
-    report.updated_at = _now()
+    report.updated_at = utc_now()
     await emit(session, ReportSubmitted, ReportSubmittedPayload(**facts(report), submitted_on=today), subject=str(report.id))
 
 
@@ -248,7 +250,7 @@ async def return_report(session: AsyncSession, principal: Principal, report_id: 
         return report
     if problem := rules.transition_problem(report.state, "return"):
         raise Conflict(problem, rule="REP-1")
-    report.state, report.returned_comment, report.updated_at = "returned", comment, _now()
+    report.state, report.returned_comment, report.updated_at = "returned", comment, utc_now()
     report.history = [*report.history, _line("returned", "returned", principal.subject, today, comment)]
     await emit(session, ReportReturned, ReportReturnedPayload(**facts(report), returned_on=today), subject=str(report.id))
     await audit(session, principal, "report.return", "report", report.id, client_ids=[report.client_id])
@@ -263,7 +265,7 @@ async def accept(session: AsyncSession, principal: Principal, report_id: uuid.UU
         return report
     if problem := rules.transition_problem(report.state, "accept"):
         raise Conflict(problem, rule="REP-1")
-    report.state, report.accepted_on, report.updated_at = "accepted", today, _now()
+    report.state, report.accepted_on, report.updated_at = "accepted", today, utc_now()
     report.history = [*report.history, _line("accepted", "accepted", principal.subject, today)]
     await emit(session, ReportAccepted, ReportAcceptedPayload(**facts(report), accepted_on=today), subject=str(report.id))
     await audit(session, principal, "report.accept", "report", report.id, client_ids=[report.client_id])
@@ -276,7 +278,7 @@ async def ensure_due(session: AsyncSession, *, agreement_id: uuid.UUID, kind: st
     """A report the provider owes (ATT-11, REP-3, REP-4, REP-6), made once per agreement and key
     (a unique row: the job or event again makes nothing). Returns whether it was made; ``record``
     writes its "due" history line (not when a submission makes the row itself)."""
-    now = _now()
+    now = utc_now()
     key = key or rules.report_key(kind, month=month, period_id=period_id)
     client = await session.get(ClientCopy, client_id)
     result = await session.execute(insert_for(session, Report.__table__).values(
