@@ -9,6 +9,107 @@ from alembic import op
 from ktt_common.db import UTCDateTime
 
 
+def create_infrastructure_tables() -> None:
+    """The first revision's infrastructure tables of every service: audit log, dead letters, inbox,
+    job runs, outbox (as Alembic generated them from ``ktt_common.infra``)."""
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(always=False), nullable=False),
+        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=50), nullable=False),
+        sa.Column("provider_id", sa.String(length=100), nullable=True),
+        sa.Column("action", sa.String(length=100), nullable=False),
+        sa.Column("target_type", sa.String(length=100), nullable=False),
+        sa.Column("target_id", sa.String(length=100), nullable=True),
+        sa.Column("client_ids", sa.JSON(), nullable=False),
+        sa.Column("correlation_id", sa.String(length=100), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_log_target", ["target_type", "target_id"], unique=False)
+
+    op.create_table(
+        "dead_letter",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("consumer", sa.String(length=100), nullable=False),
+        sa.Column("event_id", sa.String(length=100), nullable=True),
+        sa.Column("event_type", sa.String(length=200), nullable=True),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("deliveries", sa.Integer(), nullable=False),
+        sa.Column("parked_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("replayed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("replay_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letter")),
+    )
+    with op.batch_alter_table("dead_letter", schema=None) as batch_op:
+        batch_op.create_index("ix_dead_letter_open", ["replayed_at", "parked_at"], unique=False)
+
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("consumer", sa.String(length=100), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column("handled_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", "consumer", name=op.f("pk_inbox")),
+    )
+    op.create_table(
+        "job_run",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("job", sa.String(length=100), nullable=False),
+        sa.Column("run_date", sa.Date(), nullable=False),
+        sa.Column("trigger", sa.String(length=20), nullable=False),
+        sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_job_run")),
+    )
+    with op.batch_alter_table("job_run", schema=None) as batch_op:
+        batch_op.create_index("ix_job_run_job_date", ["job", "run_date"], unique=False)
+
+    op.create_table(
+        "outbox",
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(always=False), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column("envelope", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("stream_seq", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_unpublished", ["published_at", "seq"], unique=False)
+
+
+def drop_infrastructure_tables() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_unpublished")
+
+    op.drop_table("outbox")
+    with op.batch_alter_table("job_run", schema=None) as batch_op:
+        batch_op.drop_index("ix_job_run_job_date")
+
+    op.drop_table("job_run")
+    op.drop_table("inbox")
+    with op.batch_alter_table("dead_letter", schema=None) as batch_op:
+        batch_op.drop_index("ix_dead_letter_open")
+
+    op.drop_table("dead_letter")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_log_target")
+
+    op.drop_table("audit_log")
+
+
 def upgrade_bus_housekeeping() -> None:
     """Outbox rows can be parked after repeated failure; leases keep one relay and one scheduler at a
     time; entity revisions number the events about one entity."""
