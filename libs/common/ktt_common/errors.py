@@ -87,6 +87,27 @@ class RuleViolation(DomainError):
     title = "A rule of the guideline refuses this"
 
 
+def common_rule(errors: list[FieldError]) -> str | None:
+    """The rule every cited error shares, or None when they cite several (or none)."""
+    rules = {e.rule for e in errors if e.rule}
+    return next(iter(rules)) if len(rules) == 1 else None
+
+
+def describe_errors(errors: list[FieldError]) -> str:
+    """``field: message (RULE)`` for each error, one sentence."""
+    return "; ".join(
+        f"{e.field}: {e.message}" + (f" ({e.rule})" if e.rule and f"({e.rule})" not in e.message else "") for e in errors
+    )
+
+
+def refuse(errors: list[FieldError], summary: str | None = None, **extra: Any) -> None:
+    """Raise one :class:`RuleViolation` listing every problem (nothing when there is none): the
+    caller collects all of a request's broken rules first, so the user fixes them in one go."""
+    if errors:
+        detail = describe_errors(errors)
+        raise RuleViolation(f"{summary}: {detail}" if summary else detail, rule=common_rule(errors), errors=errors, **extra)
+
+
 class InvalidInput(DomainError):
     status = 422
     slug = "invalid-input"

@@ -58,3 +58,21 @@ def test_problem_base_uri_is_a_setting():
     assert Settings(service="decision", environment="test").problem_base_uri == "https://ktt.turku.example/problems/"
     assert NotFound("gone").problem("/x", s.problem_base_uri)["type"] == "https://example.org/p/not-found"
     assert Settings(service="decision", environment="test").public_url == "http://127.0.0.1:8001"
+
+
+def test_refuse_raises_one_violation_listing_every_broken_rule() -> None:
+    from ktt_common.errors import FieldError, RuleViolation, refuse
+
+    refuse([])  # nothing to refuse: no exception
+    one = [FieldError(field="body.period.end", message="after the start", rule="DEC-4"),
+           FieldError(field="body.period.start", message="not in the past (DEC-4)", rule="DEC-4")]
+    with pytest.raises(RuleViolation) as caught:
+        refuse(one, "the decision is refused")
+    assert caught.value.rule == "DEC-4" and caught.value.errors == one
+    assert caught.value.detail == ("the decision is refused: body.period.end: after the start (DEC-4); "
+                                   "body.period.start: not in the past (DEC-4)")
+    mixed = [*one, FieldError(field="body.hours", message="too many", rule="VOU-7")]
+    with pytest.raises(RuleViolation) as caught:
+        refuse(mixed, status_hint="x")
+    assert caught.value.rule is None and len(caught.value.errors) == 3
+    assert caught.value.problem()["status_hint"] == "x"

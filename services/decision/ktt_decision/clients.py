@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
-from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound
+from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, refuse
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.decision import (
     ConsentRecorded,
@@ -30,7 +30,7 @@ from ktt_contracts.decision import (
 from ktt_decision import rules
 from ktt_decision.models import ClientFlag, Consent, Decision, KnownProvider, Representative, StartNotice
 from ktt_decision.schemas import ConsentIn, RepresentativeIn
-from ktt_decision.service import _client, _raise_if, vault_of
+from ktt_decision.service import _client, vault_of
 
 # --- consent (DATA-1) ---------------------------------------------------------------------
 
@@ -58,7 +58,7 @@ async def record_consent(session: AsyncSession, client_id: uuid.UUID, body: Cons
         errors.append(FieldError(field="body.valid_until", rule="DATA-1",
                                  message="valid_until is before given_on; give the last day the consent holds"))
     errors += rules.check_no_hetu({"body.provider_id": body.provider_id})  # published in ConsentRecorded
-    _raise_if(errors)
+    refuse(errors)
     scope = sorted(set(body.scope))
     scope_key = ",".join(scope)
     natural = (Consent.client_id == client_id, Consent.provider_id == body.provider_id,
@@ -66,7 +66,7 @@ async def record_consent(session: AsyncSession, client_id: uuid.UUID, body: Cons
     existing = (await session.execute(select(Consent).where(*natural))).scalar_one_or_none()
     if existing is not None:
         return existing, False  # a replay answers as the first time, whatever became of the provider
-    _raise_if(rules.check_consent_provider(body.provider_id, await _provider_status(session, body.provider_id)))
+    refuse(rules.check_consent_provider(body.provider_id, await _provider_status(session, body.provider_id)))
     consent = Consent(id=uuid.uuid4(), client_id=client_id, provider_id=body.provider_id, scope=scope, scope_key=scope_key,
                       given_on=body.given_on, valid_until=body.valid_until, recorded_by=principal.subject,
                       recorded_at=dt.datetime.now(dt.UTC))
@@ -97,7 +97,7 @@ async def withdraw_consent(session: AsyncSession, client_id: uuid.UUID, consent_
         return consent
     today = runtime_of(session).clock.today()
     when = withdrawn_on or today
-    _raise_if(rules.check_withdrawal_day(when, consent.given_on, today, rule="DATA-1",
+    refuse(rules.check_withdrawal_day(when, consent.given_on, today, rule="DATA-1",
                                          granted="the day the consent was given"))
     consent.withdrawn_on, consent.withdrawn_by = when, principal.subject
     await emit(session, ConsentWithdrawn, ConsentWithdrawnPayload(
@@ -162,7 +162,7 @@ async def record_representative(session: AsyncSession, client_id: uuid.UUID, bod
                                         phone=body.phone, email=body.email, today=today)
     errors += rules.check_no_hetu({"body.name": body.name, "body.relation": body.relation, "body.phone": body.phone,
                                    "body.email": body.email})
-    _raise_if(errors)
+    refuse(errors)
     scope = sorted(set(body.scope))
     key = rules.name_key(body.name)
     natural = (Representative.client_id == client_id, Representative.name_key == key,
@@ -203,7 +203,7 @@ async def withdraw_representative(session: AsyncSession, client_id: uuid.UUID, r
         return rep
     today = runtime_of(session).clock.today()
     when = withdrawn_on or today
-    _raise_if(rules.check_withdrawal_day(when, rep.authorised_on, today, rule="VOU-9",
+    refuse(rules.check_withdrawal_day(when, rep.authorised_on, today, rule="VOU-9",
                                          granted="the day of the authorisation"))
     rep.withdrawn_on, rep.withdrawn_by = when, principal.subject
     await emit(session, RepresentativeWithdrawn, RepresentativeWithdrawnPayload(

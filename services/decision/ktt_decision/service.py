@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
+from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, refuse
 from ktt_common.identifiers import IdentifierError, hetu_birth_date, validate_hetu
 from ktt_common.outbox import emit, runtime_of
 from ktt_common.pii import PiiVault
@@ -113,17 +113,9 @@ def validate(body: DecisionIn, settings: DecisionSettings, today: dt.date) -> st
     # These travel in events (DecisionMade/Amended): a hetu typed into them would be published.
     errors += rules.check_no_hetu({"body.source_system": body.source_system, "body.source_id": body.source_id,
                                    "body.plan.reference": body.plan.reference})
-    _raise_if(errors)
+    refuse(errors)
     return hetu
 
-
-def _raise_if(errors: list[FieldError]) -> None:
-    if errors:
-        rule_ids = sorted({e.rule for e in errors if e.rule})
-        raise RuleViolation(
-            "; ".join(f"{e.field}: {e.message} ({e.rule})" for e in errors),
-            rule=rule_ids[0] if len(rule_ids) == 1 else None, errors=errors,
-        )
 
 
 async def check_client_periods(session: AsyncSession, client_id: uuid.UUID, body: DecisionIn,
@@ -136,7 +128,7 @@ async def check_client_periods(session: AsyncSession, client_id: uuid.UUID, body
         query = query.where(Decision.id != decision_id)
     others = [rules.OtherDecision(ref=f"{d.source_system}/{d.source_id}", start=d.period_start, end=d.period_end)
               for d in (await session.execute(query)).scalars()]
-    _raise_if(rules.check_client_periods(body.period.start, body.period.end, others, body.extension_justification))
+    refuse(rules.check_client_periods(body.period.start, body.period.end, others, body.extension_justification))
 
 
 async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> None:
@@ -336,9 +328,9 @@ async def revoke_decision(session: AsyncSession, decision_id: uuid.UUID, reason:
         raise NotFound(f"no decision {decision_id}")
     if decision.status == "revoked":
         return decision
-    _raise_if(rules.check_no_hetu({"body.reason": reason}))  # the reason travels in DecisionRevoked
+    refuse(rules.check_no_hetu({"body.reason": reason}))  # the reason travels in DecisionRevoked
     today = runtime_of(session).clock.today()
-    _raise_if(rules.check_revoked_on(revoked_on or today, decision.decided_on, decision.period_end))
+    refuse(rules.check_revoked_on(revoked_on or today, decision.decided_on, decision.period_end))
     decision.status = "revoked"
     decision.revoked_on = revoked_on or today
     decision.revoked_reason = reason

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role
 from ktt_common.clock import utc_now
-from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, RuleViolation
+from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, RuleViolation, refuse
 from ktt_common.outbox import emit
 from ktt_contracts.agreement import AgreementChanged, AgreementChangedPayload, AgreementEndProposed, AgreementEndProposedPayload
 
@@ -39,7 +39,6 @@ from ktt_voucher.agreement_reading import (
     projected_days,
 )
 from ktt_voucher.agreement_schemas import ChangeSignatureIn, ChangeSignIn, ContinuationIn, EndAnswerIn, EndIn, ReviewIn
-from ktt_voucher.agreement_service import _refuse
 from ktt_voucher.models import Voucher
 
 MUTUAL_KINDS = ("mutual", "unsuitable")
@@ -95,7 +94,7 @@ async def propose_continuation(session: AsyncSession, agreement_id: uuid.UUID, b
     timing = ar.check_continuation_in_time(today, periods[-1].end)
     if timing:
         errors.append(timing)
-    _refuse(errors, "the continuation cannot be agreed")
+    refuse(errors, "the continuation cannot be agreed")
     signature = await _responsible_signature(session, agreement, body.signature, principal)
     return await _new_change(session, agreement, principal, kind="continuation", effective_from=start, end=body.end,
                              schedule=_schedule_json(schedule), goals=body.goals, tasks=body.tasks,
@@ -122,7 +121,7 @@ async def propose_review(session: AsyncSession, agreement_id: uuid.UUID, body: R
         errors += await _check_change(session, agreement, periods, today=today, effective_from=body.effective_from,
                                       end=agreement.end_date, schedule=schedule, reduction_reason=body.reduction_reason,
                                       field="body.schedule")
-    _refuse(errors, "the review cannot be agreed")
+    refuse(errors, "the review cannot be agreed")
     signature = await _responsible_signature(session, agreement, body.signature, principal)
     return await _new_change(session, agreement, principal, kind="review", effective_from=body.effective_from, end=None,
                              schedule=_schedule_json(schedule) if schedule is not None else None, goals=body.goals,
@@ -229,7 +228,7 @@ async def _take_effect(session: AsyncSession, agreement: Agreement, change: Agre
     if change.kind == "review" and change.effective_from < today:
         errors.append(FieldError(field="body.signed_on", rule="AGR-12",
                                  message=f"the review was to take effect on {change.effective_from}; propose it again from a later day"))
-    _refuse(errors, f"the {change.kind} cannot take effect")
+    refuse(errors, f"the {change.kind} cannot take effect")
     if change.kind == "continuation":
         assert change.end is not None and change.schedule is not None and change.goals is not None
         session.add(AgreementPeriod(
@@ -299,7 +298,7 @@ async def request_end(session: AsyncSession, agreement_id: uuid.UUID, body: EndI
     if party == "city" and body.kind != "city_suspension" and not body.paper:
         raise RuleViolation("an official ends an agreement as a city suspension, or records the client's answer from paper",
                             rule="AGR-13", errors=[FieldError(field="body.kind", rule="AGR-13", message="use city_suspension or paper")])
-    _refuse(ar.end_date_problems(ended_on, agreement.start_date, agreement.end_date, today), "the end date is not possible")
+    refuse(ar.end_date_problems(ended_on, agreement.start_date, agreement.end_date, today), "the end date is not possible")
     if body.kind in MUTUAL_KINDS:
         proposer = "client" if party == "city" else party  # an official records the client's proposal from paper
         agreed = False
@@ -346,7 +345,7 @@ async def answer_end(session: AsyncSession, agreement_id: uuid.UUID, body: EndAn
                     client_ids=[agreement.client_id])
         return agreement
     ended_on = dt.date.fromisoformat(proposal["ended_on"])
-    _refuse(ar.end_date_problems(ended_on, agreement.start_date, agreement.end_date, today), "the end date is no longer possible")
+    refuse(ar.end_date_problems(ended_on, agreement.start_date, agreement.end_date, today), "the end date is no longer possible")
     agreement.end_proposal = {**proposal, "agreed": True, "agreed_on": today.isoformat(), "agreed_by": party}
     agreement.updated_at = utc_now()
     await _tell_typake(session, agreement)

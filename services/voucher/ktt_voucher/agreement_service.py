@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import OFFICIALS, Principal, Role
 from ktt_common.clock import utc_now
-from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, RuleViolation
+from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, RuleViolation, refuse
 from ktt_common.outbox import emit
 from ktt_contracts.agreement import (
     AgreementChanged,
@@ -70,12 +70,6 @@ PRODUCTS_FOR_VOUCHER = {
 
 # --- drafting --------------------------------------------------------------------------------
 
-def _refuse(errors: list[FieldError], summary: str) -> None:
-    if errors:
-        rules_cited = sorted({e.rule for e in errors if e.rule})
-        raise RuleViolation(summary + ": " + "; ".join(f"{e.field}: {e.message}" for e in errors),
-                            rule=rules_cited[0] if len(rules_cited) == 1 else None, errors=errors)
-
 
 async def _price_in_force(session: AsyncSession, product_id: uuid.UUID, on: dt.date) -> PriceCopy | None:
     return (await session.execute(
@@ -105,7 +99,7 @@ async def draft_agreement(session: AsyncSession, body: AgreementDraftIn, princip
     assert provider_id
     today = _today(session)
     product = await session.get(ProductCopy, body.product_id) if body.product_id else None
-    _refuse(ar.missing_items(body, product.kind if product else None), "the agreement is incomplete (AGR-7, AGR-17)")
+    refuse(ar.missing_items(body, product.kind if product else None), "the agreement is incomplete (AGR-7, AGR-17)")
     assert body.voucher_number and body.unit_id and body.start_date and body.end_date and body.schedule
 
     voucher = await voucher_service.voucher_by_number(session, body.voucher_number)
@@ -169,7 +163,7 @@ async def draft_agreement(session: AsyncSession, body: AgreementDraftIn, princip
     place = await place_verdict(session, unit.unit_id, product.product_id, voucher.client_id, product.form)
     if place:
         errors.append(place)
-    _refuse(errors, "the agreement cannot be drafted")
+    refuse(errors, "the agreement cannot be drafted")
 
     warnings = [w.model_dump(exclude_none=True) for w in verdict_schedule.warnings]
     received = voucher.received_on or voucher.decided_on
@@ -310,7 +304,7 @@ async def _complete_signing(session: AsyncSession, agreement: Agreement, actor: 
                                     field="unit")
         if place:
             errors.append(place)
-    _refuse(errors, "the agreement cannot be signed")
+    refuse(errors, "the agreement cannot be signed")
     assert price is not None
     # AGR-8 / AGR-18: a change of provider means a new agreement; the old one ends the day before this starts.
     await replace_agreements(session, replaced, agreement, actor)

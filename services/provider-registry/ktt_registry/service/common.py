@@ -10,17 +10,20 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.auth import Principal, Role
-from ktt_common.errors import FieldError, Forbidden, NotFound, RuleViolation
+from ktt_common.errors import Forbidden, NotFound
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.registry import (
-    CapacityChanged, CapacityChangedPayload, ProviderFacts, UnitChanged, UnitChangedPayload,
+    CapacityChanged,
+    CapacityChangedPayload,
+    ProviderFacts,
+    UnitChanged,
+    UnitChangedPayload,
 )
 
 from ktt_registry import rules
 from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import Instructor, InsurancePolicy, Product, Provider, Unit
 from ktt_registry.settings import RegistrySettings
-
 
 _DEFAULTS = RegistrySettings.model_construct()  # registry defaults when run with plain Settings
 
@@ -37,16 +40,6 @@ def settings_of(session: AsyncSession) -> RegistrySettings:
     settings = runtime_of(session).settings
     return settings if isinstance(settings, RegistrySettings) else _DEFAULTS
 
-
-def refuse(errors: list[FieldError], detail: str | None = None, **extra: Any) -> None:
-    """Raise one RuleViolation listing every problem; ``rule`` is set when all share one rule."""
-    if not errors:
-        return
-    rule_ids = sorted({e.rule for e in errors if e.rule})
-    raise RuleViolation(
-        detail or "; ".join(f"{e.field}: {e.message}" + (f" ({e.rule})" if e.rule else "") for e in errors),
-        rule=rule_ids[0] if len(rule_ids) == 1 else None, errors=errors, **extra,
-    )
 
 
 def ensure_own(principal: Principal, provider_id: str) -> None:

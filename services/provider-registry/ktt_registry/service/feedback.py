@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
-from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound
+from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, refuse
 
 from ktt_registry.models import Feedback, Unit
 from ktt_registry.schemas_quality import FeedbackIn, FeedbackStatusIn
-from ktt_registry.service.common import now, own_provider, refuse, today
+from ktt_registry.service.common import now, own_provider, today
 
 COMPLAINT_STATUSES = ("received", "being_handled", "resolved")
 NEXT_STATUS = {"received": {"being_handled", "resolved"}, "being_handled": {"resolved"}, "resolved": set()}

@@ -8,14 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import NotFound
+from ktt_common.errors import NotFound, refuse
 from ktt_common.outbox import emit
 from ktt_contracts.registry import GroupAnnounced, GroupAnnouncedPayload
 
 from ktt_registry import rules
 from ktt_registry.models import Group, Instructor, Unit
 from ktt_registry.schemas_places import EnrolmentIn, GroupIn, GroupPatch
-from ktt_registry.service.common import now, own_product, own_unit, refuse, settings_of, today
+from ktt_registry.service.common import now, own_product, own_unit, settings_of, today
 from ktt_registry.service.queues import recompute_unit_queues
 
 

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import Conflict, NotFound
+from ktt_common.errors import Conflict, NotFound, refuse
 
 from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import PremisesInspection
 from ktt_registry.schemas import AviStatementIn, InspectionIn
-from ktt_registry.service.common import now, own_unit, refuse, today
+from ktt_registry.service.common import now, own_unit, today
 
 
 async def record(session: AsyncSession, unit_id: uuid.UUID, body: InspectionIn, principal: Principal) -> PremisesInspection:

@@ -20,18 +20,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import FieldError
+from ktt_common.errors import FieldError, refuse
 from ktt_common.outbox import emit
 from ktt_contracts.registry import (
-    ProviderChanged, ProviderChangedPayload, ProviderInsuranceLapsed, ProviderInsuranceLapsedPayload,
-    ProviderInsuranceRenewed, ProviderInsuranceRenewedPayload,
+    ProviderChanged,
+    ProviderChangedPayload,
+    ProviderInsuranceLapsed,
+    ProviderInsuranceLapsedPayload,
+    ProviderInsuranceRenewed,
+    ProviderInsuranceRenewedPayload,
 )
 
 from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import InsurancePolicy, Provider, RegistryAlert
 from ktt_registry.schemas import InsuranceIn, InsuranceOut, PolicyOut
 from ktt_registry.service.common import (
-    now, own_provider, policies_of, policy_periods, provider_facts, refuse, today,
+    now,
+    own_provider,
+    policies_of,
+    policy_periods,
+    provider_facts,
+    today,
 )
 
 LAPSE = "insurance_lapsed"

@@ -11,16 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import Conflict, FieldError
+from ktt_common.errors import Conflict, FieldError, refuse
 from ktt_common.outbox import emit
 from ktt_contracts.registry import (
-    PriceListChanged, PriceListChangedPayload, PriceVersion, ProductChanged, ProductChangedPayload,
+    PriceListChanged,
+    PriceListChangedPayload,
+    PriceVersion,
+    ProductChanged,
+    ProductChangedPayload,
 )
 
 from ktt_registry import rules
 from ktt_registry.models import Product, ProductValue
 from ktt_registry.schemas import ProductIn, ProductOut, ProductPatch, ValueOut, ValuesIn
-from ktt_registry.service.common import now, own_product, own_provider, refuse, today
+from ktt_registry.service.common import now, own_product, own_provider, today
 
 
 def form_of(kind: str) -> str:

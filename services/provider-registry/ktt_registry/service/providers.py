@@ -10,19 +10,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
-from ktt_common.errors import Conflict, FieldError, Forbidden, RuleViolation
+from ktt_common.errors import Conflict, FieldError, Forbidden, refuse
 from ktt_common.outbox import emit
 from ktt_contracts.registry import (
-    ProviderApplied, ProviderAppliedPayload, ProviderApproved, ProviderChanged, ProviderChangedPayload, ProviderListChanged,
-    ProviderListChangedPayload, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended,
+    ProviderApplied,
+    ProviderAppliedPayload,
+    ProviderApproved,
+    ProviderChanged,
+    ProviderChangedPayload,
+    ProviderListChanged,
+    ProviderListChangedPayload,
+    ProviderRemoved,
+    ProviderStatusChangedPayload,
+    ProviderSuspended,
 )
 
 from ktt_registry import rules
 from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import Product, ProductValue, Provider, ProviderStatusChange, StaffMember, Unit
 from ktt_registry.schemas import ProviderIn, ProviderPatch, StatusIn
-from ktt_registry.service.common import now, own_provider, policies_of, policy_periods, provider_facts, refuse, today
 from ktt_registry.service import insurance
+from ktt_registry.service.common import now, own_provider, policies_of, policy_periods, provider_facts, today
 from ktt_registry.service.inspections import latest_outcomes
 from ktt_registry.service.staff import guided_units
 
@@ -141,11 +149,7 @@ async def change_status(session: AsyncSession, provider_id: str, body: StatusIn,
     day = today(session)
     if body.status == "approved":
         missing = rules.approval_preconditions(await approval_facts(session, provider), day)
-        if missing:
-            raise RuleViolation(
-                "the provider cannot be approved yet: " + "; ".join(f"{e.message} ({e.rule})" for e in missing),
-                rule=missing[0].rule if len({e.rule for e in missing}) == 1 else None, errors=missing,
-            )
+        refuse(missing, "the provider cannot be approved yet")
     previous = provider.status
     provider.status, provider.status_reason, provider.status_changed_on = body.status, body.reason, day
     provider.updated_at = now()

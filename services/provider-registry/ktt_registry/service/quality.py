@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
-from ktt_common.errors import Conflict, FieldError, Forbidden
+from ktt_common.errors import Conflict, FieldError, Forbidden, refuse
 
 from ktt_registry import rules_oversight as oversight
 from ktt_registry.models import Feedback, QualityRecord, Unit
 from ktt_registry.schemas_quality import QualityOut, QualityRecordIn
-from ktt_registry.service.common import now, own_provider, refuse, today
+from ktt_registry.service.common import now, own_provider, today
 from ktt_registry.service.feedback import COMPLAINT_STATUSES
 
 

@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import FieldError, NotFound
+from ktt_common.errors import FieldError, NotFound, refuse
 from ktt_common.identifiers import contains_hetu
 
 from ktt_registry.models import Provider, SocialGuidance, StaffMember, Unit
 from ktt_registry.schemas import SocialGuidanceIn, StaffMemberOut, StaffReportIn, StaffReportOut
-from ktt_registry.service.common import now, own_provider, refuse, today
+from ktt_registry.service.common import now, own_provider, today
 
 
 async def _unit_of(session: AsyncSession, provider: Provider, unit_id: uuid.UUID | None, field: str) -> list[FieldError]:

@@ -10,14 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import Conflict, FieldError, NotFound
+from ktt_common.errors import Conflict, FieldError, NotFound, refuse
 from ktt_common.outbox import emit
 from ktt_contracts.registry import SubcontractorForbidden, SubcontractorForbiddenPayload
 
 from ktt_registry import rules
 from ktt_registry.models import Subcontractor
 from ktt_registry.schemas_quality import ForbidIn, SubcontractorIn
-from ktt_registry.service.common import now, own_provider, refuse, today
+from ktt_registry.service.common import now, own_provider, today
 
 
 async def declare(session: AsyncSession, provider_id: str, body: SubcontractorIn, principal: Principal) -> Subcontractor:

@@ -11,13 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import Conflict, FieldError, NotFound
+from ktt_common.errors import Conflict, FieldError, NotFound, refuse
 
 from ktt_registry import rules
 from ktt_registry.models import Instructor, Unit
-from ktt_registry.schemas import AvailabilityIn, InstructorIn, OccupancyIn, UnitIn, UnitPatch, UnitOut
+from ktt_registry.schemas import AvailabilityIn, InstructorIn, OccupancyIn, UnitIn, UnitOut, UnitPatch
 from ktt_registry.service.common import (
-    emit_capacity_changed, emit_unit_changed, instructor_count, now, own_provider, own_unit, refuse, taking_clients, today,
+    emit_capacity_changed,
+    emit_unit_changed,
+    instructor_count,
+    now,
+    own_provider,
+    own_unit,
+    taking_clients,
+    today,
 )
 from ktt_registry.service.queues import recompute_unit_queues
 
