@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _wait_all(host: str, ports: dict[str, int], timeout: float, supervisor: Supervisor,
+              stopping: Callable[[], bool]) -> list[str]:
+    """Wait until every service listens; the ones still silent after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    waiting = list(ports)
+    while waiting and not stopping() and time.monotonic() < deadline:
+        supervisor.check(time.monotonic())
+        waiting = [service for service in waiting if not _port_open(host, ports[service])]
+        if waiting:
+            time.sleep(0.2)
+    return waiting
 
 
 def _wait(host: str, port: int, timeout: float, what: str) -> None:
@@ -117,15 +131,27 @@ def main(argv: list[str] | None = None) -> int:
     for service in SERVICE_MODULES:
         argv = [sys.executable, "-m", "ktt_common.serve", service]
         supervisor.add(service, lambda argv=argv: subprocess.Popen(argv, env=env), time.monotonic())
-    for service, port in SERVICE_PORTS.items():
-        port = int(env.get(f"{env_prefix(service)}_PORT", port))
-        host = env.get("KTT_HOST", "127.0.0.1")
-        _wait(host, port, 30, service)
-    print("\nKTT is running:", flush=True)
-    for service, port in SERVICE_PORTS.items():
-        port = int(env.get(f"{env_prefix(service)}_PORT", port))
-        print(f"  {service:<18} http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/docs)", flush=True)
-    print("Get a token with: make token ROLE=city_official    Stop with Ctrl-C.\n", flush=True)
+    host = env.get("KTT_HOST", "127.0.0.1")
+    ports = {service: int(env.get(f"{env_prefix(service)}_PORT", port)) for service, port in SERVICE_PORTS.items()}
+    try:
+        # All services start at once; on a loaded machine one may take long to import and migrate, so
+        # wait for all of them while supervising (a crash is restarted, Ctrl-C is honoured), and never
+        # leave started children behind when giving up.
+        waiting = _wait_all(host, ports, float(env.get("KTT_START_TIMEOUT", "180")), supervisor, lambda: stopping)
+    except BaseException:
+        supervisor.stop_all()
+        raise
+    if waiting:
+        supervisor.stop_all()
+        print(f"not listening after {env.get('KTT_START_TIMEOUT', '180')}s (KTT_START_TIMEOUT): "
+              + ", ".join(f"{service} on {host}:{ports[service]}" for service in waiting)
+              + "; everything started was stopped", file=sys.stderr, flush=True)
+        return 1
+    if not stopping:
+        print("\nKTT is running:", flush=True)
+        for service, port in ports.items():
+            print(f"  {service:<18} http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/docs)", flush=True)
+        print("Get a token with: make token ROLE=city_official    Stop with Ctrl-C.\n", flush=True)
 
     while not stopping:
         supervisor.check(time.monotonic())  # a crashed child is restarted after a back-off
