@@ -251,6 +251,20 @@ class DatabaseFactory:
         self.created_pg.append(db)
         return make_url(admin).set(database=db).render_as_string(hide_password=False)
 
+    def drop_since(self, index: int) -> None:
+        """Drop the PostgreSQL databases created since ``created_pg[index]`` (templates stay)."""
+        admin = postgres_admin_url()
+        templates = set(self.templates.values())
+        mine = [n for n in self.created_pg[index:] if n not in templates]
+        if not admin or not mine:
+            return
+        statements = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(mine)]
+        try:
+            _run_to_completion(lambda: _pg_execute(admin, *statements))
+        except Exception:
+            return  # left for the session's cleanup
+        self.created_pg = [n for n in self.created_pg if n not in set(mine)]
+
     def cleanup(self) -> None:
         admin = postgres_admin_url()
         if admin and self.created_pg:
@@ -271,20 +285,26 @@ def _database_factory() -> Any:
 
 
 @pytest.fixture
-def databases(_database_factory: DatabaseFactory, db_backend: str) -> Callable[[str], Awaitable[str]]:
-    """databases(service) -> URL of a fresh database migrated to head by the service's Alembic."""
+def databases(_database_factory: DatabaseFactory, db_backend: str) -> Iterator[Callable[[str], Awaitable[str]]]:
+    """databases(service) -> URL of a fresh database migrated to head by the service's Alembic.
+    PostgreSQL databases are dropped when the test ends (not all at once at the session's end,
+    where hundreds of forced drops on a loaded machine outlasted the per-test timeout)."""
     async def make(service: str) -> str:
         return await _database_factory.create(db_backend, service)
 
-    return make
+    before = len(_database_factory.created_pg)
+    yield make
+    _database_factory.drop_since(before)
 
 
 @pytest.fixture
-def empty_database(_database_factory: DatabaseFactory, db_backend: str) -> Callable[[], Awaitable[str]]:
+def empty_database(_database_factory: DatabaseFactory, db_backend: str) -> Iterator[Callable[[], Awaitable[str]]]:
     async def make() -> str:
         return await _database_factory.create_empty(db_backend)
 
-    return make
+    before = len(_database_factory.created_pg)
+    yield make
+    _database_factory.drop_since(before)
 
 
 # --- services -----------------------------------------------------------------------------
