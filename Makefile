@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
-PACKAGES := libs/common services/decision services/voucher services/provider-registry services/attendance services/billing
+PACKAGES := libs/common services/decision services/voucher services/provider-registry services/attendance services/billing services/console
 PACKAGE_FILES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 .PHONY: run test unit venv migrate token bench docs contracts clean

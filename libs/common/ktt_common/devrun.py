@@ -25,6 +25,8 @@ from ktt_common.serve import SERVICE_MODULES, migrate, service_module
 from ktt_common.settings import SERVICE_PORTS, env_prefix
 from ktt_common.supervisor import Supervisor
 
+CONSOLE_PORT = 8000  # ktt_console's default (CONSOLE_PORT)
+
 
 def nats_server_binary() -> str:
     candidate = Path(sys.executable).parent / "nats-server"
@@ -111,14 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     for service in SERVICE_MODULES:
         argv = [sys.executable, "-m", "ktt_common.serve", service]
         supervisor.add(service, lambda argv=argv: subprocess.Popen(argv, env=env), time.monotonic())
+    # The console reads the five services' REST APIs only (it has no database of its own).
+    supervisor.add("console", lambda: subprocess.Popen([sys.executable, "-m", "ktt_console"], env=env), time.monotonic())
+    host = env.get("KTT_HOST", "127.0.0.1")
     for service, port in SERVICE_PORTS.items():
         port = int(env.get(f"{env_prefix(service)}_PORT", port))
-        host = env.get("KTT_HOST", "127.0.0.1")
         _wait(host, port, 30, service)
+    console_port = int(env.get("CONSOLE_PORT", CONSOLE_PORT))
+    _wait(host, console_port, 30, "console")
     print("\nKTT is running:", flush=True)
     for service, port in SERVICE_PORTS.items():
         port = int(env.get(f"{env_prefix(service)}_PORT", port))
         print(f"  {service:<18} http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/docs)", flush=True)
+    print(f"  {'console':<18} http://127.0.0.1:{console_port}   (log in at /login)", flush=True)
     print("Get a token with: make token ROLE=city_official    Stop with Ctrl-C.\n", flush=True)
 
     while not stopping:
