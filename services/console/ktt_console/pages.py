@@ -504,7 +504,7 @@ async def client_timeline(up: Upstream, viewer: Viewer, client_id: str) -> tuple
                                      start=fmt_date(d["period_start"], lang), end=fmt_date(d["period_end"], lang),
                                      status=t(f"state.{d['status']}"))})
         for v in await up.items("voucher", "/v1/vouchers", viewer.token, client_id=client_id):
-            events.append({"date": v.get("issued_on") or v.get("valid_from"), "kind": "voucher",
+            events.append({"date": str(v.get("created_at") or v.get("valid_from"))[:10], "kind": "voucher",
                            "text": t("tl.voucher", number=v["number"], state=t(f"state.{v['state']}"))})
     for a in agreements:
         events.append({"date": a.get("signed_on") or a["start_date"], "kind": "agreement",
@@ -528,7 +528,7 @@ async def client_timeline(up: Upstream, viewer: Viewer, client_id: str) -> tuple
     if reports.ok:
         for r in reports.body.get("items", []) if isinstance(reports.body, dict) else reports.body or []:
             events.append({"date": r.get("submitted_on") or r.get("due_on"), "kind": "report",
-                           "text": t("tl.report", kind=t(f"report.{r['kind']}"), month=r.get("month") or "",
+                           "text": t("tl.report", kind=t(f"report.{r['kind']}"), month=r.get("month") or "", provider=r["provider_id"],
                                      state=t(f"state.{r['state']}"))})
     if viewer.is_official or viewer.is_provider:
         params: dict[str, Any] = {"provider_id": viewer.principal.provider_id} if viewer.is_provider else {}
