@@ -160,9 +160,11 @@ def install(app: FastAPI) -> None:  # noqa: C901 (one place that lists every pag
 
         async def start_notices() -> dict[str, Any]:
             rows = await up.items("decision", "/v1/start-notices", viewer.token, status="pending")
-            return section(t("notices.te"), [t("col.client"), t("col.start"), t("col.provider"), t("col.state")],
-                           [[client_link(n.get("client_id")), fmt_date(n.get("service_start") or n.get("start_date"), viewer.lang),
-                             n.get("provider_id") or "", t(f"state.{n.get('status')}")] for n in rows], empty=t("notices.none"))
+            return section(t("notices.te"), [t("col.client"), t("col.name"), t("col.start"), t("col.provider"), t("col.unit"),
+                                             t("col.state")],
+                           [[client_link(n["client_id"]), f"{n['first_name']} {n['last_name']}", fmt_date(n["started_on"], viewer.lang),
+                             n.get("provider_name") or n.get("provider_id") or "", n.get("unit_name") or "",
+                             t(f"state.{n['status']}")] for n in rows], empty=t("notices.none"))
 
         async def tt3() -> dict[str, Any]:
             rows = await up.items("attendance", "/v1/absence-notices", viewer.token, status="pending", limit=200)
@@ -311,17 +313,30 @@ def install(app: FastAPI) -> None:  # noqa: C901 (one place that lists every pag
             return unavailable_page(request, viewer, exc)
         except Refused as exc:
             return refused_page(request, viewer, exc)
+        disputed: dict[str, str] = {}
+        if viewer.is_provider:
+            try:
+                disputed = {str(d["line_id"]): d["state"] for d in await up.items("billing", "/v1/disputes", viewer.token)
+                            if str(d["settlement_id"]) == str(settlement_id)}
+            except (Unavailable, Refused):
+                disputed = {}
         lines = [[client_link(x["client_id"]) if viewer.is_official else short(x["client_id"]), t(f"line.{x['kind']}"),
                   x["service_month"], f"{fmt_date(x['date_from'], viewer.lang)}–{fmt_date(x['date_to'], viewer.lang)}",
                   str(x["quantity"]), fmt_money(x["unit_value_cents"], viewer.lang), fmt_money(x["amount_cents"], viewer.lang),
-                  x.get("cause") or ""] for x in s["lines"]]
+                  x.get("cause") or ""] + ([{"post": f"/settlements/{s['id']}/lines/{x['id']}/dispute", "label": t("dispute"),
+                                             "input": {"name": "reason", "aria": t("dispute_reason", line=i + 1)},
+                                             "aria": t("dispute_line", line=i + 1)} if str(x["id"]) not in disputed
+                                            else f"{t('disputed')}: {t('state.' + disputed[str(x['id'])])}"]
+                                           if viewer.is_provider else [])
+                 for i, x in enumerate(s["lines"])]
         totals = s["totals"]
         chart = bar_chart([(t("total.days"), totals["days_cents"]), (t("total.coaching"), totals["coaching_cents"]),
                            (t("total.refunds"), abs(totals["refunds_cents"])), (t("total.corrections"), totals["corrections_cents"]),
                            (t("total.total"), totals["total_cents"])], viewer.lang, t("settlement.chart"))
         main = section(f"{s['provider_id']} {s['month']} — {t('state.' + s['state'])}",
                        [t("col.client"), t("col.line"), t("col.month"), t("col.dates"), t("col.quantity"), t("col.unit_value"),
-                        t("col.amount"), t("col.cause")], lines, chart=chart, empty=t("settlement.no_lines"), numeric=[4, 5, 6])
+                        t("col.amount"), t("col.cause")] + ([t("col.action")] if viewer.is_provider else []), lines, chart=chart,
+                       empty=t("settlement.no_lines"), numeric=[4, 5, 6])
         actions = []
         if viewer.role == "city_official" and s["state"] in ("draft", "under_review") and not s["held"]:
             actions.append({"post": f"/settlements/{s['id']}/approve", "label": t("approve"),
@@ -340,6 +355,18 @@ def install(app: FastAPI) -> None:  # noqa: C901 (one place that lists every pag
             return render(request, "error.html", viewer, status=403, message_key="csrf_refused")
         return await act(request, viewer, "billing", f"/v1/settlements/{settlement_id}/approve", None,
                          f"/settlements/{settlement_id}", "approved")
+
+    @app.post("/settlements/{settlement_id}/lines/{line_id}/dispute", include_in_schema=False)
+    async def dispute_line(settlement_id: uuid.UUID, line_id: uuid.UUID, request: Request) -> Response:
+        viewer = require_viewer(request, provider=True)
+        if not isinstance(viewer, Viewer):
+            return viewer
+        form = await posted(request, viewer)
+        if form is None:
+            return render(request, "error.html", viewer, status=403, message_key="csrf_refused")
+        reason = str(form.get("reason", "")).strip()[:2000]
+        return await act(request, viewer, "billing", f"/v1/settlements/{settlement_id}/lines/{line_id}/disputes",
+                         {"reason": reason}, f"/settlements/{settlement_id}", "disputed")
 
     @app.get("/clients", include_in_schema=False)
     async def clients(request: Request) -> Response:

@@ -208,3 +208,23 @@ def test_keyboard_phone_width_and_languages(city, browser):  # type: ignore[no-u
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == catalogue("sv")["nav.settlements"]
     assert page.locator("html").get_attribute("lang") == "sv"
+
+
+def test_a_provider_disputes_a_line_of_its_settlement(city, browser):  # type: ignore[no-untyped-def]
+    [january] = api(city, "billing", "GET", "/v1/settlements", "provider", provider_id="P2",
+                    params={"month": "2027-01", "provider_id": "P2"}).json()
+    page = login(browser, city.console, "provider", "P2")
+    page.goto(city.console + f"/settlements/{january['id']}")
+    assert page.locator("svg[role=img] rect").count() == 5  # the month's figures as a chart
+    page.get_by_label(FI["dispute_reason"].format(line=1), exact=True).fill("Yksi päivä puuttuu")
+    page.get_by_role("button", name=FI["dispute_line"].format(line=1), exact=True).click()
+    page.wait_for_load_state()
+    assert FI["done.disputed"] in page.locator("main").inner_text()
+    assert FI["disputed"] in page.locator("tbody tr").first.inner_text()
+    shot(page, "provider-settlement-disputed")
+    disputes = api(city, "billing", "GET", "/v1/disputes", "city_official", params={"state": "open"}).json()
+    assert [(d["provider_id"], d["reason"]) for d in disputes] == [("P2", "Yksi päivä puuttuu")]
+    # The official sees it on the settlements page.
+    official = login(browser, city.console, "city_official")
+    official.goto(city.console + "/settlements")
+    assert "Yksi päivä puuttuu" in official.locator("main").inner_text()
