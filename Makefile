@@ -4,10 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
-PACKAGES := libs/common services/decision services/voucher services/provider-registry services/attendance services/billing
+PACKAGES := libs/common services/decision services/voucher services/provider-registry services/attendance services/billing services/console
 PACKAGE_FILES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: run test unit venv migrate token bench docs contracts clean
+.PHONY: run test unit venv migrate token bench docs contracts clean demo chromium
 
 $(STAMP): requirements.txt requirements-test.txt $(PACKAGE_FILES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,19 @@ venv: $(STAMP)
 run: $(STAMP)
 	KTT_ENV=development $(PY) -m ktt_common.devrun
 
-## Run the whole test suite (SQLite always; PostgreSQL too when reachable).
-test: $(STAMP)
+## Run the whole test suite (SQLite always; PostgreSQL too when reachable). The console's browser tests
+## need Debian's chromium: installed here when missing (as root, as on CI; Playwright never downloads a browser).
+test: $(STAMP) chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium
+
+## Seed a small city through the public APIs (fresh DATA_DIR var/demo), print the console's address and a
+## client's timeline, and keep the system running until Ctrl-C (tools/demo.py; DEMO_ARGS="--exit" to stop).
+demo: $(STAMP)
+	KTT_ENV=development $(PY) -m tools.demo $(DEMO_ARGS)
 
 ## Apply every service's migrations to its database (DATA_DIR, <SERVICE>_DATABASE_URL).
 migrate: $(STAMP)

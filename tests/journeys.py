@@ -12,9 +12,12 @@ DRAFT_TERMS = {"absence_reporting_and_certificates": True, "sanctions_for_unauth
 
 
 async def approved_provider(registry: RunningService, provider_id: str = "P1",
-                            deputies: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+                            deputies: tuple[str, ...] = (), *, name: str = "Turun Työpaja ry", business_id: str = "0204819-8",
+                            iban: str = "FI2112345600000785", supplier_number: str = "S-1",
+                            unit_name: str = "Työpaja Keskusta", producer_code: str = "SPC-1") -> tuple[dict[str, Any], dict[str, Any]]:
     """A provider applies with a unit, an instructor and a product; Typake prices (45.00 € a day, 38.50 € after the
-    first year), inspects and approves it (PRV-1..PRV-17). Returns the unit and the product."""
+    first year), inspects and approves it (PRV-1..PRV-17). Returns the unit and the product. ``registry`` is anything
+    with an httpx ``client`` and ``auth(role, **claims)``: an in-process service or one over HTTP (make demo)."""
     official = registry.auth("city_official")
     staff = registry.auth("provider", provider_id=provider_id)
 
@@ -24,15 +27,15 @@ async def approved_provider(registry: RunningService, provider_id: str = "P1",
         return r.json()
 
     await ok("POST", "/v1/providers", {
-        "name": "Turun Työpaja ry", "business_id": "0204819-8", "legal_form": "registered_association",
+        "name": name, "business_id": business_id, "legal_form": "registered_association",
         "registration": {"register": "avi", "number": "AVI-1", "date": "2025-01-15"},
         "data_protection_officer": {"name": "Tiina Tietosuoja", "email": "dpo@tyopaja.example"},
         "contact": {"phone": "+35821000000", "email": "info@tyopaja.example", "address": "Linnankatu 1, 20100 Turku"},
-        "website": "https://tyopaja.example", "supplier_number": "S-1", "payment_terms_days": 14,
-        "iban": "FI2112345600000785", "presentation": "Puutöitä ja kierrätystä.", "phone_hours": "Mon-Fri 9-11"}, staff)
+        "website": "https://tyopaja.example", "supplier_number": supplier_number, "payment_terms_days": 14,
+        "iban": iban, "presentation": "Puutöitä ja kierrätystä.", "phone_hours": "Mon-Fri 9-11"}, staff)
     unit = await ok("POST", f"/v1/providers/{provider_id}/units", {
-        "name": "Työpaja Keskusta", "street_address": "Linnankatu 1", "postal_code": "20100", "city": "Turku",
-        "district": "Keskusta", "service_producer_code": "SPC-1",
+        "name": unit_name, "street_address": "Linnankatu 1", "postal_code": "20100", "city": "Turku",
+        "district": "Keskusta", "service_producer_code": producer_code,
         "responsible_person": {"name": "Ville Vastaava", "qualification": "sosionomi (AMK)", "phone": "+358401111111",
                                "degree": {"level": "bachelor", "title": "sosionomi (AMK)"},
                                "signing_deputies": list(deputies)},

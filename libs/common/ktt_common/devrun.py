@@ -26,6 +26,8 @@ from ktt_common.serve import SERVICE_MODULES, migrate, service_module
 from ktt_common.settings import SERVICE_PORTS, env_prefix
 from ktt_common.supervisor import Supervisor
 
+CONSOLE_PORT = 8000  # ktt_console's default (CONSOLE_PORT)
+
 
 def nats_server_binary() -> str:
     candidate = Path(sys.executable).parent / "nats-server"
@@ -131,8 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     for service in SERVICE_MODULES:
         argv = [sys.executable, "-m", "ktt_common.serve", service]
         supervisor.add(service, lambda argv=argv: subprocess.Popen(argv, env=env), time.monotonic())
+    # The console reads the five services' REST APIs only (it has no database of its own).
+    supervisor.add("console", lambda: subprocess.Popen([sys.executable, "-m", "ktt_console"], env=env), time.monotonic())
     host = env.get("KTT_HOST", "127.0.0.1")
     ports = {service: int(env.get(f"{env_prefix(service)}_PORT", port)) for service, port in SERVICE_PORTS.items()}
+    ports["console"] = int(env.get("CONSOLE_PORT", CONSOLE_PORT))
     try:
         # All services start at once; on a loaded machine one may take long to import and migrate, so
         # wait for all of them while supervising (a crash is restarted, Ctrl-C is honoured), and never
@@ -150,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if not stopping:
         print("\nKTT is running:", flush=True)
         for service, port in ports.items():
-            print(f"  {service:<18} http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/docs)", flush=True)
+            where = "(log in at /login)" if service == "console" else f"(OpenAPI: http://127.0.0.1:{port}/docs)"
+            print(f"  {service:<18} http://127.0.0.1:{port}   {where}", flush=True)
         print("Get a token with: make token ROLE=city_official    Stop with Ctrl-C.\n", flush=True)
 
     while not stopping:
