@@ -267,3 +267,21 @@ async def test_two_replicas_each_over_a_three_node_jetstream_cluster(_database_f
         for r in replicas:
             await r.stop()
         cluster.stop()
+
+
+async def test_replicas_starting_together_migrate_one_database_once(_database_factory: Any, tmp_path: Path) -> None:
+    """Each replica runs the service's migrations at start (``serve --migrate``): three processes
+    started together on one empty PostgreSQL database take turns (an advisory lock) and all succeed."""
+    if postgres_admin_url() is None:
+        pytest.skip("no PostgreSQL reachable (TEST_DATABASE_URL or 127.0.0.1:5432)")
+    from ktt_common.migrations import version_table
+
+    url = await _database_factory.create_empty("postgresql", "migrate_race")
+    env = {**os.environ, "KTT_ENV": "test", "DATA_DIR": str(tmp_path), "VOUCHER_DATABASE_URL": url}
+    procs = [subprocess.Popen([sys.executable, "-m", "ktt_common.serve", "voucher", "--migrate-only"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)]
+    outcomes = [(p.wait(timeout=120), p.stdout.read().decode()[-2000:] if p.stdout else "") for p in procs]
+    for code, output in outcomes:
+        assert code == 0, output
+    heads = await rows(url, f"SELECT version_num FROM {version_table('voucher')}")
+    assert heads == [("0006",)]
