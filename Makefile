@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := libs/common services/decision services/voucher services/provider-registry services/attendance services/billing
 PACKAGE_FILES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: run test unit venv migrate token bench docs contracts clean
+.PHONY: run test test-cluster unit venv migrate token bench docs contracts clean
 
 $(STAMP): requirements.txt requirements-test.txt $(PACKAGE_FILES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: $(STAMP)
 ## Run the whole test suite (SQLite always; PostgreSQL too when reachable).
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Only the scale-out test (issue 16; also part of `make test`): three clustered nats-servers,
+## PostgreSQL, two replicas each of decision and voucher as processes. Needs PostgreSQL.
+test-cluster: $(STAMP)
+	$(PY) -m pytest tests/test_cluster.py -rs $(PYTEST_ARGS)
 
 ## Apply every service's migrations to its database (DATA_DIR, <SERVICE>_DATABASE_URL).
 migrate: $(STAMP)
