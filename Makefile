@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := libs/common services/decision services/voucher services/provider-registry services/attendance services/billing services/console
 PACKAGE_FILES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: run test unit venv migrate token bench docs contracts clean demo chromium
+.PHONY: run test test-cluster unit venv migrate token bench docs contracts clean demo chromium
 
 $(STAMP): requirements.txt requirements-test.txt $(PACKAGE_FILES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ chromium:
 ## client's timeline, and keep the system running until Ctrl-C (tools/demo.py; DEMO_ARGS="--exit" to stop).
 demo: $(STAMP)
 	KTT_ENV=development $(PY) -m tools.demo $(DEMO_ARGS)
+
+## Only the scale-out test (issue 16; also part of `make test`): three clustered nats-servers,
+## PostgreSQL, two replicas each of decision and voucher as processes. Needs PostgreSQL.
+test-cluster: $(STAMP)
+	$(PY) -m pytest tests/test_cluster.py -rs $(PYTEST_ARGS)
 
 ## Apply every service's migrations to its database (DATA_DIR, <SERVICE>_DATABASE_URL).
 migrate: $(STAMP)

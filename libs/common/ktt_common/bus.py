@@ -32,6 +32,7 @@ def stream_config(service: str, settings: Settings) -> api.StreamConfig:
         max_age=float(settings.stream_max_age_days * 24 * 3600),
         duplicate_window=float(settings.duplicate_window_seconds),
         discard=api.DiscardPolicy.OLD,
+        num_replicas=settings.stream_replicas,  # KTT_STREAM_REPLICAS: 3 on the clustered deploy (issue 16)
     )
 
 
@@ -59,7 +60,8 @@ class NatsBus:
         while not self._closing:
             try:
                 self.nc = await nats.connect(
-                    self.settings.nats_url,
+                    # NATS_URL may list several nodes of a cluster, comma-separated (issue 16).
+                    [u.strip() for u in self.settings.nats_url.split(",") if u.strip()],
                     name=f"ktt-{self.service}",
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,  # never give up (nats-py's default stops after ~2 min)
@@ -143,7 +145,8 @@ class NatsBus:
             try:
                 await self.js.add_stream(config)
             except BadRequestError:
-                # Exists with other settings (e.g. a changed age limit): bring it to ours.
+                # Exists with other settings (e.g. a changed age limit or replica count): bring it
+                # to ours. JetStream moves a stream between 1 and 3 replicas in place.
                 await self.js.update_stream(config)
         self._streams_ready = True
 

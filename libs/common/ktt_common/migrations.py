@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from ktt_common.db import create_engine
@@ -71,6 +71,11 @@ async def _run_command(url: str, service_dir: Path, run: Any) -> None:
     try:
         async with engine.connect() as conn:
             def _run(sync_conn: Connection) -> None:
+                if sync_conn.dialect.name == "postgresql":
+                    # Replicas start together and each migrates (issue 16): one at a time per
+                    # database; the lock ends with this transaction, and the next finds the head.
+                    sync_conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                                      {"key": "ktt-migrations:" + service_dir.name})
                 cfg.attributes["connection"] = sync_conn
                 run(cfg)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import nats.errors as nats_errors
-from nats.js.errors import NoStreamResponseError
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 from pydantic import BaseModel
 from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,9 @@ TRANSIENT_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
     nats_errors.ConnectionReconnectingError, nats_errors.ConnectionDrainingError, nats_errors.NoRespondersError,
     nats_errors.OutboundBufferLimitError, nats_errors.StaleConnectionError, nats_errors.FlushTimeoutError,
     NoStreamResponseError,
+    # 503 from JetStream: in a cluster, the stream has no leader for a moment (an election after a
+    # node was lost, issue 16). Says nothing about the row.
+    ServiceUnavailableError,
 )
 
 

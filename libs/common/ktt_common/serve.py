@@ -1,4 +1,4 @@
-"""Run one service: ``python -m ktt_common.serve <service> [--migrate]``.
+"""Run one service: ``python -m ktt_common.serve <service> [--migrate | --migrate-only]``.
 
 Used by ``make run`` (through :mod:`ktt_common.devrun`) and by the container image.
 """
@@ -50,9 +50,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run one KTT service")
     parser.add_argument("service", choices=sorted(SERVICE_MODULES))
     parser.add_argument("--migrate", action="store_true", help="apply migrations before serving")
+    parser.add_argument("--migrate-only", action="store_true",
+                        help="apply migrations and exit (a Kubernetes init container or Job)")
     args = parser.parse_args(argv)
-    if args.migrate:
-        migrate(args.service)
+    if args.migrate or args.migrate_only:
+        migrate(args.service)  # replicas starting together take turns (an advisory lock on PostgreSQL)
+    if args.migrate_only:
+        return
     module = service_module(args.service)
     settings = module.SPEC.load_settings()
     app = module.create_app(settings)

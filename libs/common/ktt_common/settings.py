@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # Event bus
     stream_max_age_days: int = Field(400, alias="STREAM_MAX_AGE_DAYS")
     duplicate_window_seconds: int = Field(2 * 24 * 3600, alias="STREAM_DUPLICATE_WINDOW_SECONDS")
+    # Copies JetStream keeps of every stream (issue 16): 1 on a single nats-server, 3 on a
+    # three-node cluster (deploy/), where a stream survives the loss of one node. At most 5.
+    stream_replicas: int = Field(1, ge=1, le=5, alias="KTT_STREAM_REPLICAS")
     consumer_max_deliver: int = Field(5, alias="CONSUMER_MAX_DELIVER")
     consumer_backoff_seconds: list[float] = Field([1.0, 5.0, 30.0, 120.0], alias="CONSUMER_BACKOFF_SECONDS")
     # Short, so a message in flight to a crashed consumer comes back soon; a handler that runs
