@@ -9,13 +9,27 @@ test publishes to the document."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from ktt_common.events import EventType
 from ktt_contracts.catalogue import _message_name, asyncapi, envelope_schema, headers_schema, message, payload_schemas
+
+
+_LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$")
+
+
+def format_checker() -> FormatChecker:
+    """jsonschema's checks, except ``time``: Pydantic labels ``datetime.time`` fields
+    ``format: time`` and writes a wall-clock time (``09:00:00``, ISO 8601), while jsonschema reads
+    the format as RFC 3339 ``full-time``, which demands an offset. A schedule's opening hours have
+    none, so ``time`` here is ISO 8601's local time with an optional offset."""
+    checker = FormatChecker()
+    checker.checks("time")(lambda value: not isinstance(value, str) or bool(_LOCAL_TIME.match(value)))
+    return checker
 
 
 class EventValidator:
@@ -32,7 +46,7 @@ class EventValidator:
             components["schemas"].update(payload_schemas(et))
             components["messages"][name] = message(et, f"#/components/schemas/{et.payload.__name__}")
             self.names[et.type] = name
-        checker = Draft202012Validator.FORMAT_CHECKER
+        checker = format_checker()
         self._bodies = {
             name: Draft202012Validator({"components": components, "$ref": f"#/components/messages/{name}/payload"},
                                        format_checker=checker)
