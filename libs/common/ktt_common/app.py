@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Match
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -23,13 +24,30 @@ from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported f
 from ktt_common.clock import Clock
 from ktt_common.errors import Problem, install_error_handlers, problem_response, status_phrase
 from ktt_common.logging import configure_logging, get_logger
-from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS, refresh_gauges
 from ktt_common.openapi import install_openapi, raw_operation_id
 from ktt_common.request_context import correlation_id_var
 from ktt_common.runtime import Runtime, ServiceSpec
 from ktt_common.settings import Settings
 
 log = get_logger("ktt.http")
+
+
+def route_template(app: FastAPI, request: Request) -> str:
+    """The route's template (``/v1/vouchers/{voucher_id}``) for the metrics label, also when routing
+    stopped short of an endpoint (a wrong method, a redirect): the path's first full or partial match
+    among the app's routes. Only a path no route knows is ``unmatched`` (issue 17 item 6)."""
+    route = request.scope.get("route")
+    if route is not None and hasattr(route, "path"):
+        return route.path
+    partial = None
+    for candidate in app.router.routes:
+        match, _ = candidate.matches(request.scope)
+        if match == Match.FULL and hasattr(candidate, "path"):
+            return candidate.path
+        if match == Match.PARTIAL and partial is None and hasattr(candidate, "path"):
+            partial = candidate.path
+    return partial or "unmatched"
 
 
 def create_service_app(
@@ -77,7 +95,7 @@ def create_service_app(
             return response
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(request.scope.get("route"), "path", "unmatched")
+            route = route_template(app, request)
             HTTP_REQUESTS.labels(spec.name, request.method, route, str(status)).inc()
             HTTP_LATENCY.labels(spec.name, request.method, route).observe(elapsed)
             if route not in ("/metrics", "/healthz", "/readyz"):
@@ -111,6 +129,10 @@ def create_service_app(
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text exposition format)",
              response_class=PlainTextResponse)
     async def metrics() -> Response:
+        try:
+            await refresh_gauges(runtime)
+        except Exception as exc:  # the database is down: serve what there is; /readyz says why
+            log.warning("metrics_refresh_failed", error=type(exc).__name__)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(admin_router())

@@ -32,6 +32,8 @@ class Envelope(BaseModel):
     time: dt.datetime
     datacontenttype: str = "application/json"
     correlationid: str | None = None
+    dataschema: str | None = Field(None, description="URI of the payload's schema: urn:ktt:event-schema:<type> "
+                                                     "(the message of that type in docs/asyncapi.json)")
     data: dict[str, Any]
 
 
@@ -46,6 +48,12 @@ class EventType(Generic[P]):
     @property
     def type(self) -> str:
         return f"{SUBJECT_ROOT}.{self.service}.{self.name}.v{self.version}"
+
+    @property
+    def dataschema(self) -> str:
+        """The CloudEvents ``dataschema`` of this type: a URN naming its payload schema, stable
+        across deployments (the AsyncAPI message of this type pins it)."""
+        return f"urn:ktt:event-schema:{self.type}"
 
     @property
     def subject(self) -> str:
@@ -63,6 +71,7 @@ class EventType(Generic[P]):
             subject=subject,
             time=time,
             correlationid=correlation_id,
+            dataschema=self.dataschema,
             data=model.model_dump(mode="json"),
         )
 

@@ -86,7 +86,8 @@ def _fast_row(rt: "Runtime", event_type: EventType[Any], payload: BaseModel | di
     model = payload if isinstance(payload, event_type.payload) else event_type.payload.model_validate(payload)
     head = Envelope.model_construct(
         specversion="1.0", id=str(uuid.uuid4()), source=f"/ktt/{event_type.service}", type=event_type.type, subject=subject,
-        time=time, datacontenttype="application/json", correlationid=correlation_id, data={},
+        time=time, datacontenttype="application/json", correlationid=correlation_id,
+        dataschema=event_type.dataschema, data={},
     )
     head_json = head.model_dump_json()
     assert head_json.endswith(_EMPTY_DATA_TAIL)

@@ -167,12 +167,72 @@ class NatsCluster:
 WATCHDOG_SECONDS = float(os.environ.get("KTT_TEST_WATCHDOG_SECONDS", "120"))
 
 
+# Event types that only tests publish (the probe service registers its own here), so the check
+# below knows their payloads too.
+TEST_EVENT_TYPES: list[Any] = []
+_validator: dict[int, Any] = {}
+
+
+def event_validator() -> Any:
+    """One EventValidator (ktt_contracts.validation) per set of test event types, made once."""
+    from ktt_contracts.validation import EventValidator
+
+    key = len(TEST_EVENT_TYPES)
+    if key not in _validator:
+        _validator[key] = EventValidator(TEST_EVENT_TYPES)
+    return _validator[key]
+
+
+async def _stored_messages(url: str) -> list[tuple[str, int, Any, bytes]]:
+    """Every message every stream of the server holds: (stream, seq, headers, data)."""
+    import nats
+    from nats.js.errors import NotFoundError
+
+    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        jsm = nc.jsm()
+        found = []
+        for stream in await jsm.streams_info():
+            state = stream.state
+            if not state.messages:
+                continue
+            for seq in range(state.first_seq, state.last_seq + 1):
+                try:
+                    msg = await jsm.get_msg(stream.config.name, seq)
+                except NotFoundError:  # deleted or purged
+                    continue
+                found.append((stream.config.name, seq, msg.headers, msg.data or b""))
+        return found
+    finally:
+        await nc.close()
+
+
+def check_published_events(server: "NatsServer") -> list[str]:
+    """Issue 17 item 4: every message the test's nats-server holds against docs/asyncapi.json."""
+    if server.proc is None:  # the test left it stopped: its store is still there
+        server.start()
+    validator = event_validator()
+    problems = []
+    for stream, seq, headers, data in _run_to_completion(lambda: _stored_messages(server.url)):
+        for error in validator.errors(headers, data):
+            problems.append(f"{stream} #{seq}: {error}")
+    return problems
+
+
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Any:
+def nats_server(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """A real nats-server. When the test is over, every message its streams hold is validated
+    against the AsyncAPI document (strict envelope, headers, closed payloads); a test that
+    publishes off-contract messages on purpose says so with ``@pytest.mark.off_contract_events``."""
     server = NatsServer(tmp_path / "jetstream")
     server.start()
     yield server
-    server.stop()
+    try:
+        if request.node.get_closest_marker("off_contract_events") is None:
+            problems = check_published_events(server)
+            assert not problems, "events off the AsyncAPI contract:\n" + "\n".join(problems[:20])
+    finally:
+        server.stop()
 
 
 # --- databases ------------------------------------------------------------------------------

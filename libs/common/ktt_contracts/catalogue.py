@@ -36,36 +36,98 @@ def _message_name(et: EventType[Any]) -> str:
     return f"{et.name}V{et.version}"
 
 
+NON_EMPTY = {"type": "string", "minLength": 1}
+
+
+def envelope_schema() -> dict[str, Any]:
+    """The CloudEvents 1.0 envelope every producer sends (issue 17 item 4): strict. The attribute
+    set is closed (the ``correlationid`` extension included); ``data`` is typed per message."""
+    described = Envelope.model_json_schema()["properties"]
+    return {
+        "title": "CloudEventEnvelope",
+        "description": Envelope.__doc__,
+        "type": "object",
+        "required": ["specversion", "id", "source", "type", "time", "datacontenttype", "dataschema", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "specversion": {"const": "1.0", "description": "CloudEvents version"},
+            "id": {**NON_EMPTY, "description": described["id"]["description"]},
+            "source": {**NON_EMPTY, "pattern": "^/ktt/[a-z-]+$", "description": described["source"]["description"]},
+            "type": {**NON_EMPTY, "pattern": r"^ktt\.[a-z_-]+\.[A-Za-z]+\.v[0-9]+$",
+                     "description": described["type"]["description"]},
+            "subject": {"anyOf": [NON_EMPTY, {"type": "null"}], "description": described["subject"]["description"]},
+            "time": {"type": "string", "format": "date-time"},
+            "datacontenttype": {"const": "application/json"},
+            "dataschema": {"type": "string", "format": "uri", "description": described["dataschema"]["description"]},
+            "correlationid": {"anyOf": [{"type": "string"}, {"type": "null"}],
+                              "description": "Extension attribute: the request or job that caused the event"},
+            "data": {"type": "object"},
+        },
+    }
+
+
+def headers_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["Nats-Msg-Id"],
+        "properties": {"Nats-Msg-Id": {**NON_EMPTY, "description": "JetStream de-duplication key = the envelope's id"}},
+    }
+
+
+def closed(schema: Any) -> Any:
+    """``additionalProperties: false`` on every object schema a payload model produced (not on
+    free-form maps, which already say what their values are). See docs/decisions.md: the
+    document binds producers; consumers stay tolerant readers."""
+    if isinstance(schema, dict):
+        out = {k: closed(v) for k, v in schema.items()}
+        if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [closed(v) for v in schema]
+    return schema
+
+
+def message(et: EventType[Any], payload_ref: str) -> dict[str, Any]:
+    """One event type as an AsyncAPI message: the strict envelope with this type's ``type``,
+    ``dataschema`` and payload."""
+    return {
+        "name": et.name,
+        "title": f"{et.name} v{et.version}",
+        "summary": et.description,
+        "contentType": "application/cloudevents+json",
+        "headers": headers_schema(),
+        "payload": {
+            "allOf": [
+                {"$ref": "#/components/schemas/CloudEventEnvelope"},
+                {"type": "object", "properties": {
+                    "type": {"const": et.type},
+                    "source": {"const": f"/ktt/{et.service}"},
+                    "dataschema": {"const": et.dataschema},
+                    "data": {"$ref": payload_ref},
+                }},
+            ]
+        },
+    }
+
+
+def payload_schemas(et: EventType[Any]) -> dict[str, Any]:
+    """The payload's schema and its nested models, closed, by component name."""
+    payload_schema = et.payload.model_json_schema(ref_template="#/components/schemas/{model}")
+    found = {name: closed(d) for name, d in payload_schema.pop("$defs", {}).items()}
+    found[et.payload.__name__] = closed(payload_schema)
+    return found
+
+
 def asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    schemas: dict[str, Any] = {}
-    envelope_schema = Envelope.model_json_schema()
-    envelope_schema["properties"].pop("data", None)
-    schemas["CloudEventEnvelope"] = envelope_schema
+    schemas: dict[str, Any] = {"CloudEventEnvelope": envelope_schema()}
     for et in sorted(CATALOGUE, key=lambda e: e.type):
         name = _message_name(et)
-        payload_schema = et.payload.model_json_schema(ref_template="#/components/schemas/{model}")
-        for def_name, definition in payload_schema.pop("$defs", {}).items():
-            schemas[def_name] = definition
-        schemas[et.payload.__name__] = payload_schema
-        messages[name] = {
-            "name": et.name,
-            "title": f"{et.name} v{et.version}",
-            "summary": et.description,
-            "contentType": "application/cloudevents+json",
-            "headers": {"type": "object", "properties": {"Nats-Msg-Id": {"type": "string", "description": "= envelope id"}}},
-            "payload": {
-                "allOf": [
-                    {"$ref": "#/components/schemas/CloudEventEnvelope"},
-                    {"type": "object", "properties": {
-                        "type": {"const": et.type},
-                        "data": {"$ref": f"#/components/schemas/{et.payload.__name__}"},
-                    }},
-                ]
-            },
-        }
+        schemas.update(payload_schemas(et))
+        messages[name] = message(et, f"#/components/schemas/{et.payload.__name__}")
         channel_id = et.subject.replace(".", "_")
         channels[channel_id] = {
             "address": et.subject,

@@ -21,6 +21,7 @@ from ktt_common.inbox import Subscription
 from ktt_common.infra import define_infra_tables
 from ktt_common.jobs import JobRegistry
 from ktt_common.runtime import ServiceSpec
+from ktt_common.testing import TEST_EVENT_TYPES
 
 metadata = new_metadata()
 INFRA = define_infra_tables(metadata)
@@ -38,6 +39,7 @@ class ProbePayload(BaseModel):
 
 
 ProbeHappened = EventType("probe", "ProbeHappened", 1, ProbePayload, "test-only event")
+TEST_EVENT_TYPES.append(ProbeHappened)  # so the suite's AsyncAPI check knows its payload
 
 
 class Switch:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from sqlalchemy import func, select, update
 
 from ktt_common.events import Envelope
@@ -128,6 +130,7 @@ async def test_failing_handler_is_parked_after_the_cap_and_replayable(start_prob
         assert (await svc.client.get("/v1/admin/dead-letters", headers=svc.auth("city_official"))).status_code == 403
 
 
+@pytest.mark.off_contract_events("a body that is not JSON")
 async def test_not_an_envelope_is_parked_at_once(start_probe, probe_switch):
     async with start_probe() as svc:
         rt = svc.rt

@@ -1,13 +1,12 @@
 """What the service's printable documents share (the TT3 absence notice, ATT-6; the certificate of
-participation, REP-5): the language chosen, Finnish date format, the page head and labelled rows.
+participation, REP-5): the language chosen, Finnish date format, the page head (a tagged, accessible PDF: ktt_common.tagged_pdf).
 No hetu is ever printed (DATA-4)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
-from fpdf import FPDF
+from ktt_common.tagged_pdf import TaggedDocument
 
 LANGUAGES = ("fi", "sv")
 
@@ -24,28 +23,10 @@ def fi_date(day: dt.date | str) -> str:
     return f"{d.day}.{d.month}.{d.year}"
 
 
-def latin1(text: str) -> str:
-    """The core PDF fonts print Latin-1 (å, ä, ö included); dashes become hyphens, anything else '?'."""
-    return text.replace("\u2013", "-").replace("\u2014", "-").encode("latin-1", "replace").decode("latin-1")
-
-
-def new_document(title: str, city: str, *, compress: bool = True) -> FPDF:
-    """An A4 page with the city's name and the document's title as its heading."""
-    pdf = FPDF(format="A4")
-    pdf.set_compression(compress)
-    pdf.set_title(latin1(title))
-    pdf.set_creator("KTT attendance service")
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    pdf.cell(0, 8, latin1(city), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 8, latin1(title), new_x="LMARGIN", new_y="NEXT")
-    return pdf
-
-
-def labelled_rows(pdf: FPDF, rows: Iterable[tuple[str, str]], label_width: float) -> None:
-    for label, value in rows:
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(label_width, 7, latin1(label))
-        pdf.set_font("Helvetica", size=11)
-        pdf.cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
+def new_document(title: str, city: str, lang: str, *, compress: bool = True) -> TaggedDocument:
+    """An A4 tagged PDF in the document's language (issue 17: structure tree, /Lang, embedded
+    Unicode fonts, title metadata; ktt_common.tagged_pdf) with the city's name and the title as H1."""
+    doc = TaggedDocument(title=title, lang=lang, creator="KTT attendance service", compress=compress)
+    doc.paragraph(city, space_after=0)
+    doc.heading(title, 1)
+    return doc

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ktt_attendance.reports.documents import days_line
+from ktt_attendance.reports.documents import TEXTS, days_line
+from ktt_common.pdf_check import assert_accessible, inspect_pdf
 
 from attendance_builders import absent, closed, present
 
@@ -31,11 +32,15 @@ async def test_rep5_the_certificates_days_are_the_realised_days_of_the_log(att):
     assert len(realised) == 6 and (report["state"], report["realised_days"]) == ("submitted", 6)
     pdf = await att.client.get(url, headers=att.provider())
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
-    assert days_line("sv", len(realised)).encode("latin-1") in pdf.content  # the client's language: Swedish
-    assert b"hygieniapassi" in pdf.content
-    finnish = await att.client.get(url, params={"lang": "fi"}, headers=att.official())
-    assert days_line("fi", 6).encode("latin-1") in finnish.content
-    assert days_line("fi", 7).encode("latin-1") not in finnish.content
+    printed = inspect_pdf(pdf.content)
+    assert days_line("sv", len(realised)) in printed.text  # the client's language: Swedish
+    assert "hygieniapassi" in printed.text
+    # issue 17: an accessible document (tagged, /Lang sv, embedded fonts, title)
+    assert_accessible(printed, lang="sv", title=TEXTS["sv"]["title"])
+    assert {"Document/Table/TR/TH", "Document/Table/TR/TD", "Document/P"} <= set(printed.roles)
+    finnish = inspect_pdf((await att.client.get(url, params={"lang": "fi"}, headers=att.official())).content)
+    assert days_line("fi", 6) in finnish.text and finnish.lang == "fi"
+    assert days_line("fi", 7) not in finnish.text
     mine = await att.client.get(url, headers=att.svc.auth("client", client_id=a["client_id"]))
     assert mine.status_code == 200
     other = await att.client.get(url, headers=att.provider("P2"))

@@ -8,6 +8,8 @@ import uuid
 
 from sqlalchemy import select
 
+from ktt_attendance.notices.documents import TEXTS as NOTICE_TEXTS
+from ktt_common.pdf_check import assert_accessible, inspect_pdf
 from ktt_contracts.decision import DecisionMade
 
 from attendance_builders import absent, closed, days, present
@@ -65,6 +67,10 @@ async def test_tt3_covers_exactly_its_review_periods_absence_days(att):
     for lang in ("fi", "sv"):
         r = await att.client.get(f"/v1/absence-notices/{mine['id']}/pdf", params={"lang": lang}, headers=att.official())
         assert r.status_code == 200 and r.content.startswith(b"%PDF") and r.headers["content-type"] == "application/pdf"
+        printed = inspect_pdf(r.content)  # issue 17: tagged, /Lang, embedded fonts, title; the days as a table
+        assert_accessible(printed, lang=lang, title=NOTICE_TEXTS[lang]["title"])
+        assert printed.roles.count("Document/Table/TR") == 3 + 1 + 3  # the head rows, then a header row and one per day
+        assert "Document/H2" in printed.roles and "4.1.2027" in printed.text
     assert (await att.client.get(f"/v1/absence-notices/{mine['id']}", headers=att.provider())).status_code == 403
     r = await att.client.post(f"/v1/absence-notices/{mine['id']}/mark-sent", json={"sent_on": "9999-12-31"}, headers=att.official())
     assert r.status_code == 422

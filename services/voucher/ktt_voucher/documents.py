@@ -7,7 +7,7 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 
-from fpdf import FPDF
+from ktt_common.tagged_pdf import TaggedDocument
 
 from ktt_voucher import rules
 from ktt_voucher.models import Voucher
@@ -139,35 +139,15 @@ def render_html(doc: VoucherDocument) -> str:
 """
 
 
-def _latin1(text: str) -> str:
-    """The PDF's core font covers Latin-1 (enough for Finnish and Swedish); dashes are mapped."""
-    return text.replace("–", "-").replace("—", "-").encode("latin-1", errors="replace").decode("latin-1")
-
-
 def render_pdf(doc: VoucherDocument) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(doc.title))
-    pdf.set_creator("KTT voucher service")
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    pdf.cell(0, 8, _latin1(doc.city), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 9, _latin1(doc.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+    """The same content as the HTML page, as an accessible tagged PDF (issue 17: structure tree,
+    /Lang by the document's language, embedded Unicode fonts, title metadata; ktt_common.tagged_pdf)."""
+    pdf = TaggedDocument(title=doc.title, lang=doc.language, creator="KTT voucher service")
+    pdf.paragraph(doc.city, space_after=0)
+    pdf.heading(doc.title, 1)
     if doc.inactive:
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.multi_cell(0, 7, _latin1(doc.inactive), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-    for label, value in doc.rows:
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(50, 8, _latin1(label))
-        pdf.set_font("Helvetica", size=12)
-        pdf.cell(0, 8, _latin1(value), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 8, _latin1(doc.heading_next), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=11)
-    for i, step in enumerate(doc.steps, 1):
-        pdf.multi_cell(0, 6, _latin1(f"{i}. {step}"), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
-    return bytes(pdf.output())
+        pdf.paragraph(doc.inactive, size=12, style="B")
+    pdf.labelled_rows(doc.rows, 50, size=12)
+    pdf.heading(doc.heading_next, 2)
+    pdf.ordered_list(doc.steps)
+    return pdf.output()

@@ -6,7 +6,9 @@ import asyncio
 import datetime as dt
 import re
 
+from ktt_common.pdf_check import assert_accessible, inspect_pdf
 from ktt_common.testing import eventually, see_the_day
+from ktt_voucher.documents import TEXTS
 from ktt_contracts.decision import DecisionMade, DecisionRevoked
 
 OFFICIAL = "city_official"
@@ -155,17 +157,46 @@ async def _link(svc, voucher_id, **body):
     return r.json()
 
 
-def _pdf_text(pdf: bytes) -> bytes:
-    """The page content streams of a PDF, inflated."""
-    import zlib
+def _html_outline(page: str) -> dict:
+    """What assistive technology reads from the voucher page: its language, headings in order, and
+    each table row's header (th scope=row) with its cell (issue 17 item 3)."""
+    from html.parser import HTMLParser
 
-    out = b""
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            out += zlib.decompress(stream)
-        except zlib.error:
-            out += stream
-    return out
+    class Outline(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.lang, self.headings, self.rows, self.stack, self.text = None, [], [], [], ""
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "html":
+                self.lang = a.get("lang")
+            if tag == "tr":
+                self.rows.append([])
+            if tag in ("th", "td") and self.rows:
+                self.rows[-1].append([tag, a.get("scope"), ""])
+            self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            while self.stack and self.stack.pop() != tag:
+                pass
+
+        def handle_data(self, data):
+            if self.stack and self.stack[-1] in ("h1", "h2", "h3"):
+                self.headings.append((self.stack[-1], data.strip()))
+            elif self.stack and self.stack[-1] in ("th", "td") and self.rows:
+                self.rows[-1][-1][2] += data
+
+    o = Outline()
+    o.feed(page)
+    return {"lang": o.lang, "headings": o.headings, "rows": o.rows}
+
+
+def _pdf_text(pdf: bytes) -> bytes:
+    """The PDF's text as a reader extracts it (its fonts are embedded: ToUnicode maps the glyphs)."""
+    from ktt_common.pdf_check import inspect_pdf
+
+    return inspect_pdf(pdf).text.encode()
 
 
 async def test_link_page_in_finnish_and_swedish_and_pdf_vou_2(voucher_service, decisions, clock):
@@ -181,6 +212,11 @@ async def test_link_page_in_finnish_and_swedish_and_pdf_vou_2(voucher_service, d
     page = await svc.client.get(link_fi["url"])  # no bearer token: the link is the credential
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<html lang="fi">' in page.text and fi["number"] in page.text
+    outline = _html_outline(page.text)  # issue 17: language, one h1 then h2, every value labelled by its row header
+    assert outline["lang"] == "fi"
+    assert outline["headings"] == [("h1", TEXTS["fi"]["title"]), ("h2", TEXTS["fi"]["next"])]
+    assert outline["rows"] and all([c[:2] for c in row] == [["th", "row"], ["td", None]] for row in outline["rows"])
+    assert [TEXTS["fi"]["number"], fi["number"]] in [[c[2] for c in row] for row in outline["rows"]]
     assert "Palveluseteli" in page.text and "7 päivän" in page.text and "14 päivän" in page.text
     assert "2.12.2026" in page.text and "9.12.2026" in page.text  # VOU-3 deadlines from 25.11.2026
     assert "1.12.2026 – 30.11.2027" in page.text and "palveluseteli.fi" in page.text
@@ -195,10 +231,17 @@ async def test_link_page_in_finnish_and_swedish_and_pdf_vou_2(voucher_service, d
 
     pdf = await svc.client.get(link_sv["pdf_url"])
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
-    assert sv["number"].encode() in _pdf_text(pdf.content) and b"Servicesedel" in _pdf_text(pdf.content)
+    assert sv["number"].encode() in _pdf_text(pdf.content) and "Servicesedel".encode() in _pdf_text(pdf.content)
+    # issue 17: an accessible document, tagged, in the client's language, fonts embedded, titled
+    facts = inspect_pdf(pdf.content)
+    assert_accessible(facts, lang="sv", title=TEXTS["sv"]["title"])
+    assert "Document/Table/TR/TH" in facts.roles and "Document/Table/TR/TD" in facts.roles
+    assert "Document/H2" in facts.roles and "Document/L/LI/LBody" in facts.roles
+    assert "1.12.2026 – 30.11.2027" in facts.text  # Unicode text (the en dash) survives
     printed = await svc.client.get(f"/v1/vouchers/{fi['id']}/pdf", params={"lang": "sv"}, headers=svc.auth(OFFICIAL))
     assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
     assert fi["number"].encode() in _pdf_text(printed.content) and b"14 dagar" in _pdf_text(printed.content)
+    assert inspect_pdf(printed.content).lang == "sv"  # the language asked for, not the client's
     assert (await svc.client.get(f"/v1/vouchers/{fi['id']}/pdf", headers=svc.auth("provider", provider_id="p"))).status_code == 403
 
     # unknown and expired links say nothing about the voucher

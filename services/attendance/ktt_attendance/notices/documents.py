@@ -4,7 +4,7 @@ service never knows the hetu (DATA-4): the official adds it from the client info
 from __future__ import annotations
 
 from ktt_attendance.notices.models import AbsenceNotice
-from ktt_attendance.pdf import LANGUAGES, fi_date, labelled_rows, language, latin1, new_document
+from ktt_attendance.pdf import LANGUAGES, fi_date, language, new_document
 
 __all__ = ["LANGUAGES", "TEXTS", "language", "render_pdf"]
 
@@ -40,29 +40,16 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def render_pdf(notice: AbsenceNotice, lang: str) -> bytes:
     t = TEXTS[lang]
-    pdf = new_document(t["title"], t["city"])
-    pdf.ln(2)
+    pdf = new_document(t["title"], t["city"], lang)
     recipient = t[notice.recipient] + (f" ({notice.fund_name})" if notice.fund_name else "")
-    labelled_rows(pdf, ((t["recipient"], recipient), (t["client"], str(notice.client_id)),
-                        (t["period"], f"{fi_date(notice.period_start)} - {fi_date(notice.period_end)}")), 50)
-    pdf.set_font("Helvetica", "I", 9)
-    pdf.cell(0, 6, latin1(t["hetu"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 8, latin1(t["days"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(30, 7, latin1(t["date"]), border=1)
-    pdf.cell(100, 7, latin1(t["reason"]), border=1)
-    pdf.cell(30, 7, latin1(t["authorised"]), border=1, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
-    for day in notice.days:
-        pdf.cell(30, 7, latin1(fi_date(day["date"])), border=1)
-        pdf.cell(100, 7, latin1(t.get(day["reason"] or "", day["reason"] or "")), border=1)
-        pdf.cell(30, 7, latin1(t["yes"] if day["authorised"] else t["no"]), border=1, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 6, latin1(t["total"].format(n=notice.absence_days, u=notice.unauthorised_days)),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.labelled_rows(((t["recipient"], recipient), (t["client"], str(notice.client_id)),
+                       (t["period"], f"{fi_date(notice.period_start)} \u2013 {fi_date(notice.period_end)}")), 50)
+    pdf.paragraph(t["hetu"], size=9, style="I", space_after=3)
+    pdf.heading(t["days"], 2)
+    pdf.grid([t["date"], t["reason"], t["authorised"]],
+             ([fi_date(day["date"]), t.get(day["reason"] or "", day["reason"] or ""), t["yes"] if day["authorised"] else t["no"]]
+              for day in notice.days), [30, 100, 30])
+    pdf.paragraph(t["total"].format(n=notice.absence_days, u=notice.unauthorised_days))
     if notice.to_employment_authority:
-        pdf.multi_cell(0, 6, latin1(t["authority"]), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+        pdf.paragraph(t["authority"])
+    return pdf.output()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ktt_attendance.pdf import fi_date, labelled_rows, language, latin1, new_document
+from ktt_attendance.pdf import fi_date, language, new_document
 
 __all__ = ["Certificate", "TEXTS", "days_line", "language", "render_pdf"]
 
@@ -50,21 +50,14 @@ def days_line(lang: str, days: int) -> str:
 
 def render_pdf(cert: Certificate, lang: str) -> bytes:
     t = TEXTS[lang]
-    # one page of text, uncompressed: readable as is, e.g. by an archive's indexer
-    pdf = new_document(t["title"], t["city"], compress=False)
-    pdf.ln(3)
+    pdf = new_document(t["title"], t["city"], lang)
     rows = ((t["client"], cert.client_id), (t["provider"], cert.provider_id),
             (t["form"], t.get(cert.form or "", cert.form or "-")),
-            (t["period"], f"{fi_date(cert.first_day)} - {fi_date(cert.last_day)}"))
-    labelled_rows(pdf, rows, 60)
-    pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 8, latin1(days_line(lang, cert.realised_days)), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=11)
+            (t["period"], f"{fi_date(cert.first_day)} \u2013 {fi_date(cert.last_day)}"))
+    pdf.labelled_rows(rows, 60)
+    pdf.paragraph(days_line(lang, cert.realised_days), size=12, style="B")
     cards = ", ".join(cert.work_cards) if cert.work_cards else t["none"]
-    pdf.multi_cell(0, 7, latin1(f"{t['cards']}: {cards}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.cell(0, 7, latin1(f"{t['issued']} {fi_date(cert.issued_on)}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "I", 9)
-    pdf.multi_cell(0, 6, latin1(t["to"]), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    pdf.paragraph(f"{t['cards']}: {cards}", space_after=3)
+    pdf.paragraph(f"{t['issued']} {fi_date(cert.issued_on)}")
+    pdf.paragraph(t["to"], size=9, style="I")
+    return pdf.output()
