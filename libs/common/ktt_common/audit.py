@@ -138,14 +138,19 @@ def append_rows(conn: Any, infra: InfraTables, rows: list[dict[str, Any]]) -> No
 
 @event.listens_for(KttSession, "before_commit")
 def _write_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: the rows wait for the real commit
+        return
     pending = session.info.pop(_PENDING, None)
     if pending and pending[1]:
         append_rows(session.connection(), pending[0], pending[1])
 
 
-@event.listens_for(KttSession, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(KttSession, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    # Only the whole transaction's rollback drops the queued rows; a savepoint rolled back inside a
+    # transaction that goes on to commit keeps them (the attempt is recorded, never lost).
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,25 @@ async def test_a_rolled_back_transaction_takes_no_place_in_the_chain(decision_se
     assert (await _verify(svc))["ok"] is True
 
 
+async def test_a_savepoint_neither_writes_early_nor_drops_the_rows_queued_before_it(decision_service):
+    svc = decision_service
+    async with svc.rt.sessionmaker() as s, s.begin():
+        await audit(s, "before-savepoint", "decision.read", "decision", "a", client_ids=[OTHER_CLIENT])
+        try:
+            async with s.begin_nested():
+                await audit(s, "inside-failed-savepoint", "decision.read", "decision", "b", client_ids=[OTHER_CLIENT])
+                raise RuntimeError("the savepoint fails")
+        except RuntimeError:
+            pass
+        async with s.begin_nested():  # released, not committed: nothing is written yet
+            await audit(s, "inside-savepoint", "decision.read", "decision", "c", client_ids=[OTHER_CLIENT])
+        log = svc.rt.infra.audit_log
+        assert (await s.execute(select(log.c.id))).all() == []
+    actors = [r.actor for r in await _rows(svc)]
+    assert actors == ["before-savepoint", "inside-failed-savepoint", "inside-savepoint"]
+    assert (await _verify(svc))["ok"] is True
+
+
 async def test_officials_see_who_has_seen_a_client_and_others_may_not_ask(decision_service):
     svc = decision_service
     made = await _scenario(svc)
