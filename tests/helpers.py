@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import copy
 from typing import Any
 
@@ -51,3 +53,33 @@ async def every_stream_message(nats_url: str) -> list[tuple[str, bytes, dict[str
         return found
     finally:
         await nc.close()
+
+
+# Anything shaped like a hetu, overlapping matches too, with no word boundary required around it.
+_HETU_CANDIDATE = re.compile(r"(?=([0-9]{6}[-+A-FU-Ya-fu-y][0-9]{3}[0-9A-Ya-y]))")
+
+
+def valid_hetus_in(text: str) -> list[str]:
+    """Every substring of ``text`` shaped like a hetu whose checksum python-stdnum accepts (DATA-4)."""
+    from stdnum.fi import hetu
+
+    return [m.group(1) for m in _HETU_CANDIDATE.finditer(text) if hetu.is_valid(m.group(1).upper())]
+
+
+class HttpRecorder:
+    """httpx event hooks that keep every URL requested and every response body of a test client."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.bodies: list[tuple[str, str]] = []
+
+    def attach(self, client) -> None:  # type: ignore[no-untyped-def]
+        async def on_request(request) -> None:  # type: ignore[no-untyped-def]
+            self.urls.append(str(request.url))
+
+        async def on_response(response) -> None:  # type: ignore[no-untyped-def]
+            await response.aread()
+            where = f"{response.request.method} {response.request.url} -> {response.status_code}"
+            self.bodies.append((where, response.content.decode("utf-8", "replace") + " " + str(dict(response.headers))))
+
+        client.event_hooks = {"request": [on_request], "response": [on_response]}

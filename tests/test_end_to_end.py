@@ -1,4 +1,4 @@
-"""A client's path across four real services on one real nats-server: decision -> voucher ->
+"""A client's path across the five real services on one real nats-server: decision -> voucher ->
 approved provider -> agreement -> service start -> TE-office start notice -> the daily log (an
 unauthorised absence flagged for the case worker) -> revocation (the log takes no later day).
 
@@ -14,10 +14,11 @@ from ktt_common.identifiers import contains_hetu
 from ktt_common.testing import eventually, run_service, see_the_day, service_settings
 
 from ktt_attendance.app import create_app as attendance_app
+from ktt_billing.app import create_app as billing_app
 from ktt_decision.app import create_app as decision_app
 from ktt_registry.app import create_app as registry_app
 from ktt_voucher.app import create_app as voucher_app
-from tests.helpers import HETU_1900, decision_body, every_stream_message
+from tests.helpers import HETU_1900, HttpRecorder, decision_body, every_stream_message, valid_hetus_in
 from tests.journeys import DRAFT_TERMS, approved_provider
 
 
@@ -32,7 +33,12 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         run_service(voucher_app, settings("voucher", await databases("voucher")), clock) as voucher,
         run_service(registry_app, settings("provider-registry", await databases("provider-registry")), clock) as registry,
         run_service(attendance_app, settings("attendance", await databases("attendance")), clock) as attendance,
+        run_service(billing_app, settings("billing", await databases("billing")), clock) as billing,
     ):
+        # Every URL requested and every response body of the five services, for the privacy sweep (9).
+        http = HttpRecorder()
+        for svc in (decision, voucher, registry, attendance, billing):
+            http.attach(svc.client)
         official = {"Authorization": registry.auth("city_official")["Authorization"]}
 
         # 1. A provider applies, with a unit, an instructor and a product; Typake prices, inspects and approves it.
@@ -156,14 +162,29 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
             {"agreement_id": agreement["id"], "date": "2026-12-14", "kind": "present", "hours": 4}]})
         assert r.json()["results"][0]["rule"] == "AGR-13"
 
+        # Billing learned the agreement and the days; officials read what it holds.
+        for path in ("/v1/settlements", "/v1/reconciliation?month=2026-12", f"/v1/clients/{client_id}/access-log"):
+            r = await billing.client.get(path, headers=billing.auth("city_official"))
+            assert r.status_code == 200, f"{path}: {r.text}"
+        seen = await decision.client.get(f"/v1/clients/{client_id}/access-log", headers=decision.auth("city_official"))
+        assert ("decision.create", "integrator") in [(e["action"], e["role"]) for e in seen.json()]
+
         # 9. Privacy sweep (DATA-4): the client's hetu went in with the decision, and nothing that left a
         #    service since carries it or anything shaped like one: no event on the bus (data, subject,
-        #    headers) and no log line.
+        #    headers), no log line, no URL requested and no response body or header of any of the five
+        #    services (a substring with a valid hetu checksum, python-stdnum, anywhere fails).
+        assert len(http.urls) >= 40 and len(http.bodies) == len(http.urls)
+        for url in http.urls:
+            assert not contains_hetu(url) and not valid_hetus_in(url), f"a hetu in a URL: {url} (DATA-4)"
+        for where, body in http.bodies:
+            assert HETU_1900 not in body and not valid_hetus_in(body), f"a hetu in the response of {where} (DATA-4)"
         events = await every_stream_message(nats_server.url)
         assert len(events) >= 10, "the scenario's events are on the bus"
         for subject, data, headers in events:
             text = f"{subject} {data.decode()} {headers}"
-            assert HETU_1900 not in text and not contains_hetu(text), f"a hetu in an event on {subject} (DATA-4)"
+            assert HETU_1900 not in text and not contains_hetu(text) and not valid_hetus_in(text), (
+                f"a hetu in an event on {subject} (DATA-4)")
         out, err = capfd.readouterr()
         assert out or err, "the services logged the scenario"
         assert HETU_1900 not in out + err and not contains_hetu(out + err), "a hetu in the logs (DATA-4)"
+        assert not valid_hetus_in(out + err), "a valid hetu in the logs (DATA-4)"

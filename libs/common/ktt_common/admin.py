@@ -10,7 +10,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 
-from ktt_common.auth import Principal, Role, require
+from ktt_common.audit import access_log, audit, verify_chain
+from ktt_common.auth import OFFICIALS, Principal, Role, require
 from ktt_common.bounds import BoundedDate, BoundedDateTime, StrictBool
 from ktt_common.clock import HELSINKI
 from ktt_common.deps import RuntimeDep, SessionDep
@@ -49,6 +50,28 @@ class DeadLetterOut(BaseModel):
     replayed_at: dt.datetime | None
     replay_error: str | None
     payload: str
+
+
+class ChainOut(BaseModel):
+    ok: bool = Field(description="True when every row's hash, link and place in the chain hold")
+    rows: int = Field(description="Rows checked and found intact (before the first bad one)")
+    first_bad_id: int | None = Field(None, description="audit_log id of the first row that breaks the chain")
+    first_bad_seq: int | None = Field(None, description="Its place in the chain (or the head's, when the tail is cut)")
+    reason: str | None = None
+
+
+class AccessOut(BaseModel):
+    """One read or change of a client's data: who, in which role, when, what (never the data itself)."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    role: str
+    provider_id: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    correlation_id: str | None
 
 
 class ClockRefused(DomainError):
@@ -164,5 +187,32 @@ def admin_router() -> APIRouter:
         rt.relay.wake()
         log.info("outbox_row_requeued", seq=seq)
         return {"seq": seq, "requeued": True}
+
+    @router.get("/audit/verify", response_model=ChainOut, summary="Check this service's audit hash chain",
+                description="Walks the audit log in chain order; `ok` is false and the first bad row is named "
+                            "when a row was changed or removed (same check as `python -m ktt_common.audit verify`).")
+    async def verify_audit(rt: RuntimeDep, session: SessionDep, _: Principal = admin) -> ChainOut:
+        report = await verify_chain(session, rt.infra)
+        if not report.ok:
+            log.error("audit_chain_broken", first_bad_id=report.first_bad_id, reason=report.reason)
+        return ChainOut(**report.as_dict())
+
+    return router
+
+
+def access_log_router() -> APIRouter:
+    """``GET /v1/clients/{client_id}/access-log`` in every service: who has read or changed this
+    client's data in this service (DATA-3), for the city's officials. The question is itself audited."""
+    router = APIRouter(prefix="/v1", tags=["audit"], responses={**PROBLEM_RESPONSES})
+
+    @router.get("/clients/{client_id}/access-log", response_model=list[AccessOut],
+                summary="Who has seen or changed this client's data in this service (DATA-3), newest first")
+    async def client_access_log(
+        client_id: uuid.UUID, rt: RuntimeDep, session: SessionDep, principal: Principal = require(*OFFICIALS),
+        limit: int = Query(200, ge=1, le=1000),
+    ) -> list[AccessOut]:
+        rows = await access_log(session, rt.infra, client_id, limit)
+        await audit(session, principal, "client.access_log.read", "client", client_id, client_ids=[client_id])
+        return [AccessOut.model_validate(r) for r in rows]
 
     return router

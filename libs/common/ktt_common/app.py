@@ -19,7 +19,7 @@ from starlette.routing import Match
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from ktt_common.admin import admin_router
+from ktt_common.admin import access_log_router, admin_router
 from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
 from ktt_common.clock import Clock
 from ktt_common.errors import Problem, install_error_handlers, problem_response, status_phrase
@@ -136,6 +136,7 @@ def create_service_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(admin_router())
+    app.include_router(access_log_router())
     for router in spec.routers:
         app.include_router(router)
     return app

@@ -64,6 +64,10 @@ refusal cites it: ``Annotated[dt.date, DateRange("DEC-7")]``."""
 BoundedDateTime = Annotated[dt.datetime, DateRange()]
 """A moment whose date lies between 1900-01-01 and 2199-12-31."""
 
+MONTH_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])$"
+"""A month YYYY-MM within the date bounds (1900-01..2199-12): ``0000-01`` or ``9999-12`` never
+reaches date arithmetic (found by the fuzzing sweep, tests/test_fuzz.py)."""
+
 StrictBool = Annotated[bool, Field(strict=True)]
 """Only JSON ``true`` / ``false``: no ``"yes"``, ``1`` or ``"true"``."""
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -98,8 +99,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+class KttSession(Session):
+    """The synchronous session under every service's AsyncSession: the audit chain hooks its commit
+    (ktt_common.audit)."""
+
+
 def create_sessionmaker(engine: AsyncEngine, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, info=info or {})
+    import ktt_common.audit  # noqa: F401  (registers the audit chain's commit hook on KttSession)
+
+    return async_sessionmaker(engine, expire_on_commit=False, info=info or {}, sync_session_class=KttSession)
 
 
 def insert_for(session: AsyncSession, table: Any) -> Any:

@@ -22,6 +22,7 @@ class InfraTables:
     job_run: Table
     lease: Table
     entity_revision: Table
+    audit_head: Table
 
 
 def define_infra_tables(metadata: MetaData) -> InfraTables:
@@ -82,7 +83,21 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("client_ids", JSON, nullable=False),
         Column("correlation_id", String(100), nullable=True),
         Column("details", JSON, nullable=True),
+        # Tamper evidence (issue 13): the row's place in the chain, the previous row's hash and its
+        # own (sha256 over the canonical row and prev_hash; ktt_common.audit.chain_hash).
+        Column("chain_seq", BigInteger, nullable=False, unique=True),
+        Column("prev_hash", String(64), nullable=False),
+        Column("row_hash", String(64), nullable=False),
         Index("ix_audit_log_target", "target_type", "target_id"),
+    )
+    # The head of the audit chain: one row, locked (FOR UPDATE) by the transaction that appends,
+    # so that appends are serialised; it also lets a deleted tail of the chain be noticed.
+    audit_head = Table(
+        "audit_head",
+        metadata,
+        Column("name", String(50), primary_key=True),
+        Column("last_seq", BigInteger, nullable=False),
+        Column("last_hash", String(64), nullable=False),
     )
     job_run = Table(
         "job_run",
@@ -114,4 +129,4 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("revision", BigInteger, nullable=False),
     )
     return InfraTables(outbox=outbox, inbox=inbox, dead_letter=dead_letter, audit_log=audit_log, job_run=job_run,
-                       lease=lease, entity_revision=entity_revision)
+                       lease=lease, entity_revision=entity_revision, audit_head=audit_head)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 
 import pytest
-from cryptography.fernet import InvalidToken
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ktt_common.pii import PiiVault
+from ktt_common.pii import ERASED, Erased, PiiVault
 
 KEY = "test-pii-key"
 HETU = "131052-308T"
@@ -21,37 +24,72 @@ def vault() -> PiiVault:
     return PiiVault(KEY)
 
 
-def test_encrypt_decrypt_round_trip(vault: PiiVault) -> None:
-    token = vault.encrypt(HETU)
-    assert isinstance(token, str)
-    assert vault.decrypt(token) == HETU
+@pytest.fixture
+def data_key(vault: PiiVault) -> str:
+    return vault.new_data_key()
 
 
-def test_ciphertext_does_not_contain_the_plaintext(vault: PiiVault) -> None:
-    token = vault.encrypt(HETU)
-    assert HETU not in token
-    assert "131052" not in token
-    assert "308T" not in token
+def test_seal_open_round_trip(vault: PiiVault, data_key: str) -> None:
+    token = vault.seal(HETU, data_key)
+    assert isinstance(token, str) and vault.is_sealed(token)
+    assert vault.open(token, data_key) == HETU
 
 
-def test_two_encryptions_differ(vault: PiiVault) -> None:
-    first, second = vault.encrypt(HETU), vault.encrypt(HETU)
+def test_ciphertext_and_wrapped_key_do_not_contain_the_plaintext(vault: PiiVault, data_key: str) -> None:
+    token = vault.seal(HETU, data_key)
+    for text in (token, data_key):
+        assert HETU not in text and "131052" not in text and "308T" not in text
+
+
+def test_two_encryptions_differ(vault: PiiVault, data_key: str) -> None:
+    first, second = vault.seal(HETU, data_key), vault.seal(HETU, data_key)
     assert first != second
-    assert vault.decrypt(first) == vault.decrypt(second) == HETU
+    assert vault.open(first, data_key) == vault.open(second, data_key) == HETU
 
 
-def test_another_key_cannot_decrypt(vault: PiiVault) -> None:
-    token = vault.encrypt(HETU)
+def test_each_client_has_its_own_key(vault: PiiVault, data_key: str) -> None:
+    other = vault.new_data_key()
+    assert other != data_key
     with pytest.raises(InvalidToken):
-        PiiVault("another-key").decrypt(token)
-    assert PiiVault(KEY).decrypt(token) == HETU  # the same key in a new instance can
+        vault.open(vault.seal(HETU, data_key), other)
 
 
-def test_tampered_ciphertext_is_refused(vault: PiiVault) -> None:
-    token = vault.encrypt(HETU)
+def test_another_master_key_cannot_unwrap(vault: PiiVault, data_key: str) -> None:
+    token = vault.seal(HETU, data_key)
+    with pytest.raises(InvalidToken):
+        PiiVault("another-key").open(token, data_key)
+    assert PiiVault(KEY).open(token, data_key) == HETU  # the same PII_KEY in a new instance can
+
+
+def test_a_destroyed_key_erases_the_data(vault: PiiVault, data_key: str) -> None:
+    """Crypto-shredding (DATA-2): without the client's wrapped key the ciphertext is unreadable."""
+    token = vault.seal(HETU, data_key)
+    with pytest.raises(Erased):
+        vault.open(token, None)
+    with pytest.raises(Erased):
+        vault.open(ERASED, data_key)
+
+
+def test_the_master_key_is_derived_with_hkdf(data_key: str) -> None:
+    # The wrapped key opens under Fernet(HKDF-SHA256(PII_KEY, info)) and not under the raw key.
+    master = Fernet(base64.urlsafe_b64encode(
+        HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ktt-pii-master-key-v2").derive(KEY.encode())))
+    assert len(base64.urlsafe_b64decode(master.decrypt(data_key.encode()))) == 32
+
+
+def test_old_ciphertexts_stay_readable(vault: PiiVault) -> None:
+    """Ciphertexts written before data keys (one HMAC-derived key) open without a data key."""
+    legacy = Fernet(base64.urlsafe_b64encode(hmac.new(KEY.encode(), b"ktt-pii-encryption-v1", hashlib.sha256).digest()))
+    token = legacy.encrypt(HETU.encode()).decode()
+    assert not vault.is_sealed(token)
+    assert vault.open(token, None) == HETU
+
+
+def test_tampered_ciphertext_is_refused(vault: PiiVault, data_key: str) -> None:
+    token = vault.seal(HETU, data_key)
     flipped = token[:20] + ("A" if token[20] != "A" else "B") + token[21:]
     with pytest.raises(InvalidToken):
-        vault.decrypt(flipped)
+        vault.open(flipped, data_key)
 
 
 def test_lookup_hash_is_deterministic(vault: PiiVault) -> None:
@@ -85,7 +123,8 @@ def test_lookup_hash_uses_a_derived_key(vault: PiiVault) -> None:
 @given(st.text(max_size=64))
 def test_round_trip_any_text(value: str) -> None:
     vault = PiiVault(KEY)
-    assert vault.decrypt(vault.encrypt(value)) == value
+    key = vault.new_data_key()
+    assert vault.open(vault.seal(value, key), key) == value
     assert vault.lookup_hash(value) == PiiVault(KEY).lookup_hash(value)
 
 

@@ -14,6 +14,7 @@ from ktt_common.settings import Settings
 from ktt_decision.api import router
 from ktt_decision.events import SUBSCRIPTIONS
 from ktt_decision.models import INFRA, Base
+from ktt_decision.retention import JOBS
 from ktt_decision.settings import DecisionSettings
 
 SPEC = ServiceSpec(
@@ -26,6 +27,7 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parent.parent,
     routers=[router],
     subscriptions=SUBSCRIPTIONS,
+    jobs=JOBS,
     settings_cls=DecisionSettings,
 )
 

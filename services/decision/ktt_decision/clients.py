@@ -30,7 +30,7 @@ from ktt_contracts.decision import (
 from ktt_decision import rules
 from ktt_decision.models import ClientFlag, Consent, Decision, KnownProvider, Representative, StartNotice
 from ktt_decision.schemas import ConsentIn, RepresentativeIn
-from ktt_decision.service import _client, vault_of
+from ktt_decision.service import _client, client_hetu
 
 # --- consent (DATA-1) ---------------------------------------------------------------------
 
@@ -242,7 +242,7 @@ async def read_start_notice(session: AsyncSession, notice_id: uuid.UUID, princip
     if notice is None:
         raise NotFound(f"no start notice {notice_id}")
     client = await _client(session, notice.client_id)
-    hetu = vault_of(session).decrypt(client.hetu_encrypted)
+    hetu = await client_hetu(session, client)  # "erased" after the retention period (DATA-2)
     await audit(session, principal, "start_notice.read_hetu", "start_notice", notice.id, client_ids=[notice.client_id])
     return notice, hetu
 

@@ -42,6 +42,22 @@ class Client(Base):
     interpreter_needed: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Set when the retention job erased the client's personal data (DATA-2, crypto-shredding).
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ClientKey(Base):
+    """A client's own data key, wrapped under the master key derived from PII_KEY (ktt_common.pii).
+
+    The hetu ciphertext is sealed under it. Erasure (retention, DATA-2) sets ``wrapped_key`` to
+    NULL: every copy of the ciphertext, in this database and its backups, is then unreadable."""
+
+    __tablename__ = "client_key"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), primary_key=True)
+    wrapped_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Decision(Base):

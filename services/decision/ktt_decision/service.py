@@ -19,7 +19,7 @@ from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, refuse
 from ktt_common.identifiers import IdentifierError, hetu_birth_date, validate_hetu
 from ktt_common.outbox import emit, runtime_of
-from ktt_common.pii import PiiVault
+from ktt_common.pii import ERASED, Erased, PiiVault
 from ktt_contracts.decision import (
     DecisionAmended,
     DecisionAmendedPayload,
@@ -31,7 +31,7 @@ from ktt_contracts.decision import (
 )
 
 from ktt_decision import rules
-from ktt_decision.models import Client, Decision, DecisionVersion
+from ktt_decision.models import Client, ClientKey, Decision, DecisionVersion
 from ktt_decision.schemas import DecisionIn
 from ktt_decision.settings import DecisionSettings
 
@@ -71,16 +71,44 @@ async def _client_for(session: AsyncSession, hetu: str, body: DecisionIn, now: d
     client = (await session.execute(select(Client).where(Client.hetu_lookup == lookup))).scalar_one_or_none()
     if client is not None:
         _update_client(client, body, now)
+        await _seal_old_ciphertext(session, client, hetu, now)
         return client
-    client = Client(id=uuid.uuid4(), hetu_lookup=lookup, hetu_encrypted=vault.encrypt(hetu), created_at=now)
+    # A new client gets a data key of their own; the hetu is sealed under it (DATA-2, crypto-shredding).
+    wrapped = vault.new_data_key()
+    client = Client(id=uuid.uuid4(), hetu_lookup=lookup, hetu_encrypted=vault.seal(hetu, wrapped), created_at=now)
     _update_client(client, body, now)
     try:
         async with session.begin_nested():
             session.add(client)
+            await session.flush()
+            session.add(ClientKey(client_id=client.id, wrapped_key=wrapped, created_at=now))
     except IntegrityError:  # the same person pushed concurrently: use the row that won
         client = (await session.execute(select(Client).where(Client.hetu_lookup == lookup))).scalar_one()
         _update_client(client, body, now)
     return client
+
+
+async def _seal_old_ciphertext(session: AsyncSession, client: Client, hetu: str, now: dt.datetime) -> None:
+    """A hetu written before data keys (under the one shared key) is sealed under a key of the
+    client's own when the client is next written, so that retention can shred it (DATA-2)."""
+    vault = vault_of(session)
+    if vault.is_sealed(client.hetu_encrypted) or client.erased_at is not None:
+        return
+    key = await session.get(ClientKey, client.id)
+    if key is None:
+        key = ClientKey(client_id=client.id, wrapped_key=vault.new_data_key(), created_at=now)
+        session.add(key)
+    if key.wrapped_key is not None:
+        client.hetu_encrypted = vault.seal(hetu, key.wrapped_key)
+
+
+async def client_hetu(session: AsyncSession, client: Client) -> str:
+    """The client's hetu decrypted under their data key, or ``"erased"`` once the key is destroyed."""
+    key = await session.get(ClientKey, client.id)
+    try:
+        return vault_of(session).open(client.hetu_encrypted, key.wrapped_key if key else None)
+    except Erased:
+        return ERASED
 
 
 def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
@@ -230,14 +258,24 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
 
     existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
     if existing is not None:
-        return await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
+        result = await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
+        if result.amended:
+            client = await session.get(Client, result.decision.client_id)
+            assert client is not None
+            await _seal_old_ciphertext(session, client, hetu, now)
+        return result
 
     client = await _client_for(session, hetu, body, now)
     await _lock_client(session, client.id)
     # While this push waited for the client, a concurrent push of the same decision may have made it.
     existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
     if existing is not None:
-        return await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
+        result = await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
+        if result.amended:
+            client = await session.get(Client, result.decision.client_id)
+            assert client is not None
+            await _seal_old_ciphertext(session, client, hetu, now)
+        return result
     await check_client_periods(session, client.id, body, decision_id=None)
     decision = Decision(
         id=uuid.uuid4(), client_id=client.id, source_system=body.source_system, source_id=body.source_id,

@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from ktt_common.bounds import MONTH_PATTERN
+
+# Years within the date bounds (ktt_common.bounds): "0000-01" was a 500 (issue 13 fuzzing).
+MONTH_RE = re.compile(MONTH_PATTERN)
 
 DAY_FIRST_YEAR = "day_first_year"
 DAY_BASE = "day_base"
