@@ -21,7 +21,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import sys
 import tempfile
 import threading
@@ -38,6 +37,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from ktt_common.auth import issue_token
@@ -233,6 +233,13 @@ def nats_server(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
             assert not problems, "events off the AsyncAPI contract:\n" + "\n".join(problems[:20])
     finally:
         server.stop()
+
+
+# --- hypothesis ---------------------------------------------------------------------------
+# Property tests judge correctness, never speed: a per-example deadline only measures how loaded
+# the machine is (CI shares two cores with nats-server and PostgreSQL), so it is off.
+hypothesis_settings.register_profile("ktt", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ktt"))
 
 
 # --- databases ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 from ktt_common.bounds import MONTH_PATTERN
 
@@ -100,8 +101,6 @@ def settles_on(month: str, settlement_day: int) -> dt.date:
     return next_month_first(first).replace(day=settlement_day)
 
 
-def quantity(centi: int) -> "Decimal":
+def quantity(centi: int) -> Decimal:
     """Hundredths back to a decimal quantity for display (days are whole)."""
-    from decimal import Decimal
-
     return (Decimal(centi) / 100).quantize(Decimal("0.01")) if centi % 100 else Decimal(centi // 100)
