@@ -14,6 +14,7 @@ from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, Problem
+from ktt_common.pagination import PageDep, announce_next
 
 from ktt_decision import clients, service
 from ktt_decision.models import Consent, Decision, Representative
@@ -205,9 +206,13 @@ async def list_representatives(client_id: uuid.UUID, session: SessionDep, reques
 
 @router.get("/start-notices", response_model=list[StartNoticeOut], tags=["start notices"],
             summary="Start notices for the TE office (DEC-6), without the hetu")
-async def list_start_notices(session: SessionDep, status_: Literal["pending", "sent"] | None = Query(None, alias="status"),
+async def list_start_notices(session: SessionDep, page: PageDep, request: Request, response: Response,
+                             status_: Literal["pending", "sent"] | None = Query(None, alias="status"),
                              principal: Principal = authorize("decision.list_start_notices")) -> list:
-    return await clients.list_start_notices(session, status_, principal)
+    """One page, oldest start first; the next page in ``Link`` rel=next / ``X-Next-Cursor`` (issue 12 item 9)."""
+    rows, cursor = await clients.list_start_notices(session, status_, principal, page)
+    announce_next(request, response, cursor)
+    return rows
 
 
 @router.get("/start-notices/{notice_id}", response_model=StartNoticeDetailOut, tags=["start notices"],
