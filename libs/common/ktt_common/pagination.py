@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.errors import FieldError, InvalidInput
 
 DEFAULT_LIMIT = 100
-MAX_LIMIT = 500
+MAX_LIMIT = 1000  # the attendance lists' and /v1/vouchers' existing maximum
 MAX_CURSOR_LENGTH = 1000
 
 
@@ -92,23 +92,27 @@ def _typed(column: Any, value: Any) -> Any:
         raise _bad_cursor() from None
 
 
-def after_key(columns: tuple[Any, ...], values: list[Any]) -> Any:
-    """``(c1, c2, …) > (v1, v2, …)`` spelled out (every column ascending, none NULL)."""
+def after_key(columns: tuple[Any, ...], values: list[Any], descending: bool = False) -> Any:
+    """``(c1, c2, …) > (v1, v2, …)`` spelled out (``<`` when descending; no column NULL)."""
     clauses = []
     for i, column in enumerate(columns):
-        clauses.append(and_(*[columns[j] == values[j] for j in range(i)], column > values[i]))
+        beyond = column < values[i] if descending else column > values[i]
+        clauses.append(and_(*[columns[j] == values[j] for j in range(i)], beyond))
     return or_(*clauses)
 
 
-async def paginate(session: AsyncSession, query: Any, columns: tuple[Any, ...],
-                   page: PageRequest) -> tuple[list[Any], str | None]:
-    """Run ``query`` ordered by ``columns`` (a unique key, ascending) one page at a time; returns the
-    page's ORM objects and the cursor of the next page (``None`` on the last)."""
+async def paginate(session: AsyncSession, query: Any, columns: tuple[Any, ...], page: PageRequest, *,
+                   descending: bool = False) -> tuple[list[Any], str | None]:
+    """Run ``query`` ordered by ``columns`` (a unique key; ascending, or newest first with
+    ``descending``) one page at a time; returns the page's ORM objects and the cursor of the next
+    page (``None`` on the last)."""
     if page.after is not None:
         if len(page.after) != len(columns):
             raise _bad_cursor()
-        query = query.where(after_key(columns, [_typed(c, v) for c, v in zip(columns, page.after, strict=True)]))
-    rows = list((await session.execute(query.order_by(*columns).limit(page.limit + 1))).scalars().all())
+        typed = [_typed(c, v) for c, v in zip(columns, page.after, strict=True)]
+        query = query.where(after_key(columns, typed, descending))
+    order = [c.desc() for c in columns] if descending else list(columns)
+    rows = list((await session.execute(query.order_by(*order).limit(page.limit + 1))).scalars().all())
     if len(rows) <= page.limit:
         return rows, None
     rows = rows[:page.limit]

@@ -14,11 +14,13 @@ missing one (:func:`not_found_unless_own`), never a 403 that confirms it exists.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
+from sqlalchemy import Uuid
 
 from ktt_common.auth import OFFICIALS, Principal, Role, current_principal
 from ktt_common.errors import Forbidden, NotFound
@@ -137,8 +139,10 @@ def scope_rows(query: Any, principal: Principal | None, *, provider_column: Any 
         return query.where(provider_column == principal.provider_id) if provider_column is not None \
             else query.where(False)
     if principal.role is Role.CLIENT:
-        return query.where(client_column == principal.client_id) if client_column is not None \
-            else query.where(False)
+        if client_column is None:
+            return query.where(False)
+        client_id = principal.client_id
+        return query.where(client_column == (uuid.UUID(client_id) if isinstance(client_column.type, Uuid) else client_id))
     return query
 
 

@@ -148,7 +148,7 @@ async def _all_published(svc) -> bool:
 
 
 async def test_start_notices_are_paged_by_cursor_and_each_read_notice_is_its_own_audit_row(decision_service):
-    """Issue 12 item 9: a list is paged (cursor, at most 500 a page) and the audit log gets one row per
+    """Issue 12 item 9: a list is paged (cursor, at most 1000 a page) and the audit log gets one row per
     notice read, not every client id in one row."""
     svc = decision_service
     made = (await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("integrator"))).json()
@@ -179,6 +179,6 @@ async def test_start_notices_are_paged_by_cursor_and_each_read_notice_is_its_own
         rows = (await s.execute(select(audit).where(audit.c.action == "start_notice.list"))).all()
     assert len(rows) == 10 and all(len(r.client_ids) == 1 and r.target_id in seen for r in rows)
 
-    for bad in ({"limit": 501}, {"limit": 0}, {"cursor": "not*base64"}, {"cursor": "bm90IGpzb24"}):
+    for bad in ({"limit": 1001}, {"limit": 0}, {"cursor": "not*base64"}, {"cursor": "bm90IGpzb24"}):
         r = await svc.client.get("/v1/start-notices", params=bad, headers=official)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), (bad, r.text)

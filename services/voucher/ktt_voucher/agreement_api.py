@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, InvalidInput, Problem
+from ktt_common.pagination import PageDep, announce_next, paginate
+from ktt_common.policy import scope_rows
 
 from ktt_voucher import agreement_changes as changes
 from ktt_voucher import agreement_jobs
@@ -77,18 +79,19 @@ async def draft(body: AgreementDraftIn, session: SessionDep, principal: Principa
 
 
 @router.get("/agreements", response_model=list[AgreementOut], summary="Agreements of a client or voucher (a provider sees its own only)")
-async def list_agreements(session: SessionDep, principal: Principal = authorize("agreements.list_agreements"), client_id: uuid.UUID | None = None,
+async def list_agreements(session: SessionDep, page: PageDep, request: Request, response: Response,
+                          principal: Principal = authorize("agreements.list_agreements"), client_id: uuid.UUID | None = None,
                           voucher_id: uuid.UUID | None = None, state: str | None = None) -> list[AgreementOut]:
-    query = select(Agreement).where(reading.visible_to(principal)).order_by(Agreement.created_at)
+    """Oldest first, one page (``limit``, ``cursor``); the next in ``Link`` rel=next / ``X-Next-Cursor``."""
+    query = select(Agreement).where(reading.visible_to(principal))
     if client_id:
         query = query.where(Agreement.client_id == client_id)
     if voucher_id:
         query = query.where(Agreement.voucher_id == voucher_id)
     if state:
         query = query.where(Agreement.state == state)
-    if not (client_id or voucher_id) and principal.role not in (Role.PROVIDER, Role.CLIENT):
-        query = query.limit(200)
-    rows = list((await session.execute(query)).scalars())
+    rows, cursor = await paginate(session, query, (Agreement.created_at, Agreement.id), page)
+    announce_next(request, response, cursor)
     rows = [a for a in rows if reading.provider_may_still_see(a, principal, reading._today(session))]
     await audit(session, principal, "agreement.list", "agreement", None, client_ids={a.client_id for a in rows})
     return await _out_many(session, rows, principal)
@@ -232,15 +235,16 @@ async def refuse(body: RefusalIn, session: SessionDep, principal: Principal = au
 
 
 @router.get("/provider-refusals", summary="Refusals of clients by providers (officials see all, a provider its own)")
-async def refusals(session: SessionDep, principal: Principal = authorize("agreements.refusals"),
-                   client_id: uuid.UUID | None = None) -> list[dict]:
-    query = select(ProviderRefusal).order_by(ProviderRefusal.created_at.desc())
-    if principal.role is Role.PROVIDER:
-        query = query.where(ProviderRefusal.provider_id == principal.provider_id)
+async def refusals(session: SessionDep, page: PageDep, request: Request, response: Response,
+                   principal: Principal = authorize("agreements.refusals"), client_id: uuid.UUID | None = None) -> list[dict]:
+    """Newest first, one page (``limit``, ``cursor``); a provider its own rows only, filtered in the query (DATA-3)."""
+    query = scope_rows(select(ProviderRefusal), principal, provider_column=ProviderRefusal.provider_id)
     if client_id:
         query = query.where(ProviderRefusal.client_id == client_id)
+    rows, cursor = await paginate(session, query, (ProviderRefusal.created_at, ProviderRefusal.id), page, descending=True)
+    announce_next(request, response, cursor)
     return [{"id": r.id, "voucher_id": r.voucher_id, "client_id": r.client_id, "provider_id": r.provider_id,
-             "unit_id": r.unit_id, "reason": r.reason, "refused_on": r.refused_on} for r in (await session.execute(query)).scalars()]
+             "unit_id": r.unit_id, "reason": r.reason, "refused_on": r.refused_on} for r in rows]
 
 
 @router.get("/deadlines", response_model=list[DeadlineOut],

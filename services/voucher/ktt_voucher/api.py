@@ -13,6 +13,7 @@ from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
+from ktt_common.pagination import PageDep, announce_next, paginate
 
 from ktt_voucher import documents, rules, service
 from ktt_voucher.models import Voucher, VoucherEvent
@@ -51,19 +52,21 @@ def _pdf_response(voucher: Voucher, pdf: bytes) -> Response:
 
 @router.get("/vouchers", response_model=list[VoucherOut], summary="Vouchers of a decision or of a client, or by state")
 async def list_vouchers(
-    session: SessionDep, principal: Principal = authorize("voucher.list_vouchers"),
+    session: SessionDep, page: PageDep, request: Request, response: Response,
+    principal: Principal = authorize("voucher.list_vouchers"),
     decision_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
     state: Literal[rules.STATES] | None = Query(None, description="e.g. delayed: vouchers whose service start is late (VOU-3)"),  # type: ignore[valid-type]
-    limit: int = Query(100, ge=1, le=1000),
 ) -> list[Voucher]:
-    query = select(Voucher).order_by(Voucher.created_at, Voucher.id).limit(limit)
+    """Oldest first, one page (``limit``, ``cursor``); the next in ``Link`` rel=next / ``X-Next-Cursor``."""
+    query = select(Voucher)
     if decision_id is not None:
         query = query.where(Voucher.decision_id == decision_id)
     if client_id is not None:
         query = query.where(Voucher.client_id == client_id)
     if state is not None:
         query = query.where(Voucher.state == state)
-    rows = list((await session.execute(query)).scalars().all())
+    rows, cursor = await paginate(session, query, (Voucher.created_at, Voucher.id), page)
+    announce_next(request, response, cursor)
     await audit(session, principal, "voucher.list", "voucher", None, client_ids={v.client_id for v in rows})
     return rows
 

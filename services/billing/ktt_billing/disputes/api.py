@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from ktt_common.auth import Principal
 from ktt_common.deps import RuntimeDep, SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES
+from ktt_common.pagination import PageDep, announce_next, paginate
 
 from ktt_billing.access import provider_scope
 from ktt_billing.disputes import service
@@ -47,10 +48,14 @@ async def resolve(dispute_id: uuid.UUID, body: ResolveIn, session: SessionDep, r
 
 
 @router.get("/disputes", response_model=list[DisputeOut], summary="Disputes (a provider sees its own)")
-async def list_disputes(session: SessionDep, principal: Principal = authorize("disputes.list_disputes"),
+async def list_disputes(session: SessionDep, page: PageDep, request: Request, response: Response,
+                        principal: Principal = authorize("disputes.list_disputes"),
                         provider_id: str | None = Query(None, max_length=100),
                         state: str | None = Query(None, pattern="^(open|accepted|rejected)$")) -> list[DisputeOut]:
-    q = provider_scope(select(Dispute).order_by(Dispute.opened_on, Dispute.id), Dispute.provider_id, principal, provider_id)
+    """Oldest first, one page (``limit``, ``cursor``); the next in ``Link`` rel=next / ``X-Next-Cursor``."""
+    q = provider_scope(select(Dispute), Dispute.provider_id, principal, provider_id)
     if state:
         q = q.where(Dispute.state == state)
-    return [out(d) for d in (await session.execute(q.limit(1000))).scalars().all()]
+    rows, cursor = await paginate(session, q, (Dispute.opened_on, Dispute.id), page)
+    announce_next(request, response, cursor)
+    return [out(d) for d in rows]

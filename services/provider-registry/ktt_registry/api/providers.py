@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import select
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
+from ktt_common.pagination import PageDep, announce_next
 
 from ktt_registry.models import Provider, ProviderStatusChange
 from ktt_registry.schemas import InsuranceIn, InsuranceOut, ProviderIn, ProviderOut, ProviderPatch, StatusIn
@@ -33,9 +34,13 @@ async def create_provider(body: ProviderIn, session: SessionDep, response: Respo
 
 
 @router.get("/providers", response_model=list[ProviderOut], summary="Providers (a provider user sees only its own)")
-async def list_providers(session: SessionDep, principal: Principal = authorize("providers.list_providers"),
+async def list_providers(session: SessionDep, page: PageDep, request: Request, response: Response,
+                         principal: Principal = authorize("providers.list_providers"),
                          status: Literal["applied", "approved", "suspended", "removed"] | None = None) -> list[Provider]:
-    return await svc.list_providers(session, principal, status)
+    """By name, one page (``limit``, ``cursor``); the next in ``Link`` rel=next / ``X-Next-Cursor``."""
+    rows, cursor = await svc.list_providers(session, principal, status, page)
+    announce_next(request, response, cursor)
+    return rows
 
 
 @router.get("/providers/{provider_id}", response_model=ProviderOut, summary="One provider")
