@@ -138,3 +138,49 @@ async def test_access_matrix(service, databases, nats_server, tmp_path):
         assert not stale, f"declared actions no route names: {stale}"
         assert not problems, "\n".join(problems)
         assert calls >= 5 * len(used)
+
+
+# --- the declared tables as a document -----------------------------------------------------------
+
+ACCESS_DOC = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "access.md"
+ROLE_COLUMNS = [Role.CITY_OFFICIAL, Role.SOCIAL_WORKER, Role.INTEGRATOR, Role.PROVIDER, Role.CLIENT, Role.ADMIN]
+
+
+def render_access_doc() -> str:
+    """docs/access.md: every route of every service with its action and who may call it."""
+    lines = ["# Who may do what", "",
+             "Generated from each service's declared table (`<pkg>/policy.py`) by",
+             "`.venv/bin/python tests/test_access_matrix.py --write`; `tests/test_access_matrix.py` calls every",
+             "route with every role and fails when the answer differs, and fails when this file is stale.",
+             "A provider (✓ own) sees and changes only its own provider's rows, a client only its own; another",
+             "tenant's resource answers 404 like a missing one (DATA-3). `public`: no login (the voucher link's",
+             "token is the credential). The `/v1/admin/*` calls are admin only in every service.", ""]
+    for service in sorted(SERVICE_MODULES):
+        policy = policy_of(service)
+        lines += [f"## {service}", "", "| route | action | " + " | ".join(r.value for r in ROLE_COLUMNS) + " |",
+                  "|---|---|" + "---|" * len(ROLE_COLUMNS)]
+        for key, actions in sorted(declared_routes(service).items(), key=lambda kv: (kv[0].split(" ")[1], kv[0])):
+            if key.split(" ")[1].startswith("/v1/admin/") or len(actions) != 1:
+                continue
+            action = policy[actions[0]]
+            if action.public:
+                cells = ["public"] + [""] * (len(ROLE_COLUMNS) - 1)
+            else:
+                cells = [("✓ own" if r in (Role.PROVIDER, Role.CLIENT) else "✓") if r in action.roles else ""
+                         for r in ROLE_COLUMNS]
+            lines.append(f"| `{key}` | `{actions[0]}` | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def test_docs_access_table_is_current():
+    assert ACCESS_DOC.read_text(encoding="utf-8") == render_access_doc(), \
+        "docs/access.md is stale: run .venv/bin/python tests/test_access_matrix.py --write"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--write" in sys.argv:
+        ACCESS_DOC.write_text(render_access_doc(), encoding="utf-8")
+        print(f"wrote {ACCESS_DOC}")
