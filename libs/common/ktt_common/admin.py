@@ -108,7 +108,8 @@ def admin_router() -> APIRouter:
 
     @router.post("/dead-letters/{letter_id}/replay", summary="Run the handler again for a parked message",
                  responses={404: {"description": "No such dead letter"}, 409: {"description": "Already replayed, or failed again"}})
-    async def replay(letter_id: uuid.UUID, rt: RuntimeDep, _: Principal = admin_authorize("admin.dead_letters.replay")) -> dict[str, Any]:
+    async def replay(letter_id: uuid.UUID, rt: RuntimeDep,
+                     _: Principal = admin_authorize("admin.dead_letters.replay")) -> dict[str, Any]:
         dl = rt.infra.dead_letter
         async with rt.sessionmaker() as session:
             row = (await session.execute(select(dl).where(dl.c.id == letter_id))).first()
@@ -152,7 +153,8 @@ def admin_router() -> APIRouter:
 
     @router.post("/outbox/{seq}/retry", summary="Put a parked outbox row back in line (after fixing the cause)",
                  responses={404: {"description": "No parked outbox row with this number"}})
-    async def retry_outbox(seq: int = Path(ge=1, le=2**62), *, rt: RuntimeDep, _: Principal = admin_authorize("admin.outbox.retry")) -> dict[str, Any]:
+    async def retry_outbox(seq: int = Path(ge=1, le=2**62), *, rt: RuntimeDep,
+                           _: Principal = admin_authorize("admin.outbox.retry")) -> dict[str, Any]:
         ob = rt.infra.outbox
         async with rt.sessionmaker() as session, session.begin():
             result = await session.execute(

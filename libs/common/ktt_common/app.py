@@ -21,8 +21,8 @@ from sqlalchemy import text
 from ktt_common.admin import admin_router
 from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
 from ktt_common.clock import Clock
-from ktt_common.idempotency import IdempotencyMiddleware
 from ktt_common.errors import Problem, install_error_handlers, problem_response, status_phrase
+from ktt_common.idempotency import IdempotencyMiddleware
 from ktt_common.logging import configure_logging, get_logger
 from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from ktt_common.openapi import install_openapi, raw_operation_id

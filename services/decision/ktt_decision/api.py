@@ -18,6 +18,7 @@ from ktt_common.pagination import PageDep, announce_next
 
 from ktt_decision import clients, service
 from ktt_decision.models import Consent, Decision, Representative
+from ktt_decision.policy import authorize
 from ktt_decision.schemas import (
     ClientFlagOut,
     ConsentCheckOut,
@@ -34,7 +35,6 @@ from ktt_decision.schemas import (
     StartNoticeDetailOut,
     StartNoticeOut,
 )
-from ktt_decision.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses={**PROBLEM_RESPONSES})
 
@@ -48,7 +48,8 @@ router = APIRouter(prefix="/v1", tags=["decisions"], responses={**PROBLEM_RESPON
                409: {"model": Problem, "description": "A lower version, the same version with other content, "
                                                      "another person's hetu, or a revoked decision"}},
 )
-async def push_decision(body: DecisionIn, session: SessionDep, response: Response, principal: Principal = authorize("decision.push_decision")) -> Decision:
+async def push_decision(body: DecisionIn, session: SessionDep, response: Response,
+                        principal: Principal = authorize("decision.push_decision")) -> Decision:
     result = await service.push_decision(session, body, principal)
     if not result.created:
         response.status_code = status.HTTP_200_OK
@@ -58,18 +59,21 @@ async def push_decision(body: DecisionIn, session: SessionDep, response: Respons
 
 @router.post("/decisions/{decision_id}/revoke", response_model=DecisionDetailOut,
              summary="Revoke a decision (DEC-7); revoking again changes nothing", responses={404: {"model": Problem}})
-async def revoke_decision(decision_id: uuid.UUID, body: RevokeIn, session: SessionDep, principal: Principal = authorize("decision.revoke_decision")) -> Decision:
+async def revoke_decision(decision_id: uuid.UUID, body: RevokeIn, session: SessionDep,
+                          principal: Principal = authorize("decision.revoke_decision")) -> Decision:
     return await service.revoke_decision(session, decision_id, body.reason, body.revoked_on, principal)
 
 
 @router.get("/decisions/{decision_id}", response_model=DecisionDetailOut, summary="One decision",
             responses={404: {"model": Problem}})
-async def get_decision(decision_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("decision.get_decision")) -> Decision:
+async def get_decision(decision_id: uuid.UUID, session: SessionDep,
+                       principal: Principal = authorize("decision.get_decision")) -> Decision:
     return await service.get_decision(session, decision_id, principal)
 
 
 @router.get("/decisions", response_model=list[DecisionDetailOut], summary="Decisions of a client")
-async def list_decisions(client_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("decision.list_decisions")) -> list[Decision]:
+async def list_decisions(client_id: uuid.UUID, session: SessionDep,
+                         principal: Principal = authorize("decision.list_decisions")) -> list[Decision]:
     rows = (await session.execute(
         select(Decision).where(Decision.client_id == client_id).order_by(Decision.created_at)
     )).scalars().all()
@@ -87,7 +91,8 @@ class LookupOut(BaseModel):
 
 @router.post("/clients/lookup", response_model=LookupOut, summary="Find a client's pseudonymous id by hetu",
              responses={404: {"model": Problem}})
-async def lookup_client(body: LookupIn, session: SessionDep, principal: Principal = authorize("decision.lookup_client")) -> LookupOut:
+async def lookup_client(body: LookupIn, session: SessionDep,
+                        principal: Principal = authorize("decision.lookup_client")) -> LookupOut:
     client = await service.lookup_client(session, body.hetu, principal)
     return LookupOut(client_id=client.id)
 
@@ -118,7 +123,8 @@ async def record_consent(client_id: uuid.UUID, body: ConsentIn, session: Session
              summary="The client withdraws a consent (DATA-1); withdrawing again changes nothing",
              responses={404: {"model": Problem}})
 async def withdraw_consent(client_id: uuid.UUID, consent_id: uuid.UUID, session: SessionDep, request: Request,
-                           body: ConsentWithdrawIn | None = None, principal: Principal = authorize("decision.withdraw_consent")) -> ConsentOut:
+                           body: ConsentWithdrawIn | None = None,
+                               principal: Principal = authorize("decision.withdraw_consent")) -> ConsentOut:
     consent = await clients.withdraw_consent(session, client_id, consent_id, body.withdrawn_on if body else None, principal)
     return _consent_out(consent, request)
 
@@ -176,7 +182,8 @@ def _representative_out(rep: Representative, request: Request) -> Representative
                         404: {"model": Problem},
                         409: {"model": Problem, "description": "The same person and day recorded with other details"}})
 async def record_representative(client_id: uuid.UUID, body: RepresentativeIn, session: SessionDep, request: Request,
-                                response: Response, principal: Principal = authorize("decision.record_representative")) -> RepresentativeOut:
+                                response: Response,
+                                    principal: Principal = authorize("decision.record_representative")) -> RepresentativeOut:
     rep, created = await clients.record_representative(session, client_id, body, principal)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -218,7 +225,8 @@ async def list_start_notices(session: SessionDep, page: PageDep, request: Reques
 @router.get("/start-notices/{notice_id}", response_model=StartNoticeDetailOut, tags=["start notices"],
             summary="One start notice with the client's hetu for the TE office (the read is audited)",
             responses={404: {"model": Problem}})
-async def get_start_notice(notice_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("decision.get_start_notice")) -> StartNoticeDetailOut:
+async def get_start_notice(notice_id: uuid.UUID, session: SessionDep,
+                           principal: Principal = authorize("decision.get_start_notice")) -> StartNoticeDetailOut:
     notice, hetu = await clients.read_start_notice(session, notice_id, principal)
     return StartNoticeDetailOut.model_validate({**StartNoticeOut.model_validate(notice).model_dump(), "hetu": hetu})
 
@@ -226,7 +234,8 @@ async def get_start_notice(notice_id: uuid.UUID, session: SessionDep, principal:
 @router.post("/start-notices/{notice_id}/mark-sent", response_model=StartNoticeOut, tags=["start notices"],
              summary="Mark a start notice sent to the TE office; marking again changes nothing",
              responses={404: {"model": Problem}})
-async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("decision.mark_start_notice_sent")):
+async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep,
+                                 principal: Principal = authorize("decision.mark_start_notice_sent")):
     return await clients.mark_start_notice_sent(session, notice_id, principal)
 
 

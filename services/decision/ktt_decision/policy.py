@@ -21,7 +21,7 @@ POLICY = Policy("decision", {
     "decision.check_consent": allow(OFFICIALS, Role.INTEGRATOR, Role.PROVIDER),  # GET /v1/clients/{client_id}/consents/check
     "decision.get_plan": allow(OFFICIALS, Role.PROVIDER),  # GET /v1/clients/{client_id}/plan
     "decision.record_representative": allow(OFFICIALS),  # POST /v1/clients/{client_id}/representatives
-    "decision.withdraw_representative": allow(OFFICIALS),  # POST /v1/clients/{client_id}/representatives/{representative_id}/withdraw
+    "decision.withdraw_representative": allow(OFFICIALS),
     "decision.list_representatives": allow(OFFICIALS),  # GET /v1/clients/{client_id}/representatives
     "decision.list_start_notices": allow(OFFICIALS),  # GET /v1/start-notices
     "decision.get_start_notice": allow(OFFICIALS),  # GET /v1/start-notices/{notice_id}

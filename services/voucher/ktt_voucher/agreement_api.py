@@ -74,7 +74,8 @@ async def _out(session, agreement: Agreement, principal: Principal | None = None
 
 @router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED,
              summary="A provider drafts an agreement on a voucher number (AGR-7: every item, all missing ones listed at once)")
-async def draft(body: AgreementDraftIn, session: SessionDep, principal: Principal = authorize("agreements.draft")) -> AgreementOut:
+async def draft(body: AgreementDraftIn, session: SessionDep,
+                principal: Principal = authorize("agreements.draft")) -> AgreementOut:
     return await _out(session, await service.draft_agreement(session, body, principal))
 
 
@@ -107,33 +108,38 @@ async def get(agreement_id: uuid.UUID, session: SessionDep, principal: Principal
 @router.post("/agreements/{agreement_id}/signatures", response_model=AgreementOut,
              summary="Record a signature: the responsible person and the instructor (provider login), the client (own "
                      "login, or an official attesting paper); all three signed -> signed, values frozen (AGR-1, AGR-3, AGR-7)")
-async def sign(agreement_id: uuid.UUID, body: SignatureIn, session: SessionDep, principal: Principal = authorize("agreements.sign")) -> AgreementOut:
+async def sign(agreement_id: uuid.UUID, body: SignatureIn, session: SessionDep,
+               principal: Principal = authorize("agreements.sign")) -> AgreementOut:
     return await _out(session, await service.sign(session, agreement_id, body, principal), principal)
 
 
 @router.post("/agreements/{agreement_id}/start-override", response_model=AgreementOut,
              summary="An official accepts a start later than 14 days after the decision, with a reason (VOU-3)")
-async def start_override(agreement_id: uuid.UUID, body: OverrideIn, session: SessionDep, principal: Principal = authorize("agreements.start_override")) -> AgreementOut:
+async def start_override(agreement_id: uuid.UUID, body: OverrideIn, session: SessionDep,
+                         principal: Principal = authorize("agreements.start_override")) -> AgreementOut:
     return await _out(session, await service.override_start(session, agreement_id, body.reason, principal))
 
 
 @router.post("/agreements/{agreement_id}/continuations", response_model=ChangeOut, status_code=status.HTTP_201_CREATED,
              summary="Propose the next period's days, hours and goals, signed by the responsible person; it takes effect "
                      "when the client signs, at the latest a week before the period ends (AGR-10, REP-3, AGR-11)")
-async def continuation(agreement_id: uuid.UUID, body: ContinuationIn, session: SessionDep, principal: Principal = authorize("agreements.continuation")) -> ChangeOut:
+async def continuation(agreement_id: uuid.UUID, body: ContinuationIn, session: SessionDep,
+                       principal: Principal = authorize("agreements.continuation")) -> ChangeOut:
     return ChangeOut.model_validate(await changes.propose_continuation(session, agreement_id, body, principal))
 
 
 @router.post("/agreements/{agreement_id}/reviews", response_model=ChangeOut, status_code=status.HTTP_201_CREATED,
              summary="Propose a review of the schedule, tasks or goals from a day on; it takes effect when the client "
                      "signs (AGR-12), published as AgreementChanged (schedule)")
-async def review(agreement_id: uuid.UUID, body: ReviewIn, session: SessionDep, principal: Principal = authorize("agreements.review")) -> ChangeOut:
+async def review(agreement_id: uuid.UUID, body: ReviewIn, session: SessionDep,
+                 principal: Principal = authorize("agreements.review")) -> ChangeOut:
     return ChangeOut.model_validate(await changes.propose_review(session, agreement_id, body, principal))
 
 
 @router.get("/agreements/{agreement_id}/changes", response_model=list[ChangeOut],
             summary="Proposed and agreed continuations and reviews of an agreement (AGR-10, AGR-12)")
-async def list_changes(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("agreements.list_changes")) -> list[ChangeOut]:
+async def list_changes(agreement_id: uuid.UUID, session: SessionDep,
+                       principal: Principal = authorize("agreements.list_changes")) -> list[ChangeOut]:
     return [ChangeOut.model_validate(c) for c in await changes.list_changes(session, agreement_id, principal)]
 
 
@@ -147,13 +153,15 @@ async def sign_change(agreement_id: uuid.UUID, change_id: uuid.UUID, body: Chang
 @router.post("/agreements/{agreement_id}/end", response_model=AgreementOut,
              summary="End early: withdraw a draft; propose a mutual end (the other party answers); the client's own "
                      "termination; a city suspension. Typake is told before the end takes effect on its date (AGR-13)")
-async def end(agreement_id: uuid.UUID, body: EndIn, session: SessionDep, principal: Principal = authorize("agreements.end")) -> AgreementOut:
+async def end(agreement_id: uuid.UUID, body: EndIn, session: SessionDep,
+              principal: Principal = authorize("agreements.end")) -> AgreementOut:
     return await _out(session, await changes.request_end(session, agreement_id, body, principal), principal)
 
 
 @router.post("/agreements/{agreement_id}/end/answer", response_model=AgreementOut,
              summary="The other party agrees to or declines a proposed mutual end (AGR-13)")
-async def answer_end(agreement_id: uuid.UUID, body: EndAnswerIn, session: SessionDep, principal: Principal = authorize("agreements.answer_end")) -> AgreementOut:
+async def answer_end(agreement_id: uuid.UUID, body: EndAnswerIn, session: SessionDep,
+                     principal: Principal = authorize("agreements.answer_end")) -> AgreementOut:
     return await _out(session, await changes.answer_end(session, agreement_id, body, principal), principal)
 
 
@@ -166,7 +174,8 @@ async def contact(body: ContactIn, session: SessionDep, principal: Principal = a
 # --- the same acts through the client's (or representative's) voucher link (VOU-2, VOU-9) ------------------
 
 @router.get("/voucher-links/{token}/agreements", response_model=list[AgreementOut], openapi_extra=PUBLIC_LINK,
-            summary="The agreements of the link's client, to read before signing (VOU-2, VOU-9)", dependencies=[authorize("agreements.link_agreements")])
+            summary="The agreements of the link's client, to read before signing (VOU-2, VOU-9)",
+            dependencies=[authorize("agreements.link_agreements")])
 async def link_agreements(token: str, session: SessionDep) -> list[AgreementOut]:
     voucher, rep = await voucher_service.link_context(session, token)
     rows = list((await session.execute(select(Agreement).where(Agreement.client_id == voucher.client_id)
@@ -176,7 +185,8 @@ async def link_agreements(token: str, session: SessionDep) -> list[AgreementOut]
 
 
 @router.post("/voucher-links/{token}/agreements/{agreement_id}/signatures", response_model=AgreementOut,
-             openapi_extra=PUBLIC_LINK, summary="The client (or their representative) signs the agreement (AGR-1, VOU-9)", dependencies=[authorize("agreements.link_sign")])
+             openapi_extra=PUBLIC_LINK, summary="The client (or their representative) signs the agreement (AGR-1, VOU-9)",
+             dependencies=[authorize("agreements.link_sign")])
 async def link_sign(token: str, agreement_id: uuid.UUID, body: SignatureIn, session: SessionDep) -> AgreementOut:
     voucher, rep = await voucher_service.link_context(session, token)
     voucher_service.require_scope(rep, "sign_agreement")
@@ -187,7 +197,8 @@ async def link_sign(token: str, agreement_id: uuid.UUID, body: SignatureIn, sess
 
 
 @router.post("/voucher-links/{token}/agreements/{agreement_id}/changes/{change_id}/signatures", response_model=ChangeOut,
-             openapi_extra=PUBLIC_LINK, summary="The client signs a continuation or review (AGR-10, AGR-12, VOU-9)", dependencies=[authorize("agreements.link_sign_change")])
+             openapi_extra=PUBLIC_LINK, summary="The client signs a continuation or review (AGR-10, AGR-12, VOU-9)",
+             dependencies=[authorize("agreements.link_sign_change")])
 async def link_sign_change(token: str, agreement_id: uuid.UUID, change_id: uuid.UUID, body: ChangeSignIn,
                            session: SessionDep) -> ChangeOut:
     voucher, rep = await voucher_service.link_context(session, token)
@@ -199,7 +210,8 @@ async def link_sign_change(token: str, agreement_id: uuid.UUID, change_id: uuid.
 
 
 @router.post("/voucher-links/{token}/agreements/{agreement_id}/end", response_model=AgreementOut, openapi_extra=PUBLIC_LINK,
-             summary="The client proposes a mutual end or terminates the agreement (AGR-13, VOU-9)", dependencies=[authorize("agreements.link_end")])
+             summary="The client proposes a mutual end or terminates the agreement (AGR-13, VOU-9)",
+             dependencies=[authorize("agreements.link_end")])
 async def link_end(token: str, agreement_id: uuid.UUID, body: EndIn, session: SessionDep) -> AgreementOut:
     voucher, rep = await voucher_service.link_context(session, token)
     voucher_service.require_scope(rep, "sign_agreement")
@@ -207,7 +219,8 @@ async def link_end(token: str, agreement_id: uuid.UUID, body: EndIn, session: Se
 
 
 @router.post("/voucher-links/{token}/agreements/{agreement_id}/end/answer", response_model=AgreementOut,
-             openapi_extra=PUBLIC_LINK, summary="The client answers the provider's proposed end (AGR-13, VOU-9)", dependencies=[authorize("agreements.link_answer_end")])
+             openapi_extra=PUBLIC_LINK, summary="The client answers the provider's proposed end (AGR-13, VOU-9)",
+             dependencies=[authorize("agreements.link_answer_end")])
 async def link_answer_end(token: str, agreement_id: uuid.UUID, body: EndAnswerIn, session: SessionDep) -> AgreementOut:
     voucher, rep = await voucher_service.link_context(session, token)
     voucher_service.require_scope(rep, "sign_agreement")
@@ -219,7 +232,8 @@ def _link_actor(rep) -> str:  # type: ignore[no-untyped-def]
 
 
 @router.get("/agreements/{agreement_id}/notifications", summary="Copies and notices sent on an agreement (AGR-5, AGR-13)")
-async def notifications(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("agreements.notifications")) -> list[dict]:
+async def notifications(agreement_id: uuid.UUID, session: SessionDep,
+                        principal: Principal = authorize("agreements.notifications")) -> list[dict]:
     agreement = await reading.get_agreement(session, agreement_id, principal)
     rows = (await session.execute(select(AgreementNotification).where(AgreementNotification.agreement_id == agreement.id)
                                   .order_by(AgreementNotification.created_at))).scalars()
@@ -249,7 +263,8 @@ async def refusals(session: SessionDep, page: PageDep, request: Request, respons
 
 @router.get("/deadlines", response_model=list[DeadlineOut],
             summary="Every open deadline of a client or of a case-worker office's clients, overdue first (VOU-3, AGR-3, REP-3, REP-4)")
-async def list_deadlines(session: SessionDep, principal: Principal = authorize("agreements.list_deadlines"), client_id: uuid.UUID | None = None,
+async def list_deadlines(session: SessionDep,
+                         principal: Principal = authorize("agreements.list_deadlines"), client_id: uuid.UUID | None = None,
                          office: Literal["typake", "social_work"] | None = Query(None)) -> list[dict]:
     if client_id is None and office is None:
         raise InvalidInput("give client_id or office", errors=[])

@@ -17,6 +17,7 @@ from ktt_common.pagination import PageDep, announce_next, paginate
 
 from ktt_voucher import documents, rules, service
 from ktt_voucher.models import Voucher, VoucherEvent
+from ktt_voucher.policy import authorize
 from ktt_voucher.schemas import (
     LinkIn,
     LinkOut,
@@ -27,7 +28,6 @@ from ktt_voucher.schemas import (
     VoucherEventOut,
     VoucherOut,
 )
-from ktt_voucher.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["vouchers"], responses={**PROBLEM_RESPONSES})
 
@@ -100,7 +100,8 @@ async def check_voucher(
 
 
 @router.get("/vouchers/{voucher_id}", response_model=VoucherDetailOut, summary="One voucher with its history", responses=NOT_FOUND)
-async def get_voucher(voucher_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("voucher.get_voucher")) -> VoucherDetailOut:
+async def get_voucher(voucher_id: uuid.UUID, session: SessionDep,
+                      principal: Principal = authorize("voucher.get_voucher")) -> VoucherDetailOut:
     voucher = await service.get_voucher(session, voucher_id)
     history = (await session.execute(
         select(VoucherEvent).where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.at, VoucherEvent.id)
@@ -160,7 +161,8 @@ async def link_page(token: str, request: Request, session: SessionDep,
 
 
 @router.get("/voucher-links/{token}/pdf", response_class=Response, summary="The client's printable voucher (VOU-2)",
-            openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 200: {"content": {"application/pdf": {}}}}, dependencies=[authorize("voucher.link_pdf")])
+            openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+            dependencies=[authorize("voucher.link_pdf")])
 async def link_pdf(token: str, request: Request, session: SessionDep,
                    lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> Response:
     voucher, _rep = await service.link_context(session, token)  # a withdrawn representative's link opens nothing (VOU-9)
@@ -170,7 +172,8 @@ async def link_pdf(token: str, request: Request, session: SessionDep,
 
 
 @router.post("/voucher-links/{token}/refuse", response_model=RefusalOut, summary="The client refuses the voucher (VOU-4)",
-             openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 409: {"model": Problem}}, dependencies=[authorize("voucher.refuse_by_link")])
+             openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 409: {"model": Problem}},
+             dependencies=[authorize("voucher.refuse_by_link")])
 async def refuse_by_link(token: str, body: RefuseIn, session: SessionDep) -> RefusalOut:
     voucher, rep = await service.link_context(session, token)
     service.require_scope(rep, "handle_voucher")

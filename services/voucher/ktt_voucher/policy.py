@@ -26,17 +26,17 @@ POLICY = Policy("voucher", {
     "agreements.start_override": allow(OFFICIALS),  # POST /v1/agreements/{agreement_id}/start-override
     "agreements.continuation": allow(Role.PROVIDER),  # POST /v1/agreements/{agreement_id}/continuations
     "agreements.review": allow(Role.PROVIDER),  # POST /v1/agreements/{agreement_id}/reviews
-    "agreements.list_changes": allow(OFFICIALS, Role.INTEGRATOR, Role.PROVIDER, Role.CLIENT),  # GET /v1/agreements/{agreement_id}/changes
-    "agreements.sign_change": allow(OFFICIALS, Role.PROVIDER, Role.CLIENT),  # POST /v1/agreements/{agreement_id}/changes/{change_id}/signatures
+    "agreements.list_changes": allow(OFFICIALS, Role.INTEGRATOR, Role.PROVIDER, Role.CLIENT),
+    "agreements.sign_change": allow(OFFICIALS, Role.PROVIDER, Role.CLIENT),
     "agreements.end": allow(OFFICIALS, Role.PROVIDER, Role.CLIENT),  # POST /v1/agreements/{agreement_id}/end
     "agreements.answer_end": allow(OFFICIALS, Role.PROVIDER, Role.CLIENT),  # POST /v1/agreements/{agreement_id}/end/answer
     "agreements.contact": allow(Role.PROVIDER),  # POST /v1/voucher-contacts
     "agreements.link_agreements": public(),  # GET /v1/voucher-links/{token}/agreements
     "agreements.link_sign": public(),  # POST /v1/voucher-links/{token}/agreements/{agreement_id}/signatures
-    "agreements.link_sign_change": public(),  # POST /v1/voucher-links/{token}/agreements/{agreement_id}/changes/{change_id}/signatures
+    "agreements.link_sign_change": public(),
     "agreements.link_end": public(),  # POST /v1/voucher-links/{token}/agreements/{agreement_id}/end
     "agreements.link_answer_end": public(),  # POST /v1/voucher-links/{token}/agreements/{agreement_id}/end/answer
-    "agreements.notifications": allow(OFFICIALS, Role.INTEGRATOR, Role.PROVIDER, Role.CLIENT),  # GET /v1/agreements/{agreement_id}/notifications
+    "agreements.notifications": allow(OFFICIALS, Role.INTEGRATOR, Role.PROVIDER, Role.CLIENT),
     "agreements.refuse": allow(Role.PROVIDER),  # POST /v1/provider-refusals
     "agreements.refusals": allow(OFFICIALS, Role.PROVIDER),  # GET /v1/provider-refusals
     "agreements.list_deadlines": allow(OFFICIALS),  # GET /v1/deadlines

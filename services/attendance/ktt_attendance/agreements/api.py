@@ -21,7 +21,8 @@ router = APIRouter(prefix="/v1", tags=["agreements"], responses={**PROBLEM_RESPO
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementCopyOut,
             summary="The agreement as this service knows it: dates, periods and schedules (a provider: its own)")
-async def get_agreement(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("agreements.get_agreement")) -> AgreementCopyOut:
+async def get_agreement(agreement_id: uuid.UUID, session: SessionDep,
+                        principal: Principal = authorize("agreements.get_agreement")) -> AgreementCopyOut:
     copy = await visible_agreement(session, principal, agreement_id)
     await audit(session, principal, "agreement.read", "agreement", copy.agreement_id, client_ids=[copy.client_id])
     return AgreementCopyOut.model_validate(copy)
@@ -43,5 +44,6 @@ async def create_deviation(agreement_id: uuid.UUID, body: DeviationIn, session: 
 
 @router.get("/agreements/{agreement_id}/deviations", response_model=list[DeviationOut],
             summary="Deviations recorded for an agreement (AGR-14)")
-async def list_deviations(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("agreements.list_deviations")) -> list[DeviationOut]:
+async def list_deviations(agreement_id: uuid.UUID, session: SessionDep,
+                          principal: Principal = authorize("agreements.list_deviations")) -> list[DeviationOut]:
     return [DeviationOut.model_validate(d) for d in await service.list_deviations(session, agreement_id, principal)]

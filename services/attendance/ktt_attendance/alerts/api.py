@@ -35,13 +35,15 @@ async def list_alerts(
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, summary="An official has seen the alert",
              responses={409: {"model": Problem}})
-async def acknowledge(alert_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("alerts.acknowledge")) -> AlertOut:
+async def acknowledge(alert_id: uuid.UUID, session: SessionDep,
+                      principal: Principal = authorize("alerts.acknowledge")) -> AlertOut:
     return AlertOut.model_validate(await service.move(session, principal, alert_id, "acknowledged"))
 
 
 @router.post("/alerts/{alert_id}/close", response_model=AlertOut, summary="Close the alert, with what was done",
              responses={409: {"model": Problem}})
-async def close(alert_id: uuid.UUID, body: CloseIn, session: SessionDep, principal: Principal = authorize("alerts.close")) -> AlertOut:
+async def close(alert_id: uuid.UUID, body: CloseIn, session: SessionDep,
+                principal: Principal = authorize("alerts.close")) -> AlertOut:
     return AlertOut.model_validate(await service.move(session, principal, alert_id, "closed", body.note))
 
 

@@ -37,7 +37,8 @@ BATCH_BODY: dict[str, Any] = {
              openapi_extra=BATCH_BODY,
              responses={413: {"model": Problem, "description": "More entries (or bytes) than a batch may hold"},
                         415: {"model": Problem, "description": "Neither JSON nor CSV"}})
-async def post_daily_log(request: Request, session: SessionDep, principal: Principal = authorize("log.post_daily_log")) -> JSONResponse:
+async def post_daily_log(request: Request, session: SessionDep,
+                         principal: Principal = authorize("log.post_daily_log")) -> JSONResponse:
     """One client-day per entry: ``present`` (hours or start/end, tasks, coaching hours),
     ``absent`` (reason, certificate, same-day contact) or ``not_organised`` (a public holiday or a
     provider closure). Idempotent per (agreement, date): the same entry again is ``unchanged``, a
@@ -74,7 +75,8 @@ async def read_daily_log(
 @router.get("/daily-log/entries/{entry_id}/revisions", response_model=list[RevisionOut],
             summary="Every version of one entry: what it said, who recorded it and when, what changed",
             responses={404: {"model": Problem}})
-async def entry_revisions(entry_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("log.entry_revisions")) -> list[RevisionOut]:
+async def entry_revisions(entry_id: uuid.UUID, session: SessionDep,
+                          principal: Principal = authorize("log.entry_revisions")) -> list[RevisionOut]:
     _, out = await reading.revisions(session, principal, entry_id)
     return out
 

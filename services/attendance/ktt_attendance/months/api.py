@@ -38,7 +38,8 @@ async def confirm(body: ConfirmIn, session: SessionDep, response: Response, prin
 @router.get("/month-reports", response_model=list[MonthReportOut],
             summary="Confirmed and late months per unit (officials: all; a provider: its own)")
 async def list_month_reports(
-    session: SessionDep, principal: Principal = authorize("months.list_month_reports"), month: str | None = Query(None, max_length=7),
+    session: SessionDep,
+        principal: Principal = authorize("months.list_month_reports"), month: str | None = Query(None, max_length=7),
     status_filter: Literal["confirmed", "late"] | None = Query(None, alias="status"),
     provider_id: str | None = Query(None, max_length=100),
     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000),

@@ -31,7 +31,8 @@ async def list_notices(
 
 
 @router.get("/absence-notices/{notice_id}", response_model=NoticeOut, summary="One TT3 notice with its absence days")
-async def get_notice(notice_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("notices.get_notice")) -> NoticeOut:
+async def get_notice(notice_id: uuid.UUID, session: SessionDep,
+                     principal: Principal = authorize("notices.get_notice")) -> NoticeOut:
     return NoticeOut.model_validate(await service.get_notice(session, principal, notice_id, "absence_notice.read"))
 
 
@@ -46,5 +47,6 @@ async def notice_pdf(notice_id: uuid.UUID, session: SessionDep, principal: Princ
 
 
 @router.post("/absence-notices/{notice_id}/mark-sent", response_model=NoticeOut, summary="The notice was sent (ATT-6)")
-async def mark_sent(notice_id: uuid.UUID, body: MarkSentIn, session: SessionDep, principal: Principal = authorize("notices.mark_sent")) -> NoticeOut:
+async def mark_sent(notice_id: uuid.UUID, body: MarkSentIn, session: SessionDep,
+                    principal: Principal = authorize("notices.mark_sent")) -> NoticeOut:
     return NoticeOut.model_validate(await service.mark_sent(session, principal, notice_id, body.sent_on))

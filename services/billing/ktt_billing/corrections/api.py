@@ -14,8 +14,8 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden
 
 from ktt_billing.corrections.reconciliation import reconcile
-from ktt_billing.settlements.rules import MONTH_RE
 from ktt_billing.policy import authorize
+from ktt_billing.settlements.rules import MONTH_RE
 
 router = APIRouter(prefix="/v1", tags=["reconciliation"], responses={**PROBLEM_RESPONSES})
 

@@ -16,8 +16,8 @@ from ktt_billing.access import provider_scope
 from ktt_billing.disputes import service
 from ktt_billing.disputes.models import Dispute
 from ktt_billing.disputes.schemas import DisputeIn, DisputeOut, ResolveIn
-from ktt_billing.settlements.rules import quantity
 from ktt_billing.policy import authorize
+from ktt_billing.settlements.rules import quantity
 
 router = APIRouter(prefix="/v1", tags=["disputes"], responses={**PROBLEM_RESPONSES})
 

@@ -58,7 +58,8 @@ def out(batch, items) -> BatchOut:  # type: ignore[no-untyped-def]
 
 @router.post("", response_model=BatchOut, status_code=201, summary="Make a payment batch of approved settlements",
              responses={404: {"description": "Unknown settlement"}, 409: {"description": "Not approved, or nothing payable"}})
-async def create(body: BatchIn, session: SessionDep, rt: RuntimeDep, principal: Principal = authorize("payments.create")) -> BatchOut:
+async def create(body: BatchIn, session: SessionDep, rt: RuntimeDep,
+                 principal: Principal = authorize("payments.create")) -> BatchOut:
     today = rt.clock.today()
     batch = await service.create_batch(session, body.settlement_ids, body.execution_date or today, principal, today)
     return out(*await service.get(session, batch.id))

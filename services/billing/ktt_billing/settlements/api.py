@@ -14,10 +14,10 @@ from ktt_common.deps import RuntimeDep, SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, NotFound
 
 from ktt_billing.access import provider_scope
+from ktt_billing.policy import authorize
 from ktt_billing.settlements import rules, service
 from ktt_billing.settlements.models import Settlement, SettlementLine
 from ktt_billing.settlements.schemas import LineOut, SettlementDetail, SettlementOut, Totals
-from ktt_billing.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["settlements"], responses={**PROBLEM_RESPONSES})
 

@@ -11,9 +11,9 @@ from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
+from ktt_registry.policy import authorize
 from ktt_registry.schemas import AlertOut
 from ktt_registry.service import alerts as svc
-from ktt_registry.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["alerts"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
 
@@ -29,5 +29,6 @@ async def list_alerts(session: SessionDep, principal: Principal = authorize("ale
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge an alert (officials)")
-async def acknowledge(alert_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("alerts.acknowledge")) -> AlertOut:
+async def acknowledge(alert_id: uuid.UUID, session: SessionDep,
+                      principal: Principal = authorize("alerts.acknowledge")) -> AlertOut:
     return await svc.acknowledge(session, alert_id, principal)

@@ -10,10 +10,10 @@ from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES
 
+from ktt_registry.policy import authorize
 from ktt_registry.schemas_quality import ApprovedProvider
 from ktt_registry.service import approved_list as svc
 from ktt_registry.service.common import today
-from ktt_registry.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["approved list"], responses={**PROBLEM_RESPONSES})
 

@@ -11,9 +11,9 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_registry.models import Feedback
+from ktt_registry.policy import authorize
 from ktt_registry.schemas_quality import FeedbackIn, FeedbackKind, FeedbackOut, FeedbackStatusIn
 from ktt_registry.service import feedback as svc
-from ktt_registry.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["feedback"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
 
@@ -22,7 +22,8 @@ router = APIRouter(prefix="/v1", tags=["feedback"], responses={**PROBLEM_RESPONS
 @router.post("/providers/{provider_id}/feedback", response_model=FeedbackOut, status_code=status.HTTP_201_CREATED,
              summary="Give feedback, a rating or a complaint (client), forward one received directly (provider; PRV-12), or record "
                      "a complaint to the social ombudsman or a kantelu (officials; QUA-2)")
-async def submit(provider_id: str, body: FeedbackIn, session: SessionDep, principal: Principal = authorize("feedback.submit")) -> Feedback:
+async def submit(provider_id: str, body: FeedbackIn, session: SessionDep,
+                 principal: Principal = authorize("feedback.submit")) -> Feedback:
     return await svc.submit(session, provider_id, body, principal)
 
 
@@ -35,7 +36,8 @@ async def list_feedback(provider_id: str, session: SessionDep, principal: Princi
 @router.put("/feedback/{feedback_id}/status", response_model=FeedbackOut,
             summary="Move a complaint: received -> being_handled -> resolved (city official; PRV-12)",
             responses={409: {"model": Problem}})
-async def set_status(feedback_id: uuid.UUID, body: FeedbackStatusIn, session: SessionDep, principal: Principal = authorize("feedback.set_status")) -> Feedback:
+async def set_status(feedback_id: uuid.UUID, body: FeedbackStatusIn, session: SessionDep,
+                     principal: Principal = authorize("feedback.set_status")) -> Feedback:
     return await svc.set_status(session, feedback_id, body, principal)
 
 

@@ -13,9 +13,9 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_registry.models import QualityRecord
+from ktt_registry.policy import authorize
 from ktt_registry.schemas_quality import QualityOut, QualityRecordIn, QualityRecordKind, QualityRecordOut
 from ktt_registry.service import quality as svc
-from ktt_registry.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["quality"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
 
@@ -25,7 +25,8 @@ router = APIRouter(prefix="/v1", tags=["quality"], responses={**PROBLEM_RESPONSE
              summary="Record a spot check, visit or client panel (city official), or a self-monitoring plan or annual report "
                      "received (city official, or the provider handing it in; QUA-2)",
              responses={409: {"model": Problem, "description": "That year's annual report was received already"}})
-async def record(provider_id: str, body: QualityRecordIn, session: SessionDep, principal: Principal = authorize("quality.record")) -> QualityRecord:
+async def record(provider_id: str, body: QualityRecordIn, session: SessionDep,
+                 principal: Principal = authorize("quality.record")) -> QualityRecord:
     return await svc.record(session, provider_id, body, principal)
 
 
@@ -40,5 +41,6 @@ async def list_records(provider_id: str, session: SessionDep, principal: Princip
             summary="Quality figures of a provider over a period (city official; QUA-1, QUA-2)")
 async def quality(provider_id: str, session: SessionDep,
                   period_from: Annotated[BoundedDate, Query(alias="from")],
-                  period_to: Annotated[BoundedDate, Query(alias="to")], principal: Principal = authorize("quality.quality")) -> QualityOut:
+                  period_to: Annotated[BoundedDate, Query(alias="to")],
+                      principal: Principal = authorize("quality.quality")) -> QualityOut:
     return await svc.quality(session, provider_id, period_from, period_to, principal)

@@ -10,9 +10,9 @@ from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
+from ktt_registry.policy import authorize
 from ktt_registry.schemas_places import QueueEntryOut, QueueJoinIn, QueueLeaveIn
 from ktt_registry.service import queues as svc
-from ktt_registry.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["queues"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from ktt_common.deps import SessionDep
 from ktt_common.errors import Problem
 
+from ktt_registry.policy import authorize
 from ktt_registry.schemas_search import SearchHit
 from ktt_registry.service.search import SearchFilters, search
-from ktt_registry.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["search"], responses={422: {"model": Problem}})
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import Conflict, FieldError, Forbidden, RuleViolation
+from ktt_common.outbox import emit
 from ktt_common.pagination import PageRequest, paginate
 from ktt_common.policy import scope_rows
-from ktt_common.outbox import emit
 from ktt_contracts.registry import (
     ProviderApplied, ProviderAppliedPayload, ProviderApproved, ProviderChanged, ProviderChangedPayload, ProviderListChanged,
     ProviderListChangedPayload, ProviderRemoved, ProviderStatusChangedPayload, ProviderSuspended,
