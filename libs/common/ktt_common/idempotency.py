@@ -6,7 +6,8 @@ and nothing is done twice. The key is the caller's own: it is scoped by the veri
 (or, for the public voucher link, by the link in the path), so two callers never see each
 other's answers. The same key with a different body, or on another route, is a 422 problem
 (``idempotency-key-reused``); the same key while the first request is still running is a 409.
-A 5xx is not kept, so a retry runs again. Keys are purged by the platform job ``bus-retention``
+A 5xx (or an answer over 1 MB) is not kept, so a retry runs again; a first request that never
+answered (its process died) is taken over by a retry after two minutes. Keys are purged by the platform job ``bus-retention``
 after ``IDEMPOTENCY_RETENTION_DAYS``.
 
 Applied as a middleware to every ``POST`` under ``/v1/`` except the admin calls, so a new create
@@ -32,6 +33,7 @@ log = get_logger(__name__)
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
 MAX_STORED_BODY = 1_000_000
+ABANDONED_AFTER = dt.timedelta(minutes=2)  # a first request without an answer after this died with its process
 _FIELD = [FieldError(field="header.Idempotency-Key", message="see detail")]
 
 
@@ -96,18 +98,26 @@ class IdempotencyMiddleware:
             except IntegrityError:
                 first = False
             if not first:
-                row = (await session.execute(select(table).where(table.c.key == key, table.c.principal == principal))).first()
-                await session.rollback()
+                async with session.begin():
+                    row = (await session.execute(
+                        select(table).where(table.c.key == key, table.c.principal == principal))).first()
+                    if row is not None and row.status is None and row.created_at < now - ABANDONED_AFTER:
+                        # The first request's process died before it answered: this retry takes its place.
+                        took = await session.execute(
+                            update(table).where(table.c.key == key, table.c.principal == principal,
+                                                table.c.status.is_(None), table.c.created_at == row.created_at)
+                            .values(request=route[:300], request_hash=digest, created_at=now))
+                        first = bool(took.rowcount)
         if not first:
             if row is None:  # purged between the two statements: extremely unlikely; ask for a retry
                 await self._problem(request, send, IdempotencyKeyInFlight("retry the request", errors=_FIELD))
+            elif row.status is None:
+                await self._problem(request, send, IdempotencyKeyInFlight(
+                    "the first request with this Idempotency-Key has not finished; retry shortly", errors=_FIELD))
             elif row.request != route[:300] or row.request_hash != digest:
                 await self._problem(request, send, IdempotencyKeyReused(
                     "this Idempotency-Key was first sent with another request (a different body or route); "
                     "use a new key for a new request", errors=_FIELD))
-            elif row.status is None:
-                await self._problem(request, send, IdempotencyKeyInFlight(
-                    "the first request with this Idempotency-Key has not finished; retry shortly", errors=_FIELD))
             else:
                 await _replay(send, row.status, row.media_type, row.body or "")
             return
@@ -165,8 +175,10 @@ class IdempotencyMiddleware:
             except DomainError:
                 return None
             return f"{p.role.value}|{p.subject}|{p.provider_id or ''}|{p.client_id or ''}"[:300]
-        if "/voucher-links/" in request.url.path:  # the link's token in the path is the credential
-            return "voucher-link"
+        path = request.url.path
+        if path.startswith("/v1/voucher-links/"):  # the link's token in the path is the credential
+            token = path.split("/")[3]
+            return "voucher-link|" + hashlib.sha256(token.encode()).hexdigest()
         return None
 
     async def _problem(self, request: Any, send: Send, error: DomainError) -> None:

@@ -95,3 +95,26 @@ async def test_keys_are_purged_after_the_retention(registry, clock):
     purged = await svc.client.post("/v1/admin/jobs/bus-retention/run", headers=admin)
     assert purged.status_code == 200, purged.text
     assert await keys() == 0
+
+
+async def test_a_key_still_running_is_409_and_an_abandoned_one_is_taken_over(registry, clock):
+    """A first request without an answer (still running, or its process died) blocks a retry with 409
+    for two minutes; after that the retry runs in its place."""
+    svc = registry
+    await apply(svc, "P1")
+    table = svc.rt.infra.idempotency_key
+    body = unit_body()
+    async with svc.rt.sessionmaker() as s, s.begin():
+        await s.execute(table.insert().values(key="k-run", principal="provider|staff-of-P1|P1|",
+                                              request="POST /v1/providers/P1/units", request_hash="0" * 64,
+                                              created_at=svc.rt.clock.now()))
+    h = {**as_provider(svc, "P1"), "Idempotency-Key": "k-run"}
+    r = await svc.client.post("/v1/providers/P1/units", json=body, headers=h)
+    assert r.status_code == 409 and r.json()["type"].endswith("/idempotency-key-in-flight")
+    assert await unit_count(svc, "P1") == 0
+    clock.advance(dt.timedelta(minutes=3))
+    r = await svc.client.post("/v1/providers/P1/units", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    again = await svc.client.post("/v1/providers/P1/units", json=body, headers=h)
+    assert again.status_code == 201 and again.headers["idempotency-replayed"] == "true" and again.json() == r.json()
+    assert await unit_count(svc, "P1") == 1
