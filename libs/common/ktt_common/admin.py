@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 
 from ktt_common.audit import access_log, audit, verify_chain
-from ktt_common.auth import OFFICIALS, Principal, Role, require
+from ktt_common.auth import Principal
 from ktt_common.bounds import BoundedDate, BoundedDateTime, StrictBool
 from ktt_common.clock import HELSINKI
 from ktt_common.deps import RuntimeDep, SessionDep
@@ -19,6 +19,7 @@ from ktt_common.errors import PROBLEM_RESPONSES, Conflict, DomainError, NotFound
 from ktt_common.events import Envelope
 from ktt_common.jobs import run_job
 from ktt_common.logging import get_logger
+from ktt_common.policy import admin_authorize
 
 log = get_logger(__name__)
 
@@ -82,17 +83,16 @@ class ClockRefused(DomainError):
 
 def admin_router() -> APIRouter:
     router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={**PROBLEM_RESPONSES})
-    admin = require(Role.ADMIN)
 
     @router.get("/jobs", summary="List this service's daily jobs")
-    async def list_jobs(rt: RuntimeDep, _: Principal = admin) -> list[dict[str, str]]:
+    async def list_jobs(rt: RuntimeDep, _: Principal = admin_authorize("admin.jobs.list")) -> list[dict[str, str]]:
         return [{"job": name, "description": desc} for name, (_fn, desc) in sorted(rt.jobs.jobs.items())]
 
     @router.post("/jobs/{job}/run", summary="Run a daily job for a date (default: today)",
                  responses={404: {"description": "This service has no job of that name"},
                             422: {"description": "OPS-1: the date is after today or before 2000-01-01"}})
     async def run(
-        job: str, rt: RuntimeDep, _: Principal = admin,
+        job: str, rt: RuntimeDep, _: Principal = admin_authorize("admin.jobs.run"),
         date: dt.date | None = Query(None, description="Business date YYYY-MM-DD, not after today (OPS-1); past "
                                                       "dates re-run a missed night"),
     ) -> dict[str, Any]:
@@ -101,12 +101,12 @@ def admin_router() -> APIRouter:
         return await run_job(rt, job, date or rt.clock.today())  # OPS-1: refuses a future date (422)
 
     @router.get("/clock", response_model=ClockOut, summary="The service's current time")
-    async def get_clock(rt: RuntimeDep, _: Principal = admin) -> ClockOut:
+    async def get_clock(rt: RuntimeDep, _: Principal = admin_authorize("admin.clock.read")) -> ClockOut:
         return ClockOut(now=rt.clock.now(), today=rt.clock.today(), offset_seconds=rt.clock.offset().total_seconds())
 
     @router.post("/clock", response_model=ClockOut, summary="Move the clock (development mode only)",
                  responses={403: {"description": "Refused outside development mode"}})
-    async def set_clock(body: ClockIn, rt: RuntimeDep, _: Principal = admin) -> ClockOut:
+    async def set_clock(body: ClockIn, rt: RuntimeDep, _: Principal = admin_authorize("admin.clock.set")) -> ClockOut:
         if not rt.settings.development:
             raise ClockRefused("moving the clock is refused outside development mode; run a job for a date instead")
         if body.reset:
@@ -120,7 +120,7 @@ def admin_router() -> APIRouter:
 
     @router.get("/dead-letters", response_model=list[DeadLetterOut], summary="Messages parked after repeated failure")
     async def dead_letters(
-        rt: RuntimeDep, session: SessionDep, _: Principal = admin,
+        rt: RuntimeDep, session: SessionDep, _: Principal = admin_authorize("admin.dead_letters.list"),
         include_replayed: bool = False, limit: int = Query(100, ge=1, le=1000),
     ) -> list[DeadLetterOut]:
         dl = rt.infra.dead_letter
@@ -131,7 +131,8 @@ def admin_router() -> APIRouter:
 
     @router.post("/dead-letters/{letter_id}/replay", summary="Run the handler again for a parked message",
                  responses={404: {"description": "No such dead letter"}, 409: {"description": "Already replayed, or failed again"}})
-    async def replay(letter_id: uuid.UUID, rt: RuntimeDep, _: Principal = admin) -> dict[str, Any]:
+    async def replay(letter_id: uuid.UUID, rt: RuntimeDep,
+                     _: Principal = admin_authorize("admin.dead_letters.replay")) -> dict[str, Any]:
         dl = rt.infra.dead_letter
         async with rt.sessionmaker() as session:
             row = (await session.execute(select(dl).where(dl.c.id == letter_id))).first()
@@ -157,7 +158,7 @@ def admin_router() -> APIRouter:
         return {"id": str(letter_id), "outcome": outcome}
 
     @router.get("/outbox", summary="Outbox state: unpublished events, the last error, and parked rows")
-    async def outbox(rt: RuntimeDep, session: SessionDep, _: Principal = admin) -> dict[str, Any]:
+    async def outbox(rt: RuntimeDep, session: SessionDep, _: Principal = admin_authorize("admin.outbox.read")) -> dict[str, Any]:
         ob = rt.infra.outbox
         waiting = (ob.c.published_at.is_(None), ob.c.parked_at.is_(None))
         pending = select(func.count(), func.min(ob.c.created_at)).where(*waiting)
@@ -175,7 +176,8 @@ def admin_router() -> APIRouter:
 
     @router.post("/outbox/{seq}/retry", summary="Put a parked outbox row back in line (after fixing the cause)",
                  responses={404: {"description": "No parked outbox row with this number"}})
-    async def retry_outbox(seq: int = Path(ge=1, le=2**62), *, rt: RuntimeDep, _: Principal = admin) -> dict[str, Any]:
+    async def retry_outbox(seq: int = Path(ge=1, le=2**62), *, rt: RuntimeDep,
+                           _: Principal = admin_authorize("admin.outbox.retry")) -> dict[str, Any]:
         ob = rt.infra.outbox
         async with rt.sessionmaker() as session, session.begin():
             result = await session.execute(
@@ -191,7 +193,7 @@ def admin_router() -> APIRouter:
     @router.get("/audit/verify", response_model=ChainOut, summary="Check this service's audit hash chain",
                 description="Walks the audit log in chain order; `ok` is false and the first bad row is named "
                             "when a row was changed or removed (same check as `python -m ktt_common.audit verify`).")
-    async def verify_audit(rt: RuntimeDep, session: SessionDep, _: Principal = admin) -> ChainOut:
+    async def verify_audit(rt: RuntimeDep, session: SessionDep, _: Principal = admin_authorize("admin.audit.verify")) -> ChainOut:
         report = await verify_chain(session, rt.infra)
         if not report.ok:
             log.error("audit_chain_broken", first_bad_id=report.first_bad_id, reason=report.reason)
@@ -208,7 +210,7 @@ def access_log_router() -> APIRouter:
     @router.get("/clients/{client_id}/access-log", response_model=list[AccessOut],
                 summary="Who has seen or changed this client's data in this service (DATA-3), newest first")
     async def client_access_log(
-        client_id: uuid.UUID, rt: RuntimeDep, session: SessionDep, principal: Principal = require(*OFFICIALS),
+        client_id: uuid.UUID, rt: RuntimeDep, session: SessionDep, principal: Principal = admin_authorize("client.access_log.read"),
         limit: int = Query(200, ge=1, le=1000),
     ) -> list[AccessOut]:
         rows = await access_log(session, rt.infra, client_id, limit)

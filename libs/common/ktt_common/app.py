@@ -23,6 +23,7 @@ from ktt_common.admin import access_log_router, admin_router
 from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
 from ktt_common.clock import Clock
 from ktt_common.errors import Problem, install_error_handlers, problem_response, status_phrase
+from ktt_common.idempotency import IdempotencyMiddleware
 from ktt_common.logging import configure_logging, get_logger
 from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS, refresh_gauges
 from ktt_common.openapi import install_openapi, raw_operation_id
@@ -81,6 +82,7 @@ def create_service_app(
     app.state.problem_base = settings.problem_base_uri
     install_error_handlers(app)
     install_openapi(app, settings.public_url)
+    app.add_middleware(IdempotencyMiddleware)  # inside the context middleware below (issue 12 item 8)
 
     @app.middleware("http")
     async def _context(request: Request, call_next: Any) -> Response:

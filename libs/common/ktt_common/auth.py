@@ -183,21 +183,26 @@ def decode_token(token: str, secret: str | None, *, issuer: str, audience: str,
 _bearer = HTTPBearer(auto_error=False, description="JWT from `make token ROLE=...`")
 
 
-async def current_principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("send a bearer token in the Authorization header")
+async def principal_from_token(request: Request, token: str) -> Principal:
+    """Verify ``token`` with the service's settings (HS256 in development, the JWKS otherwise)."""
     settings = request.app.state.runtime.settings
     jwks = jwks_client(settings.jwt_jwks_url, settings.jwt_jwks_cache_seconds) if settings.jwt_jwks_url else None
     decode = functools.partial(
-        decode_token, credentials.credentials,
+        decode_token, token,
         settings.jwt_secret.get_secret_value() if settings.development else None,  # HS256: never in production
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway=settings.jwt_leeway_seconds,
         jwks=jwks, algorithms=tuple(settings.jwt_algorithms),
     )
     # A JWKS fetch is blocking I/O (rare: the key set is cached); keep it off the event loop.
-    principal = await asyncio.to_thread(decode) if jwks is not None else decode()
+    return await asyncio.to_thread(decode) if jwks is not None else decode()
+
+
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send a bearer token in the Authorization header")
+    principal = await principal_from_token(request, credentials.credentials)
     request.state.principal = principal
     return principal
 

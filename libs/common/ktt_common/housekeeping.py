@@ -9,14 +9,16 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.clock import HELSINKI
+from ktt_common.idempotency import purge_idempotency_keys
 from ktt_common.jobs import JobRegistry
 from ktt_common.outbox import runtime_of
 
 PLATFORM_JOBS = JobRegistry()
 
 
-@PLATFORM_JOBS.job("bus-retention", "Purge outbox rows published, and inbox keys handled, longer ago than "
-                                    "OUTBOX_RETENTION_DAYS / INBOX_RETENTION_DAYS before the date")
+@PLATFORM_JOBS.job("bus-retention", "Purge outbox rows published, inbox keys handled and Idempotency-Keys "
+                                    "kept longer ago than OUTBOX_RETENTION_DAYS / INBOX_RETENTION_DAYS / "
+                                    "IDEMPOTENCY_RETENTION_DAYS before the date")
 async def purge_bus_records(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
     """Parked and unpublished outbox rows are kept whatever their age (an operator acts on them).
     Inbox keys are kept longer than JetStream's duplicate window so a redelivery is still recognised."""
@@ -31,4 +33,6 @@ async def purge_bus_records(session: AsyncSession, run_date: dt.date) -> dict[st
     purged_inbox = (await session.execute(
         delete(inbox).where(inbox.c.handled_at < midnight - dt.timedelta(days=s.inbox_retention_days))
     )).rowcount
-    return {"outbox_purged": purged_outbox, "inbox_purged": purged_inbox}
+    purged_keys = await purge_idempotency_keys(
+        session, rt.infra.idempotency_key, midnight - dt.timedelta(days=s.idempotency_retention_days))
+    return {"outbox_purged": purged_outbox, "inbox_purged": purged_inbox, "idempotency_keys_purged": purged_keys}

@@ -23,6 +23,7 @@ class InfraTables:
     lease: Table
     entity_revision: Table
     audit_head: Table
+    idempotency_key: Table
 
 
 def define_infra_tables(metadata: MetaData) -> InfraTables:
@@ -128,5 +129,20 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("entity", String(200), primary_key=True),
         Column("revision", BigInteger, nullable=False),
     )
+    # The first answer to a create sent with an Idempotency-Key, replayed on a retry (issue 12 item 8).
+    idempotency_key = Table(
+        "idempotency_key",
+        metadata,
+        Column("key", String(200), primary_key=True),
+        Column("principal", String(300), primary_key=True),
+        Column("request", String(300), nullable=False),
+        Column("request_hash", String(64), nullable=False),
+        Column("status", Integer, nullable=True),
+        Column("media_type", String(200), nullable=True),
+        Column("body", Text, nullable=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Index("ix_idempotency_key_created", "created_at"),
+    )
     return InfraTables(outbox=outbox, inbox=inbox, dead_letter=dead_letter, audit_log=audit_log, job_run=job_run,
-                       lease=lease, entity_revision=entity_revision, audit_head=audit_head)
+                       lease=lease, entity_revision=entity_revision, audit_head=audit_head,
+                       idempotency_key=idempotency_key)

@@ -182,3 +182,25 @@ def downgrade_audit_chain() -> None:
         batch.drop_column("prev_hash")
         batch.drop_column("chain_seq")
     op.drop_table("audit_head")
+
+
+def upgrade_idempotency_keys() -> None:
+    """The first answer to a create sent with an Idempotency-Key (issue 12 item 8)."""
+    op.create_table(
+        "idempotency_key",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("principal", sa.String(length=300), nullable=False),
+        sa.Column("request", sa.String(length=300), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("media_type", sa.String(length=200), nullable=True),
+        sa.Column("body", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", "principal", name=op.f("pk_idempotency_key")),
+    )
+    op.create_index(op.f("ix_idempotency_key_created"), "idempotency_key", ["created_at"])
+
+
+def downgrade_idempotency_keys() -> None:
+    op.drop_index(op.f("ix_idempotency_key_created"), table_name="idempotency_key")
+    op.drop_table("idempotency_key")

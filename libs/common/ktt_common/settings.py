@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(15.0, gt=0, alias="OUTBOX_LEASE_SECONDS")
     outbox_retention_days: int = Field(7, ge=0, le=3650, alias="OUTBOX_RETENTION_DAYS")
     inbox_retention_days: int = Field(30, ge=1, le=3650, alias="INBOX_RETENTION_DAYS")
+    idempotency_retention_days: int = Field(7, ge=1, le=3650, alias="IDEMPOTENCY_RETENTION_DAYS")
 
     # Daily-job scheduler
     scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")

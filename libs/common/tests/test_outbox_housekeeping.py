@@ -113,6 +113,6 @@ async def test_bus_retention_purges_old_published_rows_and_inbox_keys_only(start
                                                      handled_at=day - dt.timedelta(days=ago)))
         r = await svc.client.post("/v1/admin/jobs/bus-retention/run", params={"date": "2026-11-26"}, headers=admin)
         assert r.status_code == 200, r.text
-        assert r.json()["result"] == {"outbox_purged": 2, "inbox_purged": 2}
+        assert r.json()["result"] == {"outbox_purged": 2, "inbox_purged": 2, "idempotency_keys_purged": 0}
         assert await _count(rt, ob) == 3 and await _count(rt, ob, ob.c.parked_at.is_not(None)) == 1
         assert await _count(rt, inbox) == 2

@@ -8,8 +8,7 @@ from typing import Any
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import Forbidden
 
-# Not admin: settlement lines name clients, and admin operates the platform (DATA-3, issue 13).
-READERS = (Role.CITY_OFFICIAL, Role.SOCIAL_WORKER, Role.INTEGRATOR, Role.PROVIDER)
+# Who may read: ktt_billing.policy (not admin: settlement lines name clients, DATA-3, issue 13).
 
 
 def provider_scope(q: Any, column: Any, principal: Principal, requested: str | None) -> Any:

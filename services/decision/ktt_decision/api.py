@@ -11,12 +11,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from ktt_common.audit import audit
-from ktt_common.auth import OFFICIALS, Principal, Role, require
+from ktt_common.auth import Principal, Role
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, Problem
+from ktt_common.pagination import PageDep, announce_next
 
 from ktt_decision import clients, service
 from ktt_decision.models import Consent, Decision, Representative
+from ktt_decision.policy import authorize
 from ktt_decision.schemas import (
     ClientFlagOut,
     ConsentCheckOut,
@@ -36,12 +38,6 @@ from ktt_decision.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses={**PROBLEM_RESPONSES})
 
-pushers = require(Role.INTEGRATOR, Role.CITY_OFFICIAL)
-readers = require(*OFFICIALS, Role.INTEGRATOR)  # not admin: it operates the platform, not client data
-officials = require(*OFFICIALS)
-consent_recorders = require(Role.CITY_OFFICIAL, Role.SOCIAL_WORKER)
-representative_recorders = require(Role.CITY_OFFICIAL, Role.SOCIAL_WORKER)
-consent_checkers = require(*OFFICIALS, Role.INTEGRATOR, Role.PROVIDER)
 
 
 @router.post(
@@ -52,7 +48,8 @@ consent_checkers = require(*OFFICIALS, Role.INTEGRATOR, Role.PROVIDER)
                409: {"model": Problem, "description": "A lower version, the same version with other content, "
                                                      "another person's hetu, or a revoked decision"}},
 )
-async def push_decision(body: DecisionIn, session: SessionDep, response: Response, principal: Principal = pushers) -> Decision:
+async def push_decision(body: DecisionIn, session: SessionDep, response: Response,
+                        principal: Principal = authorize("decision.push_decision")) -> Decision:
     result = await service.push_decision(session, body, principal)
     if not result.created:
         response.status_code = status.HTTP_200_OK
@@ -62,18 +59,21 @@ async def push_decision(body: DecisionIn, session: SessionDep, response: Respons
 
 @router.post("/decisions/{decision_id}/revoke", response_model=DecisionDetailOut,
              summary="Revoke a decision (DEC-7); revoking again changes nothing", responses={404: {"model": Problem}})
-async def revoke_decision(decision_id: uuid.UUID, body: RevokeIn, session: SessionDep, principal: Principal = pushers) -> Decision:
+async def revoke_decision(decision_id: uuid.UUID, body: RevokeIn, session: SessionDep,
+                          principal: Principal = authorize("decision.revoke_decision")) -> Decision:
     return await service.revoke_decision(session, decision_id, body.reason, body.revoked_on, principal)
 
 
 @router.get("/decisions/{decision_id}", response_model=DecisionDetailOut, summary="One decision",
             responses={404: {"model": Problem}})
-async def get_decision(decision_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> Decision:
+async def get_decision(decision_id: uuid.UUID, session: SessionDep,
+                       principal: Principal = authorize("decision.get_decision")) -> Decision:
     return await service.get_decision(session, decision_id, principal)
 
 
 @router.get("/decisions", response_model=list[DecisionDetailOut], summary="Decisions of a client")
-async def list_decisions(client_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> list[Decision]:
+async def list_decisions(client_id: uuid.UUID, session: SessionDep,
+                         principal: Principal = authorize("decision.list_decisions")) -> list[Decision]:
     rows = (await session.execute(
         select(Decision).where(Decision.client_id == client_id).order_by(Decision.created_at)
     )).scalars().all()
@@ -91,7 +91,8 @@ class LookupOut(BaseModel):
 
 @router.post("/clients/lookup", response_model=LookupOut, summary="Find a client's pseudonymous id by hetu",
              responses={404: {"model": Problem}})
-async def lookup_client(body: LookupIn, session: SessionDep, principal: Principal = readers) -> LookupOut:
+async def lookup_client(body: LookupIn, session: SessionDep,
+                        principal: Principal = authorize("decision.lookup_client")) -> LookupOut:
     client = await service.lookup_client(session, body.hetu, principal)
     return LookupOut(client_id=client.id)
 
@@ -111,7 +112,7 @@ def _consent_out(consent: Consent, request: Request) -> ConsentOut:
              responses={200: {"model": ConsentOut, "description": "The same consent recorded already; nothing published"},
                         404: {"model": Problem}})
 async def record_consent(client_id: uuid.UUID, body: ConsentIn, session: SessionDep, request: Request, response: Response,
-                         principal: Principal = consent_recorders) -> ConsentOut:
+                         principal: Principal = authorize("decision.record_consent")) -> ConsentOut:
     consent, created = await clients.record_consent(session, client_id, body, principal)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -122,7 +123,8 @@ async def record_consent(client_id: uuid.UUID, body: ConsentIn, session: Session
              summary="The client withdraws a consent (DATA-1); withdrawing again changes nothing",
              responses={404: {"model": Problem}})
 async def withdraw_consent(client_id: uuid.UUID, consent_id: uuid.UUID, session: SessionDep, request: Request,
-                           body: ConsentWithdrawIn | None = None, principal: Principal = consent_recorders) -> ConsentOut:
+                           body: ConsentWithdrawIn | None = None,
+                               principal: Principal = authorize("decision.withdraw_consent")) -> ConsentOut:
     consent = await clients.withdraw_consent(session, client_id, consent_id, body.withdrawn_on if body else None, principal)
     return _consent_out(consent, request)
 
@@ -130,14 +132,14 @@ async def withdraw_consent(client_id: uuid.UUID, consent_id: uuid.UUID, session:
 @router.get("/clients/{client_id}/consents", response_model=list[ConsentOut], tags=["consents"],
             summary="The client's consents, newest first", responses={404: {"model": Problem}})
 async def list_consents(client_id: uuid.UUID, session: SessionDep, request: Request,
-                        principal: Principal = officials) -> list[ConsentOut]:
+                        principal: Principal = authorize("decision.list_consents")) -> list[ConsentOut]:
     return [_consent_out(c, request) for c in await clients.list_consents(session, client_id, principal)]
 
 
 @router.get("/clients/{client_id}/consents/check", response_model=ConsentCheckOut, tags=["consents"],
             summary="May this provider see the client's data of this scope today? (DATA-1; a provider asks only about itself)")
 async def check_consent(client_id: uuid.UUID, provider_id: str, session: SessionDep, scope: ConsentScope = "plan",
-                        principal: Principal = consent_checkers) -> ConsentCheckOut:
+                        principal: Principal = authorize("decision.check_consent")) -> ConsentCheckOut:
     if principal.role is Role.PROVIDER and principal.provider_id != provider_id:
         raise Forbidden("a provider may check only its own consents (DATA-3)", rule="DATA-3")
     consent = await clients.check_consent(session, client_id, provider_id, scope, principal)
@@ -158,7 +160,7 @@ class PlanOut(BaseModel):
             summary="The plan behind each active decision: officials, and a provider only with the client's consent (DATA-1)",
             responses={403: {"model": Problem, "description": "No recorded consent for this provider (DATA-1)"}})
 async def get_plan(client_id: uuid.UUID, session: SessionDep,
-                   principal: Principal = require(*OFFICIALS, Role.PROVIDER)) -> list[PlanOut]:
+                   principal: Principal = authorize("decision.get_plan")) -> list[PlanOut]:
     return [PlanOut(decision_id=d.id, plan=d.plan, period_start=d.period_start, period_end=d.period_end, form=d.form,
                     voucher_kind=d.voucher_kind) for d in await clients.plan_data(session, client_id, principal)]
 
@@ -180,7 +182,8 @@ def _representative_out(rep: Representative, request: Request) -> Representative
                         404: {"model": Problem},
                         409: {"model": Problem, "description": "The same person and day recorded with other details"}})
 async def record_representative(client_id: uuid.UUID, body: RepresentativeIn, session: SessionDep, request: Request,
-                                response: Response, principal: Principal = representative_recorders) -> RepresentativeOut:
+                                response: Response,
+                                    principal: Principal = authorize("decision.record_representative")) -> RepresentativeOut:
     rep, created = await clients.record_representative(session, client_id, body, principal)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -193,7 +196,7 @@ async def record_representative(client_id: uuid.UUID, body: RepresentativeIn, se
              responses={404: {"model": Problem}})
 async def withdraw_representative(client_id: uuid.UUID, representative_id: uuid.UUID, session: SessionDep,
                                   request: Request, body: RepresentativeWithdrawIn | None = None,
-                                  principal: Principal = representative_recorders) -> RepresentativeOut:
+                                  principal: Principal = authorize("decision.withdraw_representative")) -> RepresentativeOut:
     rep = await clients.withdraw_representative(session, client_id, representative_id,
                                                 body.withdrawn_on if body else None, principal)
     return _representative_out(rep, request)
@@ -202,7 +205,7 @@ async def withdraw_representative(client_id: uuid.UUID, representative_id: uuid.
 @router.get("/clients/{client_id}/representatives", response_model=list[RepresentativeOut], tags=["representatives"],
             summary="The client's representatives, newest authorisation first (VOU-9)", responses={404: {"model": Problem}})
 async def list_representatives(client_id: uuid.UUID, session: SessionDep, request: Request,
-                               principal: Principal = officials) -> list[RepresentativeOut]:
+                               principal: Principal = authorize("decision.list_representatives")) -> list[RepresentativeOut]:
     return [_representative_out(r, request) for r in await clients.list_representatives(session, client_id, principal)]
 
 
@@ -210,15 +213,20 @@ async def list_representatives(client_id: uuid.UUID, session: SessionDep, reques
 
 @router.get("/start-notices", response_model=list[StartNoticeOut], tags=["start notices"],
             summary="Start notices for the TE office (DEC-6), without the hetu")
-async def list_start_notices(session: SessionDep, status_: Literal["pending", "sent"] | None = Query(None, alias="status"),
-                             principal: Principal = officials) -> list:
-    return await clients.list_start_notices(session, status_, principal)
+async def list_start_notices(session: SessionDep, page: PageDep, request: Request, response: Response,
+                             status_: Literal["pending", "sent"] | None = Query(None, alias="status"),
+                             principal: Principal = authorize("decision.list_start_notices")) -> list:
+    """One page, oldest start first; the next page in ``Link`` rel=next / ``X-Next-Cursor`` (issue 12 item 9)."""
+    rows, cursor = await clients.list_start_notices(session, status_, principal, page)
+    announce_next(request, response, cursor)
+    return rows
 
 
 @router.get("/start-notices/{notice_id}", response_model=StartNoticeDetailOut, tags=["start notices"],
             summary="One start notice with the client's hetu for the TE office (the read is audited)",
             responses={404: {"model": Problem}})
-async def get_start_notice(notice_id: uuid.UUID, session: SessionDep, principal: Principal = officials) -> StartNoticeDetailOut:
+async def get_start_notice(notice_id: uuid.UUID, session: SessionDep,
+                           principal: Principal = authorize("decision.get_start_notice")) -> StartNoticeDetailOut:
     notice, hetu = await clients.read_start_notice(session, notice_id, principal)
     return StartNoticeDetailOut.model_validate({**StartNoticeOut.model_validate(notice).model_dump(), "hetu": hetu})
 
@@ -226,7 +234,8 @@ async def get_start_notice(notice_id: uuid.UUID, session: SessionDep, principal:
 @router.post("/start-notices/{notice_id}/mark-sent", response_model=StartNoticeOut, tags=["start notices"],
              summary="Mark a start notice sent to the TE office; marking again changes nothing",
              responses={404: {"model": Problem}})
-async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep, principal: Principal = officials):
+async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep,
+                                 principal: Principal = authorize("decision.mark_start_notice_sent")):
     return await clients.mark_start_notice_sent(session, notice_id, principal)
 
 
@@ -235,5 +244,5 @@ async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep, prin
 @router.get("/clients/{client_id}/flags", response_model=list[ClientFlagOut], tags=["refusals and interruptions"],
             summary="The client's recorded refusals and interruptions, newest first (DEC-9; no sanction is computed)",
             responses={404: {"model": Problem}})
-async def list_flags(client_id: uuid.UUID, session: SessionDep, principal: Principal = officials) -> list:
+async def list_flags(client_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("decision.list_flags")) -> list:
     return await clients.list_flags(session, client_id, principal)

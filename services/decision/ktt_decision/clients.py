@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_common.audit import audit
+from ktt_common.audit import audit, audit_many
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, refuse
 from ktt_common.outbox import emit, runtime_of
+from ktt_common.pagination import PageRequest, paginate
 from ktt_contracts.decision import (
     ConsentRecorded,
     ConsentRecordedPayload,
@@ -225,14 +226,17 @@ async def list_representatives(session: AsyncSession, client_id: uuid.UUID, prin
 
 # --- TE-office start notices (DEC-6) ---------------------------------------------------------
 
-async def list_start_notices(session: AsyncSession, status: str | None, principal: Principal) -> list[StartNotice]:
-    query = select(StartNotice).order_by(StartNotice.started_on, StartNotice.created_at)
+async def list_start_notices(session: AsyncSession, status: str | None, principal: Principal,
+                             page: PageRequest) -> tuple[list[StartNotice], str | None]:
+    """One page of notices, oldest start first; each notice read is its own audit row (not every
+    client id in one row, issue 12 item 9)."""
+    query = select(StartNotice)
     if status:
         query = query.where(StartNotice.status == status)
-    rows = list((await session.execute(query)).scalars().all())
-    await audit(session, principal, "start_notice.list", "start_notice", None,
-                client_ids=sorted({str(n.client_id) for n in rows}), details={"status": status})
-    return rows
+    rows, cursor = await paginate(session, query, (StartNotice.started_on, StartNotice.created_at, StartNotice.id), page)
+    await audit_many(session, principal, "start_notice.list", "start_notice",
+                     [(n.id, [str(n.client_id)], {"status": status}) for n in rows])
+    return rows, cursor
 
 
 async def read_start_notice(session: AsyncSession, notice_id: uuid.UUID, principal: Principal) -> tuple[StartNotice, str]:

@@ -145,3 +145,40 @@ async def _envelopes(svc) -> list[dict]:
 
 async def _all_published(svc) -> bool:
     return await svc.rt.relay.pending_count() == 0
+
+
+async def test_start_notices_are_paged_by_cursor_and_each_read_notice_is_its_own_audit_row(decision_service):
+    """Issue 12 item 9: a list is paged (cursor, at most 1000 a page) and the audit log gets one row per
+    notice read, not every client id in one row."""
+    svc = decision_service
+    made = (await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("integrator"))).json()
+    for _ in range(5):
+        await _publish(svc, ServiceStarted, _started(made, uuid.uuid4()))
+    await _publish(svc, VoucherStateChanged, _delayed(made, uuid.uuid4()))
+    await eventually(lambda: _flags(svc, made["client_id"]), what="the marker handled")
+
+    official = svc.auth("city_official", subject="liisa")
+    seen, pages, params = [], 0, {"limit": 2}
+    while True:
+        r = await svc.client.get("/v1/start-notices", params=params, headers=official)
+        assert r.status_code == 200, r.text
+        pages += 1
+        assert len(r.json()) <= 2
+        seen += [n["id"] for n in r.json()]
+        if "x-next-cursor" not in r.headers:
+            assert "link" not in r.headers
+            break
+        assert r.headers["link"].endswith('>; rel="next"') and r.headers["x-next-cursor"] in r.headers["link"]
+        params = {"limit": 2, "cursor": r.headers["x-next-cursor"]}
+    assert pages == 3 and len(seen) == len(set(seen)) == 5
+    whole = (await svc.client.get("/v1/start-notices", headers=official)).json()
+    assert [n["id"] for n in whole] == seen  # the same order as one page
+
+    audit = svc.rt.infra.audit_log
+    async with svc.rt.sessionmaker() as s:
+        rows = (await s.execute(select(audit).where(audit.c.action == "start_notice.list"))).all()
+    assert len(rows) == 10 and all(len(r.client_ids) == 1 and r.target_id in seen for r in rows)
+
+    for bad in ({"limit": 1001}, {"limit": 0}, {"cursor": "not*base64"}, {"cursor": "bm90IGpzb24"}):
+        r = await svc.client.get("/v1/start-notices", params=bad, headers=official)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), (bad, r.text)

@@ -51,7 +51,7 @@ async def test_qua_2_the_city_records_checks_visits_and_panels_and_receives_plan
     listed = (await svc.client.get("/v1/providers/P1/quality-records", params={"kind": "self_monitoring_plan"},
                                    headers=as_provider(svc, "P1"))).json()
     assert [r["occurred_on"] for r in listed] == ["2026-03-01", "2026-11-30"]
-    assert (await svc.client.get("/v1/providers/P1/quality-records", headers=as_provider(svc, "P2"))).status_code == 403
+    assert (await svc.client.get("/v1/providers/P1/quality-records", headers=as_provider(svc, "P2"))).status_code == 404
 
 
 async def test_qua_2_ombudsman_complaints_and_kantelut_are_recorded_by_officials_and_counted(registry):

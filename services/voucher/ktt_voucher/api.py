@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from ktt_common.audit import audit
-from ktt_common.auth import OFFICIALS, Principal, Role, require
+from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
+from ktt_common.pagination import PageDep, announce_next, paginate
 
 from ktt_voucher import documents, rules, service
 from ktt_voucher.models import Voucher, VoucherEvent
+from ktt_voucher.policy import authorize
 from ktt_voucher.schemas import (
     LinkIn,
     LinkOut,
@@ -28,9 +30,6 @@ from ktt_voucher.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["vouchers"], responses={**PROBLEM_RESPONSES})
-readers = require(*OFFICIALS, Role.INTEGRATOR)  # not admin: it operates the platform, not client data
-checkers = require(Role.PROVIDER, *OFFICIALS)
-officials = require(*OFFICIALS)
 
 Lang = Literal["fi", "sv"]
 NOT_FOUND = {404: {"model": Problem}}
@@ -53,26 +52,28 @@ def _pdf_response(voucher: Voucher, pdf: bytes) -> Response:
 
 @router.get("/vouchers", response_model=list[VoucherOut], summary="Vouchers of a decision or of a client, or by state")
 async def list_vouchers(
-    session: SessionDep, principal: Principal = readers,
+    session: SessionDep, page: PageDep, request: Request, response: Response,
+    principal: Principal = authorize("voucher.list_vouchers"),
     decision_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
     state: Literal[rules.STATES] | None = Query(None, description="e.g. delayed: vouchers whose service start is late (VOU-3)"),  # type: ignore[valid-type]
-    limit: int = Query(100, ge=1, le=1000),
 ) -> list[Voucher]:
-    query = select(Voucher).order_by(Voucher.created_at, Voucher.id).limit(limit)
+    """Oldest first, one page (``limit``, ``cursor``); the next in ``Link`` rel=next / ``X-Next-Cursor``."""
+    query = select(Voucher)
     if decision_id is not None:
         query = query.where(Voucher.decision_id == decision_id)
     if client_id is not None:
         query = query.where(Voucher.client_id == client_id)
     if state is not None:
         query = query.where(Voucher.state == state)
-    rows = list((await session.execute(query)).scalars().all())
+    rows, cursor = await paginate(session, query, (Voucher.created_at, Voucher.id), page)
+    announce_next(request, response, cursor)
     await audit(session, principal, "voucher.list", "voucher", None, client_ids={v.client_id for v in rows})
     return rows
 
 
 @router.get("/vouchers/check/{number}", response_model=VoucherCheckOut, summary="Check a voucher by its number (VOU-5)")
 async def check_voucher(
-    request: Request, session: SessionDep, principal: Principal = checkers,
+    request: Request, session: SessionDep, principal: Principal = authorize("voucher.check_voucher"),
     number: str = Path(max_length=40, description="KTT-XXXX-XXXX-C; dashes, spaces and case do not matter"),
 ) -> VoucherCheckOut:
     """VOU-5: valid today or not, why not, the validity window and the type. A typo is caught by
@@ -99,7 +100,8 @@ async def check_voucher(
 
 
 @router.get("/vouchers/{voucher_id}", response_model=VoucherDetailOut, summary="One voucher with its history", responses=NOT_FOUND)
-async def get_voucher(voucher_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> VoucherDetailOut:
+async def get_voucher(voucher_id: uuid.UUID, session: SessionDep,
+                      principal: Principal = authorize("voucher.get_voucher")) -> VoucherDetailOut:
     voucher = await service.get_voucher(session, voucher_id)
     history = (await session.execute(
         select(VoucherEvent).where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.at, VoucherEvent.id)
@@ -113,7 +115,7 @@ async def get_voucher(voucher_id: uuid.UUID, session: SessionDep, principal: Pri
 @router.get("/vouchers/{voucher_id}/pdf", summary="Print the voucher for the client (VOU-2)", response_class=Response,
             responses={**NOT_FOUND, 200: {"content": {"application/pdf": {}}}})
 async def print_voucher(
-    voucher_id: uuid.UUID, request: Request, session: SessionDep, principal: Principal = officials,
+    voucher_id: uuid.UUID, request: Request, session: SessionDep, principal: Principal = authorize("voucher.print_voucher"),
     lang: Lang | None = Query(None, description="fi or sv; default: the client's language"),
 ) -> Response:
     """VOU-2: the official prints the voucher, in the client's language unless ``lang`` says otherwise."""
@@ -127,7 +129,7 @@ async def print_voucher(
              summary="Make the client's personal link to the voucher (VOU-2)", responses=NOT_FOUND)
 async def create_link(
     voucher_id: uuid.UUID, request: Request, session: SessionDep, body: LinkIn | None = None,
-    principal: Principal = officials,
+    principal: Principal = authorize("voucher.create_link"),
 ) -> LinkOut:
     voucher = await service.get_voucher(session, voucher_id)
     days = (body.valid_days if body and body.valid_days else None) or _settings(request).voucher_link_ttl_days
@@ -140,7 +142,7 @@ async def create_link(
 @router.post("/vouchers/{voucher_id}/refuse", response_model=RefusalOut,
              summary="Record the client's refusal of the voucher (VOU-4)", responses={**NOT_FOUND, 409: {"model": Problem}})
 async def refuse_by_official(voucher_id: uuid.UUID, body: RefuseIn, session: SessionDep,
-                             principal: Principal = officials) -> RefusalOut:
+                             principal: Principal = authorize("voucher.refuse_by_official")) -> RefusalOut:
     voucher = await service.get_voucher(session, voucher_id)
     changed = await service.refuse(session, voucher, body.reason, principal)
     return RefusalOut(voucher_id=voucher.id, number=voucher.number, state="refused", reason=voucher.state_reason, changed=changed)
@@ -149,7 +151,7 @@ async def refuse_by_official(voucher_id: uuid.UUID, body: RefuseIn, session: Ses
 # --- the client's personal link (no bearer token: the link is the credential) --------------
 
 @router.get("/voucher-links/{token}", response_class=HTMLResponse, summary="The client's voucher page (VOU-2)",
-            openapi_extra=PUBLIC_LINK, responses=LINK_PROBLEMS)
+            openapi_extra=PUBLIC_LINK, responses=LINK_PROBLEMS, dependencies=[authorize("voucher.link_page")])
 async def link_page(token: str, request: Request, session: SessionDep,
                     lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> HTMLResponse:
     voucher, _rep = await service.link_context(session, token)  # a withdrawn representative's link opens nothing (VOU-9)
@@ -159,7 +161,8 @@ async def link_page(token: str, request: Request, session: SessionDep,
 
 
 @router.get("/voucher-links/{token}/pdf", response_class=Response, summary="The client's printable voucher (VOU-2)",
-            openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 200: {"content": {"application/pdf": {}}}})
+            openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+            dependencies=[authorize("voucher.link_pdf")])
 async def link_pdf(token: str, request: Request, session: SessionDep,
                    lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> Response:
     voucher, _rep = await service.link_context(session, token)  # a withdrawn representative's link opens nothing (VOU-9)
@@ -169,7 +172,8 @@ async def link_pdf(token: str, request: Request, session: SessionDep,
 
 
 @router.post("/voucher-links/{token}/refuse", response_model=RefusalOut, summary="The client refuses the voucher (VOU-4)",
-             openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 409: {"model": Problem}})
+             openapi_extra=PUBLIC_LINK, responses={**LINK_PROBLEMS, 409: {"model": Problem}},
+             dependencies=[authorize("voucher.refuse_by_link")])
 async def refuse_by_link(token: str, body: RefuseIn, session: SessionDep) -> RefusalOut:
     voucher, rep = await service.link_context(session, token)
     service.require_scope(rep, "handle_voucher")

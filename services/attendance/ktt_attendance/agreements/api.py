@@ -7,22 +7,22 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from ktt_common.audit import audit
-from ktt_common.auth import OFFICIALS, Principal, Role, require
+from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_attendance.access import visible_agreement
 from ktt_attendance.agreements import service
 from ktt_attendance.agreements.schemas import AgreementCopyOut, DeviationIn, DeviationOut
+from ktt_attendance.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["agreements"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
-providers = require(Role.PROVIDER)
-readers = require(Role.PROVIDER, *OFFICIALS)
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementCopyOut,
             summary="The agreement as this service knows it: dates, periods and schedules (a provider: its own)")
-async def get_agreement(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> AgreementCopyOut:
+async def get_agreement(agreement_id: uuid.UUID, session: SessionDep,
+                        principal: Principal = authorize("agreements.get_agreement")) -> AgreementCopyOut:
     copy = await visible_agreement(session, principal, agreement_id)
     await audit(session, principal, "agreement.read", "agreement", copy.agreement_id, client_ids=[copy.client_id])
     return AgreementCopyOut.model_validate(copy)
@@ -32,7 +32,7 @@ async def get_agreement(agreement_id: uuid.UUID, session: SessionDep, principal:
              summary="Record a pre-agreed deviation from the scheduled days, before the day (AGR-14)",
              responses={409: {"model": Problem}})
 async def create_deviation(agreement_id: uuid.UUID, body: DeviationIn, session: SessionDep, response: Response,
-                           principal: Principal = providers) -> DeviationOut:
+                           principal: Principal = authorize("agreements.create_deviation")) -> DeviationOut:
     """AGR-14: group coaching, a job interview or another pre-agreed change on a day that is not
     (or differs from) a scheduled day. Refused on or after the day itself. The same deviation
     again answers 200 with the stored one."""
@@ -44,5 +44,6 @@ async def create_deviation(agreement_id: uuid.UUID, body: DeviationIn, session: 
 
 @router.get("/agreements/{agreement_id}/deviations", response_model=list[DeviationOut],
             summary="Deviations recorded for an agreement (AGR-14)")
-async def list_deviations(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> list[DeviationOut]:
+async def list_deviations(agreement_id: uuid.UUID, session: SessionDep,
+                          principal: Principal = authorize("agreements.list_deviations")) -> list[DeviationOut]:
     return [DeviationOut.model_validate(d) for d in await service.list_deviations(session, agreement_id, principal)]

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from ktt_common.auth import OFFICIALS, Principal, Role, require
+from ktt_common.auth import Principal
 from ktt_common.bounds import BoundedDate
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
@@ -17,10 +17,9 @@ from ktt_common.errors import PROBLEM_RESPONSES, Problem
 from ktt_attendance.log import parsing, reading, service
 from ktt_attendance.log.schemas import COLUMNS, BatchIn, BatchOut, EntryPage, RevisionOut
 from ktt_attendance.notices.schemas import SpotCheckIn, SpotCheckOut
+from ktt_attendance.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["daily log"], responses={**PROBLEM_RESPONSES})
-providers = require(Role.PROVIDER)
-readers = require(Role.PROVIDER, *OFFICIALS)
 
 BATCH_BODY: dict[str, Any] = {
     "requestBody": {
@@ -38,7 +37,8 @@ BATCH_BODY: dict[str, Any] = {
              openapi_extra=BATCH_BODY,
              responses={413: {"model": Problem, "description": "More entries (or bytes) than a batch may hold"},
                         415: {"model": Problem, "description": "Neither JSON nor CSV"}})
-async def post_daily_log(request: Request, session: SessionDep, principal: Principal = providers) -> JSONResponse:
+async def post_daily_log(request: Request, session: SessionDep,
+                         principal: Principal = authorize("log.post_daily_log")) -> JSONResponse:
     """One client-day per entry: ``present`` (hours or start/end, tasks, coaching hours),
     ``absent`` (reason, certificate, same-day contact) or ``not_organised`` (a public holiday or a
     provider closure). Idempotent per (agreement, date): the same entry again is ``unchanged``, a
@@ -60,7 +60,7 @@ async def post_daily_log(request: Request, session: SessionDep, principal: Princ
 @router.get("/daily-log", response_model=EntryPage,
             summary="Read a client's or an agreement's log with revision counts (a provider: its own agreements)")
 async def read_daily_log(
-    session: SessionDep, principal: Principal = readers,
+    session: SessionDep, principal: Principal = authorize("log.read_daily_log"),
     agreement_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
     first: BoundedDate | None = Query(None, alias="from"), last: BoundedDate | None = Query(None, alias="to"),
     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000),
@@ -75,14 +75,15 @@ async def read_daily_log(
 @router.get("/daily-log/entries/{entry_id}/revisions", response_model=list[RevisionOut],
             summary="Every version of one entry: what it said, who recorded it and when, what changed",
             responses={404: {"model": Problem}})
-async def entry_revisions(entry_id: uuid.UUID, session: SessionDep, principal: Principal = readers) -> list[RevisionOut]:
+async def entry_revisions(entry_id: uuid.UUID, session: SessionDep,
+                          principal: Principal = authorize("log.entry_revisions")) -> list[RevisionOut]:
     _, out = await reading.revisions(session, principal, entry_id)
     return out
 
 
 @router.post("/spot-checks", response_model=SpotCheckOut, summary="Draw a random sample of a provider's entries for a month (ATT-12)")
 async def spot_check(body: SpotCheckIn, request: Request, session: SessionDep,
-                     principal: Principal = require(Role.CITY_OFFICIAL)) -> SpotCheckOut:
+                     principal: Principal = authorize("log.spot_check")) -> SpotCheckOut:
     """The sample and its size are recorded in the audit log; each call draws anew."""
     size = body.sample_size or request.app.state.runtime.settings.spot_check_sample_size
     population, rows = await reading.spot_check(session, principal, body.provider_id, body.month, size)

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from ktt_common.audit import audit
-from ktt_common.auth import Principal, Role, require
+from ktt_common.auth import Principal, Role
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden
 
-from ktt_billing.access import READERS
 from ktt_billing.corrections.reconciliation import reconcile
+from ktt_billing.policy import authorize
 from ktt_billing.settlements.rules import MONTH_RE
 
 router = APIRouter(prefix="/v1", tags=["reconciliation"], responses={**PROBLEM_RESPONSES})
@@ -33,7 +33,7 @@ class ReconciliationRow(BaseModel):
 
 @router.get("/reconciliation", response_model=list[ReconciliationRow],
             summary="Per agreement: days paid in frozen settlements against realised days, differences with cause")
-async def reconciliation(session: SessionDep, principal: Principal = require(*READERS),
+async def reconciliation(session: SessionDep, principal: Principal = authorize("corrections.reconciliation"),
                          month: str = Query(pattern=MONTH_RE.pattern, description="YYYY-MM"),
                          provider_id: str | None = Query(None, max_length=100)) -> list[dict]:
     if principal.role is Role.PROVIDER:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Date, Integer, String, Text
+from sqlalchemy import Date, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_billing.db import Base
@@ -28,3 +28,7 @@ class Dispute(Base):
     resolved_on: Mapped[dt.date | None] = mapped_column(Date)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     correction_settlement_id: Mapped[uuid.UUID | None]
+
+    # One open dispute per line, held by the database (issue 12 item 8), not only by a check before the insert.
+    __table_args__ = (Index("uq_dispute_open_line", "line_id", unique=True, postgresql_where=text("state = 'open'"),
+                            sqlite_where=text("state = 'open'")),)

@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
@@ -41,7 +42,11 @@ async def open_dispute(session: AsyncSession, settlement_id: uuid.UUID, line_id:
         raise Conflict(f"line {line_id} already has an open dispute {pending[0]}; wait for its answer")
     d = Dispute(id=uuid.uuid4(), settlement_id=s.id, line_id=line.id, provider_id=s.provider_id, reason=reason,
                 claimed_quantity_centi=_centi(claimed), state="open", opened_on=today, opened_by=who.subject)
-    session.add(d)
+    try:
+        async with session.begin_nested():  # a concurrent open of the same line meets the unique index
+            session.add(d)
+    except IntegrityError:
+        raise Conflict(f"line {line_id} already has an open dispute; wait for its answer") from None
     await audit(session, who, "dispute.open", "dispute", d.id, client_ids=[line.client_id])
     return d
 

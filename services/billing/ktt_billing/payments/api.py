@@ -8,12 +8,13 @@ import uuid
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from ktt_common.auth import Principal, Role, require
+from ktt_common.auth import Principal, Role
 from ktt_common.bounds import BoundedDate
 from ktt_common.deps import RuntimeDep, SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES
 
 from ktt_billing.payments import service
+from ktt_billing.policy import authorize
 
 router = APIRouter(prefix="/v1/payment-batches", tags=["payments"], responses={**PROBLEM_RESPONSES})
 OFFICIAL = (Role.CITY_OFFICIAL,)
@@ -57,21 +58,22 @@ def out(batch, items) -> BatchOut:  # type: ignore[no-untyped-def]
 
 @router.post("", response_model=BatchOut, status_code=201, summary="Make a payment batch of approved settlements",
              responses={404: {"description": "Unknown settlement"}, 409: {"description": "Not approved, or nothing payable"}})
-async def create(body: BatchIn, session: SessionDep, rt: RuntimeDep, principal: Principal = require(*OFFICIAL)) -> BatchOut:
+async def create(body: BatchIn, session: SessionDep, rt: RuntimeDep,
+                 principal: Principal = authorize("payments.create")) -> BatchOut:
     today = rt.clock.today()
     batch = await service.create_batch(session, body.settlement_ids, body.execution_date or today, principal, today)
     return out(*await service.get(session, batch.id))
 
 
 @router.get("/{batch_id}", response_model=BatchOut, summary="A payment batch with its items and held settlements")
-async def read(batch_id: uuid.UUID, session: SessionDep, principal: Principal = require(*OFFICIAL, Role.INTEGRATOR)) -> BatchOut:
+async def read(batch_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("payments.read")) -> BatchOut:
     return out(*await service.get(session, batch_id))
 
 
 @router.get("/{batch_id}/pain001", summary="The batch as an ISO 20022 pain.001.001.03 file",
             response_class=Response, responses={200: {"content": {"application/xml": {}}}})
 async def pain001(batch_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-                  principal: Principal = require(*OFFICIAL, Role.INTEGRATOR)) -> Response:
+                  principal: Principal = authorize('payments.pain001')) -> Response:
     batch, items = await service.get(session, batch_id)
     return Response(service.pain001(rt.settings, batch, items), media_type="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="ktt-batch-{batch.number}.xml"'})
@@ -79,7 +81,7 @@ async def pain001(batch_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
 
 @router.get("/{batch_id}/ledger.csv", summary="The batch as a purchase-ledger CSV",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-async def ledger(batch_id: uuid.UUID, session: SessionDep, principal: Principal = require(*OFFICIAL, Role.INTEGRATOR)) -> Response:
+async def ledger(batch_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("payments.ledger")) -> Response:
     batch, items = await service.get(session, batch_id)
     return Response(service.ledger_csv(items), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="ktt-batch-{batch.number}.csv"'})
@@ -88,6 +90,6 @@ async def ledger(batch_id: uuid.UUID, session: SessionDep, principal: Principal 
 @router.post("/{batch_id}/mark-paid", response_model=BatchOut, summary="The bank paid the batch: its settlements are paid",
              responses={404: {"description": "No such batch"}, 409: {"description": "Already paid"}})
 async def mark_paid(batch_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-                    principal: Principal = require(*OFFICIAL)) -> BatchOut:
+                    principal: Principal = authorize("payments.mark_paid")) -> BatchOut:
     batch = await service.mark_paid(session, batch_id, principal, rt.clock.today())
     return out(*await service.get(session, batch.id))

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from ktt_common.audit import audit
-from ktt_common.auth import Principal, Role, require
+from ktt_common.auth import Principal, Role
 from ktt_common.deps import RuntimeDep, SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, NotFound
 
-from ktt_billing.access import READERS, provider_scope
+from ktt_billing.access import provider_scope
+from ktt_billing.policy import authorize
 from ktt_billing.settlements import rules, service
 from ktt_billing.settlements.models import Settlement, SettlementLine
 from ktt_billing.settlements.schemas import LineOut, SettlementDetail, SettlementOut, Totals
@@ -52,7 +53,7 @@ async def detail(session, s: Settlement) -> SettlementDetail:  # type: ignore[no
 
 
 @router.get("/settlements", response_model=list[SettlementOut], summary="Settlements, filtered (a provider sees its own)")
-async def list_settlements(session: SessionDep, principal: Principal = require(*READERS),
+async def list_settlements(session: SessionDep, principal: Principal = authorize("settlements.list_settlements"),
                            provider_id: str | None = Query(None, max_length=100), month: MonthQ = None,
                            state: StateQ = None) -> list[dict]:
     q = select(Settlement).order_by(Settlement.month.desc(), Settlement.provider_id)
@@ -74,7 +75,7 @@ async def visible(session, settlement_id: uuid.UUID, principal: Principal) -> Se
 @router.get("/settlements/{settlement_id}", response_model=SettlementDetail, summary="A settlement with its lines and totals",
             responses={404: {"description": "No such settlement (or not the provider's own)"}})
 async def get_settlement(settlement_id: uuid.UUID, session: SessionDep,
-                         principal: Principal = require(*READERS)) -> SettlementDetail:
+                         principal: Principal = authorize("settlements.get_settlement")) -> SettlementDetail:
     s = await visible(session, settlement_id, principal)
     out = await detail(session, s)
     await audit(session, principal, "settlement.read", "settlement", s.id,
@@ -86,6 +87,6 @@ async def get_settlement(settlement_id: uuid.UUID, session: SessionDep,
              summary="Approve a settlement under review (city official)",
              responses={404: {"description": "No such settlement"}, 409: {"description": "Held or not under review"}})
 async def approve(settlement_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-                  principal: Principal = require(Role.CITY_OFFICIAL)) -> SettlementDetail:
+                  principal: Principal = authorize("settlements.approve")) -> SettlementDetail:
     s = await service.approve(session, settlement_id, principal, rt.clock.today())
     return await detail(session, s)

@@ -7,20 +7,20 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from ktt_common.auth import OFFICIALS, Principal, require
+from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
+from ktt_registry.policy import authorize
 from ktt_registry.schemas import AlertOut
 from ktt_registry.service import alerts as svc
 
 router = APIRouter(prefix="/v1", tags=["alerts"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}})
 
-officials = require(*OFFICIALS)
 
 
 @router.get("/alerts", response_model=list[AlertOut], summary="Alerts for officials, newest first (e.g. lapsed insurance, PRV-10)")
-async def list_alerts(session: SessionDep, principal: Principal = officials,
+async def list_alerts(session: SessionDep, principal: Principal = authorize("alerts.list_alerts"),
                       kind: Literal["insurance_lapsed"] | None = None,
                       provider_id: str | None = Query(None, max_length=100),
                       open: bool | None = Query(None, description="true: the condition lasts; false: resolved"),
@@ -29,5 +29,6 @@ async def list_alerts(session: SessionDep, principal: Principal = officials,
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge an alert (officials)")
-async def acknowledge(alert_id: uuid.UUID, session: SessionDep, principal: Principal = officials) -> AlertOut:
+async def acknowledge(alert_id: uuid.UUID, session: SessionDep,
+                      principal: Principal = authorize("alerts.acknowledge")) -> AlertOut:
     return await svc.acknowledge(session, alert_id, principal)

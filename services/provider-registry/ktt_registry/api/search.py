@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from ktt_common.deps import SessionDep
 from ktt_common.errors import Problem
 
+from ktt_registry.policy import authorize
 from ktt_registry.schemas_search import SearchHit
 from ktt_registry.service.search import SearchFilters, search
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["search"], responses={422: {"model": Prob
 
 @router.get(
     "/providers/search", response_model=list[SearchHit], summary="Search approved providers (public, no login)",
-    openapi_extra={"security": []},
+    openapi_extra={"security": []}, dependencies=[authorize("search.search_providers")],
 )
 async def search_providers(
     session: SessionDep,

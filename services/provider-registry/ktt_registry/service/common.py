@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.auth import Principal, Role
-from ktt_common.errors import Forbidden, NotFound
+from ktt_common.errors import NotFound
 from ktt_common.outbox import emit, runtime_of
+from ktt_common.policy import not_found_unless_own
 from ktt_contracts.registry import (
     CapacityChanged,
     CapacityChangedPayload,
@@ -43,9 +44,9 @@ def settings_of(session: AsyncSession) -> RegistrySettings:
 
 
 def ensure_own(principal: Principal, provider_id: str) -> None:
-    """DATA-3: a provider user touches only its own provider's data."""
-    if principal.role is Role.PROVIDER and principal.provider_id != provider_id:
-        raise Forbidden("a provider user may only see and change its own provider's data", rule="DATA-3")
+    """DATA-3: a provider user touches only its own provider's data; another provider is answered
+    exactly as a provider that does not exist (404), never a 403 that confirms it (issue 12 item 7)."""
+    not_found_unless_own(principal, f"no provider {provider_id}", provider_id=provider_id, rule=None)
 
 
 async def provider_or_404(session: AsyncSession, provider_id: str, *, for_update: bool = False) -> Provider:

@@ -12,6 +12,8 @@ from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import Conflict, FieldError, Forbidden, refuse
 from ktt_common.outbox import emit
+from ktt_common.pagination import PageRequest, paginate
+from ktt_common.policy import scope_rows
 from ktt_contracts.registry import (
     ProviderApplied,
     ProviderAppliedPayload,
@@ -172,10 +174,10 @@ async def change_status(session: AsyncSession, provider_id: str, body: StatusIn,
     return provider, True
 
 
-async def list_providers(session: AsyncSession, principal: Principal, status: str | None) -> list[Provider]:
-    query = select(Provider).order_by(Provider.name)
-    if principal.role is Role.PROVIDER:
-        query = query.where(Provider.id == principal.provider_id)  # DATA-3: filtered in the query
+async def list_providers(session: AsyncSession, principal: Principal, status: str | None,
+                         page: PageRequest) -> tuple[list[Provider], str | None]:
+    """By name, one page; a provider user sees only its own (DATA-3: filtered in the query)."""
+    query = scope_rows(select(Provider), principal, provider_column=Provider.id)
     if status:
         query = query.where(Provider.status == status)
-    return list((await session.execute(query)).scalars().all())
+    return await paginate(session, query, (Provider.name, Provider.id), page)
