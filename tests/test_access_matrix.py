@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from ktt_common.admin import admin_router
+from ktt_common.admin import access_log_router, admin_router
 from ktt_common.auth import Role
 from ktt_common.policy import route_actions
 from ktt_common.serve import SERVICE_MODULES, service_module
@@ -53,7 +53,7 @@ def policy_of(service: str) -> Any:
 def declared_routes(service: str) -> dict[str, list[str]]:
     """``"METHOD /path"`` → the actions its dependencies name."""
     out: dict[str, list[str]] = {}
-    for router in [admin_router(), *service_module(service).SPEC.routers]:
+    for router in [admin_router(), access_log_router(), *service_module(service).SPEC.routers]:
         for route in router.routes:
             if isinstance(route, APIRoute):
                 for method in route.methods:
