@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ktt_common.job_rules import EARLIEST_JOB_DATE, due_dates, job_date_error
@@ -15,6 +15,7 @@ recent = st.dates(min_value=dt.date(2000, 1, 2), max_value=dt.date(2100, 12, 31)
 moments = st.datetimes(min_value=dt.datetime(2000, 1, 2), max_value=dt.datetime(2100, 12, 31))
 
 
+@settings(deadline=None)  # pure and fast; a loaded machine's pauses are not the rule's concern
 @given(run_date=dates, today=recent)
 def test_ops_1_a_job_date_is_allowed_exactly_from_2000_up_to_today(run_date, today):
     error = job_date_error(run_date, today)
@@ -30,6 +31,7 @@ def test_ops_1_extremes():
     assert job_date_error(today, today) is None
 
 
+@settings(deadline=None)
 @given(last=st.none() | dates, now=moments, catch_up=st.integers(1, 400))
 def test_due_dates_are_consecutive_after_the_last_run_up_to_the_newest_due_day(last, now, catch_up):
     days = due_dates(last, now, RUN_AT, catch_up)
