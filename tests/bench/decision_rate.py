@@ -118,6 +118,21 @@ class Services:
                         raise RuntimeError(f"{service} not ready within 120 s")
                     await asyncio.sleep(0.1)
 
+    def peak_rss_mib(self) -> dict[str, float]:
+        """Peak resident memory (VmHWM) of each service's processes, summed over its workers."""
+        out = {}
+        for service, proc in self.procs.items():
+            total = 0
+            for p in _tree(proc.pid):
+                try:
+                    for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            total += int(line.split()[1])
+                except OSError:
+                    pass
+            out[service] = round(total / 1024, 1)
+        return out
+
     def cpu(self) -> dict[str, float]:
         return {s: cpu_seconds(p.pid) for s, p in self.procs.items()}
 
@@ -277,7 +292,9 @@ async def bench_decision_rate(backend: str, root: Path, *, rate: float = 100.0, 
     workers = workers or int(os.environ.get("KTT_WORKERS", "1"))
     services = Services(root, backend, workers)
     try:
+        started = time.perf_counter()
         await services.start()
+        startup_s = round(time.perf_counter() - started, 1)
         driver = Driver(services)
         await driver.subscribe()
         try:
@@ -302,9 +319,11 @@ async def bench_decision_rate(backend: str, root: Path, *, rate: float = 100.0, 
             new = await driver.closed_loop([driver.body(fresh_from + k) for k in range(closed_n)], concurrency)
             driver.next_index += closed_n
             replay = await driver.closed_loop([driver.body(fresh_from + k) for k in range(closed_n)], concurrency)
+            services_rss = services.peak_rss_mib()
         finally:
             await driver.close()
         return {
+            "service_peak_rss_mib": services_rss, "startup_s": startup_s, "loadavg_at_end": loadavg(),
             "backend": backend, "workers_per_service": workers, "limits": LIMITS,
             "steady": steady, "ramp": steps, "sustainable_rate_per_s": sustainable,
             "new_push_capacity": new, "replay_capacity": replay,
