@@ -284,7 +284,8 @@ def summarise(results: list[dict[str, Any]], rate: float, count: int, elapsed: f
                     "p99": _ms(percentile(push, 99)), "max": _ms(max(push))} if push else None,
         "push_to_voucher_ms": {"p50": _ms(statistics.median(voucher)), "p95": _ms(percentile(voucher, 95)),
                                "p99": _ms(percentile(voucher, 99)), "max": _ms(max(voucher))} if voucher else None,
-        "cpu_ms_per_push": _cpu_per(cpu0, cpu1, count),
+        # per push that was answered (pushes given up on cost the services nothing)
+        "cpu_ms_per_push": _cpu_per(cpu0, cpu1, max(1, len(push))),
         "driver_lag_ms_max": _ms(lag_max),
         "loadavg": loadavg(),
     }
