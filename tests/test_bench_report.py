@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_quick(out: Path, *extra: str) -> dict:
     done = subprocess.run([sys.executable, "-m", "tests.bench.run", "--quick", "--out", str(out), *extra], cwd=ROOT,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=240)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=480)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (out / "bench.md").is_file()
     return json.loads((out / "bench.json").read_text())
@@ -41,6 +41,7 @@ def check_sections(report: dict, md: str) -> None:
     assert md.count("\n| ") == len(report["sections"]) + 1  # the summary table: a header and a row each
 
 
+@pytest.mark.timeout(600)  # five benchmarks, two of them starting service processes, on a shared machine
 @pytest.mark.parametrize("backend", ["all", "sqlite"])
 def test_quick_bench_writes_the_report_with_every_section(tmp_path: Path, backend: str) -> None:
     report = run_quick(tmp_path, "--backend", backend)

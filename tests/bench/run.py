@@ -9,6 +9,10 @@ them in this process) against the real services and a real nats-server started f
 2. daily-log ingestion (``tests/bench/attendance.py``, issue 8): 50,000 agreements' month of days
    (about 900,000 entries) in 5,000-entry batches through HTTP -> database -> outbox -> NATS; baseline:
    a bare ``unnest`` upsert of the same rows (PostgreSQL only).
+4. decision pushes at a constant rate (``tests/bench/decision_rate.py``, issue 15): the decision and
+   voucher services as separate processes (as under ``make run``), an open-loop driver at 100 pushes a
+   second for 60 s, then higher rates until the latency limits fail (the sustainable rate), then the
+   capacity of new pushes and of replays; baseline: the replays.
 3. monthly settlement (``tests/bench/billing.py``, issue 10): a national month settled by the real
    ``settle-month`` job; baseline: one hand-written SQL aggregate over the same rows.
 
@@ -16,8 +20,10 @@ Ingestion and settlement run on PostgreSQL when it is reachable, else on SQLite,
 says so in every section. ``--quick`` runs everything at toy sizes (a smoke check for the test suite:
 it proves the report is produced, not any figure).
 
-Usage: python -m tests.bench.run [--quick] [--backend sqlite|postgresql|all] [--only decisions|attendance|billing]
-                                 [--n 500] [--agreements 50000] [--posters 2] [--scale 1.0] [--out bench-results]
+Usage: python -m tests.bench.run [--quick] [--backend sqlite|postgresql|all]
+                                 [--only decisions|decision_rate|attendance|billing] [--n 500] [--rate 100]
+                                 [--seconds 60] [--workers 1] [--agreements 50000] [--posters 2] [--scale 1.0]
+                                 [--out bench-results]
 """
 
 from __future__ import annotations
@@ -38,7 +44,11 @@ from ktt_common.testing import postgres_admin_url
 from tests.bench import report
 
 OUT = Path(__file__).resolve().parents[2] / "bench-results"
-QUICK = {"n": 20, "agreements": 100, "scale": 0.002, "posters": 1}
+QUICK = {"n": 20, "agreements": 100, "scale": 0.002, "posters": 1, "rate": 5.0, "seconds": 1.0}
+NAMES = ["decisions", "decision_rate", "attendance", "billing"]
+# Rates tried after the steady run, each for RAMP_SECONDS, until one fails the limits.
+RAMP = [125.0, 150.0, 200.0, 250.0, 300.0, 400.0]
+RAMP_SECONDS = 15.0
 
 
 def peak_rss_mib() -> float:
@@ -60,6 +70,13 @@ def bench_here(name: str, backend: str, args: argparse.Namespace) -> dict[str, A
             from tests.bench.decisions import bench_decisions
 
             result = asyncio.run(bench_decisions(backend, args.n, Path(tmp)))
+        elif name == "decision_rate":
+            from tests.bench.decision_rate import bench_decision_rate
+
+            result = asyncio.run(bench_decision_rate(
+                backend, Path(tmp), rate=args.rate, seconds=args.seconds, ramp=[] if args.quick else RAMP,
+                ramp_seconds=RAMP_SECONDS, closed_n=10 if args.quick else 1000, concurrency=2 if args.quick else 16,
+                workers=args.workers))
         elif name == "attendance":
             from tests.bench.attendance import bench_attendance
 
@@ -79,7 +96,8 @@ def bench(name: str, backend: str, args: argparse.Namespace, tmp: Path) -> dict[
     if args.quick:
         return {**bench_here(name, backend, args), "peak_rss_is": "the whole quick run's so far (one process)"}
     out = tmp / f"{name}-{backend}.json"
-    argv = ["--backend", backend, "--n", str(args.n), "--agreements", str(args.agreements), "--posters",
+    argv = ["--backend", backend, "--n", str(args.n), "--rate", str(args.rate), "--seconds", str(args.seconds),
+            "--workers", str(args.workers), "--agreements", str(args.agreements), "--posters",
             str(args.posters), "--scale", str(args.scale), "--json", str(out)]
     # The services log to stdout; a failure shows on stderr and stops the run.
     subprocess.run([sys.executable, "-m", "tests.bench.run", "--child", name, *argv], check=True,
@@ -91,16 +109,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="toy sizes: a smoke check that the report is produced")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "all"], default="all")
-    parser.add_argument("--only", choices=["decisions", "attendance", "billing"], default=None)
+    parser.add_argument("--only", choices=NAMES, default=None)
     parser.add_argument("--n", type=int, default=None, help="decision pipeline: decisions pushed (500)")
+    parser.add_argument("--rate", type=float, default=None, help="decision rate: pushes a second offered (100)")
+    parser.add_argument("--seconds", type=float, default=None, help="decision rate: seconds at that rate (60)")
+    parser.add_argument("--workers", type=int, default=1, help="decision rate: uvicorn workers per service (KTT_WORKERS)")
     parser.add_argument("--agreements", type=int, default=None, help="daily-log ingestion: agreements x ~18 days (50000)")
     parser.add_argument("--posters", type=int, default=None, help="daily-log ingestion: providers posting at once (2)")
     parser.add_argument("--scale", type=float, default=None, help="settlement: share of the national month (1.0)")
     parser.add_argument("--out", default=str(OUT), help="where bench.json and bench.md go")
-    parser.add_argument("--child", choices=["decisions", "attendance", "billing"], default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=NAMES, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    sizes = {"n": 500, "agreements": 50_000, "scale": 1.0, "posters": 2, **(QUICK if args.quick else {})}
+    sizes = {"n": 500, "agreements": 50_000, "scale": 1.0, "posters": 2, "rate": 100.0, "seconds": 60.0, **(QUICK if args.quick else {})}
     for key, value in sizes.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -117,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "decisions"):
             for backend in decision_backends:
                 sections.append(report.decision_section(bench("decisions", backend, args, Path(tmp))))
+        if args.only in (None, "decision_rate"):
+            sections.append(report.decision_rate_section(bench("decision_rate", heavy, args, Path(tmp))))
         if args.only in (None, "attendance"):
             sections.append(report.ingestion_section(bench("attendance", heavy, args, Path(tmp))))
         if args.only in (None, "billing"):

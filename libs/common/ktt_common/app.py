@@ -15,13 +15,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Match
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.routing import Match
 
 from ktt_common.admin import access_log_router, admin_router
-from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
 from ktt_common.clock import Clock
+from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
 from ktt_common.errors import Problem, install_error_handlers, problem_response, status_phrase
 from ktt_common.idempotency import IdempotencyMiddleware
 from ktt_common.logging import configure_logging, get_logger
@@ -34,21 +34,63 @@ from ktt_common.settings import Settings
 log = get_logger("ktt.http")
 
 
-def route_template(app: FastAPI, request: Request) -> str:
+def route_template(app: Any, scope: Any) -> str:
     """The route's template (``/v1/vouchers/{voucher_id}``) for the metrics label, also when routing
     stopped short of an endpoint (a wrong method, a redirect): the path's first full or partial match
     among the app's routes. Only a path no route knows is ``unmatched`` (issue 17 item 6)."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     if route is not None and hasattr(route, "path"):
         return route.path
     partial = None
     for candidate in app.router.routes:
-        match, _ = candidate.matches(request.scope)
+        match, _ = candidate.matches(scope)
         if match == Match.FULL and hasattr(candidate, "path"):
             return candidate.path
         if match == Match.PARTIAL and partial is None and hasattr(candidate, "path"):
             partial = candidate.path
     return partial or "unmatched"
+
+
+class RequestContext:
+    """Correlation id (from ``X-Correlation-ID`` or new, echoed on the response), request metrics and
+    one log line per request. A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` runs every
+    request through a task group and memory streams, which cost about a millisecond a request (issue 15)."""
+
+    def __init__(self, app: Any, service: str, routes: Any) -> None:
+        self.app = app
+        self.service = service
+        self.routes = routes  # the FastAPI application, for the route templates
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = next((v for k, v in scope["headers"] if k == b"x-correlation-id"), b"").decode("latin-1")
+        cid = (sent or str(uuid.uuid4()))[:100]
+        token = correlation_id_var.set(cid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-correlation-id"]
+                message = {**message, "headers": [*headers, (b"x-correlation-id", cid.encode("latin-1"))]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(self.routes, scope)
+            method = scope["method"]
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
+            if route not in ("/metrics", "/healthz", "/readyz"):
+                log.info("http_request", method=method, route=route, status=status, ms=round(elapsed * 1000, 1),
+                         correlation_id=cid)
+            correlation_id_var.reset(token)
 
 
 def create_service_app(
@@ -84,26 +126,7 @@ def create_service_app(
     install_openapi(app, settings.public_url)
     app.add_middleware(IdempotencyMiddleware)  # inside the context middleware below (issue 12 item 8)
 
-    @app.middleware("http")
-    async def _context(request: Request, call_next: Any) -> Response:
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        token = correlation_id_var.set(cid[:100])
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Correlation-ID"] = cid[:100]
-            return response
-        finally:
-            elapsed = time.perf_counter() - started
-            route = route_template(app, request)
-            HTTP_REQUESTS.labels(spec.name, request.method, route, str(status)).inc()
-            HTTP_LATENCY.labels(spec.name, request.method, route).observe(elapsed)
-            if route not in ("/metrics", "/healthz", "/readyz"):
-                log.info("http_request", method=request.method, route=route, status=status,
-                         ms=round(elapsed * 1000, 1), correlation_id=cid[:100])
-            correlation_id_var.reset(token)
+    app.add_middleware(RequestContext, service=spec.name, routes=app)
 
     @app.get("/healthz", tags=["health"], summary="Alive")
     async def healthz() -> dict[str, str]:

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import datetime as dt
 import functools
+import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -180,12 +181,50 @@ def decode_token(token: str, secret: str | None, *, issuer: str, audience: str,
     return principal
 
 
+class _VerifiedTokens:
+    """Tokens verified lately (issue 15): an integrator sends the same token with every push, and
+    verifying it (a signature, the claims, with JWKS a thread hop) costs more than the rest of a replay.
+    A token is verified in full once; afterwards it is taken from here until its ``exp`` (with the
+    leeway) or for ``TTL`` seconds, whichever comes first, under the same settings only."""
+
+    TTL = 60.0
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[Principal, float]] = {}
+
+    def get(self, key: tuple[Any, ...]) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if time.time() >= entry[1]:
+            self._entries.pop(key, None)
+            return None
+        return entry[0]
+
+    def put(self, key: tuple[Any, ...], principal: Principal, token: str, leeway: float) -> None:
+        try:
+            exp = float(jwt.decode(token, options={"verify_signature": False})["exp"])
+        except Exception:
+            return
+        if len(self._entries) >= self.SIZE:
+            self._entries.clear()
+        self._entries[key] = (principal, min(exp + leeway, time.time() + self.TTL))
+
+
+_verified = _VerifiedTokens()
+
 _bearer = HTTPBearer(auto_error=False, description="JWT from `make token ROLE=...`")
 
 
 async def principal_from_token(request: Request, token: str) -> Principal:
     """Verify ``token`` with the service's settings (HS256 in development, the JWKS otherwise)."""
     settings = request.app.state.runtime.settings
+    key = (token, id(settings), settings.development, settings.jwt_issuer, settings.jwt_audience,
+           settings.jwt_jwks_url)
+    cached = _verified.get(key)
+    if cached is not None:
+        return cached
     jwks = jwks_client(settings.jwt_jwks_url, settings.jwt_jwks_cache_seconds) if settings.jwt_jwks_url else None
     decode = functools.partial(
         decode_token, token,
@@ -194,7 +233,9 @@ async def principal_from_token(request: Request, token: str) -> Principal:
         jwks=jwks, algorithms=tuple(settings.jwt_algorithms),
     )
     # A JWKS fetch is blocking I/O (rare: the key set is cached); keep it off the event loop.
-    return await asyncio.to_thread(decode) if jwks is not None else decode()
+    principal = await asyncio.to_thread(decode) if jwks is not None else decode()
+    _verified.put(key, principal, token, settings.jwt_leeway_seconds)
+    return principal
 
 
 async def current_principal(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -163,6 +164,9 @@ class OutboxRelay:
         self._stopping = False
         self._sqlite = is_sqlite(rt.settings.database_url or "")
         self.lease = Lease(rt, "outbox-relay", rt.settings.outbox_lease_seconds)
+        # Until when (monotonic) the lease taken last is known to run with time to spare: the relay
+        # renews it every third of its time instead of every round (issue 15: a round per commit).
+        self._lease_fresh_until = 0.0
 
     def wake(self, *_: Any) -> None:
         self._wake.set()
@@ -188,6 +192,7 @@ class OutboxRelay:
             except TimeoutError:
                 pass
             self._wake.clear()
+        self._lease_fresh_until = 0.0
         try:
             await self.lease.release()  # a replica may take over at once
         except Exception:
@@ -198,7 +203,7 @@ class OutboxRelay:
         so that events of one entity keep their order."""
         if not self.rt.bus.connected:
             return 0
-        if not await self.lease.acquire():  # another replica publishes (taken or renewed each round)
+        if not await self._hold_lease():  # another replica publishes
             return 0
         if self._sqlite:
             return await self._publish_pending_sqlite()
@@ -208,6 +213,18 @@ class OutboxRelay:
             done, failure = await self._publish(rows)
             await self._mark(session, done, failure)
             return len(done)
+
+    async def _hold_lease(self) -> bool:
+        """Take or renew the relay's lease, at most every third of its time: a held lease still has
+        two thirds of its time to run when the relay relies on it without asking the database."""
+        now = time.monotonic()
+        if now < self._lease_fresh_until:
+            return True
+        if await self.lease.acquire():
+            self._lease_fresh_until = now + self.lease.ttl.total_seconds() / 3
+            return True
+        self._lease_fresh_until = 0.0
+        return False
 
     async def _publish_pending_sqlite(self) -> int:
         # SQLite has one writer: never hold its write lock while waiting on NATS. Read, publish,

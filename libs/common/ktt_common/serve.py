@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,26 @@ def migrate(service: str, database_url: str | None = None) -> None:
     upgrade_sync(database_url or settings.database_url or "", service_dir(service))
 
 
+def workers() -> int:
+    """Uvicorn worker processes per service (``KTT_WORKERS``, default 1, at most 16; issue 15). Each
+    worker is a whole copy of the service: HTTP, its consumers (durable, shared through the inbox) and
+    its outbox relay (one publishes at a time, under the relay's lease)."""
+    raw = os.environ.get("KTT_WORKERS", "1").strip() or "1"
+    try:
+        count = int(raw)
+    except ValueError:
+        raise SystemExit(f"KTT_WORKERS: {raw!r} is not a whole number") from None
+    if not 1 <= count <= 16:
+        raise SystemExit(f"KTT_WORKERS: {count} is outside 1..16")
+    return count
+
+
+def app_from_env() -> Any:
+    """The application of the service named in ``KTT_SERVE_SERVICE`` (uvicorn's factory in each worker)."""
+    module = service_module(os.environ["KTT_SERVE_SERVICE"])
+    return module.create_app(module.SPEC.load_settings())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run one KTT service")
     parser.add_argument("service", choices=sorted(SERVICE_MODULES))
@@ -59,10 +80,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     module = service_module(args.service)
     settings = module.SPEC.load_settings()
-    app = module.create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                            proxy_headers=True, timeout_graceful_shutdown=10)
-    uvicorn.Server(config).run()
+    count = workers()
+    options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_config=None, access_log=False,
+                                   proxy_headers=True, timeout_graceful_shutdown=10)
+    if count == 1:
+        uvicorn.Server(uvicorn.Config(module.create_app(settings), **options)).run()
+        return
+    # Several workers: uvicorn forks them and each builds the application from the environment.
+    os.environ["KTT_SERVE_SERVICE"] = args.service
+    uvicorn.run("ktt_common.serve:app_from_env", factory=True, workers=count, **options)
 
 
 if __name__ == "__main__":

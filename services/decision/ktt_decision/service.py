@@ -10,12 +10,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
+from ktt_common.db import insert_for
 from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, refuse
 from ktt_common.identifiers import IdentifierError, hetu_birth_date, validate_hetu
 from ktt_common.outbox import emit, runtime_of
@@ -63,29 +64,6 @@ def _content_hash(body: DecisionIn, hetu_lookup: str) -> tuple[dict, str]:
     hashed = {k: v for k, v in content.items() if not (k == "received_on" and v == content["decided_on"])}
     canonical = json.dumps({"content": hashed, "hetu": hetu_lookup}, sort_keys=True, separators=(",", ":"))
     return content, hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def _client_for(session: AsyncSession, hetu: str, body: DecisionIn, now: dt.datetime) -> Client:
-    vault = vault_of(session)
-    lookup = vault.lookup_hash(hetu)
-    client = (await session.execute(select(Client).where(Client.hetu_lookup == lookup))).scalar_one_or_none()
-    if client is not None:
-        _update_client(client, body, now)
-        await _seal_old_ciphertext(session, client, hetu, now)
-        return client
-    # A new client gets a data key of their own; the hetu is sealed under it (DATA-2, crypto-shredding).
-    wrapped = vault.new_data_key()
-    client = Client(id=uuid.uuid4(), hetu_lookup=lookup, hetu_encrypted=vault.seal(hetu, wrapped), created_at=now)
-    _update_client(client, body, now)
-    try:
-        async with session.begin_nested():
-            session.add(client)
-            await session.flush()
-            session.add(ClientKey(client_id=client.id, wrapped_key=wrapped, created_at=now))
-    except IntegrityError:  # the same person pushed concurrently: use the row that won
-        client = (await session.execute(select(Client).where(Client.hetu_lookup == lookup))).scalar_one()
-        _update_client(client, body, now)
-    return client
 
 
 async def _seal_old_ciphertext(session: AsyncSession, client: Client, hetu: str, now: dt.datetime) -> None:
@@ -248,16 +226,33 @@ def amendment_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[st
 
 
 async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal) -> PushResult:
-    """Create a decision, recognise a replay of the same version, or amend it with a higher one (DEC-7)."""
+    """Create a decision, recognise a replay of the same version, or amend it with a higher one (DEC-7).
+
+    Issue 15: a replay is answered from the (source_system, source_id) and (decision_id, version)
+    indexes by one unlocked read and the content hash, before any validation or encryption; a new
+    decision is written with core statements (the client upserted and locked in one, the decision
+    inserted unless a concurrent push made it), about half the round trips of the ORM path."""
+    vault = vault_of(session)
+    found = (await session.execute(
+        select(Decision, DecisionVersion.content_hash)
+        .outerjoin(DecisionVersion, (DecisionVersion.decision_id == Decision.id) & (DecisionVersion.version == body.version))
+        .where(Decision.source_system == body.source_system, Decision.source_id == body.source_id)
+    )).first()
+    if found is not None and found[1] is not None:
+        # The same version again: equal content (its hetu as sent) is a replay; anything else takes the
+        # full path below, which validates and answers as before (a Conflict, or a replay of a hetu
+        # sent in another spelling).
+        if _content_hash(body, vault.lookup_hash(body.client.hetu))[1] == found[1]:
+            return PushResult(found[0], created=False)
     settings = settings_of(session)
     hetu = validate(body, settings, runtime_of(session).clock.today())
-    vault = vault_of(session)
     lookup = vault.lookup_hash(hetu)
     content, content_hash = _content_hash(body, lookup)
     now = dt.datetime.now(dt.UTC)
 
-    existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
-    if existing is not None:
+    if found is not None:
+        existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
+        assert existing is not None  # decisions are never deleted
         result = await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
         if result.amended:
             client = await session.get(Client, result.decision.client_id)
@@ -265,37 +260,72 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
             await _seal_old_ciphertext(session, client, hetu, now)
         return result
 
-    client = await _client_for(session, hetu, body, now)
-    await _lock_client(session, client.id)
-    # While this push waited for the client, a concurrent push of the same decision may have made it.
-    existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
-    if existing is not None:
-        result = await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
-        if result.amended:
-            client = await session.get(Client, result.decision.client_id)
-            assert client is not None
-            await _seal_old_ciphertext(session, client, hetu, now)
-        return result
-    await check_client_periods(session, client.id, body, decision_id=None)
+    client_id = await _upsert_client(session, hetu, lookup, body, now)  # also locks the client's row
+    # DEC-4 against the client's other decisions; one of them may be this very decision, made by a
+    # concurrent push while this one waited for the client's lock.
+    others = (await session.execute(
+        select(Decision.source_system, Decision.source_id, Decision.period_start, Decision.period_end)
+        .where(Decision.client_id == client_id, Decision.status != "revoked")
+    )).all()
+    if any((o.source_system, o.source_id) == (body.source_system, body.source_id) for o in others):
+        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now)
+    refuse(rules.check_client_periods(
+        body.period.start, body.period.end,
+        [rules.OtherDecision(ref=f"{o.source_system}/{o.source_id}", start=o.period_start, end=o.period_end) for o in others],
+        body.extension_justification,
+    ))
     decision = Decision(
-        id=uuid.uuid4(), client_id=client.id, source_system=body.source_system, source_id=body.source_id,
-        status="active", created_at=now, updated_at=now,
+        id=uuid.uuid4(), client_id=client_id, source_system=body.source_system, source_id=body.source_id,
+        status="active", created_at=now, updated_at=now, revoked_on=None, revoked_reason=None, revoked_by=None,
     )
     _apply_version(decision, body, content)
-    try:
-        async with session.begin_nested():
-            session.add(decision)
-            session.add(DecisionVersion(decision_id=decision.id, version=body.version, content=content,
-                                        content_hash=content_hash, received_at=now))
-    except IntegrityError:  # a concurrent push of the same decision won the race
-        winner = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
-        assert winner is not None
-        return await _replay_or_amend(session, winner, body, content, content_hash, lookup, principal, now)
-
+    table = Decision.__table__
+    inserted = (await session.execute(
+        insert_for(session, table).values({c.name: getattr(decision, c.key) for c in table.columns})
+        .on_conflict_do_nothing(index_elements=["source_system", "source_id"]).returning(table.c.id)
+    )).first()
+    if inserted is None:  # a concurrent push of the same decision (for another client) won the race
+        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now)
+    await session.execute(insert(DecisionVersion.__table__).values(
+        id=uuid.uuid4(), decision_id=decision.id, version=body.version, content=content, content_hash=content_hash,
+        received_at=now,
+    ))
     await emit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
-    await audit(session, principal, "decision.create", "decision", decision.id, client_ids=[client.id],
+    await audit(session, principal, "decision.create", "decision", decision.id, client_ids=[client_id],
                 details={"source_system": body.source_system, "source_id": body.source_id, "version": body.version})
     return PushResult(decision, created=True)
+
+
+async def _concurrent_winner(session: AsyncSession, body: DecisionIn, content: dict[str, Any], content_hash: str,
+                             lookup: str, principal: Principal, now: dt.datetime) -> PushResult:
+    winner = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
+    assert winner is not None
+    return await _replay_or_amend(session, winner, body, content, content_hash, lookup, principal, now)
+
+
+async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn, now: dt.datetime) -> uuid.UUID:
+    """The client of ``lookup``, created (hetu encrypted) or updated with the latest contact data (DEC-3),
+    in one statement that also holds the row locked to the end of the transaction: pushes for one client
+    run one at a time (PostgreSQL; SQLite has one writer anyway)."""
+    c = body.client
+    latest = dict(first_name=c.first_name, last_name=c.last_name, language=c.language, municipality=c.municipality,
+                  phone=c.phone, email=c.email, address=c.address, interpreter_needed=c.interpreter_needed,
+                  updated_at=now)
+    table = Client.__table__
+    vault = vault_of(session)
+    # A new client gets a data key of their own and the hetu is sealed under it (DATA-2, crypto-shredding).
+    wrapped, new_id = vault.new_data_key(), uuid.uuid4()
+    stmt = insert_for(session, table).values(id=new_id, hetu_lookup=lookup, hetu_encrypted=vault.seal(hetu, wrapped),
+                                             created_at=now, **latest)
+    stmt = stmt.on_conflict_do_update(index_elements=["hetu_lookup"], set_=latest).returning(table.c.id)
+    client_id: uuid.UUID = (await session.execute(stmt)).scalar_one()
+    if client_id == new_id:
+        session.add(ClientKey(client_id=client_id, wrapped_key=wrapped, created_at=now))
+    else:
+        client = await session.get(Client, client_id)
+        assert client is not None
+        await _seal_old_ciphertext(session, client, hetu, now)
+    return client_id
 
 
 async def _decision_by_source(session: AsyncSession, source_system: str, source_id: str, *, lock: bool) -> Decision | None:

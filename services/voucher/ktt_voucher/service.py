@@ -10,12 +10,12 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.clock import utc_now
+from ktt_common.db import insert_for
 from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, RuleViolation
 from ktt_common.events import EventType
 from ktt_common.outbox import emit, runtime_of
@@ -75,9 +75,8 @@ async def issue_voucher(session: AsyncSession, decision: DecisionFacts, *, actor
     """DEC-1 / VOU-1: exactly one voucher per decision, valid for the decision period. Returns
     None when the decision already has its voucher (a replay, or a concurrent delivery: the
     unique decision_id settles the race and the loser rolls back to a savepoint)."""
-    if await voucher_of_decision(session, decision.decision_id) is not None:
-        return None
     now = utc_now()
+    table = Voucher.__table__
     for _attempt in range(5):
         voucher = Voucher(
             id=uuid.uuid4(), number=rules.new_voucher_number(), decision_id=decision.decision_id,
@@ -87,14 +86,17 @@ async def issue_voucher(session: AsyncSession, decision: DecisionFacts, *, actor
             case_worker_office=decision.case_worker_office, approved_hours=decision.approved_hours,
             received_on=getattr(decision, "received_on", None) or decision.decided_on, created_at=now, updated_at=now,
         )
-        try:
-            async with session.begin_nested():
-                session.add(voucher)
+        # One statement (issue 15): the unique decision_id (and number) settle a replay or a concurrent
+        # delivery without a read before and a savepoint around the insert.
+        values = {table.c[key].name: value for key, value in vars(voucher).items() if key in table.c}
+        inserted = (await session.execute(
+            insert_for(session, table).values(values).on_conflict_do_nothing().returning(table.c.id)
+        )).first()
+        if inserted is not None:
             break
-        except IntegrityError:
-            if await voucher_of_decision(session, decision.decision_id) is not None:
-                return None  # another delivery issued it first
-            continue  # a number collision (1 in 10^12): draw another
+        if await voucher_of_decision(session, decision.decision_id) is not None:
+            return None  # a replay, or another delivery issued it first
+        # else a number collision (1 in 10^12): draw another
     else:
         raise RuntimeError("could not draw a unique voucher number")
     await _record(session, voucher, kind="issued", from_state=None, to_state="issued", reason="DEC-1: decision made",

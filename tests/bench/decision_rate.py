@@ -1,0 +1,345 @@
+"""Decision pushes at a constant rate (issue 15), with the services as ``make run`` runs them: the
+decision and voucher services each a separate ``python -m ktt_common.serve`` process (uvicorn, real
+HTTP, ``KTT_WORKERS`` workers each), a real nats-server, their own databases.
+
+The driver (this process) is *open-loop*: push i is started at ``t0 + i / rate`` whatever the earlier
+pushes are doing (asyncio, as many in flight as that takes), so a slow service shows as latency, not as
+a lower offered rate. For each push it records:
+
+- push latency: from the moment the push was due to its 201 (queueing in the driver counts);
+- push -> voucher readable: from the moment the push was due until ``VoucherIssued`` for its decision
+  arrives on a core NATS subscription (the voucher service publishes it from its outbox after the
+  commit that made the voucher, so the voucher is readable by then).
+
+Phases: a warm-up; the steady run (``rate`` a second for ``duration`` seconds: the target is 100/s for
+60 s with p99 push <= 100 ms, p99 push -> voucher <= 500 ms, no errors); a ramp of higher rates (short
+steps) until one fails those limits: the highest rate that passed is the *sustainable rate*; then the
+closed-loop capacity of new pushes and of replays (the same version again), ``concurrency`` in flight,
+and their ratio (target: replays >= 5x new pushes). CPU seconds of the service processes (and their
+workers) are read from /proc around each phase: CPU ms per push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+
+from ktt_common.auth import issue_token
+from ktt_common.settings import DEV_JWT_SECRET
+from ktt_common.testing import DatabaseFactory, NatsServer
+from tests.bench.decisions import hetu, percentile
+from tests.helpers import decision_body
+
+LIMITS = {"push_p99_ms": 100.0, "voucher_p99_ms": 500.0}
+# A push that could not even be sent this long after it was due is an error (the run stays bounded).
+GIVE_UP_SECONDS = 10.0
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (uvicorn's workers)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            children = []
+        todo += [int(c) for c in children]
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+def loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+class Services:
+    """The decision and voucher services as separate processes, as under ``make run``."""
+
+    def __init__(self, root: Path, backend: str, workers: int) -> None:
+        self.root, self.backend, self.workers = root, backend, workers
+        self.nats = NatsServer(root / "js")
+        self.factory = DatabaseFactory(root)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.ports: dict[str, int] = {}
+
+    async def start(self) -> None:
+        self.nats.start()
+        env = dict(os.environ, KTT_ENV="development", NATS_URL=self.nats.url, DATA_DIR=str(self.root),
+                   KTT_WORKERS=str(self.workers), SCHEDULER_ENABLED="false")
+        for service in ("decision", "voucher"):
+            prefix = service.upper()
+            self.ports[service] = free_port()
+            env[f"{prefix}_DATABASE_URL"] = await self.factory.create(self.backend, service)
+            env[f"{prefix}_PORT"] = str(self.ports[service])
+        for service in ("decision", "voucher"):
+            log = open(self.root / f"{service}.log", "wb")
+            self.procs[service] = subprocess.Popen([sys.executable, "-m", "ktt_common.serve", service], env=env,
+                                                   stdout=log, stderr=subprocess.STDOUT)
+        async with httpx.AsyncClient() as client:
+            for service, port in self.ports.items():
+                deadline = time.monotonic() + 120
+                while True:  # polling readiness (database, NATS, consumers bound), not a fixed sleep
+                    if self.procs[service].poll() is not None:
+                        raise RuntimeError(f"{service} exited: see {self.root / (service + '.log')}")
+                    try:
+                        if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{service} not ready within 120 s")
+                    await asyncio.sleep(0.1)
+
+    def peak_rss_mib(self) -> dict[str, float]:
+        """Peak resident memory (VmHWM) of each service's processes, summed over its workers."""
+        out = {}
+        for service, proc in self.procs.items():
+            total = 0
+            for p in _tree(proc.pid):
+                try:
+                    for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            total += int(line.split()[1])
+                except OSError:
+                    pass
+            out[service] = round(total / 1024, 1)
+        return out
+
+    def cpu(self) -> dict[str, float]:
+        return {s: cpu_seconds(p.pid) for s, p in self.procs.items()}
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.factory.cleanup()
+        self.nats.stop()
+
+
+class Driver:
+    def __init__(self, services: Services, concurrency_cap: int = 64) -> None:
+        self.services = services
+        # At most this many pushes in flight; a push due while all are busy waits for one, and that
+        # wait counts in its latency (measured from when it was due). Unbounded, thousands of requests
+        # queued in httpx's pool cost the driver more CPU than the services (seen at 100/s on a
+        # saturated machine).
+        self.in_flight = asyncio.Semaphore(concurrency_cap)
+        self.url = f"http://127.0.0.1:{services.ports['decision']}/v1/decisions"
+        self.headers = {"Authorization": f"Bearer {issue_token(DEV_JWT_SECRET, role='integrator')}"}
+        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency_cap,
+                                                            max_keepalive_connections=concurrency_cap),
+                                        timeout=httpx.Timeout(60.0))
+        self.issued: dict[str, float] = {}  # decision id -> when VoucherIssued arrived
+        self.waiters: dict[str, asyncio.Future[float]] = {}
+        self.next_index = 0
+        self.nc: Any = None
+
+    async def subscribe(self) -> None:
+        self.nc = await nats.connect(self.services.nats.url)
+
+        async def on_issued(msg: Any) -> None:
+            now = time.perf_counter()
+            decision_id = json.loads(msg.data)["data"]["decision_id"]
+            self.issued[decision_id] = now
+            waiter = self.waiters.pop(decision_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(now)
+
+        await self.nc.subscribe("ktt.voucher.VoucherIssued", cb=on_issued)
+
+    def body(self, i: int) -> dict[str, Any]:
+        body = decision_body(source_id=f"RATE-{i}")
+        body["client"]["hetu"] = hetu(i)
+        return body
+
+    async def push(self, body: dict[str, Any], due: float, want_voucher: bool) -> dict[str, Any]:
+        try:
+            async with self.in_flight:
+                if time.perf_counter() - due > GIVE_UP_SECONDS:  # overloaded: count it, do not pile up
+                    return {"error": f"not started within {GIVE_UP_SECONDS:g} s of its time (overload)"}
+                r = await self.client.post(self.url, json=body, headers=self.headers)
+        except httpx.HTTPError as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        done = time.perf_counter()
+        if r.status_code not in (200, 201):
+            return {"error": f"{r.status_code} {r.text[:200]}"}
+        result = {"push_s": done - due, "status": r.status_code}
+        if want_voucher:
+            decision_id = r.json()["id"]
+            if decision_id in self.issued:
+                arrived = self.issued[decision_id]
+            else:
+                future = self.waiters[decision_id] = asyncio.get_running_loop().create_future()
+                try:
+                    arrived = await asyncio.wait_for(future, timeout=60)
+                except TimeoutError:
+                    return {**result, "error": "no VoucherIssued within 60 s"}
+            result["voucher_s"] = arrived - due
+        return result
+
+    async def open_loop(self, rate: float, seconds: float) -> dict[str, Any]:
+        """Pushes of new decisions at ``rate`` a second for ``seconds``, each started when it is due."""
+        count = max(1, int(rate * seconds))
+        first = self.next_index
+        self.next_index += count
+        bodies = [self.body(first + k) for k in range(count)]
+        cpu0 = self.services.cpu()
+        start = time.perf_counter() + 0.05
+        tasks = []
+        lag_max = 0.0
+        for k in range(count):
+            due = start + k / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                lag_max = max(lag_max, -delay)
+            tasks.append(asyncio.create_task(self.push(bodies[k], due, want_voucher=True)))
+        results = await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+        cpu1 = self.services.cpu()
+        return summarise(results, rate, count, elapsed, cpu0, cpu1, lag_max)
+
+    async def closed_loop(self, bodies: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
+        """``bodies`` pushed with ``concurrency`` in flight: the capacity (pushes a second) and CPU per push."""
+        queue = list(reversed(bodies))
+        results: list[dict[str, Any]] = []
+
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                results.append(await self.push(body, time.perf_counter(), want_voucher=False))
+
+        cpu0 = self.services.cpu()
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+        cpu1 = self.services.cpu()
+        errors = [r["error"] for r in results if "error" in r]
+        lat = [r["push_s"] for r in results if "push_s" in r]
+        return {"n": len(bodies), "concurrency": concurrency, "per_s": round(len(bodies) / elapsed, 1),
+                "errors": len(errors), "first_error": errors[0] if errors else None,
+                "latency_ms_p50": _ms(statistics.median(lat)) if lat else None,
+                "latency_ms_p99": _ms(percentile(lat, 99)) if lat else None,
+                "statuses": sorted({r.get("status") for r in results if "status" in r}),
+                "cpu_ms_per_push": _cpu_per(cpu0, cpu1, len(bodies))}
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        if self.nc is not None:
+            await self.nc.close()
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def _cpu_per(cpu0: dict[str, float], cpu1: dict[str, float], n: int) -> dict[str, float]:
+    return {s: round((cpu1[s] - cpu0[s]) * 1000 / n, 2) for s in cpu0}
+
+
+def summarise(results: list[dict[str, Any]], rate: float, count: int, elapsed: float, cpu0: dict[str, float],
+              cpu1: dict[str, float], lag_max: float) -> dict[str, Any]:
+    errors = [r["error"] for r in results if "error" in r]
+    push = [r["push_s"] for r in results if "push_s" in r]
+    voucher = [r["voucher_s"] for r in results if "voucher_s" in r]
+    out = {
+        "rate": rate, "n": count, "seconds": round(elapsed, 1), "achieved_per_s": round(len(push) / elapsed, 1),  # answered pushes
+        "errors": len(errors), "first_error": errors[0] if errors else None,
+        "push_ms": {"p50": _ms(statistics.median(push)), "p95": _ms(percentile(push, 95)),
+                    "p99": _ms(percentile(push, 99)), "max": _ms(max(push))} if push else None,
+        "push_to_voucher_ms": {"p50": _ms(statistics.median(voucher)), "p95": _ms(percentile(voucher, 95)),
+                               "p99": _ms(percentile(voucher, 99)), "max": _ms(max(voucher))} if voucher else None,
+        # per push that was answered (pushes given up on cost the services nothing)
+        "cpu_ms_per_push": _cpu_per(cpu0, cpu1, max(1, len(push))),
+        "driver_lag_ms_max": _ms(lag_max),
+        "loadavg": loadavg(),
+    }
+    out["passed"] = bool(
+        not errors and push and voucher and len(voucher) == count
+        and out["push_ms"]["p99"] <= LIMITS["push_p99_ms"]
+        and out["push_to_voucher_ms"]["p99"] <= LIMITS["voucher_p99_ms"]
+    )
+    return out
+
+
+async def bench_decision_rate(backend: str, root: Path, *, rate: float = 100.0, seconds: float = 60.0,
+                              ramp: list[float] | None = None, ramp_seconds: float = 15.0, closed_n: int = 1000,
+                              concurrency: int = 16, workers: int | None = None,
+                              step_down: list[float] | None = None) -> dict[str, Any]:
+    workers = workers or int(os.environ.get("KTT_WORKERS", "1"))
+    services = Services(root, backend, workers)
+    try:
+        started = time.perf_counter()
+        await services.start()
+        startup_s = round(time.perf_counter() - started, 1)
+        driver = Driver(services)
+        await driver.subscribe()
+        try:
+            await driver.open_loop(min(rate, 20.0), 1.0)  # warm-up: imports, connections, prepared statements
+            steady = await driver.open_loop(rate, seconds)
+            steps = []
+            sustainable = rate if steady["passed"] else None
+            for step_rate in ramp or []:
+                step = await driver.open_loop(step_rate, ramp_seconds)
+                steps.append(step)
+                if not step["passed"]:
+                    break
+                sustainable = step_rate
+            if sustainable is None:  # the steady rate failed: step down to find what holds
+                for step_rate in step_down if step_down is not None else (rate * 0.5, rate * 0.25, rate * 0.1):
+                    step = await driver.open_loop(step_rate, ramp_seconds)
+                    steps.append(step)
+                    if step["passed"]:
+                        sustainable = step_rate
+                        break
+            fresh_from = driver.next_index
+            new = await driver.closed_loop([driver.body(fresh_from + k) for k in range(closed_n)], concurrency)
+            driver.next_index += closed_n
+            replay = await driver.closed_loop([driver.body(fresh_from + k) for k in range(closed_n)], concurrency)
+            services_rss = services.peak_rss_mib()
+        finally:
+            await driver.close()
+        return {
+            "service_peak_rss_mib": services_rss, "startup_s": startup_s, "loadavg_at_end": loadavg(),
+            "backend": backend, "workers_per_service": workers, "limits": LIMITS,
+            "steady": steady, "ramp": steps, "sustainable_rate_per_s": sustainable,
+            "new_push_capacity": new, "replay_capacity": replay,
+            "replay_over_new": round(replay["per_s"] / new["per_s"], 2) if new["per_s"] else None,
+        }
+    finally:
+        services.stop()
