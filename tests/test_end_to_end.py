@@ -173,7 +173,9 @@ async def test_a_client_from_decision_to_service_start_and_back(databases, nats_
         #    service since carries it or anything shaped like one: no event on the bus (data, subject,
         #    headers), no log line, no URL requested and no response body or header of any of the five
         #    services (a substring with a valid hetu checksum, python-stdnum, anywhere fails).
-        assert len(http.urls) >= 40 and len(http.bodies) == len(http.urls)
+        # every service was called (how many polls the eventual steps take varies with the machine's speed)
+        assert {url.split('/')[2] for url in http.urls} >= {"decision", "voucher", "provider-registry", "attendance", "billing"}
+        assert len(http.urls) >= 25 and len(http.bodies) == len(http.urls)
         for url in http.urls:
             assert not contains_hetu(url) and not valid_hetus_in(url), f"a hetu in a URL: {url} (DATA-4)"
         for where, body in http.bodies:

@@ -52,7 +52,8 @@ BOUNDED = {
         "/v1/reconciliation": "computed per month and provider",
     },
 }
-EVERY_SERVICE = {"/v1/admin/jobs": "this service's jobs", "/v1/admin/dead-letters": "has limit; operators' view"}
+EVERY_SERVICE = {"/v1/admin/jobs": "this service's jobs", "/v1/admin/dead-letters": "has limit; operators' view",
+                 "/v1/clients/{client_id}/access-log": "has limit (at most 1000), newest first; one client's audit rows"}
 
 
 def is_list(operation: dict) -> bool:
