@@ -26,7 +26,7 @@ SERVICES = sorted(SERVICE_MODULES)
 # a 32-bit cap would make rows past 2^31 unreachable for a retry.
 EXEMPT_PARAMETERS = {("/v1/admin/jobs/{job}/run", "date"), ("/v1/admin/outbox/{seq}/retry", "seq")}
 # Body fields judged per row instead: a daily-log batch keeps its good entries, and an entry dated
-# 9999-12-31 or 0001-01-01 is that row's ATT-1 / AGR-4 rejection, not a malformed batch.
+# 9999-12-31 or 0001-01-01 is that row's ATT-1 / AGR-16 rejection, not a malformed batch.
 EXEMPT_BODY_FIELDS = {("/v1/daily-log", "body.entries[].date")}
 
 

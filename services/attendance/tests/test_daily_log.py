@@ -89,7 +89,7 @@ async def test_a_mixed_batch_keeps_its_good_entries(att):
     answer = await att.post([
         present(a, MON),                                  # good
         present(a, "2027-02-01"),                         # ATT-1: in the future
-        present(a, "2026-12-04"),                         # AGR-4: before the start
+        present(a, "2026-12-04"),                         # AGR-16: before the start (a visit is free)
         absent(a, TUE, "sick_without_certificate"),       # good: unauthorised (ATT-3)
         closed(a, "2027-01-06"),                          # good: Epiphany, a public holiday
         absent(a, "2026-12-24"),                          # a public holiday is no absence
@@ -99,7 +99,7 @@ async def test_a_mixed_batch_keeps_its_good_entries(att):
     ])
     assert statuses(answer) == ["accepted", "rejected", "rejected", "accepted", "accepted", "rejected", "rejected",
                                 "rejected", "rejected", "rejected"]
-    assert rules_of(answer) == [None, "ATT-1", "AGR-4", None, None, "ATT-1", "AGR-9", "ATT-1", "AGR-4", "DATA-4"]
+    assert rules_of(answer) == [None, "ATT-1", "AGR-16", None, None, "ATT-1", "AGR-9", "ATT-1", "AGR-16", "DATA-4"]
     assert answer["counts"] == {"accepted": 3, "unchanged": 0, "revised": 0, "rejected": 7}
     log = {e["date"]: e for e in await att.log(a)}
     assert set(log) == {"2027-01-18", "2027-01-19", "2027-01-06"}
@@ -275,3 +275,14 @@ async def test_the_231st_realised_day_in_12_months_is_refused_across_a_change_of
                             provider_id="P2")
     assert statuses(answer) == ["rejected", "accepted", "accepted"]  # the 230th on 23.11., the 231st on 24.11.
     assert rules_of(answer)[0] == "ATT-9" and "231 realised days in the 12 months from 2026-01-05" in answer["results"][0]["message"]
+
+
+async def test_a_visit_before_the_agreement_starts_is_not_logged(att):
+    """AGR-16: the client's visit before the agreement is free of charge: a day before the start takes no
+    entry (so nothing of it reaches billing), while the first day does."""
+    a = await att.signed()  # starts on Monday 2026-12-07
+    att.clock.set(dt.date(2026, 12, 8))
+    answer = await att.post([present(a, dt.date(2026, 12, 3)), present(a, dt.date(2026, 12, 7))])
+    assert statuses(answer) == ["rejected", "accepted"]
+    assert rules_of(answer)[0] == "AGR-16" and "free of charge" in answer["results"][0]["message"]
+    assert [e["date"] for e in await att.log(a)] == ["2026-12-07"]

@@ -142,6 +142,29 @@ def test_in_force_from_the_start_to_the_end_or_the_end_day():
     assert not ar.in_force(None, None, None, D(2027, 1, 1))
 
 
+def test_a_day_out_of_force_is_named_by_its_rule_the_visit_before_the_start_is_agr_16():
+    start, end = D(2027, 1, 1), D(2027, 6, 30)
+    assert ar.out_of_force_problem(D(2027, 1, 1), start, end, None) is None
+    rule, message = ar.out_of_force_problem(D(2026, 12, 31), start, end, None)
+    assert rule == "AGR-16" and "free of charge" in message and "2027-01-01" in message
+    assert ar.out_of_force_problem(D(2027, 7, 1), start, end, None)[0] == "AGR-4"
+    assert ar.out_of_force_problem(D(2027, 2, 2), start, end, D(2027, 2, 1))[0] == "AGR-13"
+    assert ar.out_of_force_problem(D(2027, 7, 1), start, end, D(2027, 2, 1))[0] == "AGR-4"
+
+
+@settings(max_examples=300)
+@given(st.dates(D(2026, 1, 1), D(2028, 12, 31)), st.integers(0, 400), st.one_of(st.none(), st.integers(-30, 400)),
+       st.dates(D(2025, 12, 1), D(2029, 1, 31)))
+def test_out_of_force_agrees_with_in_force(start, length, ended_after, day):
+    """AGR-4 / AGR-13 / AGR-16: a day is refused exactly when the agreement does not bind it."""
+    end = start + dt.timedelta(days=length)
+    ended_on = None if ended_after is None else start + dt.timedelta(days=ended_after)
+    problem = ar.out_of_force_problem(day, start, end, ended_on)
+    assert (problem is None) == ar.in_force(start, end, ended_on, day)
+    if problem is not None:
+        assert problem[0] == ("AGR-16" if day < start else "AGR-13" if ended_on is not None and day <= end else "AGR-4")
+
+
 def test_a_deviation_is_recorded_at_the_latest_the_day_before():
     start, last = D(2027, 1, 1), D(2027, 6, 30)
     assert ar.deviation_problem(D(2027, 2, 6), D(2027, 2, 5), start, last) is None

@@ -94,6 +94,23 @@ def in_force(start: dt.date | None, end: dt.date | None, ended_on: dt.date | Non
     return start <= day <= last
 
 
+def out_of_force_problem(day: dt.date, start: dt.date, end: dt.date, ended_on: dt.date | None) -> tuple[str, str] | None:
+    """Why ``day`` takes no log entry of the agreement: ``(rule, message)``, or None when it is in force.
+
+    AGR-16: a day before the start is the client's visit before the agreement, free of charge to the
+    city and to the client, so it is not logged (nor billed); AGR-13: a day after an early end;
+    AGR-4: a day after the fixed term."""
+    last = min(end, ended_on) if ended_on is not None else end
+    if start <= day <= last:
+        return None
+    if day < start:
+        return ("AGR-16", f"the agreement starts on {start}; {day} is before it: a visit before the agreement is free "
+                          f"of charge and is not logged")
+    if ended_on is not None and day <= end:
+        return "AGR-13", f"the agreement ended on {ended_on}; {day} is after its last day"
+    return "AGR-4", f"the agreement is in force from {start} to {last}; {day} is outside it"
+
+
 def deviation_problem(day: dt.date, today: dt.date, start: dt.date | None, last_day: dt.date | None) -> str | None:
     """AGR-14: a deviation is agreed beforehand: recorded at the latest the day before, on a day the
     agreement is in force. Returns what to change, or None."""

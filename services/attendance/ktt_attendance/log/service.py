@@ -186,11 +186,10 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
     day = entry.date
     if day > state.today:
         return _reject(index, "ATT-1", rules.future_problem(day, state.today))  # type: ignore[arg-type]
-    if not copy.start <= day <= copy.last_day:  # agreement_rules.in_force on the copy's facts
-        if copy.ended_on is not None and copy.start <= day <= copy.end:
-            return _reject(index, "AGR-13", f"the agreement ended on {copy.ended_on}; {day} is after its last day")
-        return _reject(index, "AGR-4", f"the agreement is in force from {copy.start} to {copy.last_day}; "
-                                       f"{day} is outside it")
+    if not copy.start <= day <= copy.last_day:  # the common case costs one comparison
+        out = agreement_rules.out_of_force_problem(day, copy.start, copy.end, copy.ended_on)
+        if out is not None:
+            return _reject(index, *out)
     scheduled = agreement_rules.is_scheduled(copy.segments, day)
     recorded = copy.deviations.get(day) if copy.deviations else None
     not_organised_reason, not_organised = None, None
