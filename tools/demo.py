@@ -39,6 +39,7 @@ import httpx
 
 from ktt_common.auth import Principal, Role, issue_token
 from ktt_common.settings import DEV_JWT_SECRET, SERVICE_PORTS
+
 from tests.helpers import decision_body
 from tests.journeys import approved_provider, monthly_follow_up, signed_agreement
 
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     host = "127.0.0.1"
     urls = {name: f"http://{host}:{os.environ.get(name.upper().replace('-', '_') + '_PORT', port)}"
             for name, port in SERVICE_PORTS.items()}
-    console = f"http://{host}:{os.environ.get('CONSOLE_PORT', 8000)}"
+    console = f"http://{host}:{os.environ.get('CONSOLE_PORT', '8000')}"
     try:
         for url in [*urls.values(), console]:
             _wait_http(url + "/healthz", 90)

@@ -73,7 +73,7 @@ def durable_name(consumer_service: str, producer: str) -> str:
 
 
 class ConsumerRunner:
-    def __init__(self, rt: "Runtime", subscription: Subscription) -> None:
+    def __init__(self, rt: Runtime, subscription: Subscription) -> None:
         self.rt = rt
         self.sub = subscription
         self.name = durable_name(rt.settings.service, subscription.producer)

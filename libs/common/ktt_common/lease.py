@@ -28,7 +28,7 @@ def new_holder_id() -> str:
 
 
 class Lease:
-    def __init__(self, rt: "Runtime", name: str, ttl_seconds: float, holder: str | None = None) -> None:
+    def __init__(self, rt: Runtime, name: str, ttl_seconds: float, holder: str | None = None) -> None:
         self.rt = rt
         self.name = name
         self.ttl = dt.timedelta(seconds=ttl_seconds)

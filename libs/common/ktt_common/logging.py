@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from ktt_common.identifiers import HETU_PATTERN, HETU_MASK
+from ktt_common.identifiers import HETU_MASK, HETU_PATTERN
 
 
 def _mask(value: Any) -> Any:

@@ -53,7 +53,7 @@ JOB_LAST_SUCCESS = Gauge("ktt_job_last_success_timestamp_seconds",
                          "Unix time the job last finished without error (absent until it has)", ["service", "job"])
 
 
-async def refresh_gauges(rt: "Runtime") -> None:
+async def refresh_gauges(rt: Runtime) -> None:
     """Set the gauges from the service's database and JetStream. A part that cannot be read (NATS
     down) leaves its gauges as they were: readiness and ktt_nats_connected say that."""
     service = rt.settings.service

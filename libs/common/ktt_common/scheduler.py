@@ -31,7 +31,7 @@ SCHEDULE_TRIGGER = "schedule"
 
 
 class JobScheduler:
-    def __init__(self, rt: "Runtime", holder: str | None = None) -> None:
+    def __init__(self, rt: Runtime, holder: str | None = None) -> None:
         self.rt = rt
         self.lease = Lease(rt, "scheduler", rt.settings.scheduler_lease_seconds, holder)
         self._stop = asyncio.Event()

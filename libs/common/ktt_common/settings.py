@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         return self.environment in ("development", "test")
 
     @model_validator(mode="after")
-    def _fill_and_guard(self) -> "Settings":
+    def _fill_and_guard(self) -> Settings:
         prefix = env_prefix(self.service)
         if self.database_url is None:
             self.database_url = os.environ.get(f"{prefix}_DATABASE_URL") or (

@@ -141,9 +141,9 @@ class TaggedDocument:
     def _marked(self, struct_type: str, parent: StructElem | None = None, attributes: str | None = None):
         _, mcid = self._tree.leaf(self.pdf, struct_type, parent, attributes)
         tag = struct_type.lstrip("/")
-        self.pdf._out(f"/{tag} <</MCID {mcid}>> BDC")  # noqa: SLF001 - fpdf2's content-stream writer
+        self.pdf._out(f"/{tag} <</MCID {mcid}>> BDC")
         yield
-        self.pdf._out("EMC")  # noqa: SLF001
+        self.pdf._out("EMC")
 
     def _text_block(self, struct_type: str, text: str, *, size: float, style: str = "", line: float = 6,
                     parent: StructElem | None = None, space_after: float = 0) -> None:

@@ -18,7 +18,6 @@ from jsonschema import Draft202012Validator, FormatChecker
 from ktt_common.events import EventType
 from ktt_contracts.catalogue import _message_name, asyncapi, envelope_schema, headers_schema, message, payload_schemas
 
-
 _LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$")
 
 

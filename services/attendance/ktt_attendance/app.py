@@ -17,13 +17,13 @@ from ktt_attendance.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIP
 from ktt_attendance.alerts.api import router as alerts_router
 from ktt_attendance.clients.api import router as clients_router
 from ktt_attendance.clients.events import SUBSCRIPTIONS as CLIENT_SUBSCRIPTIONS
+from ktt_attendance.jobs import JOBS
+from ktt_attendance.log.api import router as log_router
+from ktt_attendance.models import INFRA, Base
+from ktt_attendance.months.api import router as months_router
 from ktt_attendance.notices.api import router as notices_router
 from ktt_attendance.reports import events as _report_events  # noqa: F401  (PeriodEnding -> due evaluations)
 from ktt_attendance.reports.api import router as reports_router
-from ktt_attendance.jobs import JOBS
-from ktt_attendance.log.api import router as log_router
-from ktt_attendance.months.api import router as months_router
-from ktt_attendance.models import INFRA, Base
 from ktt_attendance.settings import AttendanceSettings
 
 SPEC = ServiceSpec(

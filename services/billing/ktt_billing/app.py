@@ -14,8 +14,8 @@ from ktt_common.settings import Settings
 from ktt_billing.copies.events import SUBSCRIPTIONS
 from ktt_billing.corrections.api import router as reconciliation_router
 from ktt_billing.disputes.api import router as disputes_router
-from ktt_billing.payments.api import router as payments_router
 from ktt_billing.models import INFRA, Base
+from ktt_billing.payments.api import router as payments_router
 from ktt_billing.settings import BillingSettings
 from ktt_billing.settlements.api import router as settlements_router
 from ktt_billing.settlements.jobs import JOBS

@@ -83,7 +83,7 @@ def flash_of(request: Request) -> str | None:
     return request.query_params.get("done")
 
 
-def install(app: FastAPI) -> None:  # noqa: C901 (one place that lists every page)
+def install(app: FastAPI) -> None:
     # --- officials ----------------------------------------------------------------------------
 
     @app.get("/deadlines", include_in_schema=False)

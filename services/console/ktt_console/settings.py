@@ -31,7 +31,7 @@ class ConsoleSettings(Settings):
     secure_cookie: bool | None = Field(None, alias="CONSOLE_SECURE_COOKIE")
 
     @model_validator(mode="after")
-    def _service_urls(self) -> "ConsoleSettings":
+    def _service_urls(self) -> ConsoleSettings:
         for service in SERVICE_PORTS:
             name = f"{service.replace('-', '_')}_url"
             if not getattr(self, name):

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-
 # --- search -----------------------------------------------------------------------------------
 
 class SearchValue(BaseModel):

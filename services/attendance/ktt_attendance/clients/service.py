@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.identifiers import contains_hetu
 from ktt_common.errors import FieldError, RuleViolation
+from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import runtime_of
 
 from ktt_attendance.clients.models import ClientCopy

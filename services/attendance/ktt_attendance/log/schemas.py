@@ -48,7 +48,7 @@ class EntryIn(BaseModel):
     correction: bool = Field(False, description="a change to a month already confirmed (ATT-10); flagged for billing")
 
     @model_validator(mode="after")
-    def _fields_of_the_kind(self) -> "EntryIn":
+    def _fields_of_the_kind(self) -> EntryIn:
         # Run for each of up to 5,000 entries: only the given fields of the other kinds are looked at.
         foreign = sorted(name for name in self.__pydantic_fields_set__ & _FOREIGN[self.kind] if getattr(self, name) is not None)
         if foreign:

@@ -98,7 +98,7 @@ async def month_figures(session: AsyncSession, copies: list[AgreementCopy], firs
 
 def _view(report: MonthReport | None, provider_id: str, unit_id: uuid.UUID, month: str, today: dt.date,
           figures: list[MonthAgreementCount] | None = None) -> MonthReportOut:
-    first, last = rules.parse_month(month)  # type: ignore[misc]
+    _first, last = rules.parse_month(month)  # type: ignore[misc]
     due = rules.due_on(last)
     if report is not None and report.confirmed_on is not None:
         status = "confirmed"

@@ -53,6 +53,6 @@ async def reconcile(session: AsyncSession, month: str, provider_id: str | None) 
                 cause = "not_payable: days outside the agreement (after its end, BIL-5) or without a frozen day value"
             else:
                 cause = "correction_pending: the daily log changed after the settlement; the next settlement corrects it"
-        out.append(dict(provider_id=provider, agreement_id=agreement_id, client_id=(r or p).client_id, month=month,
-                        realised_days=n_realised, paid_days=n_paid, difference=n_paid - n_realised, cause=cause))
+        out.append({"provider_id": provider, "agreement_id": agreement_id, "client_id": (r or p).client_id, "month": month,
+                        "realised_days": n_realised, "paid_days": n_paid, "difference": n_paid - n_realised, "cause": cause})
     return out

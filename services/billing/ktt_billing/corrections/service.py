@@ -53,9 +53,9 @@ async def billed(session: AsyncSession, agreements: set[uuid.UUID], before_month
 
 
 def _line(kind: str, provider_id: str, g: dict[str, Any], cause: str) -> dict[str, Any]:
-    return dict(provider_id=provider_id, client_id=g["client_id"], agreement_id=g["agreement_id"], kind=kind,
-                basis=g["basis"], service_month=g["service_month"], date_from=g["d0"], date_to=g["d1"],
-                quantity_centi=g["q"], unit_value_cents=g["value"], amount_cents=g["amount"], cause=cause)
+    return {"provider_id": provider_id, "client_id": g["client_id"], "agreement_id": g["agreement_id"], "kind": kind,
+                "basis": g["basis"], "service_month": g["service_month"], "date_from": g["d0"], "date_to": g["d1"],
+                "quantity_centi": g["q"], "unit_value_cents": g["value"], "amount_cents": g["amount"], "cause": cause}
 
 
 async def correction_lines(session: AsyncSession, month: str, providers: Iterable[str] | None) -> list[dict[str, Any]]:
@@ -88,8 +88,8 @@ async def correction_lines(session: AsyncSession, month: str, providers: Iterabl
                                                            "basis": key[2], "q": -old_q, "amount": -old_amount},
                                f"{service_month} was billed before a change in the daily log: refunded in full"))
         if new and (new_q or new_amount):
-            lines.append(_line(rules.CORRECTION, provider_id, dict(
-                client_id=new.client_id, agreement_id=key[0], basis=key[2], service_month=service_month, d0=new.date_from,
-                d1=new.date_to, q=new_q, value=new.unit_value_cents, amount=new_amount),
+            lines.append(_line(rules.CORRECTION, provider_id, {
+                "client_id": new.client_id, "agreement_id": key[0], "basis": key[2], "service_month": service_month, "d0": new.date_from,
+                "d1": new.date_to, "q": new_q, "value": new.unit_value_cents, "amount": new_amount},
                 f"{service_month} as the daily log stands now" + ("" if old else " (not billed before)")))
     return lines

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, InvalidInput, NotFound
-from ktt_common.outbox import emit, emit_many, runtime_of
+from ktt_common.outbox import emit_many, runtime_of
 from ktt_contracts import billing as ev
 
 from ktt_billing.copies.models import ProviderCopy
@@ -52,7 +52,7 @@ async def create_batch(session: AsyncSession, settlement_ids: list[uuid.UUID], e
         if problem is None and s.total_cents <= 0:
             problem = "nothing to pay: the total is not positive (it is set off in a later settlement)"
         if problem:
-            reasons = [r for r in (s.hold_reasons or []) if r.get("rule") != "PAY"] + [dict(rule="PAY", reason=problem)]
+            reasons = [r for r in (s.hold_reasons or []) if r.get("rule") != "PAY"] + [{"rule": "PAY", "reason": problem}]
             s.held, s.hold_reasons = True, reasons
             held.append({"settlement_id": str(s.id), "provider_id": s.provider_id, "reason": problem})
             events.append((ev.InvoiceHeld, {**settlements.facts(s, await settlements.line_count(session, s.id)),
@@ -72,10 +72,10 @@ async def create_batch(session: AsyncSession, settlement_ids: list[uuid.UUID], e
     session.add(batch)
     session.add_all(items)
     await session.flush()
-    events.append((ev.PaymentBatchCreated, dict(
-        payment_batch_id=batch.id, number=number, created_on=today, execution_date=execution_date,
-        settlement_ids=[i.settlement_id for i in items], total_cents=batch.total_cents,
-        held_settlement_ids=[h["settlement_id"] for h in held]), str(batch.id)))
+    events.append((ev.PaymentBatchCreated, {
+        "payment_batch_id": batch.id, "number": number, "created_on": today, "execution_date": execution_date,
+        "settlement_ids": [i.settlement_id for i in items], "total_cents": batch.total_cents,
+        "held_settlement_ids": [h["settlement_id"] for h in held]}, str(batch.id)))
     await emit_many(session, events)
     await audit(session, who, "payment_batch.create", "payment_batch", batch.id,
                 details={"number": number, "total_cents": batch.total_cents, "held": held})
@@ -111,8 +111,8 @@ def pain001(session_settings: object, batch: PaymentBatch, items: list[PaymentIt
     """The batch as an ISO 20022 pain.001.001.03 credit transfer, validated against the schema sepaxml ships."""
     from sepaxml import SepaTransfer
 
-    config = {"name": getattr(session_settings, "debtor_name"), "IBAN": getattr(session_settings, "debtor_iban"),
-              "BIC": getattr(session_settings, "debtor_bic"), "batch": True, "currency": "EUR"}
+    config = {"name": session_settings.debtor_name, "IBAN": session_settings.debtor_iban,
+              "BIC": session_settings.debtor_bic, "batch": True, "currency": "EUR"}
     sepa = SepaTransfer(config, clean=True)
     sepa.msg_id = f"KTT-BATCH-{batch.number:06d}"
     for i in items:

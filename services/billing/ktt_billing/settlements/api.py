@@ -26,10 +26,10 @@ StateQ = Annotated[str | None, Query(pattern="^(" + "|".join(rules.STATES) + ")$
 
 
 def settlement_out(s: Settlement) -> dict:
-    return dict(id=s.id, provider_id=s.provider_id, month=s.month, state=s.state, held=s.held,
-                hold_reasons=s.hold_reasons or [], total_cents=s.total_cents, reference=s.reference,
-                created_on=s.created_on, approved_on=s.approved_on, approved_by=s.approved_by, settled_on=s.settled_on,
-                paid_on=s.paid_on, payment_batch_id=s.payment_batch_id)
+    return {"id": s.id, "provider_id": s.provider_id, "month": s.month, "state": s.state, "held": s.held,
+                "hold_reasons": s.hold_reasons or [], "total_cents": s.total_cents, "reference": s.reference,
+                "created_on": s.created_on, "approved_on": s.approved_on, "approved_by": s.approved_by, "settled_on": s.settled_on,
+                "paid_on": s.paid_on, "payment_batch_id": s.payment_batch_id}
 
 
 async def detail(session, s: Settlement) -> SettlementDetail:  # type: ignore[no-untyped-def]

@@ -21,8 +21,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (BigInteger, Column, Date, Integer, MetaData, Select, String, Table, Uuid, and_, case, cast, func, insert,
-                        literal, or_, select)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Uuid,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -189,7 +206,7 @@ async def stage_month(session: AsyncSession, lo: dt.date, hi: dt.date, providers
     if dialect(session) == "postgresql":
         # A national month is ~900,000 entries in ~55,000 groups: let this transaction hash them in memory.
         await session.execute(select(func.set_config("work_mem", "64MB", True)))
-    scope = dict(providers=None if providers is None else list(providers))
+    scope = {"providers": None if providers is None else list(providers)}
     for q in (day_select(session, lo, hi, **scope), coaching_select(session, lo, hi, **scope)):
         s = q.subquery()
         await session.execute(insert(STAGE).from_select([*GROUP_COLUMNS, "kind"], select(*s.c, s.c.basis)))

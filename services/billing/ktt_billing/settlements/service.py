@@ -12,8 +12,8 @@ from sqlalchemy import String, and_, delete, exists, func, insert, literal, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit, audit_many
-from ktt_common.bulk import cached_row_plans, random_uuid, write_rows
 from ktt_common.auth import Principal
+from ktt_common.bulk import cached_row_plans, random_uuid, write_rows
 from ktt_common.errors import Conflict, NotFound
 from ktt_common.outbox import emit, emit_many, runtime_of
 from ktt_contracts import billing as ev
@@ -28,8 +28,8 @@ from ktt_billing.sql import distinct_strings
 
 
 def facts(s: Settlement, line_count: int) -> dict[str, Any]:
-    return dict(settlement_id=s.id, provider_id=s.provider_id, month=s.month, state=s.state, total_cents=s.total_cents,
-                line_count=line_count)
+    return {"settlement_id": s.id, "provider_id": s.provider_id, "month": s.month, "state": s.state, "total_cents": s.total_cents,
+                "line_count": line_count}
 
 
 async def line_count(session: AsyncSession, settlement_id: uuid.UUID) -> int:
@@ -155,17 +155,17 @@ async def hold_reasons(session: AsyncSession, month: str, providers: list[str]) 
     confirmed = exists().where(MC.provider_id == E.provider_id, MC.unit_id == E.unit_id, MC.month == month)
     for provider_id, unit_id in (await session.execute(
             select(E.provider_id, E.unit_id).distinct().where(in_month, ~confirmed).order_by(E.provider_id, E.unit_id))).all():
-        reasons[provider_id].append(dict(rule="BIL-2", unit_id=str(unit_id),
-                                         reason=f"unit {unit_id} has not confirmed its realised days of {month}"))
+        reasons[provider_id].append({"rule": "BIL-2", "unit_id": str(unit_id),
+                                         "reason": f"unit {unit_id} has not confirmed its realised days of {month}"})
     if runtime_of(session).settings.require_monthly_follow_up:
         reported = exists().where(R.agreement_id == E.agreement_id, R.month == month, R.kind == "monthly_follow_up",
                                   (R.submitted_on.is_not(None)) | (R.accepted_on.is_not(None)))
         for provider_id, agreement_id in (await session.execute(
                 select(E.provider_id, E.agreement_id).distinct().where(in_month, E.realised.is_(True), ~reported)
                 .order_by(E.provider_id, E.agreement_id))).all():
-            reasons[provider_id].append(dict(rule="BIL-3", agreement_id=str(agreement_id),
-                                             reason=f"the monthly follow-up of agreement {agreement_id} for {month} "
-                                                    "has not been submitted"))
+            reasons[provider_id].append({"rule": "BIL-3", "agreement_id": str(agreement_id),
+                                             "reason": f"the monthly follow-up of agreement {agreement_id} for {month} "
+                                                    "has not been submitted"})
     return reasons
 
 
