@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import copy
+import re
 from typing import Any
 
 # Valid example codes (checksums computed; individual numbers 002-899 are real-person range,
@@ -47,9 +46,12 @@ async def every_stream_message(nats_url: str) -> list[tuple[str, bytes, dict[str
         js = nc.jetstream()
         found: list[tuple[str, bytes, dict[str, str]]] = []
         for info in await js.streams_info():
-            for seq in range(info.state.first_seq, info.state.last_seq + 1) if info.state.messages else ():
-                msg = await js.get_msg(info.config.name, seq)
-                found.append((msg.subject, msg.data or b"", dict(msg.headers or {})))
+            name = info.config.name
+            if name is None or not info.state.messages:
+                continue
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                msg = await js.get_msg(name, seq)
+                found.append((msg.subject or "", msg.data or b"", dict(msg.headers or {})))
         return found
     finally:
         await nc.close()

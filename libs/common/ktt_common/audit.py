@@ -48,7 +48,7 @@ HASHED_FIELDS = ("chain_seq", "at", "actor", "role", "provider_id", "action", "t
 def canonical(row: Mapping[str, Any]) -> bytes:
     """The bytes a row's hash is taken over: its fields as sorted, compact, ASCII JSON, the time
     in UTC with microseconds (what both databases keep)."""
-    doc = {k: row.get(k) for k in HASHED_FIELDS}
+    doc: dict[str, Any] = {k: row.get(k) for k in HASHED_FIELDS}
     at = doc["at"]
     if isinstance(at, dt.datetime):
         doc["at"] = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
@@ -57,7 +57,7 @@ def canonical(row: Mapping[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
 
 
-def chain_hash(row: Mapping[str, Any]) -> str:
+def chain_hash(row: Mapping[Any, Any]) -> str:
     return hashlib.sha256(canonical(row)).hexdigest()
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ktt_common.auth import principal_from_token
+from ktt_common.db import affected
 from ktt_common.errors import DomainError, FieldError, problem_response
 from ktt_common.logging import get_logger
 
@@ -210,7 +211,7 @@ async def _replay(send: Send, status: int, media_type: str | None, body: str) ->
 
 
 async def purge_idempotency_keys(session: Any, table: Any, before: dt.datetime) -> int:
-    return int((await session.execute(delete(table).where(table.c.created_at < before))).rowcount or 0)
+    return affected(await session.execute(delete(table).where(table.c.created_at < before)))
 
 
 __all__ = ["IdempotencyMiddleware", "applies", "purge_idempotency_keys"]

@@ -120,7 +120,8 @@ def install_openapi(app: Any, server_url: str | None) -> None:
                 warnings.filterwarnings("ignore", message="Duplicate Operation ID")
                 doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             app.openapi_schema = conform(doc, server_url)
-        return app.openapi_schema
+        schema: dict[str, Any] = app.openapi_schema
+        return schema
 
     app.openapi = openapi
 

@@ -53,7 +53,8 @@ TRANSIENT_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def runtime_of(session: AsyncSession) -> Runtime:
-    return session.info["runtime"]
+    runtime: Runtime = session.info["runtime"]
+    return runtime
 
 
 def _outbox_row(rt: Runtime, event_type: EventType[Any], payload: BaseModel | dict[str, Any], subject: str | None,
@@ -271,10 +272,10 @@ class OutboxRelay:
                 pending.cancel()
                 failure = self._failed(row, TimeoutError(f"no acknowledgement within {ACK_TIMEOUT_SECONDS:g} s"))
                 break
-            exc = pending.exception()
-            if exc is not None:
-                failure = self._failed(row, exc)
-                if isinstance(exc, NoStreamResponseError):
+            error = pending.exception()
+            if error is not None:
+                failure = self._failed(row, error)
+                if isinstance(error, NoStreamResponseError):
                     try:
                         await self.rt.bus.ensure_streams()  # the stream was deleted: recreate it for the next round
                     except Exception as again:

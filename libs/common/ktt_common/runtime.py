@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import MetaData
@@ -41,7 +42,7 @@ class ServiceSpec:
     # A service with settings of its own subclasses Settings and names the class here.
     settings_cls: type[Settings] = Settings
 
-    def load_settings(self, **overrides: object) -> Settings:
+    def load_settings(self, **overrides: Any) -> Settings:
         return self.settings_cls(service=self.name, **overrides)
 
 

@@ -40,12 +40,13 @@ class JobScheduler:
         """The newest date this job finished without error by the schedule."""
         job_run = self.rt.infra.job_run
         async with self.rt.sessionmaker() as session:
-            return (await session.execute(
+            last: dt.date | None = (await session.execute(
                 select(func.max(job_run.c.run_date)).where(
                     job_run.c.job == job, job_run.c.trigger == SCHEDULE_TRIGGER,
                     job_run.c.finished_at.is_not(None), job_run.c.error.is_(None),
                 )
             )).scalar()
+            return last
 
     async def tick(self) -> list[dict[str, Any]]:
         """Run what is due now; returns the runs made (empty when another replica holds the lease)."""

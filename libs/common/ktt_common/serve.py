@@ -37,7 +37,8 @@ def service_module(service: str) -> Any:
 
 
 def service_dir(service: str) -> Path:
-    return service_module(service).SPEC.migrations_dir
+    migrations_dir: Path = service_module(service).SPEC.migrations_dir
+    return migrations_dir
 
 
 def migrate(service: str, database_url: str | None = None) -> None:

@@ -39,7 +39,7 @@ class Supervisor:
         return child
 
     def delay(self, failures: int) -> float:
-        return min(self.base_delay * 2 ** max(failures - 1, 0), self.max_delay)
+        return min(self.base_delay * 2.0 ** max(failures - 1, 0), self.max_delay)
 
     def check(self, now: float) -> None:
         """Notice crashed children and restart those whose back-off has passed."""

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -191,17 +191,17 @@ async def _stored_messages(url: str) -> list[tuple[str, int, Any, bytes]]:
     nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, allow_reconnect=False)
     try:
         jsm = nc.jsm()
-        found = []
+        found: list[tuple[str, int, Any, bytes]] = []
         for stream in await jsm.streams_info():
-            state = stream.state
-            if not state.messages:
+            state, name = stream.state, stream.config.name
+            if not state.messages or name is None:
                 continue
             for seq in range(state.first_seq, state.last_seq + 1):
                 try:
-                    msg = await jsm.get_msg(stream.config.name, seq)
+                    msg = await jsm.get_msg(name, seq)
                 except NotFoundError:  # deleted or purged
                     continue
-                found.append((stream.config.name, seq, msg.headers, msg.data or b""))
+                found.append((name, seq, msg.headers, msg.data or b""))
         return found
     finally:
         await nc.close()
@@ -270,7 +270,7 @@ def postgres_required() -> bool:
     return bool(os.environ.get("TEST_DATABASE_URL")) or os.environ.get("KTT_TEST_REQUIRE_POSTGRES", "") in ("1", "true", "yes")
 
 
-def _run_to_completion(make: Callable[[], Awaitable[Any]]) -> Any:
+def _run_to_completion(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     """``asyncio.run(make())``, also from inside a running event loop (a benchmark's, a fixture's): there
     the coroutine runs on a loop of its own in a helper thread, and this call waits for it."""
     try:

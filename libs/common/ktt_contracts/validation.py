@@ -61,7 +61,8 @@ class EventValidator:
             envelope = json.loads(body)
         except ValueError as exc:
             return found + [f"body is not JSON: {exc}"]
-        name = self.names.get(envelope.get("type")) if isinstance(envelope, dict) else None
+        type_name = envelope.get("type") if isinstance(envelope, dict) else None
+        name = self.names.get(type_name) if isinstance(type_name, str) else None
         validator = self._bodies[name] if name else self._envelope
         if name is None:
             found.append(f"type {envelope.get('type') if isinstance(envelope, dict) else None!r} is not in the catalogue")

@@ -15,7 +15,8 @@ _DIR = Path(__file__).parent / "messages"
 
 @functools.cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    messages: dict[str, str] = json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    return messages
 
 
 def translator(lang: str):  # type: ignore[no-untyped-def]
@@ -33,7 +34,7 @@ def translator(lang: str):  # type: ignore[no-untyped-def]
 
 def pick_language(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:

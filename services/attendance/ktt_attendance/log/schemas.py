@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -130,8 +130,8 @@ class EntryPage(BaseModel):
 
 class RevisionOut(BaseModel):
     revision: int
-    facts: dict
-    changes: dict | None
+    facts: dict[str, Any]
+    changes: dict[str, Any] | None
     correction: bool
     batch_id: uuid.UUID
     recorded_at: dt.datetime

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.clock import is_public_holiday
+from ktt_common.db import dialect_name
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import runtime_of
 
@@ -93,7 +94,7 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
 async def _load_state(session: AsyncSession, principal: Principal, entries: list[EntryIn], today: dt.date) -> BatchState:
     ids = sorted({e.agreement_id for e in entries})
     query = select(AgreementCopy).where(AgreementCopy.agreement_id.in_(ids)).order_by(AgreementCopy.agreement_id)
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         query = query.with_for_update()  # concurrent batches of one agreement take turns
     rows = [c for c in (await session.execute(query)).scalars() if c.has_facts and sees(principal, c.provider_id)] if ids else []
     copies = {c.agreement_id: Agreement(

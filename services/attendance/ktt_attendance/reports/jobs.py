@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.clock import utc_now
+from ktt_common.db import affected
 from ktt_common.outbox import emit
 from ktt_contracts.reports import ReportLate, ReportLatePayload
 
@@ -46,7 +47,7 @@ async def reports_due(session: AsyncSession, run_date: dt.date) -> dict[str, Any
             state="late", late=True, updated_at=utc_now(),
             history=[*report.history, _line("late", "late", "job:reports-due", run_date)],
         ).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
+        if affected(claimed) != 1:
             continue
         await session.refresh(report)
         await emit(session, ReportLate, ReportLatePayload(**facts(report), marked_on=run_date), subject=str(report.id))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.clock import utc_now
-from ktt_common.db import insert_for
+from ktt_common.db import affected, insert_for
 from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit, runtime_of
@@ -179,7 +179,9 @@ async def submit(session: AsyncSession, principal: Principal, body: ReportIn) ->
     report.content = content
     report.signature = signature or report.signature
     if kind == rules.MONTHLY_FOLLOW_UP:
-        first, last = parse_month(report.month)  # type: ignore[misc]
+        bounds = parse_month(report.month or "")
+        assert bounds is not None  # a monthly follow-up is stored with a valid YYYY-MM month (ATT-11)
+        first, last = bounds
         report.realised_days = await realised_days(session, copy.agreement_id, first, last)
     elif kind in (rules.CERTIFICATE, rules.FINAL, rules.GROUP):
         report.realised_days = await realised_days(session, copy.agreement_id)
@@ -286,7 +288,7 @@ async def ensure_due(session: AsyncSession, *, agreement_id: uuid.UUID, kind: st
         unit_id=unit_id, state="due", month=month, period_id=period_id, due_on=due_on, late=False,
         recipients=rules.recipients(kind, client.case_worker_office if client else None), history=[_line("due", "due", by, on)] if record else [], created_at=now, updated_at=now,
     ).on_conflict_do_nothing(index_elements=["agreement_id", "key"]))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 async def certificate(session: AsyncSession, principal: Principal, agreement_id: uuid.UUID) -> tuple[Certificate, str | None]:

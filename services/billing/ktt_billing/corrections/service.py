@@ -37,7 +37,7 @@ async def touched_agreements(session: AsyncSession, before: dt.date, providers: 
     return set((await session.execute(q)).scalars().all())
 
 
-async def billed(session: AsyncSession, agreements: set[uuid.UUID], before_month: str) -> dict[tuple, dict[str, Any]]:
+async def billed(session: AsyncSession, agreements: set[uuid.UUID], before_month: str) -> dict[tuple[uuid.UUID, str, str], dict[str, Any]]:
     """Net of what frozen settlements billed per (agreement, service month, basis), disputes aside."""
     q = (
         select(L.agreement_id, L.service_month, L.basis, S.provider_id, L.client_id,
@@ -72,7 +72,11 @@ async def correction_lines(session: AsyncSession, month: str, providers: Iterabl
     lines: list[dict[str, Any]] = []
     for key in sorted(set(should) | set(was), key=lambda k: (str(k[0]), k[1], k[2])):
         new, old = should.get(key), was.get(key)
-        provider_id = new.provider_id if new else old["provider_id"]
+        if new is not None:
+            provider_id = new.provider_id
+        else:
+            assert old is not None  # the key came from one of the two
+            provider_id = old["provider_id"]
         if providers is not None and provider_id not in providers:
             continue  # another provider's agreement of the same decision: corrected in its own settlement
         service_month = key[1]

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, InvalidInput, NotFound
+from ktt_common.events import EventType
 from ktt_common.outbox import emit_many, runtime_of
 from ktt_contracts import billing as ev
 
 from ktt_billing.copies.models import ProviderCopy
 from ktt_billing.payments import rules
 from ktt_billing.payments.models import PaymentBatch, PaymentItem
+from ktt_billing.settings import BillingSettings
 from ktt_billing.settlements import service as settlements
 from ktt_billing.settlements.models import Settlement
 
@@ -45,7 +48,9 @@ async def create_batch(session: AsyncSession, settlement_ids: list[uuid.UUID], e
     number = int((await session.execute(select(func.coalesce(func.max(PaymentBatch.number), 0)))).scalar_one()) + 1
     batch = PaymentBatch(id=uuid.uuid4(), number=number, state="created", created_on=today, created_by=who.subject,
                          execution_date=execution_date, total_cents=0, held=[])
-    items, held, events = [], [], []
+    items: list[PaymentItem] = []
+    held: list[dict[str, Any]] = []
+    events: list[tuple[EventType[Any], dict[str, Any], str]] = []
     for s in found:
         provider = providers.get(s.provider_id)
         problem = rules.payment_details_problem(provider)
@@ -97,7 +102,7 @@ async def mark_paid(session: AsyncSession, batch_id: uuid.UUID, who: Principal, 
         raise Conflict(f"payment batch {batch.number} was already marked paid on {batch.paid_on}")
     batch.state, batch.paid_on = "paid", today
     found = (await session.execute(select(Settlement).where(Settlement.id.in_([i.settlement_id for i in items])))).scalars().all()
-    events = []
+    events: list[tuple[EventType[Any], dict[str, Any], str]] = []
     for s in found:
         s.state, s.paid_on = "paid", today
         events.append((ev.InvoicePaid, {**settlements.facts(s, await settlements.line_count(session, s.id)),
@@ -107,7 +112,7 @@ async def mark_paid(session: AsyncSession, batch_id: uuid.UUID, who: Principal, 
     return batch
 
 
-def pain001(session_settings: object, batch: PaymentBatch, items: list[PaymentItem]) -> bytes:
+def pain001(session_settings: BillingSettings, batch: PaymentBatch, items: list[PaymentItem]) -> bytes:
     """The batch as an ISO 20022 pain.001.001.03 credit transfer, validated against the schema sepaxml ships."""
     from sepaxml import SepaTransfer
 
@@ -119,7 +124,8 @@ def pain001(session_settings: object, batch: PaymentBatch, items: list[PaymentIt
         sepa.add_payment({"name": i.provider_name, "IBAN": i.iban, "amount": i.amount_cents,
                           "execution_date": batch.execution_date, "endtoend_id": i.reference,
                           "description": f"KTT palveluseteli {i.month} viite {i.reference}"})
-    return sepa.export(validate=True, pretty_print=True)
+    xml: bytes = sepa.export(validate=True, pretty_print=True)
+    return xml
 
 
 LEDGER_COLUMNS = ["supplier_number", "business_id", "provider_name", "iban", "reference", "amount", "amount_cents",

@@ -105,7 +105,7 @@ async def insurance_end(session: AsyncSession, provider_id: str, on: dt.date | N
 async def provider_facts(session: AsyncSession, p: Provider, on: dt.date | None = None) -> dict[str, Any]:
     """The provider as every provider event carries it, with the end of its insurance in force (PRV-10)."""
     return ProviderFacts(
-        provider_id=p.id, name=p.name, business_id=p.business_id, legal_form=p.legal_form, status=p.status,  # type: ignore[arg-type]
+        provider_id=p.id, name=p.name, business_id=p.business_id, legal_form=p.legal_form, status=p.status,
         supplier_number=p.supplier_number, payment_terms_days=p.payment_terms_days, iban=p.iban,
         email=(p.contact or {}).get("email"), phone=(p.contact or {}).get("phone"), website=p.website,
         insurance_valid_until=await insurance_end(session, p.id, on),

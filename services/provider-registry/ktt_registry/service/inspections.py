@@ -5,6 +5,7 @@ latest inspection of a unit decides whether it may be approved."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,13 +57,13 @@ async def list_inspections(session: AsyncSession, unit_id: uuid.UUID, principal:
     )).scalars().all())
 
 
-async def latest_outcomes(session: AsyncSession, provider_id: str) -> dict[uuid.UUID, tuple]:
+async def latest_outcomes(session: AsyncSession, provider_id: str) -> dict[uuid.UUID, tuple[Any, ...]]:
     """unit id -> (date, outcome) of the latest inspection of each of the provider's units."""
     rows = (await session.execute(
         select(PremisesInspection.unit_id, PremisesInspection.inspected_on, PremisesInspection.created_at, PremisesInspection.outcome)
         .where(PremisesInspection.provider_id == provider_id)
     )).all()
-    by_unit: dict[uuid.UUID, list] = {}
+    by_unit: dict[uuid.UUID, list[Any]] = {}
     for unit_id, on, at, outcome in rows:
         by_unit.setdefault(unit_id, []).append((on, at, outcome))
     return {u: oversight.latest_inspection(found) for u, found in by_unit.items()}  # type: ignore[misc]

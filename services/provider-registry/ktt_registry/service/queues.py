@@ -16,6 +16,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -146,7 +147,7 @@ async def recompute_unit_queues(session: AsyncSession, unit: Unit, *, change: st
     day = today(session)
     if product_id is not None:
         await emit(session, QueueChanged, QueueChangedPayload(
-            provider_id=unit.provider_id, unit_id=unit.id, product_id=product_id, change=change,  # type: ignore[arg-type]
+            provider_id=unit.provider_id, unit_id=unit.id, product_id=product_id, change=change,
             client_id=client_id, entries=await _snapshot(session, unit.id, product_id), changed_on=day,
         ), subject=f"{unit.id}/{product_id}", revision_of=f"queue:{unit.id}/{product_id}")
     for other in sorted(moved - {product_id}, key=str):
@@ -156,7 +157,7 @@ async def recompute_unit_queues(session: AsyncSession, unit: Unit, *, change: st
         ), subject=f"{unit.id}/{other}", revision_of=f"queue:{unit.id}/{other}")
 
 
-async def alternatives(session: AsyncSession, product: Product, exclude_unit: uuid.UUID) -> list[dict]:
+async def alternatives(session: AsyncSession, product: Product, exclude_unit: uuid.UUID) -> list[dict[str, Any]]:
     """Units of approved providers offering the same kind of product with free places now (PRV-7)."""
     day = today(session)
     rows = (await session.execute(
@@ -166,7 +167,7 @@ async def alternatives(session: AsyncSession, product: Product, exclude_unit: uu
                Unit.id != exclude_unit, Unit.unable_reason.is_(None))
         .order_by(Provider.name, Unit.name)
     )).all()
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     for unit, provider_name, other in rows:
         if other.kind == "group":
             free = sum(g.free for g in await open_groups(session, unit.id, other.id, day))
