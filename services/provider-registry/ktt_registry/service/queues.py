@@ -26,6 +26,7 @@ from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.outbox import emit
+from ktt_common.policy import one_scoped
 from ktt_contracts.registry import QueueChanged, QueueChangedPayload, QueuedClient
 
 from ktt_registry import rules
@@ -232,9 +233,9 @@ async def join_queue(session: AsyncSession, unit_id: uuid.UUID, product_id: uuid
 
 async def leave_queue(session: AsyncSession, entry_id: uuid.UUID, outcome: str, principal: Principal) -> QueueEntry:
     """PRV-7: a client leaves the queue (started, withdrew, went elsewhere); the rest move up, published."""
-    entry = (await session.execute(select(QueueEntry).where(QueueEntry.id == entry_id))).scalar_one_or_none()
-    if entry is None:
-        raise NotFound(f"no queue entry {entry_id}")
+    # DATA-3: scoped through its unit in the query; another provider's entry is a missing one.
+    entry = await one_scoped(session, select(QueueEntry).join(Unit, Unit.id == QueueEntry.unit_id).where(QueueEntry.id == entry_id),
+                             principal, provider_column=Unit.provider_id, detail=f"no queue entry {entry_id}")
     unit = await own_unit(session, principal, entry.unit_id, for_update=True)
     if not entry.active:
         return entry  # left already: a replay changes and publishes nothing
