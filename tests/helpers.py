@@ -6,6 +6,8 @@ import copy
 import re
 from typing import Any
 
+import httpx
+
 # Valid example codes (checksums computed; individual numbers 002-899 are real-person range,
 # so these are generated for tests only and belong to nobody we know of).
 HETU_1900 = "131052-308T"
@@ -75,11 +77,11 @@ class HttpRecorder:
         self.urls: list[str] = []
         self.bodies: list[tuple[str, str]] = []
 
-    def attach(self, client) -> None:  # type: ignore[no-untyped-def]
-        async def on_request(request) -> None:  # type: ignore[no-untyped-def]
+    def attach(self, client: httpx.AsyncClient) -> None:
+        async def on_request(request: httpx.Request) -> None:
             self.urls.append(str(request.url))
 
-        async def on_response(response) -> None:  # type: ignore[no-untyped-def]
+        async def on_response(response: httpx.Response) -> None:
             await response.aread()
             where = f"{response.request.method} {response.request.url} -> {response.status_code}"
             self.bodies.append((where, response.content.decode("utf-8", "replace") + " " + str(dict(response.headers))))

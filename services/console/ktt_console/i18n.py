@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 LANGUAGES = ("fi", "sv", "en")
@@ -19,7 +20,7 @@ def catalogue(lang: str) -> dict[str, str]:
     return messages
 
 
-def translator(lang: str):  # type: ignore[no-untyped-def]
+def translator(lang: str) -> Callable[..., str]:
     lang = lang if lang in LANGUAGES else DEFAULT
     own, fallback = catalogue(lang), catalogue("en")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -16,6 +17,7 @@ from ktt_common.errors import PROBLEM_RESPONSES
 from ktt_common.settings import settings_as
 
 from ktt_billing.payments import service
+from ktt_billing.payments.models import PaymentBatch, PaymentItem
 from ktt_billing.policy import authorize
 from ktt_billing.settings import BillingSettings
 
@@ -53,7 +55,7 @@ class BatchOut(BaseModel):
     held: list[dict[str, Any]]
 
 
-def out(batch, items) -> BatchOut:  # type: ignore[no-untyped-def]
+def out(batch: PaymentBatch, items: Sequence[PaymentItem]) -> BatchOut:
     return BatchOut(id=batch.id, number=batch.number, state=batch.state, created_on=batch.created_on,
                     execution_date=batch.execution_date, total_cents=batch.total_cents, paid_on=batch.paid_on,
                     held=batch.held or [], items=[ItemOut.model_validate(i, from_attributes=True) for i in items])

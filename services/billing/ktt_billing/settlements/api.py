@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
@@ -32,7 +33,7 @@ def settlement_out(s: Settlement) -> dict[str, Any]:
                 "paid_on": s.paid_on, "payment_batch_id": s.payment_batch_id}
 
 
-async def detail(session, s: Settlement) -> SettlementDetail:  # type: ignore[no-untyped-def]
+async def detail(session: AsyncSession, s: Settlement) -> SettlementDetail:
     lines = (await session.execute(select(SettlementLine).where(SettlementLine.settlement_id == s.id)
                                    .order_by(SettlementLine.service_month, SettlementLine.client_id,
                                              SettlementLine.agreement_id, SettlementLine.kind))).scalars().all()
@@ -65,7 +66,7 @@ async def list_settlements(session: SessionDep, principal: Principal = authorize
     return [settlement_out(s) for s in (await session.execute(q.limit(1000))).scalars().all()]
 
 
-async def visible(session, settlement_id: uuid.UUID, principal: Principal) -> Settlement:  # type: ignore[no-untyped-def]
+async def visible(session: AsyncSession, settlement_id: uuid.UUID, principal: Principal) -> Settlement:
     s = await service.get(session, settlement_id)
     if principal.role is Role.PROVIDER and s.provider_id != principal.provider_id:
         raise NotFound(f"no settlement {settlement_id} of yours (DATA-3: a provider sees its own only)", rule="DATA-3")
