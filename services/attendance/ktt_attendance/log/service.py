@@ -98,9 +98,9 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
         query = query.with_for_update()  # concurrent batches of one agreement take turns
     rows = [c for c in (await session.execute(query)).scalars() if c.has_facts and sees(principal, c.provider_id)] if ids else []
     copies = {c.agreement_id: Agreement(
-        agreement_id=c.agreement_id, client_id=c.client_id, provider_id=c.provider_id, unit_id=c.unit_id,  # type: ignore[arg-type]
-        product_kind=c.product_kind, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]
-        ended_on=c.ended_on, last_day=c.last_day, segments=agreement_rules.schedule_segments(c.periods),  # type: ignore[arg-type]
+        agreement_id=c.agreement_id, client_id=c.client_id, provider_id=c.provider_id, unit_id=c.unit_id,  # type: ignore[arg-type]  # has_facts: AgreementSigned
+        product_kind=c.product_kind, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]  # gave these
+        ended_on=c.ended_on, last_day=c.last_day, segments=agreement_rules.schedule_segments(c.periods),  # type: ignore[arg-type]  # together
         existing={}, deviations={}) for c in rows}
     client_days: dict[uuid.UUID, rules.ClientDays] = {}
     coaching_used: dict[uuid.UUID, int] = {}
@@ -185,8 +185,8 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
         # DATA-3: another provider's agreement is answered exactly like an unknown one.
         return _reject(index, "DATA-3", not_yours(entry.agreement_id))
     day = entry.date
-    if day > state.today:
-        return _reject(index, "ATT-1", rules.future_problem(day, state.today))  # type: ignore[arg-type]
+    if (future := rules.future_problem(day, state.today)) is not None:
+        return _reject(index, "ATT-1", future)
     if not copy.start <= day <= copy.last_day:  # agreement_rules.in_force on the copy's facts
         if copy.ended_on is not None and copy.start <= day <= copy.end:
             return _reject(index, "AGR-13", f"the agreement ended on {copy.ended_on}; {day} is after its last day")
@@ -225,7 +225,7 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
             return _reject(index, *problem_rule)
     correction = False
     if state.confirmed:
-        confirmed_on = state.confirmed.get((copy.unit_id, month_key(day)))  # type: ignore[arg-type]
+        confirmed_on = state.confirmed.get((copy.unit_id, month_key(day))) if copy.unit_id is not None else None
         if confirmed_on is not None:
             if not entry.correction:
                 return _reject(index, "ATT-10", f"the month {month_key(day)} was confirmed on {confirmed_on}: "

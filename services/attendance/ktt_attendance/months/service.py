@@ -100,7 +100,7 @@ async def month_figures(session: AsyncSession, copies: list[AgreementCopy], firs
 
 def _view(report: MonthReport | None, provider_id: str, unit_id: uuid.UUID, month: str, today: dt.date,
           figures: list[MonthAgreementCount] | None = None) -> MonthReportOut:
-    _first, last = rules.parse_month(month)  # type: ignore[misc]
+    _first, last = rules.month_range(month)
     due = rules.due_on(last)
     if report is not None and report.confirmed_on is not None:
         status = "confirmed"
@@ -169,12 +169,13 @@ async def mark_late(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
     month = rules.due_month(run_date)
     if month is None:
         return {"month": None, "late": 0}
-    first, last = rules.parse_month(month)  # type: ignore[misc]
+    first, last = rules.month_range(month)
     copies = (await session.execute(select(AgreementCopy).where(_in_month(first, last), AgreementCopy.unit_id.is_not(None))
                                     .order_by(AgreementCopy.provider_id, AgreementCopy.unit_id))).scalars().all()
     units: dict[tuple[str, uuid.UUID], list[uuid.UUID]] = defaultdict(list)
     for c in copies:
-        units[(c.provider_id or "", c.unit_id)].append(c.agreement_id)  # type: ignore[index]
+        if c.unit_id is not None:  # the query takes copies with a unit only
+            units[(c.provider_id or "", c.unit_id)].append(c.agreement_id)
     marked = 0
     now = dt.datetime.now(dt.UTC)
     due = rules.due_on(last)

@@ -16,7 +16,7 @@ from ktt_common.outbox import emit
 from ktt_contracts.reports import ReportLate, ReportLatePayload
 
 from ktt_attendance.agreements.models import AgreementCopy
-from ktt_attendance.months.rules import parse_month
+from ktt_attendance.months.rules import month_range
 from ktt_attendance.months.service import _in_month as in_month
 from ktt_attendance.reports import rules
 from ktt_attendance.reports.models import Report
@@ -29,7 +29,7 @@ async def reports_due(session: AsyncSession, run_date: dt.date) -> dict[str, Any
     month = rules.previous_month(run_date)
     created = 0
     if month is not None:
-        first, last = parse_month(month)  # type: ignore[misc]
+        first, last = month_range(month)
         copies = (await session.execute(select(AgreementCopy).where(in_month(first, last))
                                         .order_by(AgreementCopy.agreement_id))).scalars().all()
         for copy in copies:
