@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import copy
+import re
 from typing import Any
+
+import httpx
 
 # Valid example codes (checksums computed; individual numbers 002-899 are real-person range,
 # so these are generated for tests only and belong to nobody we know of).
@@ -47,9 +48,12 @@ async def every_stream_message(nats_url: str) -> list[tuple[str, bytes, dict[str
         js = nc.jetstream()
         found: list[tuple[str, bytes, dict[str, str]]] = []
         for info in await js.streams_info():
-            for seq in range(info.state.first_seq, info.state.last_seq + 1) if info.state.messages else ():
-                msg = await js.get_msg(info.config.name, seq)
-                found.append((msg.subject, msg.data or b"", dict(msg.headers or {})))
+            name = info.config.name
+            if name is None or not info.state.messages:
+                continue
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                msg = await js.get_msg(name, seq)
+                found.append((msg.subject or "", msg.data or b"", dict(msg.headers or {})))
         return found
     finally:
         await nc.close()
@@ -73,11 +77,11 @@ class HttpRecorder:
         self.urls: list[str] = []
         self.bodies: list[tuple[str, str]] = []
 
-    def attach(self, client) -> None:  # type: ignore[no-untyped-def]
-        async def on_request(request) -> None:  # type: ignore[no-untyped-def]
+    def attach(self, client: httpx.AsyncClient) -> None:
+        async def on_request(request: httpx.Request) -> None:
             self.urls.append(str(request.url))
 
-        async def on_response(response) -> None:  # type: ignore[no-untyped-def]
+        async def on_response(response: httpx.Response) -> None:
             await response.aread()
             where = f"{response.request.method} {response.request.url} -> {response.status_code}"
             self.bodies.append((where, response.content.decode("utf-8", "replace") + " " + str(dict(response.headers))))

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from ktt_common.testing import RunningService, eventually
+import httpx
+
+from ktt_common.testing import eventually
+
+
+class ServiceClient(Protocol):
+    """A service the journeys call: in process (``ktt_common.testing.RunningService``) or over HTTP (``tools.demo.Remote``)."""
+
+    client: httpx.AsyncClient
+
+    def auth(self, role: str, **claims: Any) -> dict[str, str]: ...
+
 
 DRAFT_TERMS = {"absence_reporting_and_certificates": True, "sanctions_for_unauthorised_absence": True,
                "no_participation_under_influence": True, "termination_and_complaint_terms": True,
                "self_monitoring_plan": True, "orientation_folder": True, "fire_safety_induction": True}
 
 
-async def approved_provider(registry: RunningService, provider_id: str = "P1",
+async def approved_provider(registry: ServiceClient, provider_id: str = "P1",
                             deputies: tuple[str, ...] = (), *, name: str = "Turun Työpaja ry", business_id: str = "0204819-8",
                             iban: str = "FI2112345600000785", supplier_number: str = "S-1",
                             unit_name: str = "Työpaja Keskusta", producer_code: str = "SPC-1") -> tuple[dict[str, Any], dict[str, Any]]:
@@ -24,7 +35,8 @@ async def approved_provider(registry: RunningService, provider_id: str = "P1",
     async def ok(method: str, url: str, body: dict[str, Any], who: dict[str, str], status: int = 201) -> dict[str, Any]:
         r = await registry.client.request(method, url, json=body, headers=who)
         assert r.status_code == status, r.text
-        return r.json()
+        answer: dict[str, Any] = r.json()
+        return answer
 
     await ok("POST", "/v1/providers", {
         "name": name, "business_id": business_id, "legal_form": "registered_association",
@@ -66,7 +78,7 @@ async def approved_provider(registry: RunningService, provider_id: str = "P1",
     return unit, product
 
 
-async def signed_agreement(voucher: RunningService, issued: dict[str, Any], unit: dict[str, Any], product: dict[str, Any],
+async def signed_agreement(voucher: ServiceClient, issued: dict[str, Any], unit: dict[str, Any], product: dict[str, Any],
                            provider_id: str = "P1", **overrides: Any) -> dict[str, Any]:
     """The provider drafts on the voucher number once the registry's facts have arrived; the responsible person and the
     instructor sign with the provider's login, the client through the voucher link (AGR-1, AGR-7)."""
@@ -95,10 +107,11 @@ async def signed_agreement(voucher: RunningService, issued: dict[str, Any], unit
     r = await voucher.client.post(f"{link.json()['url']}/agreements/{agreement['id']}/signatures",
                                   json={"party": "client", "name": "Asiakas", "place": "Turku"})
     assert r.status_code == 200 and r.json()["state"] == "signed", r.text
-    return r.json()
+    signed: dict[str, Any] = r.json()
+    return signed
 
 
-async def monthly_follow_up(attendance: RunningService, agreement_id: str, month: str, provider_id: str = "P1",
+async def monthly_follow_up(attendance: ServiceClient, agreement_id: str, month: str, provider_id: str = "P1",
                             assessment: str = "Asiakas on kiinnittynyt hyvin toimintaan.") -> dict[str, Any]:
     """The provider submits the month's follow-up of its client to the case worker (ATT-11), the report
     billing waits for (BIL-3)."""
@@ -106,4 +119,5 @@ async def monthly_follow_up(attendance: RunningService, agreement_id: str, month
                                      json={"agreement_id": agreement_id, "kind": "monthly_follow_up", "month": month,
                                            "assessment": assessment})
     assert r.status_code == 201, r.text
-    return r.json()
+    report: dict[str, Any] = r.json()
+    return report

@@ -66,6 +66,24 @@ async def test_openapi_document_is_valid_and_documents_problems(service, databas
     assert doc["paths"]["/healthz"]["get"]["operationId"] == "healthz"
     if service == "decision":
         assert doc["paths"]["/v1/decisions"]["post"]["operationId"] == "pushDecision"
+    assert_idempotency_key_documented(doc)
+
+
+def assert_idempotency_key_documented(doc) -> None:
+    """Issue 12 item 8: every create (a POST under /v1/ outside the admin calls, where the middleware honours
+    the header) declares the optional Idempotency-Key header and its problems; no other operation does."""
+    creates = 0
+    for path, method, op in _operations(doc):
+        declared = [p for p in op.get("parameters", []) if p["in"] == "header" and p["name"].lower() == "idempotency-key"]
+        if method == "post" and path.startswith("/v1/") and not path.startswith("/v1/admin/"):
+            creates += 1
+            assert len(declared) == 1, f"POST {path} does not declare Idempotency-Key once: {declared}"
+            assert declared[0]["required"] is False and declared[0]["description"]
+            assert declared[0]["schema"] == {"type": "string", "minLength": 1, "maxLength": 200}
+            assert {"400", "409", "422"} <= set(op["responses"]), f"POST {path}: {sorted(op['responses'])}"
+        else:
+            assert not declared, f"{method.upper()} {path} does not honour Idempotency-Key but declares it"
+    assert creates > 0
 
 
 async def test_provoked_errors_match_their_documented_responses(databases, nats_server, tmp_path):

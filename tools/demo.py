@@ -39,6 +39,7 @@ import httpx
 
 from ktt_common.auth import Principal, Role, issue_token
 from ktt_common.settings import DEV_JWT_SECRET, SERVICE_PORTS
+
 from tests.helpers import decision_body
 from tests.journeys import approved_provider, monthly_follow_up, signed_agreement
 
@@ -133,12 +134,12 @@ async def seed(urls: dict[str, str], say: Any = print, secret: str = DEV_JWT_SEC
         await clock("2026-11-30")
         say("Three providers apply and are approved")
         products: dict[str, dict[str, Any]] = {}
+        unit_rows: dict[str, dict[str, Any]] = {}
         for pid, name, business_id, iban, supplier, unit_name in PROVIDERS:
-            unit, product = await approved_provider(registry, pid, name=name, business_id=business_id, iban=iban,  # type: ignore[arg-type]
+            unit, product = await approved_provider(registry, pid, name=name, business_id=business_id, iban=iban,
                                                     supplier_number=supplier, unit_name=unit_name,
                                                     producer_code=f"SPC-{pid}")
-            city.units[pid], products[pid] = unit["id"], product
-            city.units[pid + ":unit"] = unit  # type: ignore[assignment]
+            city.units[pid], unit_rows[pid], products[pid] = unit["id"], unit, product
 
         say("Twelve decisions; the voucher service issues a voucher for each")
         vouchers = []
@@ -160,8 +161,7 @@ async def seed(urls: dict[str, str], say: Any = print, secret: str = DEV_JWT_SEC
 
         say("Eleven agreements signed from 7 December (the twelfth client never contacts a provider)")
         for i, pid in enumerate(PROVIDER_OF):
-            unit = city.units[pid + ":unit"]
-            agreement = await signed_agreement(voucher, vouchers[i], unit, products[pid], provider_id=pid)  # type: ignore[arg-type]
+            agreement = await signed_agreement(voucher, vouchers[i], unit_rows[pid], products[pid], provider_id=pid)
             city.agreements.setdefault(city.clients[i], []).append(agreement)
         await clock("2026-12-07")
         started = await job(voucher, "services-starting", "2026-12-07")
@@ -180,7 +180,7 @@ async def seed(urls: dict[str, str], say: Any = print, secret: str = DEV_JWT_SEC
         await confirm_and_follow_up(attendance, city, "2026-12")
 
         say("Client 4 changes provider: P2 from 11 January; P1's agreement ends the day before (AGR-18)")
-        moved = await signed_agreement(voucher, vouchers[MOVER], city.units["P2:unit"], products["P2"], provider_id="P2",  # type: ignore[arg-type]
+        moved = await signed_agreement(voucher, vouchers[MOVER], unit_rows["P2"], products["P2"], provider_id="P2",
                                        start_date="2027-01-11", end_date="2027-05-31")
         city.agreements[city.mover].append(moved)
         await settle_month(billing, city, "2026-12", "2027-01-04", "2027-01-08", clock, job, say, pay=True)
@@ -244,7 +244,7 @@ async def confirm_and_follow_up(attendance: Remote, city: City, month: str) -> N
     for client in city.clients:
         for agreement in city.agreements.get(client, []):
             if dt.date.fromisoformat(agreement["start_date"]) <= first.replace(day=28):
-                await monthly_follow_up(attendance, agreement["id"], month, provider_id=agreement["provider_id"])  # type: ignore[arg-type]
+                await monthly_follow_up(attendance, agreement["id"], month, provider_id=agreement["provider_id"])
 
 
 async def settle_month(billing: Remote, city: City, month: str, compute_on: str, settle_on: str, clock: Any, job: Any,
@@ -283,8 +283,8 @@ async def timeline_text(urls: dict[str, str], client_id: str, name: str, secret:
     from ktt_console.settings import ConsoleSettings
     from ktt_console.upstream import Upstream
 
-    settings = ConsoleSettings(KTT_ENV="development", **{f"CONSOLE_{k.upper().replace('-', '_')}_URL": v
-                                                         for k, v in urls.items() if k in SERVICES})
+    upstreams: dict[str, Any] = {f"CONSOLE_{k.upper().replace('-', '_')}_URL": v for k, v in urls.items() if k in SERVICES}
+    settings = ConsoleSettings(KTT_ENV="development", **upstreams)
     upstream = Upstream(settings)
     token = issue_token(secret, role="city_official")
     viewer = Viewer(token, Principal(subject="demo", role=Role.CITY_OFFICIAL), "en")
@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     host = "127.0.0.1"
     urls = {name: f"http://{host}:{os.environ.get(name.upper().replace('-', '_') + '_PORT', port)}"
             for name, port in SERVICE_PORTS.items()}
-    console = f"http://{host}:{os.environ.get('CONSOLE_PORT', 8000)}"
+    console = f"http://{host}:{os.environ.get('CONSOLE_PORT', '8000')}"
     try:
         for url in [*urls.values(), console]:
             _wait_http(url + "/healthz", 90)

@@ -14,6 +14,7 @@ from ktt_common.audit import access_log, audit, verify_chain
 from ktt_common.auth import Principal
 from ktt_common.bounds import BoundedDate, BoundedDateTime, StrictBool
 from ktt_common.clock import HELSINKI
+from ktt_common.db import affected
 from ktt_common.deps import RuntimeDep, SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Conflict, DomainError, NotFound
 from ktt_common.events import Envelope
@@ -184,7 +185,7 @@ def admin_router() -> APIRouter:
                 update(ob).where(ob.c.seq == seq, ob.c.published_at.is_(None), ob.c.parked_at.is_not(None))
                 .values(parked_at=None, attempts=0)
             )
-        if result.rowcount != 1:
+        if affected(result) != 1:
             raise NotFound(f"no parked outbox row {seq}")
         rt.relay.wake()
         log.info("outbox_row_requeued", seq=seq)

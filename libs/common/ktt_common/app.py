@@ -40,12 +40,12 @@ def route_template(app: Any, scope: Any) -> str:
     among the app's routes. Only a path no route knows is ``unmatched`` (issue 17 item 6)."""
     route = scope.get("route")
     if route is not None and hasattr(route, "path"):
-        return route.path
+        return str(route.path)
     partial = None
     for candidate in app.router.routes:
         match, _ = candidate.matches(scope)
         if match == Match.FULL and hasattr(candidate, "path"):
-            return candidate.path
+            return str(candidate.path)
         if match == Match.PARTIAL and partial is None and hasattr(candidate, "path"):
             partial = candidate.path
     return partial or "unmatched"

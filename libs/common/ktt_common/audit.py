@@ -48,7 +48,7 @@ HASHED_FIELDS = ("chain_seq", "at", "actor", "role", "provider_id", "action", "t
 def canonical(row: Mapping[str, Any]) -> bytes:
     """The bytes a row's hash is taken over: its fields as sorted, compact, ASCII JSON, the time
     in UTC with microseconds (what both databases keep)."""
-    doc = {k: row.get(k) for k in HASHED_FIELDS}
+    doc: dict[str, Any] = {k: row.get(k) for k in HASHED_FIELDS}
     at = doc["at"]
     if isinstance(at, dt.datetime):
         doc["at"] = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
@@ -57,7 +57,7 @@ def canonical(row: Mapping[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
 
 
-def chain_hash(row: Mapping[str, Any]) -> str:
+def chain_hash(row: Mapping[Any, Any]) -> str:
     return hashlib.sha256(canonical(row)).hexdigest()
 
 
@@ -88,11 +88,11 @@ async def audit(
     """Record who did what to which entity and which clients it touched (never a hetu); the row is
     chained and written when the session commits."""
     who, role, provider_id = _actor(actor)
-    _queue(session, [dict(
-        at=dt.datetime.now(dt.UTC), actor=who, role=role, provider_id=provider_id, action=action,
-        target_type=target_type, target_id=None if target_id is None else str(target_id),
-        client_ids=[str(c) for c in client_ids], correlation_id=correlation_id_var.get(), details=details,
-    )])
+    _queue(session, [{
+        "at": dt.datetime.now(dt.UTC), "actor": who, "role": role, "provider_id": provider_id, "action": action,
+        "target_type": target_type, "target_id": None if target_id is None else str(target_id),
+        "client_ids": [str(c) for c in client_ids], "correlation_id": correlation_id_var.get(), "details": details,
+    }])
 
 
 async def audit_many(
@@ -106,9 +106,9 @@ async def audit_many(
     that creates hundreds of entities records each of them without a round trip apiece."""
     who, role, provider_id = _actor(actor)
     at, correlation_id = dt.datetime.now(dt.UTC), correlation_id_var.get()
-    _queue(session, [dict(at=at, actor=who, role=role, provider_id=provider_id, action=action,
-                          target_type=target_type, target_id=None if target_id is None else str(target_id),
-                          client_ids=[str(c) for c in client_ids], correlation_id=correlation_id, details=details)
+    _queue(session, [{"at": at, "actor": who, "role": role, "provider_id": provider_id, "action": action,
+                          "target_type": target_type, "target_id": None if target_id is None else str(target_id),
+                          "client_ids": [str(c) for c in client_ids], "correlation_id": correlation_id, "details": details}
                      for target_id, client_ids, details in entries])
 
 

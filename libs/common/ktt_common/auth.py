@@ -205,7 +205,7 @@ class _VerifiedTokens:
     def put(self, key: tuple[Any, ...], principal: Principal, token: str, leeway: float) -> None:
         try:
             exp = float(jwt.decode(token, options={"verify_signature": False})["exp"])
-        except Exception:
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):  # no readable expiry: not cached
             return
         if len(self._entries) >= self.SIZE:
             self._entries.clear()

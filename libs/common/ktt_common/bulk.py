@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Boolean, Date, Integer, String, Table, Text, Time, 
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_common.db import UTCDateTime
+from ktt_common.db import UTCDateTime, dialect_name
 
 
 def _pg_array_type(column_type: Any) -> tuple[str, str | None]:
@@ -58,14 +58,14 @@ async def write_rows(session: AsyncSession, table: Table, rows: Sequence[dict[st
     are inserted in the given order (an identity column numbers them so)."""
     if not rows:
         return
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         columns = {name: [row[name] for row in rows] for name in rows[0]}
         await _pg_write(session, table, columns, conflict, update, ordered)
         return
     await _sqlite_write(session, table, list(rows), conflict, update)
 
 
-async def write_columns(session: AsyncSession, table: Table, columns: dict[str, Sequence[Any]], *,
+async def write_columns(session: AsyncSession, table: Table, columns: Mapping[str, Sequence[Any]], *,
                         conflict: Sequence[str] = (), update: Sequence[str] = ()) -> None:
     """:func:`write_rows` for data already held column by column (one equally long sequence per
     column name): on PostgreSQL the sequences are the statement's arrays as they are, with no row
@@ -75,7 +75,7 @@ async def write_columns(session: AsyncSession, table: Table, columns: dict[str, 
         raise ValueError(f"columns of different lengths: {sorted(lengths)}")
     if not columns or not lengths or lengths == {0}:
         return
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         await _pg_write(session, table, columns, conflict, update)
         return
     names = list(columns)
@@ -90,7 +90,7 @@ def _same(values: Sequence[Any]) -> bool:
     return all(v is first for v in values)
 
 
-async def _pg_write(session: AsyncSession, table: Table, columns: dict[str, Sequence[Any]], conflict: Sequence[str],
+async def _pg_write(session: AsyncSession, table: Table, columns: Mapping[str, Sequence[Any]], conflict: Sequence[str],
                     update: Sequence[str], ordered: bool = False) -> None:
     params: dict[str, Any] = {}
     casts, selected, aliases = [], [], []
@@ -147,7 +147,7 @@ def random_uuid(session: AsyncSession) -> Any:
     """A new random (version 4) UUID made by the database, one per row of an ``INSERT ... SELECT`` (no
     round trip of the rows through Python to give them ids): PostgreSQL's ``gen_random_uuid()``; on
     SQLite the 32 hex digits that SQLAlchemy's ``Uuid`` type stores there."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         return func.gen_random_uuid()
     return literal_column(_SQLITE_UUID4, type_=Uuid())
 
@@ -159,7 +159,7 @@ async def cached_row_plans(session: AsyncSession) -> AsyncIterator[None]:
     own statements (``ktt_common.db``), which also re-plans the check of every inserted row: measured,
     57,500 settlement lines spent 0.9-1.6 s in their foreign-key trigger instead of 0.3-0.4 s. A key
     lookup's generic plan is always the index scan, so nothing is lost; the mode is restored after."""
-    if session.bind.dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         yield
         return
     old = (await session.execute(text("SELECT current_setting('plan_cache_mode')"))).scalar_one()

@@ -160,7 +160,7 @@ class NatsBus:
             await self.ensure_streams()
             return await self.js.publish(subject, data, headers=headers, timeout=2)
 
-    async def publish_pipelined(self, subject: str, data: bytes, msg_id: str) -> "asyncio.Future[api.PubAck]":
+    async def publish_pipelined(self, subject: str, data: bytes, msg_id: str) -> asyncio.Future[api.PubAck]:
         """Send without waiting: the returned future resolves to JetStream's acknowledgement.
         Messages sent one after another on this connection are stored in that order."""
         if self.js is None or self.nc is None or not self.nc.is_connected:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import holidays
+from holidays.utils import country_holidays
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -118,12 +118,12 @@ def _as_datetime(when: dt.datetime | dt.date) -> dt.datetime:
 # test is answered from a per-year frozenset of that same calendar, because the daily log asks it
 # millions of times a batch and the package's ``is_working_day`` costs about three times as much.
 
-_FINLAND = holidays.Finland()
+_FINLAND = country_holidays("FI")
 
 
 @lru_cache(maxsize=64)
 def _finnish_holidays(year: int) -> frozenset[dt.date]:
-    return frozenset(holidays.Finland(years=year).keys())
+    return frozenset(country_holidays("FI", years=year).keys())
 
 
 def is_public_holiday(day: dt.date) -> bool:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -31,7 +31,7 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware timestamp stored in UTC on every backend (SQLite keeps no offset)."""
 
     impl = DateTime(timezone=True)
@@ -142,9 +142,20 @@ def create_sessionmaker(engine: AsyncEngine, info: dict[str, Any] | None = None)
     return async_sessionmaker(engine, expire_on_commit=False, info=info or {}, sync_session_class=KttSession)
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """``postgresql`` or ``sqlite``: the backend the session is bound to."""
+    return session.get_bind().dialect.name
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows an INSERT/UPDATE/DELETE touched. ``AsyncSession.execute`` is typed as returning a
+    :class:`Result`; for DML it is a :class:`CursorResult`, which has the count."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """An INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` for the session's
     backend (PostgreSQL or SQLite): idempotent writes keyed on a unique constraint."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert)(table)

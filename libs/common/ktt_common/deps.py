@@ -30,7 +30,8 @@ SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

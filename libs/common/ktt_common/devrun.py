@@ -45,10 +45,17 @@ def _port_open(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def _starter(argv: list[str], env: dict[str, str]) -> Callable[[], subprocess.Popen[bytes]]:
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(argv, env=env)
+    return start
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _wait_all(host: str, ports: dict[str, int], timeout: float, supervisor: Supervisor,
@@ -132,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for service in SERVICE_MODULES:
         argv = [sys.executable, "-m", "ktt_common.serve", service]
-        supervisor.add(service, lambda argv=argv: subprocess.Popen(argv, env=env), time.monotonic())
+        supervisor.add(service, _starter(argv, env), time.monotonic())
     # The console reads the five services' REST APIs only (it has no database of its own).
     supervisor.add("console", lambda: subprocess.Popen([sys.executable, "-m", "ktt_console"], env=env), time.monotonic())
     host = env.get("KTT_HOST", "127.0.0.1")

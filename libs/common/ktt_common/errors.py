@@ -202,8 +202,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 continue
             ctx_rule = (err.get("ctx") or {}).get("rule") if isinstance(err.get("ctx"), dict) else None
             msg = str(err.get("msg", "invalid"))
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
+            msg = msg.removeprefix("Value error, ")
             errors.append(FieldError(field=_loc_to_field(err.get("loc", ())), message=msg, type=err.get("type"), rule=ctx_rule))
         rules = sorted({e.rule for e in errors if e.rule})
         body = Problem(

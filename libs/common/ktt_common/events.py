@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -108,5 +109,5 @@ class EventCatalogue:
     def get(self, type_name: str) -> EventType[Any] | None:
         return self.types.get(type_name)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[EventType[Any]]:
         return iter(self.types.values())

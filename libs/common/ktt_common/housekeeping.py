@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.clock import HELSINKI
+from ktt_common.db import affected
 from ktt_common.idempotency import purge_idempotency_keys
 from ktt_common.jobs import JobRegistry
 from ktt_common.outbox import runtime_of
@@ -26,13 +27,13 @@ async def purge_bus_records(session: AsyncSession, run_date: dt.date) -> dict[st
     s = rt.settings
     midnight = dt.datetime.combine(run_date, dt.time(0, 0), tzinfo=HELSINKI)
     outbox, inbox = rt.infra.outbox, rt.infra.inbox
-    purged_outbox = (await session.execute(
+    purged_outbox = affected(await session.execute(
         delete(outbox).where(outbox.c.published_at.is_not(None),
                              outbox.c.published_at < midnight - dt.timedelta(days=s.outbox_retention_days))
-    )).rowcount
-    purged_inbox = (await session.execute(
+    ))
+    purged_inbox = affected(await session.execute(
         delete(inbox).where(inbox.c.handled_at < midnight - dt.timedelta(days=s.inbox_retention_days))
-    )).rowcount
+    ))
     purged_keys = await purge_idempotency_keys(
         session, rt.infra.idempotency_key, midnight - dt.timedelta(days=s.idempotency_retention_days))
     return {"outbox_purged": purged_outbox, "inbox_purged": purged_inbox, "idempotency_keys_purged": purged_keys}

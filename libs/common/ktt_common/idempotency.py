@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ktt_common.auth import principal_from_token
+from ktt_common.db import affected
 from ktt_common.errors import DomainError, FieldError, problem_response
 from ktt_common.logging import get_logger
 
@@ -56,7 +57,35 @@ class InvalidIdempotencyKey(DomainError):
 
 
 def applies(method: str, path: str) -> bool:
+    """Whether the middleware honours ``Idempotency-Key`` on a request (``path`` may be a route template:
+    the OpenAPI document declares the header by the same test, see :func:`openapi_parameter`)."""
     return method == "POST" and path.startswith("/v1/") and not path.startswith("/v1/admin/")
+
+
+def openapi_parameter() -> dict[str, Any]:
+    """The header as an OpenAPI parameter, declared on every operation :func:`applies` to (ktt_common.openapi)."""
+    return {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": (
+            "Optional key of this create, chosen by the caller (e.g. a UUID), 1-"
+            f"{MAX_KEY_LENGTH} printable characters. A retry with the same key and the same body gets the "
+            "first answer again (with `Idempotency-Replayed: true`) and nothing is done twice; the same key "
+            "with another body or route is a 422 (`idempotency-key-reused`), while the first request is "
+            "still running a 409 (`idempotency-key-in-flight`), an invalid key a 400. Keys are the caller's "
+            "own and kept for IDEMPOTENCY_RETENTION_DAYS."
+        ),
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    }
+
+
+# The answers the header itself can cause, documented with it (as problems, by ktt_common.openapi).
+OPENAPI_RESPONSES = {
+    "400": "Problem details (RFC 9457); also an invalid Idempotency-Key (invalid-idempotency-key)",
+    "409": "Problem details (RFC 9457); also a request with this Idempotency-Key still running (idempotency-key-in-flight)",
+    "422": "Problem details (RFC 9457); also an Idempotency-Key first sent with another request (idempotency-key-reused)",
+}
 
 
 class IdempotencyMiddleware:
@@ -210,7 +239,7 @@ async def _replay(send: Send, status: int, media_type: str | None, body: str) ->
 
 
 async def purge_idempotency_keys(session: Any, table: Any, before: dt.datetime) -> int:
-    return int((await session.execute(delete(table).where(table.c.created_at < before))).rowcount or 0)
+    return affected(await session.execute(delete(table).where(table.c.created_at < before)))
 
 
-__all__ = ["IdempotencyMiddleware", "applies", "purge_idempotency_keys"]
+__all__ = ["OPENAPI_RESPONSES", "IdempotencyMiddleware", "applies", "openapi_parameter", "purge_idempotency_keys"]

@@ -27,6 +27,7 @@ from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common.db import affected, dialect_name
 from ktt_common.events import Envelope, EventType, stream_name, stream_subjects
 from ktt_common.logging import get_logger
 from ktt_common.metrics import DEAD_LETTERS, EVENTS_HANDLED
@@ -73,7 +74,7 @@ def durable_name(consumer_service: str, producer: str) -> str:
 
 
 class ConsumerRunner:
-    def __init__(self, rt: "Runtime", subscription: Subscription) -> None:
+    def __init__(self, rt: Runtime, subscription: Subscription) -> None:
         self.rt = rt
         self.sub = subscription
         self.name = durable_name(rt.settings.service, subscription.producer)
@@ -235,7 +236,7 @@ class ConsumerRunner:
     async def _claim(self, session: AsyncSession, envelope: Envelope) -> bool:
         """Insert the inbox key; False when this consumer has handled the event already."""
         inbox = self.rt.infra.inbox
-        dialect = session.bind.dialect.name
+        dialect = dialect_name(session)
         ins = postgresql.insert(inbox) if dialect == "postgresql" else sqlite.insert(inbox)
         result = await session.execute(
             ins.values(
@@ -243,7 +244,7 @@ class ConsumerRunner:
                 handled_at=dt.datetime.now(dt.UTC),
             ).on_conflict_do_nothing()
         )
-        return result.rowcount == 1
+        return affected(result) == 1
 
     async def park(self, subject: str, data: bytes, exc: Exception, deliveries: int) -> uuid.UUID:
         dead = self.rt.infra.dead_letter

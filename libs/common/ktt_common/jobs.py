@@ -38,7 +38,7 @@ class JobRegistry:
 
         return register
 
-    def merged(self, other: "JobRegistry") -> "JobRegistry":
+    def merged(self, other: JobRegistry) -> JobRegistry:
         """A new registry with the jobs of both (a name in both is an error)."""
         clash = self.jobs.keys() & other.jobs.keys()
         if clash:
@@ -53,7 +53,7 @@ def check_job_date(run_date: dt.date, today: dt.date, field_name: str = "query.d
         raise RuleViolation(error, rule=RULE_JOB_DATE, errors=[FieldError(field=field_name, message=error, rule=RULE_JOB_DATE)])
 
 
-async def run_job(rt: "Runtime", name: str, run_date: dt.date, trigger: str = "admin") -> dict[str, Any]:
+async def run_job(rt: Runtime, name: str, run_date: dt.date, trigger: str = "admin") -> dict[str, Any]:
     fn, _ = rt.jobs.jobs[name]
     check_job_date(run_date, rt.clock.today())
     run_id = uuid.uuid4()

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ktt_common.db import affected, dialect_name
+
 if TYPE_CHECKING:
     from ktt_common.runtime import Runtime
 
@@ -28,7 +30,7 @@ def new_holder_id() -> str:
 
 
 class Lease:
-    def __init__(self, rt: "Runtime", name: str, ttl_seconds: float, holder: str | None = None) -> None:
+    def __init__(self, rt: Runtime, name: str, ttl_seconds: float, holder: str | None = None) -> None:
         self.rt = rt
         self.name = name
         self.ttl = dt.timedelta(seconds=ttl_seconds)
@@ -39,18 +41,18 @@ class Lease:
         now = now or dt.datetime.now(dt.UTC)
         table = self.rt.infra.lease
         async with self.rt.sessionmaker() as session, session.begin():
-            ins = postgresql.insert(table) if session.bind.dialect.name == "postgresql" else sqlite.insert(table)
+            ins = postgresql.insert(table) if dialect_name(session) == "postgresql" else sqlite.insert(table)
             created = await session.execute(
                 ins.values(name=self.name, holder=self.holder, expires_at=now + self.ttl).on_conflict_do_nothing()
             )
-            if created.rowcount == 1:
+            if affected(created) == 1:
                 return True
             taken = await session.execute(
                 update(table)
                 .where(table.c.name == self.name, or_(table.c.holder == self.holder, table.c.expires_at < now))
                 .values(holder=self.holder, expires_at=now + self.ttl)
             )
-            return taken.rowcount == 1
+            return affected(taken) == 1
 
     async def release(self) -> None:
         table = self.rt.infra.lease

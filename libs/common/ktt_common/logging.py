@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-from ktt_common.identifiers import HETU_PATTERN, HETU_MASK
+from ktt_common.identifiers import HETU_MASK, HETU_PATTERN
 
 
 def _mask(value: Any) -> Any:
@@ -38,8 +39,8 @@ class _MaskedRenderer:
     def __init__(self, renderer: Any) -> None:
         self._renderer = renderer
 
-    def __call__(self, logger: Any, method: str, event_dict: dict[str, Any]) -> str:
-        return HETU_PATTERN.sub(HETU_MASK, self._renderer(logger, method, event_dict))
+    def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+        return HETU_PATTERN.sub(HETU_MASK, str(self._renderer(logger, method, event_dict)))
 
 
 def configure_logging(service: str, level: str = "INFO", json: bool = True, stream: Any = None) -> None:
@@ -78,4 +79,4 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True, stre
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)
+    return structlog.stdlib.get_logger(name)

@@ -21,7 +21,7 @@ from ktt_common.logging import get_logger
 if TYPE_CHECKING:
     from ktt_common.runtime import Runtime
 
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 log = get_logger(__name__)
 
@@ -53,7 +53,7 @@ JOB_LAST_SUCCESS = Gauge("ktt_job_last_success_timestamp_seconds",
                          "Unix time the job last finished without error (absent until it has)", ["service", "job"])
 
 
-async def refresh_gauges(rt: "Runtime") -> None:
+async def refresh_gauges(rt: Runtime) -> None:
     """Set the gauges from the service's database and JetStream. A part that cannot be read (NATS
     down) leaves its gauges as they were: readiness and ktt_nats_connected say that."""
     service = rt.settings.service
@@ -64,7 +64,7 @@ async def refresh_gauges(rt: "Runtime") -> None:
         pending = (outbox.c.published_at.is_(None)) & (outbox.c.parked_at.is_(None))
         backlog, oldest = (await s.execute(select(func.count(), func.min(outbox.c.created_at)).where(pending))).one()
         parked = (await s.execute(select(func.count()).where(outbox.c.parked_at.is_not(None)))).scalar_one()
-        letters = dict((await s.execute(
+        letters: dict[str, int] = dict((await s.execute(
             select(infra.dead_letter.c.consumer, func.count())
             .where(infra.dead_letter.c.replayed_at.is_(None)).group_by(infra.dead_letter.c.consumer))).all())
         job_run = infra.job_run

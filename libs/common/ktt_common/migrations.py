@@ -55,7 +55,10 @@ def run_env(metadata: MetaData, service: str) -> None:
         return
 
     async def _online() -> None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: sqlalchemy.url is not set")
+        engine = create_engine(url)
         async with engine.connect() as conn:
             await conn.run_sync(_configure, metadata, service)
             await conn.commit()

@@ -6,6 +6,8 @@ FastAPI's generated document is finished here, centrally, for all five services:
   (the media type the error handlers send), including responses declared with a description
   only (admin 403/404/409, ``/readyz`` 503) and FastAPI's own 422;
 - every operation says it may answer 500 with a problem (an unexpected error; nothing saved);
+- every operation that honours ``Idempotency-Key`` (every create, ``ktt_common.idempotency.applies``)
+  declares the optional header and the 400/409/422 problems it can cause (issue 12 item 8);
 - ``operationId`` is the route function's name in camelCase (``push_decision`` ->
   ``pushDecision``), made unique within the document by a numeric suffix in route order;
 - the top-level ``tags`` list names every tag used, and ``servers`` names KTT_PUBLIC_URL.
@@ -23,6 +25,7 @@ from typing import Any
 from fastapi.openapi.utils import get_openapi
 
 from ktt_common.errors import PROBLEM_MEDIA_TYPE, Problem
+from ktt_common.idempotency import OPENAPI_RESPONSES, applies, openapi_parameter
 
 PROBLEM_REF = "#/components/schemas/Problem"
 PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
@@ -74,6 +77,16 @@ def raw_operation_id(route: Any) -> str:
     return str(route.name)
 
 
+def declare_idempotency_key(op: dict[str, Any]) -> None:
+    """The optional ``Idempotency-Key`` header and the answers it can cause, once per operation."""
+    parameters = op.setdefault("parameters", [])
+    if not any(p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key" for p in parameters):
+        parameters.append(openapi_parameter())
+    responses = op.setdefault("responses", {})
+    for code, description in OPENAPI_RESPONSES.items():
+        responses.setdefault(code, {"description": description})
+
+
 def conform(doc: dict[str, Any], server_url: str | None = None) -> dict[str, Any]:
     """Finish a FastAPI-generated document in place (see the module docstring) and return it."""
     components = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -94,6 +107,8 @@ def conform(doc: dict[str, Any], server_url: str | None = None) -> dict[str, Any
                 op["operationId"] = ids[(path, method)]
             responses = op.setdefault("responses", {})
             responses.setdefault("500", {"description": "Unexpected error; nothing was saved and the error is logged"})
+            if applies(method.upper(), path):
+                declare_idempotency_key(op)
             for code, response in responses.items():
                 if is_error_status(str(code)):
                     response["content"] = json.loads(json.dumps(PROBLEM_CONTENT))
@@ -120,7 +135,8 @@ def install_openapi(app: Any, server_url: str | None) -> None:
                 warnings.filterwarnings("ignore", message="Duplicate Operation ID")
                 doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             app.openapi_schema = conform(doc, server_url)
-        return app.openapi_schema
+        schema: dict[str, Any] = app.openapi_schema
+        return schema
 
     app.openapi = openapi
 

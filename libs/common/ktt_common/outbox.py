@@ -52,11 +52,12 @@ TRANSIENT_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def runtime_of(session: AsyncSession) -> "Runtime":
-    return session.info["runtime"]
+def runtime_of(session: AsyncSession) -> Runtime:
+    runtime: Runtime = session.info["runtime"]
+    return runtime
 
 
-def _outbox_row(rt: "Runtime", event_type: EventType[Any], payload: BaseModel | dict[str, Any], subject: str | None,
+def _outbox_row(rt: Runtime, event_type: EventType[Any], payload: BaseModel | dict[str, Any], subject: str | None,
                 correlation_id: str | None) -> tuple[Envelope, dict[str, Any]]:
     if event_type.service != rt.settings.service:
         raise ValueError(f"{rt.settings.service} may not publish {event_type.type}")
@@ -70,14 +71,14 @@ def _row(event_type: EventType[Any], event_id: str, raw: str) -> dict[str, Any]:
     if contains_hetu(raw):
         # DATA-4: events carry the pseudonymous client id, never a personal identity code.
         raise ValueError(f"DATA-4: refusing to publish {event_type.type}: it contains a personal identity code")
-    return dict(event_id=uuid.UUID(event_id), subject=event_type.subject, event_type=event_type.type,
-                envelope=raw, created_at=dt.datetime.now(dt.UTC), attempts=0)
+    return {"event_id": uuid.UUID(event_id), "subject": event_type.subject, "event_type": event_type.type,
+                "envelope": raw, "created_at": dt.datetime.now(dt.UTC), "attempts": 0}
 
 
 _EMPTY_DATA_TAIL = '"data":{}}'
 
 
-def _fast_row(rt: "Runtime", event_type: EventType[Any], payload: BaseModel | dict[str, Any], subject: str | None,
+def _fast_row(rt: Runtime, event_type: EventType[Any], payload: BaseModel | dict[str, Any], subject: str | None,
               correlation_id: str | None, time: dt.datetime) -> dict[str, Any]:
     """The outbox row of :func:`_outbox_row` (the same envelope JSON, byte for byte), built once:
     the payload is validated by its contract and serialised straight to JSON, then put into the
@@ -96,7 +97,7 @@ def _fast_row(rt: "Runtime", event_type: EventType[Any], payload: BaseModel | di
     return _row(event_type, head.id, raw)
 
 
-def _wake_relay_after_commit(session: AsyncSession, rt: "Runtime") -> None:
+def _wake_relay_after_commit(session: AsyncSession, rt: Runtime) -> None:
     from sqlalchemy import event as sa_event
 
     if not sa_event.contains(session.sync_session, "after_commit", rt.relay.wake):
@@ -158,7 +159,7 @@ async def emit_many(
 class OutboxRelay:
     """Publishes unpublished outbox rows in order; woken after each commit, polls as a fallback."""
 
-    def __init__(self, rt: "Runtime") -> None:
+    def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._wake = asyncio.Event()
         self._stopping = False
@@ -271,10 +272,10 @@ class OutboxRelay:
                 pending.cancel()
                 failure = self._failed(row, TimeoutError(f"no acknowledgement within {ACK_TIMEOUT_SECONDS:g} s"))
                 break
-            exc = pending.exception()
-            if exc is not None:
-                failure = self._failed(row, exc)
-                if isinstance(exc, NoStreamResponseError):
+            error = pending.exception()
+            if error is not None:
+                failure = self._failed(row, error)
+                if isinstance(error, NoStreamResponseError):
                     try:
                         await self.rt.bus.ensure_streams()  # the stream was deleted: recreate it for the next round
                     except Exception as again:

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy import TypeDecorator, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from ktt_common.errors import FieldError, InvalidInput
 
@@ -71,7 +72,8 @@ PageDep = Annotated[PageRequest, Depends(page_request)]
 
 
 def _typed(column: Any, value: Any) -> Any:
-    sql_type = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    sql_type: TypeEngine[Any] = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
+    kind: type[Any]
     try:
         kind = sql_type.python_type
     except NotImplementedError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -28,10 +29,11 @@ def inspect_pdf(content: bytes) -> PdfFacts:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(content))
-    root = reader.trailer["/Root"]
+    # pypdf types the object graph as PdfObject; it is a tree of dictionaries and arrays read by key.
+    root: Any = reader.trailer["/Root"]
     roles: list[str] = []
 
-    def walk(elem, path: str) -> None:
+    def walk(elem: Any, path: str) -> None:
         elem = elem.get_object()
         role = str(elem.get("/S", "")).lstrip("/")
         here = f"{path}/{role}" if path else role
@@ -42,8 +44,8 @@ def inspect_pdf(content: bytes) -> PdfFacts:
             if hasattr(kid, "get") and kid.get("/S") is not None:
                 walk(kid, here)
 
-    tree = root.get("/StructTreeRoot")
-    parent_tree: dict[int, list] = {}
+    tree: Any = root.get("/StructTreeRoot")
+    parent_tree: dict[int, list[Any]] = {}
     if tree is not None:
         tree = tree.get_object()
         kids = tree.get("/K", [])
@@ -55,6 +57,7 @@ def inspect_pdf(content: bytes) -> PdfFacts:
 
     fonts: dict[str, bool] = {}
     unowned: list[tuple[int, int]] = []
+    page: Any
     for number, page in enumerate(reader.pages, 1):
         for font in (page.get("/Resources", {}).get("/Font", {}) or {}).values():
             font = font.get_object()

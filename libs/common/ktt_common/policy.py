@@ -17,15 +17,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import Uuid
+from sqlalchemy import Select, Uuid
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.auth import OFFICIALS, Principal, Role, current_principal
 from ktt_common.errors import Forbidden, NotFound
 
 ALL_ROLES = frozenset(Role)
+RowT = TypeVar("RowT")
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,19 @@ def scope_rows(query: Any, principal: Principal | None, *, provider_column: Any 
     return query
 
 
+async def one_scoped(session: AsyncSession, query: Select[RowT], principal: Principal | None, *, detail: str,
+                     provider_column: Any = None, client_column: Any = None, rule: str | None = None) -> RowT:
+    """The one row ``query`` selects, scoped to the caller in the same query (:func:`scope_rows`): another
+    tenant's row is not found by the database, so it is answered exactly as a missing one, a 404 with
+    ``detail`` (DATA-3, issue 12 item 7), never a 403 and never a check after loading. ``query`` may join
+    the table that carries the tenant column (e.g. a group through its unit)."""
+    scoped = scope_rows(query, principal, provider_column=provider_column, client_column=client_column)
+    row: RowT | None = (await session.execute(scoped)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(detail, rule=rule)
+    return row
+
+
 def owns(principal: Principal | None, *, provider_id: str | None = None, client_id: Any = None) -> bool:
     """Whether a provider or client principal owns a row (others: always)."""
     if principal is None:
@@ -174,4 +189,4 @@ def described(policy: Policy) -> Iterable[tuple[str, str]]:
 
 
 __all__ = ["ADMIN_ACTIONS", "ALL_ROLES", "OFFICIALS", "Action", "Policy", "admin_authorize", "allow", "not_found_unless_own",
-           "owns", "public", "route_actions", "scope_rows"]
+           "one_scoped", "owns", "public", "route_actions", "scope_rows"]

@@ -17,13 +17,15 @@ from pydantic import Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common.db import dialect_name
+
 
 async def next_revision(session: AsyncSession, entity: str) -> int:
     """The next revision of ``entity`` (e.g. ``"unit:<id>"``), in the caller's transaction."""
     from ktt_common.outbox import runtime_of
 
     table = runtime_of(session).infra.entity_revision
-    ins = postgresql.insert(table) if session.bind.dialect.name == "postgresql" else sqlite.insert(table)
+    ins = postgresql.insert(table) if dialect_name(session) == "postgresql" else sqlite.insert(table)
     stmt = ins.values(entity=entity, revision=1).on_conflict_do_update(
         index_elements=["entity"], set_={"revision": table.c.revision + 1}
     ).returning(table.c.revision)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import MetaData
@@ -16,9 +17,9 @@ from ktt_common.db import create_engine, create_sessionmaker
 from ktt_common.inbox import ConsumerRunner, Subscription
 from ktt_common.infra import InfraTables
 from ktt_common.jobs import JobRegistry
-from ktt_common.scheduler import JobScheduler
 from ktt_common.logging import get_logger
 from ktt_common.outbox import OutboxRelay
+from ktt_common.scheduler import JobScheduler
 from ktt_common.settings import Settings
 
 log = get_logger(__name__)
@@ -41,7 +42,7 @@ class ServiceSpec:
     # A service with settings of its own subclasses Settings and names the class here.
     settings_cls: type[Settings] = Settings
 
-    def load_settings(self, **overrides: object) -> Settings:
+    def load_settings(self, **overrides: Any) -> Settings:
         return self.settings_cls(service=self.name, **overrides)
 
 

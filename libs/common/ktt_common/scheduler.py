@@ -31,7 +31,7 @@ SCHEDULE_TRIGGER = "schedule"
 
 
 class JobScheduler:
-    def __init__(self, rt: "Runtime", holder: str | None = None) -> None:
+    def __init__(self, rt: Runtime, holder: str | None = None) -> None:
         self.rt = rt
         self.lease = Lease(rt, "scheduler", rt.settings.scheduler_lease_seconds, holder)
         self._stop = asyncio.Event()
@@ -40,12 +40,13 @@ class JobScheduler:
         """The newest date this job finished without error by the schedule."""
         job_run = self.rt.infra.job_run
         async with self.rt.sessionmaker() as session:
-            return (await session.execute(
+            last: dt.date | None = (await session.execute(
                 select(func.max(job_run.c.run_date)).where(
                     job_run.c.job == job, job_run.c.trigger == SCHEDULE_TRIGGER,
                     job_run.c.finished_at.is_not(None), job_run.c.error.is_(None),
                 )
             )).scalar()
+            return last
 
     async def tick(self) -> list[dict[str, Any]]:
         """Run what is due now; returns the runs made (empty when another replica holds the lease)."""

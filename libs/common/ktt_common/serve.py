@@ -37,7 +37,8 @@ def service_module(service: str) -> Any:
 
 
 def service_dir(service: str) -> Path:
-    return service_module(service).SPEC.migrations_dir
+    migrations_dir: Path = service_module(service).SPEC.migrations_dir
+    return migrations_dir
 
 
 def migrate(service: str, database_url: str | None = None) -> None:
@@ -81,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     module = service_module(args.service)
     settings = module.SPEC.load_settings()
     count = workers()
-    options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_config=None, access_log=False,
-                                   proxy_headers=True, timeout_graceful_shutdown=10)
+    options: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_config": None, "access_log": False,
+                                   "proxy_headers": True, "timeout_graceful_shutdown": 10}
     if count == 1:
         uvicorn.Server(uvicorn.Config(module.create_app(settings), **options)).run()
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         return self.environment in ("development", "test")
 
     @model_validator(mode="after")
-    def _fill_and_guard(self) -> "Settings":
+    def _fill_and_guard(self) -> Settings:
         prefix = env_prefix(self.service)
         if self.database_url is None:
             self.database_url = os.environ.get(f"{prefix}_DATABASE_URL") or (
@@ -151,5 +151,15 @@ class Settings(BaseSettings):
         return self
 
 
-def load_settings(service: str, **overrides) -> Settings:
+SettingsT = TypeVar("SettingsT", bound=Settings)
+
+
+def settings_as(settings: Settings, cls: type[SettingsT]) -> SettingsT:
+    """A service's settings as its own class (the one its ServiceSpec names as ``settings_cls``)."""
+    if not isinstance(settings, cls):
+        raise TypeError(f"the {settings.service} service runs with {type(settings).__name__}, not {cls.__name__}")
+    return settings
+
+
+def load_settings(service: str, **overrides: Any) -> Settings:
     return Settings(service=service, **overrides)

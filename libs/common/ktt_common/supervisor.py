@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 @dataclass
 class Child:
     name: str
-    start: Callable[[], "subprocess.Popen[bytes]"]
-    proc: "subprocess.Popen[bytes] | None" = None
+    start: Callable[[], subprocess.Popen[bytes]]
+    proc: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     failures: int = 0  # consecutive crashes (a stable run resets it)
     restart_at: float | None = None
@@ -33,13 +33,13 @@ class Supervisor:
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     children: list[Child] = field(default_factory=list)
 
-    def add(self, name: str, start: Callable[[], "subprocess.Popen[bytes]"], now: float) -> Child:
+    def add(self, name: str, start: Callable[[], subprocess.Popen[bytes]], now: float) -> Child:
         child = Child(name=name, start=start, proc=start(), started_at=now)
         self.children.append(child)
         return child
 
     def delay(self, failures: int) -> float:
-        return min(self.base_delay * 2 ** max(failures - 1, 0), self.max_delay)
+        return min(self.base_delay * 2.0 ** max(failures - 1, 0), self.max_delay)
 
     def check(self, now: float) -> None:
         """Notice crashed children and restart those whose back-off has passed."""

@@ -22,10 +22,20 @@ from contextlib import contextmanager
 from importlib import resources
 
 from fpdf import FPDF
+from fpdf.output import PDFPage
 from fpdf.prefs import ViewerPreferences
 from fpdf.structure_tree import StructElem, StructureTreeBuilder
+from fpdf.syntax import PDFObject
 
 FONT_FAMILY = "OpenSans"
+
+
+def _line_count(pdf: FPDF, width: float, line: float, text: str) -> int:
+    """How many lines ``text`` takes in a cell of ``width`` (fpdf's dry run; with output="LINES" it
+    returns the lines, though its return type is the union of every output mode)."""
+    lines = pdf.multi_cell(width, line, text, dry_run=True, output="LINES")
+    assert isinstance(lines, list)
+    return len(lines)
 
 
 def _font_file(name: str) -> str:
@@ -37,9 +47,10 @@ class _Elem(StructElem):
 
     __slots__ = ("a",)
 
-    def __init__(self, struct_type: str, parent, page, page_number: int, kids=None, attributes: str | None = None):
+    def __init__(self, struct_type: str, parent: PDFObject, page: PDFPage, page_number: int, kids: list[int] | None = None,
+                 attributes: str | None = None) -> None:
         super().__init__(struct_type=struct_type, parent=parent, kids=kids or [], page_number=page_number)
-        self.pg = page
+        self.pg = page  # type: ignore[assignment]  # fpdf declares it by `self.pg = None`: a page belongs there (PDF 14.7.2)
         self.a = attributes
 
 
@@ -75,12 +86,12 @@ class _NestedTreeBuilder(StructureTreeBuilder):
     def empty(self) -> bool:
         return not self.doc_struct_elem.k
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[PDFObject]:
         yield self.struct_tree_root
         yield self.doc_struct_elem
         yield self.struct_tree_root.parent_tree
 
-        def walk(elem):
+        def walk(elem: StructElem) -> Iterator[StructElem]:
             for kid in elem.k:
                 if isinstance(kid, StructElem):
                     yield kid
@@ -138,18 +149,18 @@ class TaggedDocument:
             self.pdf.add_page()
 
     @contextmanager
-    def _marked(self, struct_type: str, parent: StructElem | None = None, attributes: str | None = None):
+    def _marked(self, struct_type: str, parent: StructElem | None = None, attributes: str | None = None) -> Iterator[None]:
         _, mcid = self._tree.leaf(self.pdf, struct_type, parent, attributes)
         tag = struct_type.lstrip("/")
-        self.pdf._out(f"/{tag} <</MCID {mcid}>> BDC")  # noqa: SLF001 - fpdf2's content-stream writer
+        self.pdf._out(f"/{tag} <</MCID {mcid}>> BDC")
         yield
-        self.pdf._out("EMC")  # noqa: SLF001
+        self.pdf._out("EMC")
 
     def _text_block(self, struct_type: str, text: str, *, size: float, style: str = "", line: float = 6,
                     parent: StructElem | None = None, space_after: float = 0) -> None:
         pdf = self.pdf
         pdf.set_font(FONT_FAMILY, style, size)
-        height = len(pdf.multi_cell(0, line, text, dry_run=True, output="LINES")) * line
+        height = _line_count(pdf, 0, line, text) * line
         self._room_for(height)
         with self._marked(struct_type, parent):
             pdf.multi_cell(0, line, text, new_x="LMARGIN", new_y="NEXT")
@@ -192,7 +203,7 @@ class TaggedDocument:
                 last = i == len(widths) - 1
                 role, attrs = ("/TH", "<< /O /Table /Scope /Column >>") if is_head else ("/TD", None)
                 with self._marked(role, tr, attrs):
-                    pdf.cell(width, 7, text, border=1, **({"new_x": "LMARGIN", "new_y": "NEXT"} if last else {}))
+                    pdf.cell(width, 7, text, border=1, new_x="LMARGIN" if last else "RIGHT", new_y="NEXT" if last else "TOP")
         pdf.ln(3)
 
     def ordered_list(self, items: Iterable[str], *, size: float = 11) -> None:
@@ -201,7 +212,7 @@ class TaggedDocument:
         lst = self._tree.group(pdf, "/L", None, "<< /O /List /ListNumbering /Decimal >>")
         for i, item in enumerate(items, 1):
             pdf.set_font(FONT_FAMILY, "", size)
-            height = len(pdf.multi_cell(pdf.epw - 8, 6, item, dry_run=True, output="LINES")) * 6
+            height = _line_count(pdf, pdf.epw - 8, 6, item) * 6
             self._room_for(height)
             li = self._tree.group(pdf, "/LI", lst)
             with self._marked("/Lbl", li):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -26,7 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -191,23 +192,23 @@ async def _stored_messages(url: str) -> list[tuple[str, int, Any, bytes]]:
     nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, allow_reconnect=False)
     try:
         jsm = nc.jsm()
-        found = []
+        found: list[tuple[str, int, Any, bytes]] = []
         for stream in await jsm.streams_info():
-            state = stream.state
-            if not state.messages:
+            state, name = stream.state, stream.config.name
+            if not state.messages or name is None:
                 continue
             for seq in range(state.first_seq, state.last_seq + 1):
                 try:
-                    msg = await jsm.get_msg(stream.config.name, seq)
+                    msg = await jsm.get_msg(name, seq)
                 except NotFoundError:  # deleted or purged
                     continue
-                found.append((stream.config.name, seq, msg.headers, msg.data or b""))
+                found.append((name, seq, msg.headers, msg.data or b""))
         return found
     finally:
         await nc.close()
 
 
-def check_published_events(server: "NatsServer") -> list[str]:
+def check_published_events(server: NatsServer) -> list[str]:
     """Issue 17 item 4: every message the test's nats-server holds against docs/asyncapi.json."""
     if server.proc is None:  # the test left it stopped: its store is still there
         server.start()
@@ -270,7 +271,7 @@ def postgres_required() -> bool:
     return bool(os.environ.get("TEST_DATABASE_URL")) or os.environ.get("KTT_TEST_REQUIRE_POSTGRES", "") in ("1", "true", "yes")
 
 
-def _run_to_completion(make: Callable[[], Awaitable[Any]]) -> Any:
+def _run_to_completion(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     """``asyncio.run(make())``, also from inside a running event loop (a benchmark's, a fixture's): there
     the coroutine runs on a loop of its own in a helper thread, and this call waits for it."""
     try:
@@ -308,14 +309,10 @@ async def _pg_execute(admin_url: str, *statements: str) -> None:
         await conn.close()
 
 
-_PG_ADMIN: str | None | bool = False  # False: not probed yet
-
-
+@functools.cache
 def postgres_admin_url() -> str | None:
-    global _PG_ADMIN
-    if _PG_ADMIN is False:
-        _PG_ADMIN = _postgres_admin_url()
-    return _PG_ADMIN  # type: ignore[return-value]
+    """The PostgreSQL to test against, probed once per process (None: none answers)."""
+    return _postgres_admin_url()
 
 
 def pytest_sessionstart(session: Any) -> None:
@@ -452,14 +449,14 @@ def empty_database(_database_factory: DatabaseFactory, db_backend: str) -> Itera
 def service_settings(service: str, *, database_url: str, nats_url: str, data_dir: Path,
                      settings_cls: type[Settings] | None = None, **overrides: Any) -> Settings:
     """Settings for a service under test: its own settings class (from its SPEC) when it has one."""
-    values: dict[str, Any] = dict(
-        service=service, environment="test", database_url=database_url, nats_url=nats_url, data_dir=data_dir,
-        consumer_backoff_seconds=[0.05, 0.1, 0.2], consumer_max_deliver=3, outbox_poll_seconds=0.2,
-        consumer_fetch_timeout_seconds=0.25,
+    values: dict[str, Any] = {
+        "service": service, "environment": "test", "database_url": database_url, "nats_url": nats_url, "data_dir": data_dir,
+        "consumer_backoff_seconds": [0.05, 0.1, 0.2], "consumer_max_deliver": 3, "outbox_poll_seconds": 0.2,
+        "consumer_fetch_timeout_seconds": 0.25,
         # Tests drive the scheduler by calling rt.scheduler.tick() with a frozen clock.
-        scheduler_enabled=False,
-        log_json=True,
-    )
+        "scheduler_enabled": False,
+        "log_json": True,
+    }
     values.update(overrides)
     if settings_cls is None:
         try:
@@ -517,7 +514,7 @@ async def _running(app: Any, settings: Settings, wait_ready: bool) -> AsyncItera
             yield RunningService(app=app, client=client, rt=rt)
 
 
-def see_the_day(clock: Clock, day: "dt.date | str") -> None:
+def see_the_day(clock: Clock, day: dt.date | str) -> None:
     """Move a test's clock forward to 09:00 Helsinki of ``day`` when that is still in the future:
     a daily job runs only for a date that has come (OPS-1), as in production."""
     import datetime as dt
@@ -571,7 +568,7 @@ class IdentityProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 provider.requests += 1
                 body = json.dumps(provider.jwks()).encode()
                 self.send_response(200)

@@ -5,7 +5,6 @@ reviewed once. A new incompatible shape gets a new version (``.v2``) beside the 
 """
 
 from ktt_common.events import EventCatalogue
-
 from ktt_contracts import agreement, attendance, billing, decision, registry, reports, voucher
 
 CATALOGUE = EventCatalogue()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -170,4 +170,4 @@ AgreementEndProposed = EventType(SERVICE, "AgreementEndProposed", 1, AgreementEn
 ClientRefusedByProvider = EventType(SERVICE, "ClientRefusedByProvider", 1, ClientRefusedByProviderPayload,
                                     "A provider refused a client with a justified reason (AGR-15)")
 
-EVENTS = [AgreementSigned, AgreementChanged, PeriodEnding, AgreementEnded, AgreementEndProposed, ClientRefusedByProvider]
+EVENTS: list[EventType[Any]] = [AgreementSigned, AgreementChanged, PeriodEnding, AgreementEnded, AgreementEndProposed, ClientRefusedByProvider]

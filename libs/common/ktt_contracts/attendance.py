@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -220,5 +220,5 @@ SituationChanged = EventType(SERVICE, "SituationChanged", 1, SituationChangedPay
 AbsenceNoticeCreated = EventType(SERVICE, "AbsenceNoticeCreated", 1, AbsenceNoticeCreatedPayload,
                                  "A Kela TT3 absence notice for a client's two-week review period is ready (ATT-6)")
 
-EVENTS = [AbsenceReported, AttendanceRecorded, MonthReported, MonthReportLate, NoShowThresholdReached, LongSickLeave,
+EVENTS: list[EventType[Any]] = [AbsenceReported, AttendanceRecorded, MonthReported, MonthReportLate, NoShowThresholdReached, LongSickLeave,
           RepeatedAbsences, ContinuityBroken, SituationChanged, AbsenceNoticeCreated]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -119,5 +119,5 @@ PaymentBatchCreated = EventType(SERVICE, "PaymentBatchCreated", 1, PaymentBatchC
 DisputeResolved = EventType(SERVICE, "DisputeResolved", 1, DisputeResolvedPayload,
                             "A provider's dispute of a settlement line was accepted or rejected")
 
-EVENTS = [InvoiceCreated, InvoiceHeld, InvoiceReleased, InvoiceApproved, InvoiceSettled, InvoicePaid, PaymentBatchCreated,
+EVENTS: list[EventType[Any]] = [InvoiceCreated, InvoiceHeld, InvoiceReleased, InvoiceApproved, InvoiceSettled, InvoicePaid, PaymentBatchCreated,
           DisputeResolved]

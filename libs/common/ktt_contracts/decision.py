@@ -129,5 +129,5 @@ RepresentativeAuthorised = EventType(SERVICE, "RepresentativeAuthorised", 1, Rep
 RepresentativeWithdrawn = EventType(SERVICE, "RepresentativeWithdrawn", 1, RepresentativeWithdrawnPayload,
                                     "A representative's authorisation was withdrawn (VOU-9)")
 
-EVENTS = [DecisionMade, DecisionAmended, DecisionRevoked, ConsentRecorded, ConsentWithdrawn, RepresentativeAuthorised,
+EVENTS: list[EventType[Any]] = [DecisionMade, DecisionAmended, DecisionRevoked, ConsentRecorded, ConsentWithdrawn, RepresentativeAuthorised,
           RepresentativeWithdrawn]

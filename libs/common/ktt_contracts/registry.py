@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -263,6 +263,6 @@ ProviderInsuranceRenewed = EventType(SERVICE, "ProviderInsuranceRenewed", 1, Pro
 ProviderListChanged = EventType(SERVICE, "ProviderListChanged", 1, ProviderListChangedPayload,
                                 "A provider entered or left the approved list given to the TE office (PRV-15)")
 
-EVENTS = [ProviderApplied, ProviderChanged, ProviderApproved, ProviderSuspended, ProviderRemoved, UnitChanged, ProductChanged,
+EVENTS: list[EventType[Any]] = [ProviderApplied, ProviderChanged, ProviderApproved, ProviderSuspended, ProviderRemoved, UnitChanged, ProductChanged,
           PriceListChanged, CapacityChanged, GroupAnnounced, QueueChanged, SubcontractorForbidden, ProviderInsuranceLapsed,
           ProviderInsuranceRenewed, ProviderListChanged]

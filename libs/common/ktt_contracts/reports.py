@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -83,4 +83,4 @@ ReportReturned = EventType(SERVICE, "ReportReturned", 1, ReportReturnedPayload,
 ReportLate = EventType(SERVICE, "ReportLate", 1, ReportLatePayload,
                        "A report was not delivered by its due day (ATT-11, REP-3, REP-4)")
 
-EVENTS = [ReportSubmitted, ReportAccepted, ReportReturned, ReportLate]
+EVENTS: list[EventType[Any]] = [ReportSubmitted, ReportAccepted, ReportReturned, ReportLate]

@@ -25,7 +25,8 @@ def snapshot_path(type_name: str) -> Path:
 
 
 def current_schema(et: EventType[Any]) -> dict[str, Any]:
-    return et.payload.model_json_schema()
+    schema: dict[str, Any] = et.payload.model_json_schema()
+    return schema
 
 
 def load_snapshot(type_name: str) -> dict[str, Any] | None:

@@ -18,7 +18,6 @@ from jsonschema import Draft202012Validator, FormatChecker
 from ktt_common.events import EventType
 from ktt_contracts.catalogue import _message_name, asyncapi, envelope_schema, headers_schema, message, payload_schemas
 
-
 _LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$")
 
 
@@ -62,7 +61,8 @@ class EventValidator:
             envelope = json.loads(body)
         except ValueError as exc:
             return found + [f"body is not JSON: {exc}"]
-        name = self.names.get(envelope.get("type")) if isinstance(envelope, dict) else None
+        type_name = envelope.get("type") if isinstance(envelope, dict) else None
+        name = self.names.get(type_name) if isinstance(type_name, str) else None
         validator = self._bodies[name] if name else self._envelope
         if name is None:
             found.append(f"type {envelope.get('type') if isinstance(envelope, dict) else None!r} is not in the catalogue")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -76,4 +76,4 @@ VoucherStateChanged = EventType(SERVICE, "VoucherStateChanged", 1, VoucherStateC
                                 "Any other voucher state change: delayed, expired, in use (VOU-3)")
 ServiceStarted = EventType(SERVICE, "ServiceStarted", 1, ServiceStartedPayload, "A client's service started (DEC-6, VOU-3)")
 
-EVENTS = [VoucherIssued, VoucherValidityChanged, VoucherRevoked, VoucherRefused, VoucherStateChanged, ServiceStarted]
+EVENTS: list[EventType[Any]] = [VoucherIssued, VoucherValidityChanged, VoucherRevoked, VoucherRefused, VoucherStateChanged, ServiceStarted]

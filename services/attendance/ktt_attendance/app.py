@@ -4,6 +4,7 @@ and evaluations."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -17,13 +18,13 @@ from ktt_attendance.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIP
 from ktt_attendance.alerts.api import router as alerts_router
 from ktt_attendance.clients.api import router as clients_router
 from ktt_attendance.clients.events import SUBSCRIPTIONS as CLIENT_SUBSCRIPTIONS
+from ktt_attendance.jobs import JOBS
+from ktt_attendance.log.api import router as log_router
+from ktt_attendance.models import INFRA, Base
+from ktt_attendance.months.api import router as months_router
 from ktt_attendance.notices.api import router as notices_router
 from ktt_attendance.reports import events as _report_events  # noqa: F401  (PeriodEnding -> due evaluations)
 from ktt_attendance.reports.api import router as reports_router
-from ktt_attendance.jobs import JOBS
-from ktt_attendance.log.api import router as log_router
-from ktt_attendance.months.api import router as months_router
-from ktt_attendance.models import INFRA, Base
 from ktt_attendance.settings import AttendanceSettings
 
 SPEC = ServiceSpec(
@@ -42,5 +43,5 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs: Any) -> FastAPI:
     return create_service_app(SPEC, settings, clock=clock, **kwargs)

@@ -5,9 +5,9 @@ the one metadata."""
 
 from __future__ import annotations
 
-from ktt_attendance.base import INFRA, Base
 from ktt_attendance.agreements import models as _agreements  # noqa: F401
 from ktt_attendance.alerts import models as _alerts  # noqa: F401
+from ktt_attendance.base import INFRA, Base
 from ktt_attendance.clients import models as _clients  # noqa: F401
 from ktt_attendance.log import models as _log  # noqa: F401
 from ktt_attendance.months import models as _months  # noqa: F401

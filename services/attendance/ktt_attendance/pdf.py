@@ -14,8 +14,8 @@ LANGUAGES = ("fi", "sv")
 def language(preferred: str | None, override: str | None) -> str:
     """The document's language: an explicit ``lang`` if it is one we print, else the client's, else Finnish."""
     if override in LANGUAGES:
-        return override  # type: ignore[return-value]
-    return preferred if preferred in LANGUAGES else "fi"  # type: ignore[return-value]
+        return override
+    return preferred if preferred in LANGUAGES else "fi"
 
 
 def fi_date(day: dt.date | str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -14,8 +15,8 @@ from ktt_common.settings import Settings
 from ktt_billing.copies.events import SUBSCRIPTIONS
 from ktt_billing.corrections.api import router as reconciliation_router
 from ktt_billing.disputes.api import router as disputes_router
-from ktt_billing.payments.api import router as payments_router
 from ktt_billing.models import INFRA, Base
+from ktt_billing.payments.api import router as payments_router
 from ktt_billing.settings import BillingSettings
 from ktt_billing.settlements.api import router as settlements_router
 from ktt_billing.settlements.jobs import JOBS
@@ -34,5 +35,5 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs: Any) -> FastAPI:
     return create_service_app(SPEC, settings, clock=clock, **kwargs)

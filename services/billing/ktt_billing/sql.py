@@ -8,10 +8,11 @@ from sqlalchemy import Text, cast, distinct, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common import db
+from ktt_common.db import dialect_name
 
 
 def dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name
+    return dialect_name(session)
 
 
 insert_for = db.insert_for  # one per-dialect INSERT … ON CONFLICT, in ktt_common.db

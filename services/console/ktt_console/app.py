@@ -63,7 +63,8 @@ class Viewer:
 
 
 def console_of(request: Request) -> Console:
-    return request.app.state.console
+    console: Console = request.app.state.console
+    return console
 
 
 def language(request: Request) -> str:

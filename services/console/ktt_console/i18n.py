@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 LANGUAGES = ("fi", "sv", "en")
@@ -15,10 +16,11 @@ _DIR = Path(__file__).parent / "messages"
 
 @functools.cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    messages: dict[str, str] = json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    return messages
 
 
-def translator(lang: str):  # type: ignore[no-untyped-def]
+def translator(lang: str) -> Callable[..., str]:
     lang = lang if lang in LANGUAGES else DEFAULT
     own, fallback = catalogue(lang), catalogue("en")
 
@@ -33,7 +35,7 @@ def translator(lang: str):  # type: ignore[no-untyped-def]
 
 def pick_language(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -31,7 +32,7 @@ class ConsoleSettings(Settings):
     secure_cookie: bool | None = Field(None, alias="CONSOLE_SECURE_COOKIE")
 
     @model_validator(mode="after")
-    def _service_urls(self) -> "ConsoleSettings":
+    def _service_urls(self) -> ConsoleSettings:
         for service in SERVICE_PORTS:
             name = f"{service.replace('-', '_')}_url"
             if not getattr(self, name):
@@ -44,7 +45,7 @@ class ConsoleSettings(Settings):
         return str(getattr(self, f"{service.replace('-', '_')}_url")).rstrip("/")
 
 
-def load_console_settings(**overrides: object) -> ConsoleSettings:
+def load_console_settings(**overrides: Any) -> ConsoleSettings:
     if not overrides.get("port") and not os.environ.get("CONSOLE_PORT"):
         overrides.setdefault("port", CONSOLE_PORT)
-    return ConsoleSettings(**overrides)  # type: ignore[arg-type]
+    return ConsoleSettings(**overrides)

@@ -4,6 +4,7 @@ groups, queues, subcontractors, insurance, inspections, feedback and quality."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -32,5 +33,5 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs: Any) -> FastAPI:
     return create_service_app(SPEC, settings, clock=clock, **kwargs)

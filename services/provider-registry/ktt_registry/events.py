@@ -6,11 +6,12 @@ too: an end seen before its start is remembered (rules.place_effect), so no phan
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_common.db import insert_for
+from ktt_common.db import affected, insert_for
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_common.logging import get_logger
@@ -41,12 +42,12 @@ async def on_agreement_signed(session: AsyncSession, envelope: Envelope, payload
     if effect == "nothing":
         return  # this agreement was counted already
     if place is None:
-        inserted = (await session.execute(
+        inserted = affected(await session.execute(
             insert_for(session, AgreementPlace).values(
                 agreement_id=payload.agreement_id, unit_id=unit.id, product_id=payload.product_id, client_id=payload.client_id,
                 form=payload.form, signed_on=payload.signed_on, revision=payload.revision, created_at=dt.datetime.now(dt.UTC),
             ).on_conflict_do_nothing()
-        )).rowcount
+        ))
         if not inserted:
             return
     else:  # the end came first: fill in what the start says, take no place
@@ -59,7 +60,7 @@ async def on_agreement_signed(session: AsyncSession, envelope: Envelope, payload
     waiting = (await session.execute(
         select(QueueEntry).where(QueueEntry.client_id == payload.client_id, QueueEntry.active.is_(True))
     )).scalars().all()
-    touched: dict = {}
+    touched: dict[uuid.UUID, list[QueueEntry]] = {}
     for entry in waiting:
         here = entry.unit_id == unit.id
         entry.active, entry.left_on, entry.outcome = None, payload.signed_on, "started" if here else "elsewhere"
@@ -68,6 +69,7 @@ async def on_agreement_signed(session: AsyncSession, envelope: Envelope, payload
     await session.flush()
     for unit_id, entries in touched.items():
         other = unit if unit_id == unit.id else await session.get(Unit, unit_id)
+        assert other is not None  # a queue entry's unit exists (foreign key)
         for entry in entries:
             await recompute_unit_queues(session, other, change="started" if unit_id == unit.id else "left",
                                         product_id=entry.product_id, client_id=entry.client_id)

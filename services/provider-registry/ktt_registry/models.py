@@ -9,7 +9,18 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Date, ForeignKey, Identity, Index, Integer, String, Text, UniqueConstraint, Uuid,
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

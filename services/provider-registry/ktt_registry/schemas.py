@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -136,8 +136,8 @@ class ProviderOut(BaseModel):
     registration_register: str
     registration_number: str
     registration_date: dt.date
-    data_protection_officer: dict
-    contact: dict
+    data_protection_officer: dict[str, Any]
+    contact: dict[str, Any]
     website: str | None
     supplier_number: str | None
     payment_terms_days: int
@@ -269,14 +269,14 @@ class UnitOut(BaseModel):
     city: str
     district: str | None
     service_producer_code: str
-    responsible_person: dict
+    responsible_person: dict[str, Any]
     foli_reachable: bool
     step_free_access: bool
     suits_partial_work_ability: bool
     languages: list[str]
     phone_hours: str | None
-    premises: dict
-    meals: dict
+    premises: dict[str, Any]
+    meals: dict[str, Any]
     occupied: int
     unable_reason: str | None
     unable_since: dt.date | None

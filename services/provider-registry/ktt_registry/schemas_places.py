@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ktt_common.bounds import BoundedDate, StrictBool
+from ktt_common.bounds import BoundedDate, Strict, StrictBool
 
-from ktt_registry.schemas import Out, Strict
+from ktt_registry.schemas import Out
 
 # --- groups ----------------------------------------------------------------------------------
 

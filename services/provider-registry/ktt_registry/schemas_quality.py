@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ktt_common.bounds import BoundedDate
+from ktt_common.bounds import BoundedDate, Strict
 
-from ktt_registry.schemas import Out, Strict
+from ktt_registry.schemas import Out
 
 # --- subcontractors -----------------------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
-
 
 # --- search -----------------------------------------------------------------------------------
 
@@ -70,7 +70,7 @@ class SearchHit(BaseModel):
     name: str
     presentation: str | None
     website: str | None
-    contact: dict
+    contact: dict[str, Any]
     phone_hours: str | None
     units: list[SearchUnit]
     products: list[SearchProduct]

@@ -104,8 +104,8 @@ def out_of_force_problem(day: dt.date, start: dt.date, end: dt.date, ended_on: d
     if start <= day <= last:
         return None
     if day < start:
-        return ("AGR-16", f"the agreement starts on {start}; {day} is before it: a visit before the agreement is free "
-                          f"of charge and is not logged")
+        visit = "a visit before the agreement is free of charge and is not logged"
+        return "AGR-16", f"the agreement starts on {start}; {day} is before it: {visit}"
     if ended_on is not None and day <= end:
         return "AGR-13", f"the agreement ended on {ended_on}; {day} is after its last day"
     return "AGR-4", f"the agreement is in force from {start} to {last}; {day} is outside it"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
-from ktt_common.db import insert_for
+from ktt_common.db import affected, insert_for
 from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit, runtime_of
@@ -44,10 +44,10 @@ async def _raise(session: AsyncSession, copy: AgreementCopy, *, kind: str, rule:
     rt = runtime_of(session)
     alert_id = uuid.uuid4()
     today = rt.clock.today()
-    inserted = (await session.execute(insert_for(session, Alert).values(
+    inserted = affected(await session.execute(insert_for(session, Alert).values(
         id=alert_id, key=key, kind=kind, rule=rule, client_id=copy.client_id, agreement_id=copy.agreement_id,
         provider_id=copy.provider_id, unit_id=copy.unit_id, since=since, raised_on=today, details=details, status="open",
-        created_at=dt.datetime.now(dt.UTC)).on_conflict_do_nothing(index_elements=["key"]))).rowcount
+        created_at=dt.datetime.now(dt.UTC)).on_conflict_do_nothing(index_elements=["key"])))
     if inserted:
         await emit(session, event, event.payload(
             alert_id=alert_id, client_id=copy.client_id, agreement_id=copy.agreement_id, provider_id=copy.provider_id,
@@ -81,9 +81,9 @@ async def after_batch(session: AsyncSession, changed: Iterable[tuple[uuid.UUID, 
     for agreement_id in ids:
         copy = copies.get(agreement_id)
         log = logs.get(agreement_id, {})
-        if copy is None or not copy.has_facts or not log:
+        if copy is None or copy.start is None or copy.last_day is None or not log:  # not has_facts: nothing scheduled
             continue
-        first, last = max(copy.start, min(log)), min(copy.last_day, today)  # type: ignore[type-var]
+        first, last = max(copy.start, min(log)), min(copy.last_day, today)
         segments = agreement_rules.schedule_segments(copy.periods)
         scheduled = agreement_rules.scheduled_days(segments, first, last) if last >= first else []
         scheduled = sorted(set(scheduled) | {d for d in log if first <= d <= last})  # deviation days too (AGR-14)

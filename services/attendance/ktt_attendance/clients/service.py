@@ -11,15 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.identifiers import contains_hetu
 from ktt_common.errors import FieldError, RuleViolation
+from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import runtime_of
+from ktt_common.settings import settings_as
 
 from ktt_attendance.clients.models import ClientCopy
 from ktt_attendance.log.models import LogEntry
 from ktt_attendance.months.service import parse_month_or_422
 from ktt_attendance.notices import rules
 from ktt_attendance.notices.schemas import AllowanceOut, BenefitPayerIn, BenefitPayerOut
+from ktt_attendance.settings import AttendanceSettings
 
 
 async def set_payer(session: AsyncSession, principal: Principal, client_id: uuid.UUID, body: BenefitPayerIn) -> BenefitPayerOut:
@@ -43,7 +45,7 @@ async def allowances(session: AsyncSession, principal: Principal, month: str, cl
     (unemployment benefit) or activity allowance (social assistance) is paid, at the configured
     rate. Absences and days without service earn nothing; the client is never charged (BIL-4)."""
     first, last = parse_month_or_422(month)
-    rate = runtime_of(session).settings.allowance_day_rate_cents
+    rate = settings_as(runtime_of(session).settings, AttendanceSettings).allowance_day_rate_cents
     query = select(LogEntry.client_id, LogEntry.date).where(LogEntry.realised.is_(True), LogEntry.date >= first,
                                                             LogEntry.date <= last)
     if client_id is not None:

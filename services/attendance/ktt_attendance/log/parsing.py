@@ -47,8 +47,7 @@ def _field_errors(exc: ValidationError, describe: Callable[[int], str] | None = 
     for err in exc.errors():
         loc = list(err.get("loc", ()))
         msg = str(err.get("msg", "invalid"))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+        msg = msg.removeprefix("Value error, ")
         if loc and isinstance(loc[0], int):
             index = loc[0]
             name = ".".join(str(p) for p in loc[1:])

@@ -150,7 +150,7 @@ class ClientDays:
     weeks: Counter[tuple[int, int]] = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, days: list[dt.date]) -> "ClientDays":
+    def of(cls, days: list[dt.date]) -> ClientDays:
         ordered = sorted(days)
         return cls(ordered, Counter(week_of(d) for d in ordered))
 

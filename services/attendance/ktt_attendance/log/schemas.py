@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -48,7 +48,7 @@ class EntryIn(BaseModel):
     correction: bool = Field(False, description="a change to a month already confirmed (ATT-10); flagged for billing")
 
     @model_validator(mode="after")
-    def _fields_of_the_kind(self) -> "EntryIn":
+    def _fields_of_the_kind(self) -> EntryIn:
         # Run for each of up to 5,000 entries: only the given fields of the other kinds are looked at.
         foreign = sorted(name for name in self.__pydantic_fields_set__ & _FOREIGN[self.kind] if getattr(self, name) is not None)
         if foreign:
@@ -130,8 +130,8 @@ class EntryPage(BaseModel):
 
 class RevisionOut(BaseModel):
     revision: int
-    facts: dict
-    changes: dict | None
+    facts: dict[str, Any]
+    changes: dict[str, Any] | None
     correction: bool
     batch_id: uuid.UUID
     recorded_at: dt.datetime

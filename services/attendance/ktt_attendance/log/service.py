@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.clock import is_public_holiday
+from ktt_common.db import dialect_name
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import runtime_of
 
@@ -93,13 +94,13 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
 async def _load_state(session: AsyncSession, principal: Principal, entries: list[EntryIn], today: dt.date) -> BatchState:
     ids = sorted({e.agreement_id for e in entries})
     query = select(AgreementCopy).where(AgreementCopy.agreement_id.in_(ids)).order_by(AgreementCopy.agreement_id)
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         query = query.with_for_update()  # concurrent batches of one agreement take turns
     rows = [c for c in (await session.execute(query)).scalars() if c.has_facts and sees(principal, c.provider_id)] if ids else []
     copies = {c.agreement_id: Agreement(
-        agreement_id=c.agreement_id, client_id=c.client_id, provider_id=c.provider_id, unit_id=c.unit_id,  # type: ignore[arg-type]
-        product_kind=c.product_kind, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]
-        ended_on=c.ended_on, last_day=c.last_day, segments=agreement_rules.schedule_segments(c.periods),  # type: ignore[arg-type]
+        agreement_id=c.agreement_id, client_id=c.client_id, provider_id=c.provider_id, unit_id=c.unit_id,  # type: ignore[arg-type]  # has_facts: AgreementSigned
+        product_kind=c.product_kind, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]  # gave these
+        ended_on=c.ended_on, last_day=c.last_day, segments=agreement_rules.schedule_segments(c.periods),  # type: ignore[arg-type]  # together
         existing={}, deviations={}) for c in rows}
     client_days: dict[uuid.UUID, rules.ClientDays] = {}
     coaching_used: dict[uuid.UUID, int] = {}
@@ -184,8 +185,8 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
         # DATA-3: another provider's agreement is answered exactly like an unknown one.
         return _reject(index, "DATA-3", not_yours(entry.agreement_id))
     day = entry.date
-    if day > state.today:
-        return _reject(index, "ATT-1", rules.future_problem(day, state.today))  # type: ignore[arg-type]
+    if (future := rules.future_problem(day, state.today)) is not None:
+        return _reject(index, "ATT-1", future)
     if not copy.start <= day <= copy.last_day:  # the common case costs one comparison
         out = agreement_rules.out_of_force_problem(day, copy.start, copy.end, copy.ended_on)
         if out is not None:
@@ -223,7 +224,7 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
             return _reject(index, *problem_rule)
     correction = False
     if state.confirmed:
-        confirmed_on = state.confirmed.get((copy.unit_id, month_key(day)))  # type: ignore[arg-type]
+        confirmed_on = state.confirmed.get((copy.unit_id, month_key(day))) if copy.unit_id is not None else None
         if confirmed_on is not None:
             if not entry.correction:
                 return _reject(index, "ATT-10", f"the month {month_key(day)} was confirmed on {confirmed_on}: "

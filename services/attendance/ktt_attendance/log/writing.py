@@ -9,8 +9,9 @@ import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common import bulk
@@ -124,8 +125,8 @@ async def write(session: AsyncSession, principal: Principal, batch_id: uuid.UUID
                 "correction": old.correction, "batch_id": old.batch_id, "recorded_at": old.recorded_at,
                 "recorded_by": old.recorded_by, "superseded_at": now, "superseded_by": principal.subject,
             })
-    await bulk.write_columns(session, LogEntry.__table__, columns, conflict=("agreement_id", "date"), update=UPDATED_COLUMNS)
-    await bulk.write_rows(session, LogEntryRevision.__table__, history)
+    await bulk.write_columns(session, cast(Table, LogEntry.__table__), columns, conflict=("agreement_id", "date"), update=UPDATED_COLUMNS)
+    await bulk.write_rows(session, cast(Table, LogEntryRevision.__table__), history)
     return list(zip(ids, revisions))
 
 

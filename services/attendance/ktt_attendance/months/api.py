@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 

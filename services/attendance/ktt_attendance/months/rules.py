@@ -24,6 +24,15 @@ def parse_month(text: str) -> tuple[dt.date, dt.date] | None:
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
+def month_range(text: str) -> tuple[dt.date, dt.date]:
+    """(first day, last day) of a month the caller has already validated (a schema pattern, a month it
+    made itself); one that is no month is a programming error here, not bad input."""
+    bounds = parse_month(text)
+    if bounds is None:
+        raise ValueError(f"not a month: {text!r}")
+    return bounds
+
+
 def month_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 

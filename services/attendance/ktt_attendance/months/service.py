@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
-from ktt_common.db import insert_for
+from ktt_common.db import affected, insert_for
 from ktt_common.errors import FieldError, InvalidInput, NotFound, RuleViolation
 from ktt_common.outbox import emit, runtime_of
 from ktt_contracts.attendance import (
@@ -44,7 +44,7 @@ async def confirmed_months(session: AsyncSession, keys: Iterable[tuple[uuid.UUID
     rows = (await session.execute(select(MonthReport.unit_id, MonthReport.month, MonthReport.confirmed_on).where(
         MonthReport.unit_id.in_(units), MonthReport.month.in_(months), MonthReport.confirmed_on.is_not(None)))).all()
     wanted = set(keys)
-    return {(u, m): c for u, m, c in rows if (u, m) in wanted}
+    return {(u, m): c for u, m, c in rows if (u, m) in wanted and c is not None}
 
 
 def parse_month_or_422(month: str) -> tuple[dt.date, dt.date]:
@@ -83,13 +83,15 @@ async def month_figures(session: AsyncSession, copies: list[AgreementCopy], firs
     out = []
     for copy in copies:
         rows = entries.get(copy.agreement_id, [])
-        lo = max(first, copy.start)  # type: ignore[type-var]
-        hi = min(last, today, copy.last_day)  # type: ignore[type-var]
+        start, last_day = copy.start, copy.last_day
+        assert start is not None and last_day is not None  # _in_month selects copies with their facts
+        lo = max(first, start)
+        hi = min(last, today, last_day)
         scheduled = agreement_rules.scheduled_days(agreement_rules.schedule_segments(copy.periods), lo, hi) if hi >= lo else []
         recorded = {r.date for r in rows}
         missing = [d for d in rules.required_days(scheduled) if d not in recorded]
         out.append(MonthAgreementCount(
-            agreement_id=copy.agreement_id, client_id=copy.client_id, realised_days=sum(1 for r in rows if r.realised),  # type: ignore[arg-type]
+            agreement_id=copy.agreement_id, client_id=copy.client_id, realised_days=sum(1 for r in rows if r.realised),
             absence_days=sum(1 for r in rows if r.kind == "absent"),
             not_organised_days=sum(1 for r in rows if r.kind == "not_organised"),
             coaching_hours=round(sum(r.coaching_minutes or 0 for r in rows) / 60, 2), missing_days=missing))
@@ -98,7 +100,7 @@ async def month_figures(session: AsyncSession, copies: list[AgreementCopy], firs
 
 def _view(report: MonthReport | None, provider_id: str, unit_id: uuid.UUID, month: str, today: dt.date,
           figures: list[MonthAgreementCount] | None = None) -> MonthReportOut:
-    first, last = rules.parse_month(month)  # type: ignore[misc]
+    _first, last = rules.month_range(month)
     due = rules.due_on(last)
     if report is not None and report.confirmed_on is not None:
         status = "confirmed"
@@ -167,27 +169,28 @@ async def mark_late(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
     month = rules.due_month(run_date)
     if month is None:
         return {"month": None, "late": 0}
-    first, last = rules.parse_month(month)  # type: ignore[misc]
+    first, last = rules.month_range(month)
     copies = (await session.execute(select(AgreementCopy).where(_in_month(first, last), AgreementCopy.unit_id.is_not(None))
                                     .order_by(AgreementCopy.provider_id, AgreementCopy.unit_id))).scalars().all()
     units: dict[tuple[str, uuid.UUID], list[uuid.UUID]] = defaultdict(list)
     for c in copies:
-        units[(c.provider_id or "", c.unit_id)].append(c.agreement_id)  # type: ignore[index]
+        if c.unit_id is not None:  # the query takes copies with a unit only
+            units[(c.provider_id or "", c.unit_id)].append(c.agreement_id)
     marked = 0
     now = dt.datetime.now(dt.UTC)
     due = rules.due_on(last)
     for (provider_id, unit_id), agreement_ids in units.items():
         report_id = uuid.uuid4()
-        inserted = (await session.execute(insert_for(session, MonthReport).values(
+        inserted = affected(await session.execute(insert_for(session, MonthReport).values(
             id=report_id, provider_id=provider_id, unit_id=unit_id, month=month, due_on=due, late=True,
-            late_marked_on=run_date, updated_at=now).on_conflict_do_nothing(index_elements=["unit_id", "month"]))).rowcount
+            late_marked_on=run_date, updated_at=now).on_conflict_do_nothing(index_elements=["unit_id", "month"])))
         if not inserted:
-            inserted = (await session.execute(update(MonthReport).where(
+            inserted = affected(await session.execute(update(MonthReport).where(
                 MonthReport.unit_id == unit_id, MonthReport.month == month, MonthReport.confirmed_on.is_(None),
-                MonthReport.late_marked_on.is_(None)).values(late=True, late_marked_on=run_date, updated_at=now))).rowcount
+                MonthReport.late_marked_on.is_(None)).values(late=True, late_marked_on=run_date, updated_at=now)))
         if inserted:
             await emit(session, MonthReportLate, MonthReportLatePayload(
-                provider_id=provider_id, unit_id=unit_id, month=month, due_on=due, marked_on=run_date,  # type: ignore[arg-type]
+                provider_id=provider_id, unit_id=unit_id, month=month, due_on=due, marked_on=run_date,
                 agreement_ids=agreement_ids), subject=str(unit_id))
             marked += 1
     return {"month": month, "late": marked}

@@ -14,15 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.db import insert_for
+from ktt_common.db import affected, insert_for
 from ktt_common.errors import FieldError, NotFound, RuleViolation
 from ktt_common.outbox import emit, runtime_of
+from ktt_common.settings import settings_as
 from ktt_contracts.attendance import AbsenceNoticeCreated, AbsenceNoticeCreatedPayload
 
 from ktt_attendance.clients.models import ClientCopy
 from ktt_attendance.log.models import LogEntry
 from ktt_attendance.notices import rules
 from ktt_attendance.notices.models import AbsenceNotice
+from ktt_attendance.settings import AttendanceSettings
 
 
 async def make_notices(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
@@ -31,7 +33,7 @@ async def make_notices(session: AsyncSession, run_date: dt.date) -> dict[str, An
     none (no unemployment benefit); a client whose decision is unknown here is reported to Kela."""
     rt = runtime_of(session)
     try:
-        start, end = rules.last_complete_period(run_date, rt.settings.tt3_period_anchor)
+        start, end = rules.last_complete_period(run_date, settings_as(rt.settings, AttendanceSettings).tt3_period_anchor)
     except OverflowError:
         return {"period": None, "created": 0}
     rows = (await session.execute(select(LogEntry).where(
@@ -56,15 +58,15 @@ async def make_notices(session: AsyncSession, run_date: dt.date) -> dict[str, An
         unauthorised = sum(1 for e in entries if not e.authorised)
         notice_id = uuid.uuid4()
         to_authority = rules.to_employment_authority(unauthorised)
-        inserted = (await session.execute(insert_for(session, AbsenceNotice).values(
+        inserted = affected(await session.execute(insert_for(session, AbsenceNotice).values(
             id=notice_id, client_id=client_id, period_start=start, period_end=end, recipient=recipient,
             fund_name=copy.fund_name if copy else None, language=(copy.language if copy and copy.language in ("fi", "sv") else "fi"),
             days=days, absence_days=len(days), unauthorised_days=unauthorised, to_employment_authority=to_authority,
             status="pending", created_on=run_date, created_at=now,
-        ).on_conflict_do_nothing(index_elements=["client_id", "period_start"]))).rowcount
+        ).on_conflict_do_nothing(index_elements=["client_id", "period_start"])))
         if inserted:
             await emit(session, AbsenceNoticeCreated, AbsenceNoticeCreatedPayload(
-                notice_id=notice_id, client_id=client_id, period_start=start, period_end=end, recipient=recipient,  # type: ignore[arg-type]
+                notice_id=notice_id, client_id=client_id, period_start=start, period_end=end, recipient=recipient,
                 absence_days=len(days), unauthorised_days=unauthorised, to_employment_authority=to_authority),
                 subject=str(client_id))
             created += 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ktt_attendance.pdf import fi_date, language, new_document
 
-__all__ = ["Certificate", "TEXTS", "days_line", "language", "render_pdf"]
+__all__ = ["TEXTS", "Certificate", "days_line", "language", "render_pdf"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "fi": {

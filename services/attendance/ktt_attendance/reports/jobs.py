@@ -11,11 +11,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.clock import utc_now
+from ktt_common.db import affected
 from ktt_common.outbox import emit
 from ktt_contracts.reports import ReportLate, ReportLatePayload
 
 from ktt_attendance.agreements.models import AgreementCopy
-from ktt_attendance.months.rules import parse_month
+from ktt_attendance.months.rules import month_range
 from ktt_attendance.months.service import _in_month as in_month
 from ktt_attendance.reports import rules
 from ktt_attendance.reports.models import Report
@@ -28,7 +29,7 @@ async def reports_due(session: AsyncSession, run_date: dt.date) -> dict[str, Any
     month = rules.previous_month(run_date)
     created = 0
     if month is not None:
-        first, last = parse_month(month)  # type: ignore[misc]
+        first, last = month_range(month)
         copies = (await session.execute(select(AgreementCopy).where(in_month(first, last))
                                         .order_by(AgreementCopy.agreement_id))).scalars().all()
         for copy in copies:
@@ -46,7 +47,7 @@ async def reports_due(session: AsyncSession, run_date: dt.date) -> dict[str, Any
             state="late", late=True, updated_at=utc_now(),
             history=[*report.history, _line("late", "late", "job:reports-due", run_date)],
         ).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
+        if affected(claimed) != 1:
             continue
         await session.refresh(report)
         await emit(session, ReportLate, ReportLatePayload(**facts(report), marked_on=run_date), subject=str(report.id))

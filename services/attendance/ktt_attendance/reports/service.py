@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.clock import utc_now
-from ktt_common.db import insert_for
+from ktt_common.db import affected, insert_for
 from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit, runtime_of
@@ -34,7 +34,7 @@ from ktt_attendance.access import sees, visible_agreement
 from ktt_attendance.agreements.models import AgreementCopy
 from ktt_attendance.clients.models import ClientCopy
 from ktt_attendance.log.models import LogEntry
-from ktt_attendance.months.rules import month_of, parse_month
+from ktt_attendance.months.rules import month_of, month_range
 from ktt_attendance.reports import rules
 from ktt_attendance.reports.documents import Certificate
 from ktt_attendance.reports.models import Report
@@ -87,7 +87,7 @@ def _placing(copy: AgreementCopy, body: ReportIn, today: dt.date) -> tuple[list[
     if kind in rules.BY_MONTH:
         if body.month is None:
             return problems, None, None
-        first, last = parse_month(body.month)  # type: ignore[misc]  # the schema checked the pattern
+        first, last = month_range(body.month)  # the schema checked the pattern
         if copy.last_day is None or copy.start is None or first > copy.last_day or last < copy.start:
             problems.append(rules.Missing("body.month", "ATT-11" if kind == rules.MONTHLY_FOLLOW_UP else "VOU-7",
                                           f"the agreement is in force from {copy.start} to {copy.last_day}; "
@@ -142,7 +142,7 @@ async def submit(session: AsyncSession, principal: Principal, body: ReportIn) ->
     problems += placing_problems + _hetu_problems(content, "body")
     key = rules.report_key(kind, month=month, period_id=body.period_id)
     if kind == rules.COACHING and body.hours and month and not placing_problems:
-        first, last = parse_month(month)  # type: ignore[misc]
+        first, last = month_range(month)
         problems += rules.hours_problems(
             [h.model_dump() for h in body.hours], copy.approved_hours, await reported_hours(session, copy.agreement_id, key),
             max(first, copy.start or first), min(last, copy.last_day or last), today)
@@ -155,8 +155,8 @@ async def submit(session: AsyncSession, principal: Principal, body: ReportIn) ->
 
     # The row exists from here on (made now unless a due one was): an insert that ignores a conflict,
     # so a submission racing the job or another submission never fails on the unique key.
-    await ensure_due(session, agreement_id=copy.agreement_id, kind=kind, client_id=copy.client_id,  # type: ignore[arg-type]
-                     provider_id=copy.provider_id, unit_id=copy.unit_id, month=month or month_of(today),  # type: ignore[arg-type]
+    await ensure_due(session, agreement_id=copy.agreement_id, kind=kind, client_id=copy.client_id,  # type: ignore[arg-type]  # set with the facts
+                     provider_id=copy.provider_id, unit_id=copy.unit_id, month=month or month_of(today),  # type: ignore[arg-type]  # by AgreementSigned
                      period_id=body.period_id, due_on=due, on=today, by=principal.subject, key=key, record=False)
     report = (await session.execute(select(Report).where(
         Report.agreement_id == copy.agreement_id, Report.key == key).with_for_update())).scalar_one()
@@ -179,7 +179,7 @@ async def submit(session: AsyncSession, principal: Principal, body: ReportIn) ->
     report.content = content
     report.signature = signature or report.signature
     if kind == rules.MONTHLY_FOLLOW_UP:
-        first, last = parse_month(report.month)  # type: ignore[misc]
+        first, last = month_range(report.month or "")  # a monthly follow-up is stored with its month (ATT-11)
         report.realised_days = await realised_days(session, copy.agreement_id, first, last)
     elif kind in (rules.CERTIFICATE, rules.FINAL, rules.GROUP):
         report.realised_days = await realised_days(session, copy.agreement_id)
@@ -286,7 +286,7 @@ async def ensure_due(session: AsyncSession, *, agreement_id: uuid.UUID, kind: st
         unit_id=unit_id, state="due", month=month, period_id=period_id, due_on=due_on, late=False,
         recipients=rules.recipients(kind, client.case_worker_office if client else None), history=[_line("due", "due", by, on)] if record else [], created_at=now, updated_at=now,
     ).on_conflict_do_nothing(index_elements=["agreement_id", "key"]))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 async def certificate(session: AsyncSession, principal: Principal, agreement_id: uuid.UUID) -> tuple[Certificate, str | None]:

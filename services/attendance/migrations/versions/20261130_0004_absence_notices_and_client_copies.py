@@ -4,10 +4,10 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-30 19:58:10.545903
 """
-from alembic import op
 import sqlalchemy as sa
-import ktt_common.db
+from alembic import op
 
+import ktt_common.db
 
 revision = '0004'
 down_revision = '0003'

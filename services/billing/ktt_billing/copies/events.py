@@ -39,13 +39,13 @@ async def _upsert_newer(session: AsyncSession, model: Any, key: list[str], value
 # --- agreements (voucher) ---------------------------------------------------------------------
 
 async def _agreement(session: AsyncSession, env: Envelope, p: agreement.AgreementFacts) -> None:
-    await _upsert_newer(session, AgreementCopy, ["agreement_id"], dict(
-        agreement_id=p.agreement_id, client_id=p.client_id, provider_id=p.provider_id, unit_id=p.unit_id,
-        product_kind=p.product_kind, start=p.start, end=p.end,
-        day_value_first_year_cents=p.values.day_value_first_year_cents,
-        base_day_value_cents=p.values.base_day_value_cents, hour_value_cents=p.values.hour_value_cents,
-        base_value_from=p.base_value_from, approved_hours=p.approved_hours, decision_id=p.decision_id, facts_at=env.time,
-    ))
+    await _upsert_newer(session, AgreementCopy, ["agreement_id"], {
+        "agreement_id": p.agreement_id, "client_id": p.client_id, "provider_id": p.provider_id, "unit_id": p.unit_id,
+        "product_kind": p.product_kind, "start": p.start, "end": p.end,
+        "day_value_first_year_cents": p.values.day_value_first_year_cents,
+        "base_day_value_cents": p.values.base_day_value_cents, "hour_value_cents": p.values.hour_value_cents,
+        "base_value_from": p.base_value_from, "approved_hours": p.approved_hours, "decision_id": p.decision_id, "facts_at": env.time,
+    })
 
 
 @FROM_VOUCHER.on(agreement.AgreementSigned)
@@ -72,11 +72,11 @@ async def on_attendance_recorded(session: AsyncSession, env: Envelope, p: attend
     if not p.days:
         return
     table = DayEntry.__table__
-    rows = [dict(
-        agreement_id=p.agreement_id, date=d.date, entry_id=d.entry_id, client_id=p.client_id, provider_id=p.provider_id,
-        unit_id=p.unit_id, product_kind=p.product_kind, kind=d.kind, realised=d.kind == "present",
-        coaching_centihours=round((d.coaching_hours or 0) * 100), revision=d.revision, recorded_on=p.recorded_on,
-    ) for d in p.days]
+    rows = [{
+        "agreement_id": p.agreement_id, "date": d.date, "entry_id": d.entry_id, "client_id": p.client_id, "provider_id": p.provider_id,
+        "unit_id": p.unit_id, "product_kind": p.product_kind, "kind": d.kind, "realised": d.kind == "present",
+        "coaching_centihours": round((d.coaching_hours or 0) * 100), "revision": d.revision, "recorded_on": p.recorded_on,
+    } for d in p.days]
     ins = insert_for(session, table)
     await session.execute(ins.on_conflict_do_update(
         index_elements=["agreement_id", "date"],
@@ -124,10 +124,10 @@ async def _release(session: AsyncSession, provider_id: str, month: str) -> None:
 # --- providers' payment details (provider registry) ------------------------------------------
 
 async def _provider(session: AsyncSession, env: Envelope, p: registry.ProviderFacts) -> None:
-    await _upsert_newer(session, ProviderCopy, ["provider_id"], dict(
-        provider_id=p.provider_id, name=p.name, business_id=p.business_id, supplier_number=p.supplier_number,
-        iban=p.iban, payment_terms_days=p.payment_terms_days, status=p.status, facts_at=env.time,
-    ))
+    await _upsert_newer(session, ProviderCopy, ["provider_id"], {
+        "provider_id": p.provider_id, "name": p.name, "business_id": p.business_id, "supplier_number": p.supplier_number,
+        "iban": p.iban, "payment_terms_days": p.payment_terms_days, "status": p.status, "facts_at": env.time,
+    })
 
 
 for _event_type in (registry.ProviderApplied, registry.ProviderChanged, registry.ProviderApproved,

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime
+
 from ktt_billing.db import Base
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -35,7 +36,7 @@ class ReconciliationRow(BaseModel):
             summary="Per agreement: days paid in frozen settlements against realised days, differences with cause")
 async def reconciliation(session: SessionDep, principal: Principal = authorize("corrections.reconciliation"),
                          month: str = Query(pattern=MONTH_RE.pattern, description="YYYY-MM"),
-                         provider_id: str | None = Query(None, max_length=100)) -> list[dict]:
+                         provider_id: str | None = Query(None, max_length=100)) -> list[dict[str, Any]]:
     if principal.role is Role.PROVIDER:
         if provider_id and provider_id != principal.provider_id:
             raise Forbidden("a provider reconciles only its own settlements (DATA-3)", rule="DATA-3")

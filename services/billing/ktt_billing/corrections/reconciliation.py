@@ -40,7 +40,9 @@ async def reconcile(session: AsyncSession, month: str, provider_id: str | None) 
     out = []
     for agreement_id in sorted(set(realised) | set(paid), key=str):
         r, p = realised.get(agreement_id), paid.get(agreement_id)
-        provider = r.provider_id if r else p.provider_id
+        either = r if r is not None else p
+        assert either is not None  # the agreement came from one of the two
+        provider = either.provider_id
         n_realised = int(r.realised) if r else 0
         n_paid = (int(p.q) // 100) if p else 0
         cause = None
@@ -53,6 +55,6 @@ async def reconcile(session: AsyncSession, month: str, provider_id: str | None) 
                 cause = "not_payable: days outside the agreement (after its end, BIL-5) or without a frozen day value"
             else:
                 cause = "correction_pending: the daily log changed after the settlement; the next settlement corrects it"
-        out.append(dict(provider_id=provider, agreement_id=agreement_id, client_id=(r or p).client_id, month=month,
-                        realised_days=n_realised, paid_days=n_paid, difference=n_paid - n_realised, cause=cause))
+        out.append({"provider_id": provider, "agreement_id": agreement_id, "client_id": either.client_id, "month": month,
+                        "realised_days": n_realised, "paid_days": n_paid, "difference": n_paid - n_realised, "cause": cause})
     return out

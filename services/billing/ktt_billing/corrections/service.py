@@ -37,7 +37,7 @@ async def touched_agreements(session: AsyncSession, before: dt.date, providers: 
     return set((await session.execute(q)).scalars().all())
 
 
-async def billed(session: AsyncSession, agreements: set[uuid.UUID], before_month: str) -> dict[tuple, dict[str, Any]]:
+async def billed(session: AsyncSession, agreements: set[uuid.UUID], before_month: str) -> dict[tuple[uuid.UUID, str, str], dict[str, Any]]:
     """Net of what frozen settlements billed per (agreement, service month, basis), disputes aside."""
     q = (
         select(L.agreement_id, L.service_month, L.basis, S.provider_id, L.client_id,
@@ -53,9 +53,9 @@ async def billed(session: AsyncSession, agreements: set[uuid.UUID], before_month
 
 
 def _line(kind: str, provider_id: str, g: dict[str, Any], cause: str) -> dict[str, Any]:
-    return dict(provider_id=provider_id, client_id=g["client_id"], agreement_id=g["agreement_id"], kind=kind,
-                basis=g["basis"], service_month=g["service_month"], date_from=g["d0"], date_to=g["d1"],
-                quantity_centi=g["q"], unit_value_cents=g["value"], amount_cents=g["amount"], cause=cause)
+    return {"provider_id": provider_id, "client_id": g["client_id"], "agreement_id": g["agreement_id"], "kind": kind,
+                "basis": g["basis"], "service_month": g["service_month"], "date_from": g["d0"], "date_to": g["d1"],
+                "quantity_centi": g["q"], "unit_value_cents": g["value"], "amount_cents": g["amount"], "cause": cause}
 
 
 async def correction_lines(session: AsyncSession, month: str, providers: Iterable[str] | None) -> list[dict[str, Any]]:
@@ -72,7 +72,11 @@ async def correction_lines(session: AsyncSession, month: str, providers: Iterabl
     lines: list[dict[str, Any]] = []
     for key in sorted(set(should) | set(was), key=lambda k: (str(k[0]), k[1], k[2])):
         new, old = should.get(key), was.get(key)
-        provider_id = new.provider_id if new else old["provider_id"]
+        if new is not None:
+            provider_id = new.provider_id
+        else:
+            assert old is not None  # the key came from one of the two
+            provider_id = old["provider_id"]
         if providers is not None and provider_id not in providers:
             continue  # another provider's agreement of the same decision: corrected in its own settlement
         service_month = key[1]
@@ -88,8 +92,8 @@ async def correction_lines(session: AsyncSession, month: str, providers: Iterabl
                                                            "basis": key[2], "q": -old_q, "amount": -old_amount},
                                f"{service_month} was billed before a change in the daily log: refunded in full"))
         if new and (new_q or new_amount):
-            lines.append(_line(rules.CORRECTION, provider_id, dict(
-                client_id=new.client_id, agreement_id=key[0], basis=key[2], service_month=service_month, d0=new.date_from,
-                d1=new.date_to, q=new_q, value=new.unit_value_cents, amount=new_amount),
+            lines.append(_line(rules.CORRECTION, provider_id, {
+                "client_id": new.client_id, "agreement_id": key[0], "basis": key[2], "service_month": service_month, "d0": new.date_from,
+                "d1": new.date_to, "q": new_q, "value": new.unit_value_cents, "amount": new_amount},
                 f"{service_month} as the daily log stands now" + ("" if old else " (not billed before)")))
     return lines

@@ -89,9 +89,9 @@ async def resolve(session: AsyncSession, dispute_id: uuid.UUID, outcome: str, an
             raise InvalidInput("an accepted dispute needs corrected_quantity (the provider claimed none)")
         d.corrected_quantity_centi = quantity
         target = await next_open_settlement(session, d.provider_id, source.month, today)
-        common = dict(settlement_id=target.id, client_id=line.client_id, agreement_id=line.agreement_id, basis=line.basis,
-                      service_month=line.service_month, date_from=line.date_from, date_to=line.date_to,
-                      unit_value_cents=line.unit_value_cents, origin="dispute", dispute_id=d.id)
+        common = {"settlement_id": target.id, "client_id": line.client_id, "agreement_id": line.agreement_id, "basis": line.basis,
+                      "service_month": line.service_month, "date_from": line.date_from, "date_to": line.date_to,
+                      "unit_value_cents": line.unit_value_cents, "origin": "dispute", "dispute_id": d.id}
         refund = SettlementLine(id=uuid.uuid4(), kind=rules.REFUND, quantity_centi=-line.quantity_centi,
                                 amount_cents=-line.amount_cents, cause=f"dispute {d.id} accepted: the line is refunded",
                                 **common)
@@ -103,8 +103,8 @@ async def resolve(session: AsyncSession, dispute_id: uuid.UUID, outcome: str, an
         d.correction_settlement_id = target.id
         await session.flush()
         await settlements.evaluate_holds(session, [target], today)
-    await emit(session, ev.DisputeResolved, dict(dispute_id=d.id, settlement_id=d.settlement_id, line_id=d.line_id,
-                                                 provider_id=d.provider_id, outcome=outcome, resolved_on=today),
+    await emit(session, ev.DisputeResolved, {"dispute_id": d.id, "settlement_id": d.settlement_id, "line_id": d.line_id,
+                                                 "provider_id": d.provider_id, "outcome": outcome, "resolved_on": today},
                subject=str(d.id))
     await audit(session, who, f"dispute.{outcome}", "dispute", d.id, client_ids=[line.client_id])
     return d

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
@@ -12,9 +14,12 @@ from ktt_common.auth import Principal, Role
 from ktt_common.bounds import BoundedDate
 from ktt_common.deps import RuntimeDep, SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES
+from ktt_common.settings import settings_as
 
 from ktt_billing.payments import service
+from ktt_billing.payments.models import PaymentBatch, PaymentItem
 from ktt_billing.policy import authorize
+from ktt_billing.settings import BillingSettings
 
 router = APIRouter(prefix="/v1/payment-batches", tags=["payments"], responses={**PROBLEM_RESPONSES})
 OFFICIAL = (Role.CITY_OFFICIAL,)
@@ -47,10 +52,10 @@ class BatchOut(BaseModel):
     total_cents: int
     paid_on: dt.date | None
     items: list[ItemOut]
-    held: list[dict]
+    held: list[dict[str, Any]]
 
 
-def out(batch, items) -> BatchOut:  # type: ignore[no-untyped-def]
+def out(batch: PaymentBatch, items: Sequence[PaymentItem]) -> BatchOut:
     return BatchOut(id=batch.id, number=batch.number, state=batch.state, created_on=batch.created_on,
                     execution_date=batch.execution_date, total_cents=batch.total_cents, paid_on=batch.paid_on,
                     held=batch.held or [], items=[ItemOut.model_validate(i, from_attributes=True) for i in items])
@@ -75,7 +80,7 @@ async def read(batch_id: uuid.UUID, session: SessionDep, principal: Principal = 
 async def pain001(batch_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
                   principal: Principal = authorize('payments.pain001')) -> Response:
     batch, items = await service.get(session, batch_id)
-    return Response(service.pain001(rt.settings, batch, items), media_type="application/xml",
+    return Response(service.pain001(settings_as(rt.settings, BillingSettings), batch, items), media_type="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="ktt-batch-{batch.number}.xml"'})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import JSON, Date, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,7 +23,7 @@ class PaymentBatch(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     execution_date: Mapped[dt.date] = mapped_column(Date)
     total_cents: Mapped[int] = mapped_column(Integer)
-    held: Mapped[list] = mapped_column(JSON, default=list, doc="settlements left out, with the reason")
+    held: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, doc="settlements left out, with the reason")
     paid_on: Mapped[dt.date | None] = mapped_column(Date)
 
 

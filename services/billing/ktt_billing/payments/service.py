@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, InvalidInput, NotFound
-from ktt_common.outbox import emit, emit_many, runtime_of
+from ktt_common.events import EventType
+from ktt_common.outbox import emit_many, runtime_of
 from ktt_contracts import billing as ev
 
 from ktt_billing.copies.models import ProviderCopy
 from ktt_billing.payments import rules
 from ktt_billing.payments.models import PaymentBatch, PaymentItem
+from ktt_billing.settings import BillingSettings
 from ktt_billing.settlements import service as settlements
 from ktt_billing.settlements.models import Settlement
 
@@ -45,14 +48,16 @@ async def create_batch(session: AsyncSession, settlement_ids: list[uuid.UUID], e
     number = int((await session.execute(select(func.coalesce(func.max(PaymentBatch.number), 0)))).scalar_one()) + 1
     batch = PaymentBatch(id=uuid.uuid4(), number=number, state="created", created_on=today, created_by=who.subject,
                          execution_date=execution_date, total_cents=0, held=[])
-    items, held, events = [], [], []
+    items: list[PaymentItem] = []
+    held: list[dict[str, Any]] = []
+    events: list[tuple[EventType[Any], dict[str, Any], str]] = []
     for s in found:
         provider = providers.get(s.provider_id)
         problem = rules.payment_details_problem(provider)
         if problem is None and s.total_cents <= 0:
             problem = "nothing to pay: the total is not positive (it is set off in a later settlement)"
         if problem:
-            reasons = [r for r in (s.hold_reasons or []) if r.get("rule") != "PAY"] + [dict(rule="PAY", reason=problem)]
+            reasons = [r for r in (s.hold_reasons or []) if r.get("rule") != "PAY"] + [{"rule": "PAY", "reason": problem}]
             s.held, s.hold_reasons = True, reasons
             held.append({"settlement_id": str(s.id), "provider_id": s.provider_id, "reason": problem})
             events.append((ev.InvoiceHeld, {**settlements.facts(s, await settlements.line_count(session, s.id)),
@@ -72,10 +77,10 @@ async def create_batch(session: AsyncSession, settlement_ids: list[uuid.UUID], e
     session.add(batch)
     session.add_all(items)
     await session.flush()
-    events.append((ev.PaymentBatchCreated, dict(
-        payment_batch_id=batch.id, number=number, created_on=today, execution_date=execution_date,
-        settlement_ids=[i.settlement_id for i in items], total_cents=batch.total_cents,
-        held_settlement_ids=[h["settlement_id"] for h in held]), str(batch.id)))
+    events.append((ev.PaymentBatchCreated, {
+        "payment_batch_id": batch.id, "number": number, "created_on": today, "execution_date": execution_date,
+        "settlement_ids": [i.settlement_id for i in items], "total_cents": batch.total_cents,
+        "held_settlement_ids": [h["settlement_id"] for h in held]}, str(batch.id)))
     await emit_many(session, events)
     await audit(session, who, "payment_batch.create", "payment_batch", batch.id,
                 details={"number": number, "total_cents": batch.total_cents, "held": held})
@@ -97,7 +102,7 @@ async def mark_paid(session: AsyncSession, batch_id: uuid.UUID, who: Principal, 
         raise Conflict(f"payment batch {batch.number} was already marked paid on {batch.paid_on}")
     batch.state, batch.paid_on = "paid", today
     found = (await session.execute(select(Settlement).where(Settlement.id.in_([i.settlement_id for i in items])))).scalars().all()
-    events = []
+    events: list[tuple[EventType[Any], dict[str, Any], str]] = []
     for s in found:
         s.state, s.paid_on = "paid", today
         events.append((ev.InvoicePaid, {**settlements.facts(s, await settlements.line_count(session, s.id)),
@@ -107,19 +112,20 @@ async def mark_paid(session: AsyncSession, batch_id: uuid.UUID, who: Principal, 
     return batch
 
 
-def pain001(session_settings: object, batch: PaymentBatch, items: list[PaymentItem]) -> bytes:
+def pain001(session_settings: BillingSettings, batch: PaymentBatch, items: list[PaymentItem]) -> bytes:
     """The batch as an ISO 20022 pain.001.001.03 credit transfer, validated against the schema sepaxml ships."""
     from sepaxml import SepaTransfer
 
-    config = {"name": getattr(session_settings, "debtor_name"), "IBAN": getattr(session_settings, "debtor_iban"),
-              "BIC": getattr(session_settings, "debtor_bic"), "batch": True, "currency": "EUR"}
+    config = {"name": session_settings.debtor_name, "IBAN": session_settings.debtor_iban,
+              "BIC": session_settings.debtor_bic, "batch": True, "currency": "EUR"}
     sepa = SepaTransfer(config, clean=True)
     sepa.msg_id = f"KTT-BATCH-{batch.number:06d}"
     for i in items:
         sepa.add_payment({"name": i.provider_name, "IBAN": i.iban, "amount": i.amount_cents,
                           "execution_date": batch.execution_date, "endtoend_id": i.reference,
                           "description": f"KTT palveluseteli {i.month} viite {i.reference}"})
-    return sepa.export(validate=True, pretty_print=True)
+    xml: bytes = sepa.export(validate=True, pretty_print=True)
+    return xml
 
 
 LEDGER_COLUMNS = ["supplier_number", "business_id", "provider_name", "iban", "reference", "amount", "amount_cents",

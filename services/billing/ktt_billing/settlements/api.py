@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
@@ -25,14 +26,14 @@ MonthQ = Annotated[str | None, Query(pattern=rules.MONTH_RE.pattern, description
 StateQ = Annotated[str | None, Query(pattern="^(" + "|".join(rules.STATES) + ")$")]
 
 
-def settlement_out(s: Settlement) -> dict:
-    return dict(id=s.id, provider_id=s.provider_id, month=s.month, state=s.state, held=s.held,
-                hold_reasons=s.hold_reasons or [], total_cents=s.total_cents, reference=s.reference,
-                created_on=s.created_on, approved_on=s.approved_on, approved_by=s.approved_by, settled_on=s.settled_on,
-                paid_on=s.paid_on, payment_batch_id=s.payment_batch_id)
+def settlement_out(s: Settlement) -> dict[str, Any]:
+    return {"id": s.id, "provider_id": s.provider_id, "month": s.month, "state": s.state, "held": s.held,
+                "hold_reasons": s.hold_reasons or [], "total_cents": s.total_cents, "reference": s.reference,
+                "created_on": s.created_on, "approved_on": s.approved_on, "approved_by": s.approved_by, "settled_on": s.settled_on,
+                "paid_on": s.paid_on, "payment_batch_id": s.payment_batch_id}
 
 
-async def detail(session, s: Settlement) -> SettlementDetail:  # type: ignore[no-untyped-def]
+async def detail(session: AsyncSession, s: Settlement) -> SettlementDetail:
     lines = (await session.execute(select(SettlementLine).where(SettlementLine.settlement_id == s.id)
                                    .order_by(SettlementLine.service_month, SettlementLine.client_id,
                                              SettlementLine.agreement_id, SettlementLine.kind))).scalars().all()
@@ -42,7 +43,7 @@ async def detail(session, s: Settlement) -> SettlementDetail:  # type: ignore[no
 
     return SettlementDetail(
         **settlement_out(s),
-        lines=[LineOut(id=x.id, client_id=x.client_id, agreement_id=x.agreement_id, kind=x.kind, basis=x.basis,  # type: ignore[arg-type]
+        lines=[LineOut(id=x.id, client_id=x.client_id, agreement_id=x.agreement_id, kind=x.kind, basis=x.basis,
                        service_month=x.service_month, date_from=x.date_from, date_to=x.date_to,
                        quantity=rules.quantity(x.quantity_centi), unit_value_cents=x.unit_value_cents,
                        amount_cents=x.amount_cents, cause=x.cause, dispute_id=x.dispute_id) for x in lines],
@@ -55,7 +56,7 @@ async def detail(session, s: Settlement) -> SettlementDetail:  # type: ignore[no
 @router.get("/settlements", response_model=list[SettlementOut], summary="Settlements, filtered (a provider sees its own)")
 async def list_settlements(session: SessionDep, principal: Principal = authorize("settlements.list_settlements"),
                            provider_id: str | None = Query(None, max_length=100), month: MonthQ = None,
-                           state: StateQ = None) -> list[dict]:
+                           state: StateQ = None) -> list[dict[str, Any]]:
     q = select(Settlement).order_by(Settlement.month.desc(), Settlement.provider_id)
     q = provider_scope(q, Settlement.provider_id, principal, provider_id)
     if month:
@@ -65,7 +66,7 @@ async def list_settlements(session: SessionDep, principal: Principal = authorize
     return [settlement_out(s) for s in (await session.execute(q.limit(1000))).scalars().all()]
 
 
-async def visible(session, settlement_id: uuid.UUID, principal: Principal) -> Settlement:  # type: ignore[no-untyped-def]
+async def visible(session: AsyncSession, settlement_id: uuid.UUID, principal: Principal) -> Settlement:
     s = await service.get(session, settlement_id)
     if principal.role is Role.PROVIDER and s.provider_id != principal.provider_id:
         raise NotFound(f"no settlement {settlement_id} of yours (DATA-3: a provider sees its own only)", rule="DATA-3")

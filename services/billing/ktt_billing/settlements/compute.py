@@ -21,8 +21,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (BigInteger, Column, Date, Integer, MetaData, Select, String, Table, Uuid, and_, case, cast, func, insert,
-                        literal, or_, select)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Uuid,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -79,7 +96,7 @@ def _scope(providers: Iterable[str] | None, agreements: Iterable[uuid.UUID] | No
 
 
 def day_select(session: AsyncSession, lo: dt.date, hi: dt.date, *, providers: Iterable[str] | None = None,
-               agreements: Iterable[uuid.UUID] | None = None) -> Select:
+               agreements: Iterable[uuid.UUID] | None = None) -> Select[*tuple[Any, ...]]:
     """Realised days per agreement, month and basis in [lo, hi] (BIL-1, BIL-6, VOU-6), as GROUP_COLUMNS.
 
     Grouped on cheap keys (the agreement, the first-year flag; the month only when [lo, hi] spans
@@ -110,7 +127,7 @@ def cap_key(a: Any = A) -> Any:
 
 
 def coaching_select(session: AsyncSession, lo: dt.date, hi: dt.date, *, providers: Iterable[str] | None = None,
-                    agreements: Iterable[uuid.UUID] | None = None) -> Select:
+                    agreements: Iterable[uuid.UUID] | None = None) -> Select[*tuple[Any, ...]]:
     """Coaching hours per agreement and month in [lo, hi], paid up to the approved hours (VOU-7), as
     GROUP_COLUMNS: the cap counts every month of every agreement of the decision up to ``hi`` (a running
     sum, earlier months first, and within a month the earlier agreement first), so hours already paid
@@ -174,7 +191,7 @@ async def sharing_a_cap(session: AsyncSession, agreements: set[uuid.UUID]) -> se
 
 
 async def groups(session: AsyncSession, lo: dt.date, hi: dt.date, **scope: Any) -> list[Group]:
-    out = []
+    out: list[Group] = []
     for q in (day_select(session, lo, hi, **scope), coaching_select(session, lo, hi, **scope)):
         out.extend(Group(r.provider_id, r.agreement_id, r.client_id, r.service_month, r.basis, int(r.quantity_centi),
                          int(r.unit_value_cents), int(r.amount_cents), r.date_from, r.date_to)
@@ -189,8 +206,8 @@ async def stage_month(session: AsyncSession, lo: dt.date, hi: dt.date, providers
     if dialect(session) == "postgresql":
         # A national month is ~900,000 entries in ~55,000 groups: let this transaction hash them in memory.
         await session.execute(select(func.set_config("work_mem", "64MB", True)))
-    scope = dict(providers=None if providers is None else list(providers))
-    for q in (day_select(session, lo, hi, **scope), coaching_select(session, lo, hi, **scope)):
+    scoped = None if providers is None else list(providers)
+    for q in (day_select(session, lo, hi, providers=scoped), coaching_select(session, lo, hi, providers=scoped)):
         s = q.subquery()
         await session.execute(insert(STAGE).from_select([*GROUP_COLUMNS, "kind"], select(*s.c, s.c.basis)))
     return STAGE

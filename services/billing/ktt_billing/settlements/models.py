@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,7 +22,7 @@ class Settlement(Base):
     month: Mapped[str] = mapped_column(String(7), doc="YYYY-MM")
     state: Mapped[str] = mapped_column(String(20), doc="draft | under_review | approved | settled | paid")
     held: Mapped[bool] = mapped_column(Boolean, default=False)
-    hold_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    hold_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
     reference: Mapped[str] = mapped_column(String(30), doc="Finnish creditor reference of the payment")
     created_on: Mapped[dt.date] = mapped_column(Date)

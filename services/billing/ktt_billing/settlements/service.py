@@ -12,24 +12,27 @@ from sqlalchemy import String, and_, delete, exists, func, insert, literal, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit, audit_many
-from ktt_common.bulk import cached_row_plans, random_uuid, write_rows
 from ktt_common.auth import Principal
+from ktt_common.bulk import cached_row_plans, random_uuid, write_rows
+from ktt_common.db import affected, dialect_name
 from ktt_common.errors import Conflict, NotFound
 from ktt_common.outbox import emit, emit_many, runtime_of
+from ktt_common.settings import settings_as
 from ktt_contracts import billing as ev
 
 from ktt_billing.copies.models import DayEntry as E
 from ktt_billing.copies.models import MonthConfirmation as MC
 from ktt_billing.copies.models import ReportCopy as R
 from ktt_billing.corrections.service import correction_lines
+from ktt_billing.settings import BillingSettings
 from ktt_billing.settlements import compute, rules
 from ktt_billing.settlements.models import Settlement, SettlementLine
 from ktt_billing.sql import distinct_strings
 
 
 def facts(s: Settlement, line_count: int) -> dict[str, Any]:
-    return dict(settlement_id=s.id, provider_id=s.provider_id, month=s.month, state=s.state, total_cents=s.total_cents,
-                line_count=line_count)
+    return {"settlement_id": s.id, "provider_id": s.provider_id, "month": s.month, "state": s.state, "total_cents": s.total_cents,
+                "line_count": line_count}
 
 
 async def line_count(session: AsyncSession, settlement_id: uuid.UUID) -> int:
@@ -55,7 +58,7 @@ async def lock_settlements(session: AsyncSession) -> None:
     accepted dispute) never read the same max(seq) or both create a provider's month. PostgreSQL takes a
     transaction-scoped advisory lock (re-entrant, released at commit or rollback); SQLite's transactions
     already begin with the write lock (BEGIN IMMEDIATE). The unique constraints stay the backstop."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETTLEMENT_LOCK_KEY})
 
 
@@ -115,19 +118,20 @@ async def compute_month(session: AsyncSession, month: str, today: dt.date,
     if counts:
         # The staged lines into settlement_line in one statement, each joined to its provider's settlement.
         async with cached_row_plans(session):
-            written = (await session.execute(insert(SettlementLine).from_select(
+            written = affected(await session.execute(insert(SettlementLine).from_select(
                 ["id", "settlement_id", *compute.GROUP_COLUMNS[1:], "kind", "cause", "origin"],
                 select(random_uuid(session), Settlement.id, *[stage.c[c] for c in compute.GROUP_COLUMNS[1:]],
                        stage.c.kind, stage.c.cause, literal("computed", String))
                 .join(Settlement, and_(Settlement.provider_id == stage.c.provider_id, Settlement.month == month))
-                .where(Settlement.id.in_(list(counts)))))).rowcount
+                .where(Settlement.id.in_(list(counts))))))
     # Line counts, totals and each provider's clients (for the audit) summed from the stage by the database.
     by_provider = {s.provider_id: s.id for s in (*created, *recomputed)}
     clients: dict[uuid.UUID, list[str]] = {}
     for provider_id, n, amount, client_ids in (await session.execute(
             select(stage.c.provider_id, func.count(), func.sum(stage.c.amount_cents),
                    distinct_strings(session, stage.c.client_id)).group_by(stage.c.provider_id))).all():
-        if (sid := by_provider.get(provider_id)) is not None:
+        if (found := by_provider.get(provider_id)) is not None:
+            sid = found
             counts[sid] += int(n)
             totals[sid] += int(amount)
             clients[sid] = sorted(c if len(c) == 36 else str(uuid.UUID(c)) for c in client_ids.split(","))
@@ -155,17 +159,17 @@ async def hold_reasons(session: AsyncSession, month: str, providers: list[str]) 
     confirmed = exists().where(MC.provider_id == E.provider_id, MC.unit_id == E.unit_id, MC.month == month)
     for provider_id, unit_id in (await session.execute(
             select(E.provider_id, E.unit_id).distinct().where(in_month, ~confirmed).order_by(E.provider_id, E.unit_id))).all():
-        reasons[provider_id].append(dict(rule="BIL-2", unit_id=str(unit_id),
-                                         reason=f"unit {unit_id} has not confirmed its realised days of {month}"))
-    if runtime_of(session).settings.require_monthly_follow_up:
+        reasons[provider_id].append({"rule": "BIL-2", "unit_id": str(unit_id),
+                                         "reason": f"unit {unit_id} has not confirmed its realised days of {month}"})
+    if settings_as(runtime_of(session).settings, BillingSettings).require_monthly_follow_up:
         reported = exists().where(R.agreement_id == E.agreement_id, R.month == month, R.kind == "monthly_follow_up",
                                   (R.submitted_on.is_not(None)) | (R.accepted_on.is_not(None)))
         for provider_id, agreement_id in (await session.execute(
                 select(E.provider_id, E.agreement_id).distinct().where(in_month, E.realised.is_(True), ~reported)
                 .order_by(E.provider_id, E.agreement_id))).all():
-            reasons[provider_id].append(dict(rule="BIL-3", agreement_id=str(agreement_id),
-                                             reason=f"the monthly follow-up of agreement {agreement_id} for {month} "
-                                                    "has not been submitted"))
+            reasons[provider_id].append({"rule": "BIL-3", "agreement_id": str(agreement_id),
+                                             "reason": f"the monthly follow-up of agreement {agreement_id} for {month} "
+                                                    "has not been submitted"})
     return reasons
 
 
@@ -233,7 +237,7 @@ async def approve(session: AsyncSession, settlement_id: uuid.UUID, who: Principa
 
 async def settle_due(session: AsyncSession, today: dt.date) -> int:
     """On (or after) the settlement day, approved settlements become settled and are frozen for good."""
-    day = runtime_of(session).settings.settlement_day
+    day = settings_as(runtime_of(session).settings, BillingSettings).settlement_day
     items = (await session.execute(select(Settlement).where(Settlement.state == "approved")
                                    .order_by(Settlement.month, Settlement.provider_id))).scalars().all()
     events = []

@@ -10,7 +10,6 @@ and the database refuses a duplicate.
 """
 from alembic import op
 
-
 revision = '0003'
 down_revision = '0002'
 branch_labels = None

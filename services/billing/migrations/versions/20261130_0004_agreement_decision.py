@@ -9,9 +9,8 @@ across every agreement of that decision (a change of provider under the same dec
 the hours again). AgreementSigned/Changed carry decision_id; copies stored before this revision keep
 NULL and are capped per agreement, as before, until their next AgreementChanged.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'

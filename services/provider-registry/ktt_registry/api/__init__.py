@@ -2,7 +2,18 @@
 that ``/v1/providers/search`` is never taken for a provider id."""
 
 from ktt_registry.api import (
-    alerts, approved_list, feedback, groups, inspections, products, providers, quality, queues, search, staff, subcontractors,
+    alerts,
+    approved_list,
+    feedback,
+    groups,
+    inspections,
+    products,
+    providers,
+    quality,
+    queues,
+    search,
+    staff,
+    subcontractors,
     units,
 )
 

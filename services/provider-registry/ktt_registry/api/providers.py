@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import select
@@ -79,10 +79,10 @@ async def change_status(provider_id: str, body: StatusIn, session: SessionDep,
     return provider
 
 
-@router.get("/providers/{provider_id}/status-history", response_model=list[dict],
+@router.get("/providers/{provider_id}/status-history", response_model=list[dict[str, Any]],
             summary="Every approval transition of a provider, with who and why")
 async def status_history(provider_id: str, session: SessionDep,
-                         principal: Principal = authorize("providers.status_history")) -> list[dict]:
+                         principal: Principal = authorize("providers.status_history")) -> list[dict[str, Any]]:
     await own_provider(session, principal, provider_id)
     rows = (await session.execute(
         select(ProviderStatusChange).where(ProviderStatusChange.provider_id == provider_id).order_by(ProviderStatusChange.created_at)

@@ -47,7 +47,8 @@ def to_csv(providers: list[ApprovedProvider]) -> str:
     writer.writerow(CSV_COLUMNS)
     for p in providers:
         head = [p.provider_id, p.name, p.business_id, p.legal_form, p.approved_on.isoformat(), p.first_approved_on.isoformat()]
-        for unit in p.units or [None]:
+        units: list[ApprovedUnit | None] = [*p.units] or [None]
+        for unit in units:
             tail = [unit.name, unit.street_address, unit.postal_code, unit.city, unit.service_producer_code] if unit else [""] * 5
             writer.writerow([oversight.csv_safe(v) for v in head + tail])
     return out.getvalue()

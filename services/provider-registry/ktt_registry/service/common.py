@@ -6,13 +6,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_common.auth import Principal, Role
+from ktt_common.auth import Principal
 from ktt_common.errors import NotFound
 from ktt_common.outbox import emit, runtime_of
-from ktt_common.policy import not_found_unless_own
+from ktt_common.policy import RowT, one_scoped
 from ktt_contracts.registry import (
     CapacityChanged,
     CapacityChangedPayload,
@@ -43,12 +43,6 @@ def settings_of(session: AsyncSession) -> RegistrySettings:
 
 
 
-def ensure_own(principal: Principal, provider_id: str) -> None:
-    """DATA-3: a provider user touches only its own provider's data; another provider is answered
-    exactly as a provider that does not exist (404), never a 403 that confirms it (issue 12 item 7)."""
-    not_found_unless_own(principal, f"no provider {provider_id}", provider_id=provider_id, rule=None)
-
-
 async def provider_or_404(session: AsyncSession, provider_id: str, *, for_update: bool = False) -> Provider:
     provider = await session.get(Provider, provider_id, with_for_update=for_update or None)
     if provider is None:
@@ -56,24 +50,27 @@ async def provider_or_404(session: AsyncSession, provider_id: str, *, for_update
     return provider
 
 
+# DATA-3 (issue 12 item 7): a provider user reaches only its own provider's rows. The tenant filter is
+# part of each query (ktt_common.policy.one_scoped), so another provider's resource is not found by the
+# database and is answered exactly as one that does not exist (404), never a 403 that confirms it.
+
+def _locked(query: Select[RowT], for_update: bool) -> Select[RowT]:
+    return query.with_for_update() if for_update else query
+
+
 async def own_provider(session: AsyncSession, principal: Principal, provider_id: str, *, for_update: bool = False) -> Provider:
-    ensure_own(principal, provider_id)
-    return await provider_or_404(session, provider_id, for_update=for_update)
+    return await one_scoped(session, _locked(select(Provider).where(Provider.id == provider_id), for_update), principal,
+                            provider_column=Provider.id, detail=f"no provider {provider_id}")
 
 
 async def own_unit(session: AsyncSession, principal: Principal, unit_id: uuid.UUID, *, for_update: bool = False) -> Unit:
-    unit = await session.get(Unit, unit_id, with_for_update=for_update or None)
-    if unit is None or (principal.role is Role.PROVIDER and principal.provider_id != unit.provider_id):
-        # A provider asking about another provider's unit learns nothing of it (DATA-3).
-        raise NotFound(f"no unit {unit_id}")
-    return unit
+    return await one_scoped(session, _locked(select(Unit).where(Unit.id == unit_id), for_update), principal,
+                            provider_column=Unit.provider_id, detail=f"no unit {unit_id}")
 
 
 async def own_product(session: AsyncSession, principal: Principal, product_id: uuid.UUID) -> Product:
-    product = await session.get(Product, product_id)
-    if product is None or (principal.role is Role.PROVIDER and principal.provider_id != product.provider_id):
-        raise NotFound(f"no product {product_id}")
-    return product
+    return await one_scoped(session, select(Product).where(Product.id == product_id), principal,
+                            provider_column=Product.provider_id, detail=f"no product {product_id}")
 
 
 async def instructor_count(session: AsyncSession, unit_id: uuid.UUID) -> int:
@@ -105,7 +102,7 @@ async def insurance_end(session: AsyncSession, provider_id: str, on: dt.date | N
 async def provider_facts(session: AsyncSession, p: Provider, on: dt.date | None = None) -> dict[str, Any]:
     """The provider as every provider event carries it, with the end of its insurance in force (PRV-10)."""
     return ProviderFacts(
-        provider_id=p.id, name=p.name, business_id=p.business_id, legal_form=p.legal_form, status=p.status,  # type: ignore[arg-type]
+        provider_id=p.id, name=p.name, business_id=p.business_id, legal_form=p.legal_form, status=p.status,
         supplier_number=p.supplier_number, payment_terms_days=p.payment_terms_days, iban=p.iban,
         email=(p.contact or {}).get("email"), phone=(p.contact or {}).get("phone"), website=p.website,
         insurance_valid_until=await insurance_end(session, p.id, on),

@@ -35,7 +35,7 @@ async def submit(session: AsyncSession, provider_id: str, body: FeedbackIn, prin
     if principal.role is Role.CLIENT:
         provider = await _provider_exists(session, provider_id)
         try:
-            client_id = uuid.UUID(str(principal.client_id))
+            client_id: uuid.UUID | None = uuid.UUID(str(principal.client_id))
         except ValueError:
             raise InvalidInput("the client token does not carry a pseudonymous client id", rule="DATA-4") from None
         if body.client_id is not None and body.client_id != client_id:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import NotFound, refuse
 from ktt_common.outbox import emit
+from ktt_common.policy import one_scoped
 from ktt_contracts.registry import GroupAnnounced, GroupAnnouncedPayload
 
 from ktt_registry import rules
@@ -65,9 +67,9 @@ async def create_group(session: AsyncSession, unit_id: uuid.UUID, body: GroupIn,
 
 
 async def _own_group(session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> tuple[Group, Unit]:
-    group = await session.get(Group, group_id)
-    if group is None:
-        raise NotFound(f"no group {group_id}")
+    """The group, scoped through its unit in the query (DATA-3): another provider's group is a missing one."""
+    group = await one_scoped(session, select(Group).join(Unit, Unit.id == Group.unit_id).where(Group.id == group_id),
+                             principal, provider_column=Unit.provider_id, detail=f"no group {group_id}")
     return group, await own_unit(session, principal, group.unit_id, for_update=True)
 
 

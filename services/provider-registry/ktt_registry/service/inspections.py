@@ -4,6 +4,7 @@ latest inspection of a unit decides whether it may be approved."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlalchemy import select
@@ -56,13 +57,13 @@ async def list_inspections(session: AsyncSession, unit_id: uuid.UUID, principal:
     )).scalars().all())
 
 
-async def latest_outcomes(session: AsyncSession, provider_id: str) -> dict[uuid.UUID, tuple]:
+async def latest_outcomes(session: AsyncSession, provider_id: str) -> dict[uuid.UUID, tuple[dt.date, str]]:
     """unit id -> (date, outcome) of the latest inspection of each of the provider's units."""
     rows = (await session.execute(
         select(PremisesInspection.unit_id, PremisesInspection.inspected_on, PremisesInspection.created_at, PremisesInspection.outcome)
         .where(PremisesInspection.provider_id == provider_id)
     )).all()
-    by_unit: dict[uuid.UUID, list] = {}
+    by_unit: dict[uuid.UUID, list[tuple[dt.date, dt.datetime, str]]] = {}
     for unit_id, on, at, outcome in rows:
         by_unit.setdefault(unit_id, []).append((on, at, outcome))
-    return {u: oversight.latest_inspection(found) for u, found in by_unit.items()}  # type: ignore[misc]
+    return {u: latest for u, found in by_unit.items() if (latest := oversight.latest_inspection(found)) is not None}

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
+from ktt_common.db import affected
 from ktt_common.errors import FieldError, refuse
 from ktt_common.outbox import emit
 from ktt_contracts.registry import (
@@ -66,10 +67,10 @@ async def reconcile(session: AsyncSession, provider: Provider, on: dt.date) -> s
     insured = oversight.insured_on(periods, on)
     current = await open_lapse(session, provider.id)
     if insured and current is not None:
-        closed = (await session.execute(
+        closed = affected(await session.execute(
             update(RegistryAlert).where(RegistryAlert.id == current.id, RegistryAlert.open.is_(True))
             .values(open=None, resolved_on=on)
-        )).rowcount
+        ))
         if not closed:
             return None  # someone else closed it in the meantime
         await emit(session, ProviderInsuranceRenewed, ProviderInsuranceRenewedPayload(
@@ -89,10 +90,10 @@ async def reconcile(session: AsyncSession, provider: Provider, on: dt.date) -> s
         # it has gone (a corrected policy): the lapse is open again and published again.
         if earlier.resolved_on is None or on < earlier.resolved_on:
             return None
-        reopened = (await session.execute(
+        reopened = affected(await session.execute(
             update(RegistryAlert).where(RegistryAlert.id == earlier.id, RegistryAlert.open.is_(None))
             .values(open=True, resolved_on=None, acknowledged=False, acknowledged_by=None, acknowledged_on=None)
-        )).rowcount
+        ))
         if not reopened:
             return None
     else:

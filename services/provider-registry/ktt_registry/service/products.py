@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -58,12 +59,12 @@ async def versions_of(session: AsyncSession, product_ids: list[uuid.UUID]) -> di
     return found
 
 
-def current(versions: list[ProductValue], on) -> ProductValue | None:
+def current(versions: list[ProductValue], on: dt.date) -> ProductValue | None:
     chosen = rules.value_in_force([(v.version, v.effective_from) for v in versions], on)
     return next((v for v in versions if v.version == chosen), None)
 
 
-def product_out(p: Product, versions: list[ProductValue], on) -> ProductOut:
+def product_out(p: Product, versions: list[ProductValue], on: dt.date) -> ProductOut:
     cur = current(versions, on)
     return ProductOut(id=p.id, provider_id=p.provider_id, kind=p.kind, form=form_of(p.kind), name=p.name,
                       description=p.description, tasks=list(p.tasks), themes=list(p.themes), active=p.active,
@@ -72,7 +73,7 @@ def product_out(p: Product, versions: list[ProductValue], on) -> ProductOut:
 
 async def _emit_product(session: AsyncSession, p: Product) -> None:
     await emit(session, ProductChanged, ProductChangedPayload(
-        provider_id=p.provider_id, product_id=p.id, kind=p.kind, form=form_of(p.kind), name=p.name,  # type: ignore[arg-type]
+        provider_id=p.provider_id, product_id=p.id, kind=p.kind, form=form_of(p.kind), name=p.name,
         description=p.description, tasks=list(p.tasks), themes=list(p.themes), active=p.active, changed_on=today(session),
     ), subject=str(p.id), revision_of=f"product:{p.id}")
 
@@ -137,7 +138,7 @@ async def set_values(session: AsyncSession, product_id: uuid.UUID, body: ValuesI
         raise Conflict("another value was set for this product at the same moment; send yours again") from None
     versions = (await versions_of(session, [product.id]))[product.id]
     await emit(session, PriceListChanged, PriceListChangedPayload(
-        provider_id=product.provider_id, product_id=product.id, product_kind=product.kind,  # type: ignore[arg-type]
+        provider_id=product.provider_id, product_id=product.id, product_kind=product.kind,
         new_version=price_version(value), versions=[price_version(v) for v in versions],
     ), subject=str(product.id))
     await audit(session, principal, "product.values", "product", product.id,

@@ -158,7 +158,7 @@ async def change_status(session: AsyncSession, provider_id: str, body: StatusIn,
     session.add(ProviderStatusChange(provider_id=provider.id, from_status=previous, to_status=body.status, reason=body.reason,
                                      changed_by=principal.subject, changed_on=day, created_at=now()))
     await emit(session, STATUS_EVENTS[body.status], ProviderStatusChangedPayload(
-        **await provider_facts(session, provider), previous_status=previous, reason=body.reason, changed_on=day,  # type: ignore[arg-type]
+        **await provider_facts(session, provider), previous_status=previous, reason=body.reason, changed_on=day,
         changed_by=principal.subject,
     ), subject=provider.id, revision_of=f"provider:{provider.id}")
     if body.status == "approved":

@@ -16,6 +16,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,7 @@ from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.outbox import emit
+from ktt_common.policy import one_scoped
 from ktt_contracts.registry import QueueChanged, QueueChangedPayload, QueuedClient
 
 from ktt_registry import rules
@@ -146,7 +148,7 @@ async def recompute_unit_queues(session: AsyncSession, unit: Unit, *, change: st
     day = today(session)
     if product_id is not None:
         await emit(session, QueueChanged, QueueChangedPayload(
-            provider_id=unit.provider_id, unit_id=unit.id, product_id=product_id, change=change,  # type: ignore[arg-type]
+            provider_id=unit.provider_id, unit_id=unit.id, product_id=product_id, change=change,
             client_id=client_id, entries=await _snapshot(session, unit.id, product_id), changed_on=day,
         ), subject=f"{unit.id}/{product_id}", revision_of=f"queue:{unit.id}/{product_id}")
     for other in sorted(moved - {product_id}, key=str):
@@ -156,7 +158,7 @@ async def recompute_unit_queues(session: AsyncSession, unit: Unit, *, change: st
         ), subject=f"{unit.id}/{other}", revision_of=f"queue:{unit.id}/{other}")
 
 
-async def alternatives(session: AsyncSession, product: Product, exclude_unit: uuid.UUID) -> list[dict]:
+async def alternatives(session: AsyncSession, product: Product, exclude_unit: uuid.UUID) -> list[dict[str, Any]]:
     """Units of approved providers offering the same kind of product with free places now (PRV-7)."""
     day = today(session)
     rows = (await session.execute(
@@ -166,7 +168,7 @@ async def alternatives(session: AsyncSession, product: Product, exclude_unit: uu
                Unit.id != exclude_unit, Unit.unable_reason.is_(None))
         .order_by(Provider.name, Unit.name)
     )).all()
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     for unit, provider_name, other in rows:
         if other.kind == "group":
             free = sum(g.free for g in await open_groups(session, unit.id, other.id, day))
@@ -231,9 +233,9 @@ async def join_queue(session: AsyncSession, unit_id: uuid.UUID, product_id: uuid
 
 async def leave_queue(session: AsyncSession, entry_id: uuid.UUID, outcome: str, principal: Principal) -> QueueEntry:
     """PRV-7: a client leaves the queue (started, withdrew, went elsewhere); the rest move up, published."""
-    entry = (await session.execute(select(QueueEntry).where(QueueEntry.id == entry_id))).scalar_one_or_none()
-    if entry is None:
-        raise NotFound(f"no queue entry {entry_id}")
+    # DATA-3: scoped through its unit in the query; another provider's entry is a missing one.
+    entry = await one_scoped(session, select(QueueEntry).join(Unit, Unit.id == QueueEntry.unit_id).where(QueueEntry.id == entry_id),
+                             principal, provider_column=Unit.provider_id, detail=f"no queue entry {entry_id}")
     unit = await own_unit(session, principal, entry.unit_id, for_update=True)
     if not entry.active:
         return entry  # left already: a replay changes and publishes nothing

@@ -6,13 +6,14 @@ the filters applied here, each in one plain predicate; the approval filter is in
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_registry import rules
-from ktt_registry.models import Group, Instructor, Product, Provider, QueueEntry, Unit
+from ktt_registry.models import Group, Instructor, Product, ProductValue, Provider, QueueEntry, Unit
 from ktt_registry.schemas_search import SearchGroup, SearchHit, SearchProduct, SearchQueue, SearchUnit, SearchValue
 from ktt_registry.service.common import taking_clients, today
 from ktt_registry.service.products import current, form_of, value_out, versions_of
@@ -102,7 +103,7 @@ async def search(session: AsyncSession, f: SearchFilters) -> list[SearchHit]:
     return hits
 
 
-def _product(p: Product, vs, day) -> SearchProduct:
+def _product(p: Product, vs: list[ProductValue], day: dt.date) -> SearchProduct:
     cur = current(vs, day)
     value = None
     if cur is not None:

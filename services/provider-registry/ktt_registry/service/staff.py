@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.errors import FieldError, NotFound, refuse
+from ktt_common.errors import FieldError, refuse
 from ktt_common.identifiers import contains_hetu
+from ktt_common.policy import one_scoped
 
 from ktt_registry.models import Provider, SocialGuidance, StaffMember, Unit
 from ktt_registry.schemas import SocialGuidanceIn, StaffMemberOut, StaffReportIn, StaffReportOut
@@ -68,9 +69,8 @@ async def guided_units(session: AsyncSession, provider_id: str) -> tuple[bool, b
 
 async def end_social_guidance(session: AsyncSession, guidance_id: uuid.UUID, principal: Principal) -> SocialGuidance:
     """PRV-16: an arrangement ends; while the provider is approved, every unit must stay covered."""
-    item = await session.get(SocialGuidance, guidance_id)
-    if item is None:
-        raise NotFound(f"no social guidance arrangement {guidance_id}")
+    item = await one_scoped(session, select(SocialGuidance).where(SocialGuidance.id == guidance_id), principal,
+                            provider_column=SocialGuidance.provider_id, detail=f"no social guidance arrangement {guidance_id}")
     provider = await own_provider(session, principal, item.provider_id, for_update=True)
     if not item.active:
         return item  # ended already: a replay changes nothing

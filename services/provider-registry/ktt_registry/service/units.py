@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from ktt_registry.service.common import (
 from ktt_registry.service.queues import recompute_unit_queues
 
 
-def _unit_facts(premises: dict, meals: dict, foli: bool, languages: list[str]) -> rules.UnitFacts:
+def _unit_facts(premises: dict[str, Any], meals: dict[str, Any], foli: bool, languages: list[str]) -> rules.UnitFacts:
     return rules.UnitFacts(
         foli_reachable=foli, languages=languages, rescue_check_on=premises.get("rescue_check_on"),
         health_check_on=premises.get("health_check_on"), handles_food=bool(premises.get("handles_food")),

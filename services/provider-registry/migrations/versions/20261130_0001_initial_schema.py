@@ -6,7 +6,6 @@ Create Date: 2026-11-30 11:00:33.722367
 """
 from ktt_common import infra_migrations
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None

@@ -9,10 +9,10 @@ Create Date: 2026-11-30 18:00:00
 import datetime as dt
 import uuid
 
-from alembic import op
 import sqlalchemy as sa
-import ktt_common.db
+from alembic import op
 
+import ktt_common.db
 
 revision = '0003'
 down_revision = '0002'
