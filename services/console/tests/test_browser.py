@@ -81,6 +81,9 @@ def test_every_official_page_shows_its_main_list(city, browser):  # type: ignore
     rows = page.locator("section").first.locator("tbody tr")
     assert rows.count() >= 1 and FI["overdue"] in rows.first.inner_text()
     assert FI["deadline.service_start"] in page.locator("main").inner_text()
+    # Late months (ATT-10): P3 never confirmed February.
+    late = page.locator("section", has=page.get_by_role("heading", name=FI["late_months.heading"])).locator("tbody tr")
+    assert [r for r in late.all_inner_texts() if "P3" in r and "2027-02" in r], late.all_inner_texts()
     shot(page, "official-deadlines")
     # Alerts: January's long sick leave (ATT-5).
     page.goto(city.console + "/alerts")
@@ -228,3 +231,15 @@ def test_a_provider_disputes_a_line_of_its_settlement(city, browser):  # type: i
     official = login(browser, city.console, "city_official")
     official.goto(city.console + "/settlements")
     assert "Yksi päivä puuttuu" in official.locator("main").inner_text()
+    # ... and answers it: rejected, with the answer the provider reads.
+    row = official.locator("tbody tr", has_text="Yksi päivä puuttuu")
+    row.get_by_label(FI["resolve_answer"].format(provider="P2"), exact=True).fill("Päivä on laskettu tammikuun riville.")
+    row.get_by_role("button", name=FI["resolve_dispute"].format(outcome=FI["resolve.reject"], provider="P2"), exact=True).click()
+    official.wait_for_load_state()
+    assert FI["done.resolved"] in official.locator("main").inner_text()
+    shot(official, "official-dispute-answered")
+    [answered] = api(city, "billing", "GET", "/v1/disputes", "city_official", params={"provider_id": "P2"}).json()
+    assert (answered["state"], answered["answer"]) == ("rejected", "Päivä on laskettu tammikuun riville.")
+    page.goto(city.console + "/settlements")
+    assert "Päivä on laskettu tammikuun riville." in page.locator("main").inner_text()  # the provider reads it
+    assert not page.get_by_role("button", name=FI["resolve_dispute"].format(outcome=FI["resolve.reject"], provider="P2")).count()

@@ -1,6 +1,6 @@
 """Pages for officials and providers alike, each seeing what the services let them (DATA-3): settlements
 (the list with the months' chart and the disputes, one settlement's lines and figures, approve, dispute a
-line) and a client's timeline (decision → voucher → agreement → log → reports → payments; never the hetu)."""
+line, answer a dispute) and a client's timeline (decision → voucher → agreement → log → reports → payments; never the hetu)."""
 
 from __future__ import annotations
 
@@ -51,12 +51,25 @@ async def _settlements(c: Ctx, month: str, state: str) -> dict[str, Any]:
                    table, empty=c.t("settlements.none"), numeric=[5], **extra)
 
 
+def _resolve(c: Ctx, d: dict[str, Any]) -> Any:
+    """A city official answers an open dispute: accept or reject, with the answer the provider reads."""
+    if c.viewer.role != "city_official" or d.get("state") != "open":
+        return d.get("answer") or ""
+    provider = d.get("provider_id") or ""
+    return {"post": f"/disputes/{d['id']}/resolve", "label": "", "choice_name": "outcome",
+            "input": {"name": "answer", "aria": c.t("resolve_answer", provider=provider)},
+            "choices": [{"value": outcome, "label": c.t(f"resolve.{verb}"),
+                         "aria": c.t("resolve_dispute", outcome=c.t(f"resolve.{verb}"), provider=provider)}
+                        for outcome, verb in (("accepted", "accept"), ("rejected", "reject"))]}
+
+
 async def _disputes(c: Ctx) -> dict[str, Any]:
     rows = await c.up.items("billing", "/v1/disputes", c.viewer.token)
-    return section(c.t("disputes.heading"), [c.t("col.settlement"), c.t("col.state"), c.t("col.detail"), c.t("col.answer")],
+    return section(c.t("disputes.heading"), [c.t("col.settlement"), c.t("col.provider"), c.t("col.state"), c.t("col.detail"),
+                                             c.t("col.answer")],
                    [[{"text": short(d.get("settlement_id")), "href": f"/settlements/{d.get('settlement_id')}"},
-                     c.t(f"state.{d.get('state')}"), d.get("reason") or "", d.get("answer") or ""] for d in rows],
-                   empty=c.t("disputes.none"))
+                     d.get("provider_id") or "", c.t(f"state.{d.get('state')}"), d.get("reason") or "", _resolve(c, d)]
+                    for d in rows], empty=c.t("disputes.none"))
 
 
 def _lines(c: Ctx, s: dict[str, Any], disputed: dict[str, str]) -> list[list[Any]]:
@@ -130,6 +143,13 @@ def install(app: FastAPI) -> None:
         return await post_action(request, "provider", "billing", f"/v1/settlements/{settlement_id}/lines/{line_id}/disputes",
                                  f"/settlements/{settlement_id}", "disputed",
                                  body=lambda form: {"reason": str(form.get("reason", "")).strip()[:2000]})
+
+    @app.post("/disputes/{dispute_id}/resolve", include_in_schema=False)
+    async def resolve_dispute(dispute_id: uuid.UUID, request: Request) -> Response:
+        """The billing service checks the outcome and the answer (3-2000 characters) and says what is wrong."""
+        return await post_action(request, "official", "billing", f"/v1/disputes/{dispute_id}/resolve", "/settlements", "resolved",
+                                 body=lambda form: {"outcome": str(form.get("outcome", "")),
+                                                    "answer": str(form.get("answer", "")).strip()[:2000]})
 
     @app.get("/clients/{client_id}", include_in_schema=False)
     async def timeline(client_id: uuid.UUID, request: Request) -> Response:

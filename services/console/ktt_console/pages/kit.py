@@ -4,7 +4,8 @@ that is down or refuses becomes a message in that section, never a 500), posting
 
 A page is a list of sections; a section is a heading, a table (headers, rows of cells) and an optional
 chart or form. A cell is text, a link ``{"text", "href"}``, a badge ``{"badge", "tone"}`` or a form that
-posts (with the CSRF token) ``{"post", "label", "aria"}``, optionally with a text ``"input"`` ``{"name", "aria"}``.
+posts (with the CSRF token) ``{"post", "label", "aria"}``, optionally with a text ``"input"`` ``{"name",
+"aria"}`` and, instead of the one button, ``"choices"`` ``[{"value", "label", "aria"}]`` sent as ``"choice_name"``.
 
 Most pages are a few tables, each read from one list of one service: they are declared as :class:`Table`
 specs and served by :func:`table_page`; the others build their sections with :func:`guarded`."""

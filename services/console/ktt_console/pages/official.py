@@ -1,4 +1,4 @@
-"""The officials' pages (Typake officials and social workers): deadlines and delayed vouchers, alerts with
+"""The officials' pages (Typake officials and social workers): deadlines, delayed vouchers and late months, alerts with
 acknowledge, TE-office and Kela notices, units with free places and queues, providers awaiting approval,
 and the clients. Each reads the services with the viewer's own token (DATA-3)."""
 
@@ -35,6 +35,12 @@ DELAYED = Table(  # VOU-3
     "delayed.heading", "voucher", "/v1/vouchers", ("col.voucher", "col.client", "col.valid_from", "col.state"),
     lambda c, v: [v["number"], client_link(v["client_id"]), fmt_date(v.get("valid_from"), c.lang), c.t(f"state.{v['state']}")],
     "delayed.none", params={"state": "delayed"})
+
+LATE_MONTHS = Table(  # ATT-10 / BIL-2: a unit's month not confirmed by the 3rd of the next (MonthReportLate)
+    "late_months.heading", "attendance", "/v1/month-reports", ("col.provider", "col.unit", "col.month", "col.due", "col.late_since"),
+    lambda c, m: [m["provider_id"], short(m["unit_id"]), m["month"], overdue_badge(c.t, m.get("due_on"), True, c.lang),
+                  fmt_date(m.get("late_marked_on"), c.lang)],
+    "late_months.none", params={"status": "late", "limit": 200})
 
 CLIENT_ALERTS = Table(  # ATT-4, ATT-5, ATT-13
     "alerts.clients", "attendance", "/v1/alerts", ("col.what", "col.rule", "col.client", "col.provider", "col.since", "col.action"),
@@ -111,7 +117,7 @@ async def _units(c: Ctx) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
-    table_page(app, "/deadlines", audience="official", title="nav.deadlines", tables=(DEADLINES, DELAYED),
+    table_page(app, "/deadlines", audience="official", title="nav.deadlines", tables=(DEADLINES, DELAYED, LATE_MONTHS),
                filters=lambda c: {"name": "office", "label": c.t("col.office"), "value": _office(c),
                                   "options": [(o, c.t(f"office.{o}")) for o in OFFICES]})
     table_page(app, "/alerts", audience="official", title="nav.alerts", tables=(CLIENT_ALERTS, PROVIDER_ALERTS))
