@@ -25,11 +25,13 @@ from ktt_common.events import stream_name, stream_subjects
 from ktt_common.inbox import ConsumerRunner, durable_name
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import SERVICE_PORTS, Settings, env_prefix
+from ktt_console.settings import CONSOLE_PORT, ConsoleSettings
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
+CONSOLE_DOCKERFILE = DEPLOY / "Dockerfile.console"
 NATS_CONFIG = DEPLOY / "nats" / "streams.json"
 POSTGRES_INIT = DEPLOY / "postgres-init.sql"
 NATS_CLUSTER_CONF = DEPLOY / "nats" / "cluster.conf"
@@ -60,7 +62,13 @@ def _settings_env_names() -> set[str]:
     names = {field.alias or name for name, field in Settings.model_fields.items()}
     for service in SERVICE_PORTS:
         names |= {f"{env_prefix(service)}_PORT", f"{env_prefix(service)}_DATABASE_URL"}
-    return {n.upper() for n in names}
+    return {n.upper() for n in names | console_env_names()}
+
+
+def console_env_names() -> set[str]:
+    """What the console reads: its settings' names, CONSOLE_PORT and the CSRF key of ktt_console.session."""
+    return {(field.alias or name).upper() for name, field in ConsoleSettings.model_fields.items()} | {
+        f"{env_prefix('console')}_PORT", "CONSOLE_CSRF_KEY"}
 
 
 @pytest.fixture(autouse=True)
@@ -119,11 +127,11 @@ def interpolate(value: str, variables: dict[str, str]) -> str:
     return _INTERPOLATION.sub(replace, value)
 
 
-def dockerfile_instructions() -> list[tuple[str, str]]:
+def dockerfile_instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
     logical: list[str] = []
     pending = ""
-    for raw in DOCKERFILE.read_text().splitlines():
+    for raw in path.read_text().splitlines():
         line = raw.strip()
         if not pending and (not line or line.startswith("#")):
             continue
@@ -158,7 +166,7 @@ def test_every_service_is_in_compose_with_its_port_and_build_args() -> None:
 
 def test_compose_has_no_unknown_ktt_services() -> None:
     services = set(load_compose()["services"])
-    assert services - {"postgres", "gateway", *NATS_NODES} == set(SERVICE_PORTS)
+    assert services - {"postgres", "gateway", "console", *NATS_NODES} == set(SERVICE_PORTS)
 
 
 def test_compose_environment_names_are_the_ones_settings_reads() -> None:
@@ -335,7 +343,7 @@ def _k8s(kind: str) -> dict[str, dict[str, Any]]:
 
 def test_k8s_runs_every_service_at_two_or_more_replicas_with_probes_and_resources() -> None:
     deployments, services = _k8s("Deployment"), _k8s("Service")
-    assert set(deployments) == set(SERVICE_PORTS)
+    assert set(deployments) == set(SERVICE_PORTS) | {"console"}
     config = _k8s("ConfigMap")["ktt-config"]["data"]
     assert config["KTT_ENV"] == "production"
     assert str(config["KTT_STREAM_REPLICAS"]) == str(DEPLOY_STREAM_REPLICAS)
@@ -367,6 +375,8 @@ def test_k8s_secrets_come_from_a_secret_never_from_the_manifests() -> None:
     assert not [d for d in docs if d["kind"] == "Secret"], "the Secret is created by the operator, not shipped"
     secret_names = {"PII_KEY", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_SECRET", "POSTGRES_PASSWORD"}
     for name, deployment in _k8s("Deployment").items():
+        if name == "console":
+            continue  # no database, no PII_KEY: test_k8s_runs_the_console_...
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e for e in container["env"]}
         for variable in {"PII_KEY", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", f"{env_prefix(name)}_DATABASE_URL"}:
@@ -383,7 +393,7 @@ def test_k8s_secrets_come_from_a_secret_never_from_the_manifests() -> None:
 def test_k8s_disruption_budgets_keep_a_replica_of_each_service_and_the_nats_quorum() -> None:
     budgets = _k8s("PodDisruptionBudget")
     deployments = _k8s("Deployment")
-    for service in SERVICE_PORTS:
+    for service in (*SERVICE_PORTS, "console"):
         pdb = budgets[service]["spec"]
         assert pdb["selector"]["matchLabels"] == deployments[service]["spec"]["selector"]["matchLabels"]
         assert 1 <= pdb["minAvailable"] < deployments[service]["spec"]["replicas"], service
@@ -543,3 +553,100 @@ def test_make_run_and_make_token_say_development_explicitly() -> None:
     makefile = (DEPLOY.parent / "Makefile").read_text()
     assert "KTT_ENV=development $(PY) -m ktt_common.devrun" in makefile
     assert "KTT_ENV=development $(PY) -m ktt_common.auth" in makefile
+
+
+# --- the console (issue 14) -------------------------------------------------------------------
+
+CONSOLE_VARIABLES = {"JWT_JWKS_URL": "https://idp.example/jwks.json", "JWT_ISSUER": "https://idp.example",
+                     "JWT_AUDIENCE": "ktt-api", "CONSOLE_CSRF_KEY": "csrf-" + "z" * 40}
+
+
+def test_the_console_is_in_compose_behind_the_gateway_with_its_own_image() -> None:
+    services = load_compose()["services"]
+    console = services["console"]
+    assert (COMPOSE.parent / console["build"]["context"] / console["build"]["dockerfile"]).resolve() == CONSOLE_DOCKERFILE
+    assert "ports" not in console and [str(p) for p in console["expose"]] == [str(CONSOLE_PORT)]
+    assert console["deploy"]["replicas"] >= 2
+    assert f"http://127.0.0.1:{CONSOLE_PORT}/healthz" in " ".join(console["healthcheck"]["test"])
+    # The gateway publishes it on 8000 and routes to the replicas that answer /healthz (no database: no /readyz).
+    published = {int(str(m).split(":")[-1]): int(str(m).split(":")[-2]) for m in services["gateway"]["ports"]}
+    assert published[CONSOLE_PORT] == CONSOLE_PORT
+    cfg = HAPROXY_CFG.read_text()
+    backend = re.search(r"(?ms)^backend console\n(.*?)(?=^\S|\Z)", cfg)
+    assert backend and "option httpchk GET /healthz" in backend.group(1)
+    assert re.search(rf"server-template console \d+ console:{CONSOLE_PORT}\b", backend.group(1))
+    assert re.search(rf"(?ms)^frontend console\n\s+bind :{CONSOLE_PORT}\b", cfg)
+    # The gateway does not wait for the console (the console reaches the services through it).
+    assert "console" not in services["gateway"]["depends_on"] and console["depends_on"] == ["gateway"]
+
+
+def test_the_consoles_compose_environment_is_production_without_pii_key_or_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = load_compose()["services"]["console"]["environment"]
+    assert not {"PII_KEY", "JWT_SECRET", "NATS_URL"} & set(env), "the console holds no key and talks to no bus"
+    assert not [k for k in env if k.endswith("DATABASE_URL")]
+    assert set(env) <= console_env_names(), f"the console does not read {sorted(set(env) - console_env_names())}"
+    for name in ("JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "CONSOLE_CSRF_KEY"):
+        assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", env[name]), f"{name}={env[name]!r}"
+    with monkeypatch.context() as m:
+        for key, value in env.items():
+            m.setenv(key, interpolate(str(value), CONSOLE_VARIABLES))
+        settings = ConsoleSettings()
+    assert settings.environment == "production" and not settings.development and settings.secure_cookie
+    assert (settings.port, settings.host) == (CONSOLE_PORT, "0.0.0.0")
+    assert settings.jwt_jwks_url == CONSOLE_VARIABLES["JWT_JWKS_URL"]
+    for service, port in SERVICE_PORTS.items():  # every service through its one address, the gateway
+        assert settings.url_of(service) == f"http://gateway:{port}", service
+
+
+def test_the_console_still_refuses_production_without_the_identity_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It needs no PII_KEY (ConsoleSettings.needs_pii_key), but fails closed on tokens like every service."""
+    with pytest.raises(ValueError, match="JWT_JWKS_URL"):
+        ConsoleSettings()
+    monkeypatch.setenv("JWT_JWKS_URL", CONSOLE_VARIABLES["JWT_JWKS_URL"])
+    monkeypatch.setenv("JWT_ISSUER", CONSOLE_VARIABLES["JWT_ISSUER"])
+    assert ConsoleSettings().environment == "production"
+    with pytest.raises(ValueError, match="PII_KEY"):  # a service still needs it
+        Settings(service="decision")
+
+
+def test_k8s_runs_the_console_over_the_services_without_pii_key() -> None:
+    deployment = _k8s("Deployment")["console"]["spec"]
+    assert deployment["replicas"] >= 2
+    (container,) = deployment["template"]["spec"]["containers"]
+    assert container["image"] == "ktt-console"
+    assert container["ports"] == [{"name": "http", "containerPort": CONSOLE_PORT}]
+    assert container["readinessProbe"]["httpGet"]["path"] == container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"]
+    assert container["envFrom"] == [{"configMapRef": {"name": "ktt-console-config"}}]
+    env = {e["name"]: e for e in container["env"]}
+    assert set(env) == {"JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "CONSOLE_CSRF_KEY"}
+    for name, e in env.items():
+        assert e["valueFrom"]["secretKeyRef"] == {"name": "ktt-secrets", "key": name}
+    config = _k8s("ConfigMap")["ktt-console-config"]["data"]
+    assert set(config) <= console_env_names()
+    services = _k8s("Service")
+    for service, port in SERVICE_PORTS.items():  # each service's Service address and port
+        assert config[f"CONSOLE_{env_prefix(service)}_URL"] == f"http://{service}:{port}"
+        assert services[service]["spec"]["ports"][0]["port"] == port
+    svc = services["console"]["spec"]
+    assert svc["selector"] == deployment["selector"]["matchLabels"] and svc["ports"][0]["port"] == CONSOLE_PORT
+    settings = ConsoleSettings(**{k: str(v) for k, v in config.items()}, **{k: v for k, v in CONSOLE_VARIABLES.items()
+                                                                             if k.startswith("JWT_")})
+    assert settings.environment == "production" and settings.port == CONSOLE_PORT
+
+
+def test_the_console_image_installs_the_console_and_runs_it_in_production() -> None:
+    instructions = dockerfile_instructions(CONSOLE_DOCKERFILE)
+    kinds = [i for i, _ in instructions]
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    installs = [a for i, a in instructions if i == "RUN" and "./libs/common" in a]
+    assert len(installs) == 1 and "./services/console" in installs[0]
+    assert not re.search(r"(\s-e\s|--editable)", installs[0]), "the image uses regular installs"
+    # The templates and catalogues travel as package data of the regular install.
+    package_data = (REPO / "services" / "console" / "pyproject.toml").read_text()
+    assert '"templates/*.html"' in package_data and '"messages/*.json"' in package_data
+    assert ("EXPOSE", str(CONSOLE_PORT)) in instructions
+    assert kinds.index("USER") > max(n for n, k in enumerate(kinds) if k == "RUN")
+    env = " ".join(a for i, a in instructions if i == "ENV")
+    assert "KTT_ENV=production" in env and not re.search(r"(JWT_SECRET|PII_KEY|CONSOLE_CSRF_KEY)=", env)
+    assert json.loads(next(a for i, a in instructions if i == "ENTRYPOINT")) == ["python", "-m", "ktt_console"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -20,6 +20,7 @@ def _default_url(service: str) -> str:
 
 class ConsoleSettings(Settings):
     service: str = "console"
+    needs_pii_key: ClassVar[bool] = False  # no personal data of its own: never given PII_KEY (deploy/)
     # CONSOLE_<SERVICE>_URL: where the console reaches each service (default: KTT_HOST and <SERVICE>_PORT).
     decision_url: str = Field("", alias="CONSOLE_DECISION_URL")
     voucher_url: str = Field("", alias="CONSOLE_VOUCHER_URL")

@@ -32,6 +32,7 @@ class System:
     data_dir: Path
     city: Any = None
     log_lines: list[str] | None = None
+    seed_seconds: float = 0.0
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -93,7 +94,9 @@ def city(system: System) -> System:
 
     if system.city is None:
         lines: list[str] = []
+        started = time.monotonic()
         system.city = asyncio.run(seed(system.urls, say=lines.append))
+        system.seed_seconds = time.monotonic() - started
         system.log_lines = lines
     return system
 

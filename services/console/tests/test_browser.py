@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+from ktt_console.i18n import catalogue
 
 from ktt_common.auth import issue_token
 from ktt_common.identifiers import contains_hetu
 from ktt_common.settings import DEV_JWT_SECRET
-from ktt_console.i18n import catalogue
 
 CHROMIUM = "/usr/bin/chromium"
 FI = catalogue("fi")
@@ -81,6 +81,9 @@ def test_every_official_page_shows_its_main_list(city, browser):  # type: ignore
     rows = page.locator("section").first.locator("tbody tr")
     assert rows.count() >= 1 and FI["overdue"] in rows.first.inner_text()
     assert FI["deadline.service_start"] in page.locator("main").inner_text()
+    # Late months (ATT-10): P3 never confirmed February.
+    late = page.locator("section", has=page.get_by_role("heading", name=FI["late_months.heading"])).locator("tbody tr")
+    assert [r for r in late.all_inner_texts() if "P3" in r and "2027-02" in r], late.all_inner_texts()
     shot(page, "official-deadlines")
     # Alerts: January's long sick leave (ATT-5).
     page.goto(city.console + "/alerts")
@@ -98,7 +101,7 @@ def test_every_official_page_shows_its_main_list(city, browser):  # type: ignore
     # Settlements with the chart, and a client's timeline without a hetu.
     page.goto(city.console + "/settlements")
     assert page.locator("svg[role=img] rect").count() >= 2
-    assert page.locator("section").first.locator("tbody tr").count() == 6
+    assert page.locator("section").first.locator("tbody tr").count() == 32  # a year: 11 months, P3 has no February
     shot(page, "official-settlements")
     page.goto(city.console + "/clients")
     assert page.locator("tbody tr").count() == 12  # eleven agreements and the mover's second one
@@ -228,3 +231,15 @@ def test_a_provider_disputes_a_line_of_its_settlement(city, browser):  # type: i
     official = login(browser, city.console, "city_official")
     official.goto(city.console + "/settlements")
     assert "Yksi päivä puuttuu" in official.locator("main").inner_text()
+    # ... and answers it: rejected, with the answer the provider reads.
+    row = official.locator("tbody tr", has_text="Yksi päivä puuttuu")
+    row.get_by_label(FI["resolve_answer"].format(provider="P2"), exact=True).fill("Päivä on laskettu tammikuun riville.")
+    row.get_by_role("button", name=FI["resolve_dispute"].format(outcome=FI["resolve.reject"], provider="P2"), exact=True).click()
+    official.wait_for_load_state()
+    assert FI["done.resolved"] in official.locator("main").inner_text()
+    shot(official, "official-dispute-answered")
+    [answered] = api(city, "billing", "GET", "/v1/disputes", "city_official", params={"provider_id": "P2"}).json()
+    assert (answered["state"], answered["answer"]) == ("rejected", "Päivä on laskettu tammikuun riville.")
+    page.goto(city.console + "/settlements")
+    assert "Päivä on laskettu tammikuun riville." in page.locator("main").inner_text()  # the provider reads it
+    assert not page.get_by_role("button", name=FI["resolve_dispute"].format(outcome=FI["resolve.reject"], provider="P2")).count()

@@ -8,12 +8,12 @@ import uuid
 
 import httpx
 import pytest
-
-from ktt_common.devrun import free_port
-from ktt_common.testing import IDP_AUDIENCE, IDP_ISSUER
 from ktt_console.app import create_app
 from ktt_console.i18n import LANGUAGES, catalogue
 from ktt_console.settings import ConsoleSettings
+
+from ktt_common.devrun import free_port
+from ktt_common.testing import IDP_AUDIENCE, IDP_ISSUER
 
 DOWN = {f"CONSOLE_{name}_URL": f"http://127.0.0.1:{free_port()}" for name in
         ("DECISION", "VOUCHER", "PROVIDER_REGISTRY", "ATTENDANCE", "BILLING")}
@@ -60,13 +60,21 @@ async def test_forms_need_the_csrf_token_of_the_session_and_the_same_origin() ->
         await logged_in(client, "city_official")
         page = await client.get("/settlements")
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
-        target = f"/settlements/{uuid.uuid4()}/approve"
-        assert (await client.post(target, data={})).status_code == 403
-        assert (await client.post(target, data={"csrf": "0" * 40})).status_code == 403
-        assert (await client.post(target, data={"csrf": csrf}, headers={"Origin": "https://evil.example"})).status_code == 403
-        # The right token passes the console's check; billing being down is then the readable answer.
-        r = await client.post(target, data={"csrf": csrf})
-        assert r.status_code == 503 and "ei vastaa juuri nyt" in r.text
+        for target in (f"/settlements/{uuid.uuid4()}/approve", f"/disputes/{uuid.uuid4()}/resolve"):
+            answer = {"outcome": "rejected", "answer": "Ei aihetta."}
+            assert (await client.post(target, data=answer)).status_code == 403
+            assert (await client.post(target, data={"csrf": "0" * 40, **answer})).status_code == 403
+            assert (await client.post(target, data={"csrf": csrf, **answer},
+                                      headers={"Origin": "https://evil.example"})).status_code == 403
+            # The right token passes the console's check; billing being down is then the readable answer.
+            r = await client.post(target, data={"csrf": csrf, **answer})
+            assert r.status_code == 503 and "ei vastaa juuri nyt" in r.text, target
+    async with client_of(ConsoleSettings(KTT_ENV="test", **DOWN)) as client:
+        await logged_in(client, "provider", "P1")  # answering a dispute is an official's (BIL: disputes.resolve)
+        page = await client.get("/settlements")
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
+        r = await client.post(f"/disputes/{uuid.uuid4()}/resolve", data={"csrf": csrf, "outcome": "accepted", "answer": "Kyllä."})
+        assert r.status_code == 403
 
 
 async def test_the_login_form_refuses_roles_it_does_not_serve() -> None:
