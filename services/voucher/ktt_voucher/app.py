@@ -11,14 +11,14 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
-from ktt_voucher.agreement_api import router as agreement_router
-from ktt_voucher.agreement_events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
-from ktt_voucher.api import router
-from ktt_voucher.events import SUBSCRIPTIONS
+from ktt_voucher.agreements.api import router as agreement_router
+from ktt_voucher.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
+from ktt_voucher.agreements.report_events import SUBSCRIPTIONS as REPORT_SUBSCRIPTIONS
 from ktt_voucher.jobs import JOBS
 from ktt_voucher.models import INFRA, Base
-from ktt_voucher.report_events import SUBSCRIPTIONS as REPORT_SUBSCRIPTIONS
 from ktt_voucher.settings import VoucherSettings
+from ktt_voucher.vouchers.api import router
+from ktt_voucher.vouchers.events import SUBSCRIPTIONS
 
 SPEC = ServiceSpec(
     name="voucher",

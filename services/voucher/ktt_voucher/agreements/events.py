@@ -49,8 +49,8 @@ from ktt_contracts.registry import (
     UnitChangedPayload,
 )
 
-from ktt_voucher import agreement_ending
-from ktt_voucher.agreement_models import (
+from ktt_voucher.agreements import ending as agreement_ending
+from ktt_voucher.agreements.models import (
     Agreement,
     CapacityCopy,
     ConsentCopy,
@@ -61,7 +61,7 @@ from ktt_voucher.agreement_models import (
     RepresentativeCopy,
     UnitCopy,
 )
-from ktt_voucher.events import from_decision
+from ktt_voucher.vouchers.events import from_decision
 
 from_registry = Subscription(producer="provider-registry")
 

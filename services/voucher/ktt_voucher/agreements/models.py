@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime
 
-from ktt_voucher.models import Base
+from ktt_voucher.base import Base
 
 
 class ProviderCopy(Base):

@@ -19,9 +19,10 @@ from ktt_contracts.decision import (
     DecisionRevokedPayload,
 )
 
-from ktt_voucher import agreement_ending, service
-from ktt_voucher.agreement_models import Agreement
-from ktt_voucher.rules import FINAL_STATES
+from ktt_voucher.agreements import ending as agreement_ending
+from ktt_voucher.agreements.models import Agreement
+from ktt_voucher.vouchers import service
+from ktt_voucher.vouchers.rules import FINAL_STATES
 
 from_decision = Subscription(producer="decision")
 

@@ -21,14 +21,14 @@ from ktt_contracts.agreement import (
     ScheduleSpan,
 )
 
-from ktt_voucher import agreement_rules as ar
-from ktt_voucher.agreement_models import (
+from ktt_voucher.agreements import rules as ar
+from ktt_voucher.agreements.models import (
     Agreement,
     AgreementPeriod,
     ConsentCopy,
 )
-from ktt_voucher.agreement_schemas import ScheduleDayIn
-from ktt_voucher.models import Voucher
+from ktt_voucher.agreements.schemas import ScheduleDayIn
+from ktt_voucher.vouchers.models import Voucher
 
 OPEN_STATES = ("draft", "signed", "active")
 

@@ -18,18 +18,18 @@ from ktt_contracts.agreement import (
 )
 from ktt_contracts.voucher import ServiceStarted, ServiceStartedPayload
 
-from ktt_voucher import agreement_rules as ar
-from ktt_voucher import rules as voucher_rules
-from ktt_voucher.agreement_ending import end_agreement
-from ktt_voucher.agreement_models import (
+from ktt_voucher.agreements import rules as ar
+from ktt_voucher.agreements.ending import end_agreement
+from ktt_voucher.agreements.models import (
     Agreement,
     AgreementPeriod,
     ProviderCopy,
 )
-from ktt_voucher.agreement_reading import OPEN_STATES, _schedule_days, periods_by_agreement, periods_of, projected_days
-from ktt_voucher.agreement_service import correct_base_value_dates
-from ktt_voucher.models import Voucher
-from ktt_voucher.service import transition
+from ktt_voucher.agreements.reading import OPEN_STATES, _schedule_days, periods_by_agreement, periods_of, projected_days
+from ktt_voucher.agreements.service import correct_base_value_dates
+from ktt_voucher.vouchers import rules as voucher_rules
+from ktt_voucher.vouchers.models import Voucher
+from ktt_voucher.vouchers.service import transition
 
 # --- daily jobs -------------------------------------------------------------------------------------
 

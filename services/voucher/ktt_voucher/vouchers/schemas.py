@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ktt_voucher.rules import CheckReason
+from ktt_voucher.vouchers.rules import CheckReason
 
 
 class VoucherOut(BaseModel):

@@ -31,9 +31,9 @@ from ktt_contracts.voucher import (
     VoucherValidityChangedPayload,
 )
 
-from ktt_voucher import rules
-from ktt_voucher.agreement_models import RepresentativeCopy
-from ktt_voucher.models import Voucher, VoucherEvent, VoucherLink
+from ktt_voucher.agreements.models import RepresentativeCopy
+from ktt_voucher.vouchers import rules
+from ktt_voucher.vouchers.models import Voucher, VoucherEvent, VoucherLink
 
 
 class LinkGone(DomainError):

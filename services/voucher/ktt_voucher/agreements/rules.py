@@ -19,7 +19,7 @@ from ktt_common.clock import is_public_holiday
 from ktt_common.errors import FieldError
 
 if TYPE_CHECKING:
-    from ktt_voucher.agreement_schemas import AgreementDraftIn
+    from ktt_voucher.agreements.schemas import AgreementDraftIn
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

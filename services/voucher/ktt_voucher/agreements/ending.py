@@ -21,12 +21,12 @@ from ktt_contracts.agreement import (
     AgreementEndedPayload,
 )
 
-from ktt_voucher import agreement_rules as ar
-from ktt_voucher.agreement_models import (
+from ktt_voucher.agreements import rules as ar
+from ktt_voucher.agreements.models import (
     Agreement,
     AgreementNotification,
 )
-from ktt_voucher.agreement_reading import OPEN_STATES, agreement_facts, periods_of
+from ktt_voucher.agreements.reading import OPEN_STATES, agreement_facts, periods_of
 
 # --- ending (AGR-13, AGR-8) -----------------------------------------------------------------------
 

@@ -15,13 +15,10 @@ from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, InvalidInput, Proble
 from ktt_common.pagination import PageDep, announce_next, paginate
 from ktt_common.policy import scope_rows
 
-from ktt_voucher import agreement_changes as changes
-from ktt_voucher import agreement_jobs
-from ktt_voucher import agreement_reading as reading
-from ktt_voucher import agreement_service as service
-from ktt_voucher import service as voucher_service
-from ktt_voucher.agreement_models import Agreement, AgreementNotification, ProviderRefusal
-from ktt_voucher.agreement_schemas import (
+from ktt_voucher.agreements import changes, reading, service
+from ktt_voucher.agreements import jobs as agreement_jobs
+from ktt_voucher.agreements.models import Agreement, AgreementNotification, ProviderRefusal
+from ktt_voucher.agreements.schemas import (
     AgreementDraftIn,
     AgreementOut,
     ChangeOut,
@@ -37,8 +34,9 @@ from ktt_voucher.agreement_schemas import (
     ReviewIn,
     SignatureIn,
 )
-from ktt_voucher.models import Voucher
 from ktt_voucher.policy import authorize
+from ktt_voucher.vouchers import service as voucher_service
+from ktt_voucher.vouchers.models import Voucher
 
 router = APIRouter(prefix="/v1", tags=["agreements"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}, 409: {"model": Problem}})
 

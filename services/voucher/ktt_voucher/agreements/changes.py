@@ -24,11 +24,11 @@ from ktt_common.errors import Conflict, FieldError, Forbidden, NotFound, RuleVio
 from ktt_common.outbox import emit
 from ktt_contracts.agreement import AgreementChanged, AgreementChangedPayload, AgreementEndProposed, AgreementEndProposedPayload
 
-from ktt_voucher import agreement_rules as ar
-from ktt_voucher.agreement_ending import end_agreement
-from ktt_voucher.agreement_limits import check_in_force
-from ktt_voucher.agreement_models import Agreement, AgreementChange, AgreementNotification, AgreementPeriod, UnitCopy
-from ktt_voucher.agreement_reading import (
+from ktt_voucher.agreements import rules as ar
+from ktt_voucher.agreements.ending import end_agreement
+from ktt_voucher.agreements.limits import check_in_force
+from ktt_voucher.agreements.models import Agreement, AgreementChange, AgreementNotification, AgreementPeriod, UnitCopy
+from ktt_voucher.agreements.reading import (
     _schedule_days,
     _schedule_json,
     _today,
@@ -38,8 +38,8 @@ from ktt_voucher.agreement_reading import (
     periods_of,
     projected_days,
 )
-from ktt_voucher.agreement_schemas import ChangeSignatureIn, ChangeSignIn, ContinuationIn, EndAnswerIn, EndIn, ReviewIn
-from ktt_voucher.models import Voucher
+from ktt_voucher.agreements.schemas import ChangeSignatureIn, ChangeSignIn, ContinuationIn, EndAnswerIn, EndIn, ReviewIn
+from ktt_voucher.vouchers.models import Voucher
 
 MUTUAL_KINDS = ("mutual", "unsuitable")
 

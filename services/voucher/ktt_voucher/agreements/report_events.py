@@ -16,11 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_contracts.reports import (
-    ReportAccepted, ReportAcceptedPayload, ReportFacts, ReportReturned, ReportReturnedPayload, ReportSubmitted,
+    ReportAccepted,
+    ReportAcceptedPayload,
+    ReportFacts,
+    ReportReturned,
+    ReportReturnedPayload,
+    ReportSubmitted,
     ReportSubmittedPayload,
 )
 
-from ktt_voucher.agreement_models import AgreementPeriod
+from ktt_voucher.agreements.models import AgreementPeriod
 
 from_attendance = Subscription(producer="attendance")
 

@@ -30,12 +30,10 @@ from ktt_contracts.agreement import (
     ClientRefusedByProviderPayload,
 )
 
-from ktt_voucher import agreement_rules as ar
-from ktt_voucher import rules as voucher_rules
-from ktt_voucher import service as voucher_service
-from ktt_voucher.agreement_ending import _ended_payload, end_agreement
-from ktt_voucher.agreement_limits import check_in_force, insurance_problem, place_verdict
-from ktt_voucher.agreement_models import (
+from ktt_voucher.agreements import rules as ar
+from ktt_voucher.agreements.ending import _ended_payload, end_agreement
+from ktt_voucher.agreements.limits import check_in_force, insurance_problem, place_verdict
+from ktt_voucher.agreements.models import (
     Agreement,
     AgreementNotification,
     AgreementPeriod,
@@ -46,7 +44,7 @@ from ktt_voucher.agreement_models import (
     RepresentativeCopy,
     UnitCopy,
 )
-from ktt_voucher.agreement_reading import (
+from ktt_voucher.agreements.reading import (
     _schedule_days,
     _schedule_json,
     _today,
@@ -57,8 +55,10 @@ from ktt_voucher.agreement_reading import (
     periods_of,
     planned_first_day,
 )
-from ktt_voucher.agreement_schemas import AgreementDraftIn, RefusalIn, SignatureIn
-from ktt_voucher.models import Voucher
+from ktt_voucher.agreements.schemas import AgreementDraftIn, RefusalIn, SignatureIn
+from ktt_voucher.vouchers import rules as voucher_rules
+from ktt_voucher.vouchers import service as voucher_service
+from ktt_voucher.vouchers.models import Voucher
 
 # Voucher types and the products that may be bought with them (VOU-1).
 PRODUCTS_FOR_VOUCHER = {

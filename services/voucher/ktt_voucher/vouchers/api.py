@@ -15,10 +15,10 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 from ktt_common.pagination import PageDep, announce_next, paginate
 
-from ktt_voucher import documents, rules, service
-from ktt_voucher.models import Voucher, VoucherEvent
 from ktt_voucher.policy import authorize
-from ktt_voucher.schemas import (
+from ktt_voucher.vouchers import documents, rules, service
+from ktt_voucher.vouchers.models import Voucher, VoucherEvent
+from ktt_voucher.vouchers.schemas import (
     LinkIn,
     LinkOut,
     RefusalOut,

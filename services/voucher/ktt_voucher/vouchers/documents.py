@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from ktt_common.tagged_pdf import TaggedDocument
 
-from ktt_voucher import rules
-from ktt_voucher.models import Voucher
+from ktt_voucher.vouchers import rules
+from ktt_voucher.vouchers.models import Voucher
 
 LANGUAGES = ("fi", "sv")
 

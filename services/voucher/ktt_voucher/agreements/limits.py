@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.errors import FieldError
 
-from ktt_voucher import agreement_rules as ar
-from ktt_voucher.agreement_models import (
+from ktt_voucher.agreements import rules as ar
+from ktt_voucher.agreements.models import (
     Agreement,
     CapacityCopy,
     ProviderCopy,
     QueueCopy,
 )
-from ktt_voucher.agreement_reading import client_agreements, periods_by_agreement, projected_days
+from ktt_voucher.agreements.reading import client_agreements, periods_by_agreement, projected_days
 
 
 def insurance_problem(provider: ProviderCopy | None, on: dt.date, field: str = "body.unit_id") -> FieldError | None:
