@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit_many
-from ktt_common.jobs import JobRegistry
 from ktt_common.pii import ERASED
 
-from ktt_decision.models import Client, ClientKey, Decision, DecisionVersion, StartNotice
-from ktt_decision.service import settings_of
+from ktt_decision.clients.models import Client, ClientKey
+from ktt_decision.decisions.models import Decision, DecisionVersion
+from ktt_decision.decisions.service import settings_of
+from ktt_decision.notices.models import StartNotice
 
-JOBS = JobRegistry()
 RULE = "DATA-2"
 PERSONAL = ("first_name", "last_name", "phone", "email", "address")
 
@@ -41,8 +41,6 @@ def _erase_copy(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**data, **{k: (ERASED if k in ("first_name", "last_name") else None) for k in PERSONAL if k in data}}
 
 
-@JOBS.job("personal-data-retention",
-          "DATA-2: erase the personal data of clients whose retention period has passed (crypto-shredding)")
 async def erase_past_retention(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
     years = settings_of(session).retention_years
     cutoff = retention_cutoff(run_date, years)

@@ -120,31 +120,6 @@ def check_home_municipality(municipality: str, home: str, *, enabled: bool) -> l
     return []
 
 
-def consent_covers(*, scope: list[str], given_on: dt.date, valid_until: dt.date | None, withdrawn_on: dt.date | None,
-                   wanted_scope: str, today: dt.date) -> bool:
-    """DATA-1: a written consent lets a provider see data of its scope from the day it was given
-    until it expires or is withdrawn (withdrawn on a day: not valid from that day on)."""
-    if wanted_scope not in scope or given_on > today:
-        return False
-    if valid_until is not None and today > valid_until:
-        return False
-    return withdrawn_on is None or today < withdrawn_on
-
-
-def check_consent_provider(provider_id: str, status: str | None) -> list[FieldError]:
-    """DATA-1: a consent names a provider the registry knows (status from its events), and not one
-    removed from the approved list."""
-    if status is None:
-        return [FieldError(field="body.provider_id", rule="DATA-1",
-                           message=f"no provider {provider_id!r} in the provider registry: give the id of a provider "
-                                   "that has applied or is approved")]
-    if status == "removed":
-        return [FieldError(field="body.provider_id", rule="DATA-1",
-                           message=f"provider {provider_id!r} was removed from the approved list; a consent to share "
-                                   "data with it is no longer recorded")]
-    return []
-
-
 # --- DEC-4 across the client's decisions --------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -260,89 +235,7 @@ def check_no_hetu(fields: dict[str, str | None]) -> list[FieldError]:
 
 # --- DEC-9: what is a refusal or an interruption --------------------------------------------------
 
-NOT_STARTED = "not_started"
-INTERRUPTED = "interrupted"
-UNAUTHORISED_ABSENCE = "unauthorised_absence"
-
-# AGR-13 / DEC-9: an early end for unsuitability, by mutual decision, or by the client. Compared as
-# strings: the voucher service's EndKind grows (client_terminated) without this service changing.
-INTERRUPTING_END_KINDS = frozenset({"unsuitable", "mutual", "client_terminated"})
-
-
-def voucher_state_flag(state: str, previous_state: str) -> tuple[str, str] | None:
-    """DEC-9 / VOU-3: (kind, reason) when a voucher's new state means the client did not start KTT.
-
-    Delayed: no contact or no start within the VOU-3 deadlines. Expired from issued or delayed:
-    the voucher was never used. Refused (VOU-4) is the client's right and is not a refusal of
-    KTT; it never comes through here."""
-    if state == "delayed":
-        return NOT_STARTED, ("VOU-3: the service did not start within 14 days of the decision (or the client did "
-                             "not contact a provider within 7); the case worker checks why (a queue or another "
-                             "valid reason, §9.5)")
-    if state == "expired" and previous_state in ("issued", "delayed"):
-        return NOT_STARTED, (f"the voucher expired unused (it was {previous_state}): the client never started the "
-                             "service; the case worker checks why (§9.5)")
-    return None
-
-
-def agreement_end_flag(end_kind: str) -> str | None:
-    """DEC-9 / AGR-13: an agreement ended early for unsuitability, by mutual decision or by the
-    client is an interruption; a fixed term, a change of provider, a revoked or shortened
-    decision or the provider's removal are not."""
-    return INTERRUPTED if end_kind in INTERRUPTING_END_KINDS else None
-
-
-def absence_flag(reason: str, authorised: bool) -> str | None:
-    """DEC-9 / ATT-7: not coming on an activity day without a valid reason counts; illness does
-    not (a sickness with a certificate never flags, ATT-3). The attendance service decides
-    ``authorised`` (sickness without a certificate is unauthorised, ATT-3)."""
-    if reason == "sick_with_certificate" or authorised:
-        return None
-    return UNAUTHORISED_ABSENCE
-
 
 # --- VOU-9: representatives -----------------------------------------------------------------------
 
-def check_representative(*, authorised_on: dt.date, valid_until: dt.date | None, phone: str | None,
-                         email: str | None, today: dt.date) -> list[FieldError]:
-    """VOU-9: the client authorised the representative on a day that has come, for a validity
-    that ends no earlier than it starts; and the representative can be reached."""
-    errors = []
-    if authorised_on > today:
-        errors.append(FieldError(field="body.authorised_on", rule="VOU-9",
-                                 message=f"an authorisation is recorded after the client gave it: authorised_on must be "
-                                         f"on or before {today}"))
-    if valid_until is not None and valid_until < authorised_on:
-        errors.append(FieldError(field="body.valid_until", rule="VOU-9",
-                                 message=f"valid_until is before authorised_on ({authorised_on}); give the last day the "
-                                         "authorisation holds, or leave it out"))
-    if not (phone or "").strip() and not (email or "").strip():
-        errors.append(FieldError(field="body.phone", rule="VOU-9",
-                                 message="a representative acts for the client with the case worker and providers: give "
-                                         "a phone number or an e-mail address"))
-    return errors
 
-
-def representative_acts(*, authorised_on: dt.date, valid_until: dt.date | None, withdrawn_on: dt.date | None,
-                        today: dt.date) -> bool:
-    """VOU-9: the representative acts for the client from authorised_on through valid_until, and not
-    from the day the authorisation is withdrawn."""
-    if authorised_on > today or (valid_until is not None and today > valid_until):
-        return False
-    return withdrawn_on is None or today < withdrawn_on
-
-
-def name_key(name: str) -> str:
-    """A person's name for the natural key: case and spacing do not make another person."""
-    return " ".join(name.split()).casefold()
-
-
-def check_withdrawal_day(withdrawn_on: dt.date, granted_on: dt.date, today: dt.date, *, rule: str,
-                         granted: str) -> list[FieldError]:
-    """A consent (DATA-1) or a representative's authorisation (VOU-9) is withdrawn from a day between
-    the day it was given and today: not before it existed, and not ahead of time."""
-    if granted_on <= withdrawn_on <= today:
-        return []
-    return [FieldError(field="body.withdrawn_on", rule=rule,
-                       message=f"withdrawn_on must be between {granted} ({granted_on}) and today ({today}): "
-                               f"give a date from {granted_on} to {today}")]

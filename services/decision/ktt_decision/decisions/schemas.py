@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ktt_common.bounds import BoundedDate, DateRange, Email, Strict, StrictBool, Version
-from ktt_contracts.decision import RepresentativeScope
+from ktt_common.bounds import DateRange, Email, Strict, StrictBool, Version
 
 
 class ClientIn(BaseModel):
@@ -144,129 +142,3 @@ class RevokeIn(BaseModel):
     revoked_on: Annotated[dt.date, DateRange("DEC-7")] | None = Field(None, description="Defaults to today; from the decision to the end of its period (DEC-7)")
 
 
-ConsentScope = Literal["plan", "decision", "contact"]
-
-
-class ConsentIn(BaseModel):
-    model_config = Strict
-    provider_id: str = Field(min_length=1, max_length=100)
-    scope: list[ConsentScope] = Field(min_length=1, max_length=3, description="What may be shared with the provider")
-    given_on: Annotated[dt.date, DateRange("DATA-1")] = Field(description="Date of the client's written consent")
-    valid_until: BoundedDate | None = None
-
-
-class ConsentWithdrawIn(BaseModel):
-    model_config = Strict
-    withdrawn_on: BoundedDate | None = Field(None, description="Defaults to today")
-
-
-class ConsentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    client_id: uuid.UUID
-    provider_id: str
-    scope: list[str]
-    given_on: dt.date
-    valid_until: dt.date | None
-    recorded_by: str
-    recorded_at: dt.datetime
-    withdrawn_on: dt.date | None
-    withdrawn_by: str | None
-    active: bool = False
-
-
-class ConsentCheckOut(BaseModel):
-    client_id: uuid.UUID
-    provider_id: str
-    scope: str
-    allowed: bool
-    consent_id: uuid.UUID | None = None
-    valid_until: dt.date | None = None
-
-
-class StartNoticeOut(BaseModel):
-    """A TE-office start notice (DEC-6), without the hetu."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    client_id: uuid.UUID
-    first_name: str
-    last_name: str
-    voucher_id: uuid.UUID
-    decision_id: uuid.UUID
-    agreement_id: uuid.UUID | None
-    started_on: dt.date
-    provider_id: str | None
-    provider_name: str | None
-    unit_id: str | None
-    unit_name: str | None
-    form: str | None
-    days_per_week: int | None
-    hours_per_day: Decimal | None
-    status: str
-    created_at: dt.datetime
-    sent_on: dt.date | None
-    sent_by: str | None
-
-
-class StartNoticeDetailOut(StartNoticeOut):
-    """One notice for the official who sends it: with the hetu the TE office needs (read is audited)."""
-
-    hetu: str
-
-
-class ClientFlagOut(BaseModel):
-    """A refusal or interruption on the client's record (DEC-9). No sanction is computed."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    client_id: uuid.UUID
-    kind: str
-    occurred_on: dt.date
-    reason: str | None
-    voucher_id: uuid.UUID | None
-    decision_id: uuid.UUID | None
-    source_event_id: str
-    source_event_type: str
-    details: dict
-    created_at: dt.datetime
-    cleared_on: dt.date | None = Field(None, description="Set when a later correction made it no refusal (e.g. an "
-                                                           "absence authorised after all)")
-    cleared_reason: str | None = None
-
-
-class RepresentativeIn(BaseModel):
-    """A representative (asiainhoitaja) the client authorised (VOU-9). No hetu is collected (DATA-4)."""
-
-    model_config = Strict
-    name: str = Field(min_length=1, max_length=200)
-    phone: str | None = Field(None, max_length=40)
-    email: Email | None = None
-    relation: str | None = Field(None, max_length=200, description="Free text, e.g. sister, guardian, friend")
-    authorised_on: Annotated[dt.date, DateRange("VOU-9")] = Field(description="Day the client authorised the representative; not in the future")
-    valid_until: BoundedDate | None = Field(None, description="Last day of the authorisation; none: until withdrawn")
-    scope: list[RepresentativeScope] = Field(min_length=1, max_length=3,
-                                             description="What the representative may do for the client")
-
-
-class RepresentativeWithdrawIn(BaseModel):
-    model_config = Strict
-    withdrawn_on: BoundedDate | None = Field(None, description="Defaults to today")
-
-
-class RepresentativeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    client_id: uuid.UUID
-    name: str
-    phone: str | None
-    email: str | None
-    relation: str | None
-    scope: list[str]
-    authorised_on: dt.date
-    valid_until: dt.date | None
-    recorded_by: str
-    recorded_at: dt.datetime
-    withdrawn_on: dt.date | None
-    withdrawn_by: str | None
-    active: bool = Field(False, description="The representative acts for the client today (VOU-9)")

@@ -17,10 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.db import insert_for
-from ktt_common.errors import Conflict, FieldError, InvalidInput, NotFound, refuse
+from ktt_common.errors import Conflict, FieldError, NotFound, refuse
 from ktt_common.identifiers import IdentifierError, hetu_birth_date, validate_hetu
 from ktt_common.outbox import emit, runtime_of
-from ktt_common.pii import ERASED, Erased, PiiVault
 from ktt_contracts.decision import (
     DecisionAmended,
     DecisionAmendedPayload,
@@ -31,9 +30,11 @@ from ktt_contracts.decision import (
     FieldChange,
 )
 
-from ktt_decision import rules
-from ktt_decision.models import Client, ClientKey, Decision, DecisionVersion
-from ktt_decision.schemas import DecisionIn
+from ktt_decision.clients.models import Client
+from ktt_decision.clients.service import _seal_old_ciphertext, _update_client, _upsert_client, vault_of
+from ktt_decision.decisions import rules
+from ktt_decision.decisions.models import Decision, DecisionVersion
+from ktt_decision.decisions.schemas import DecisionIn
 from ktt_decision.settings import DecisionSettings
 
 
@@ -42,14 +43,6 @@ class PushResult:
     decision: Decision
     created: bool
     amended: bool = False
-
-
-def vault_of(session: AsyncSession) -> PiiVault:
-    rt = runtime_of(session)
-    vault = getattr(rt, "pii_vault", None)
-    if vault is None:
-        vault = rt.pii_vault = PiiVault(rt.settings.pii_key.get_secret_value())  # type: ignore[attr-defined]
-    return vault
 
 
 def _content_hash(body: DecisionIn, hetu_lookup: str) -> tuple[dict, str]:
@@ -64,38 +57,6 @@ def _content_hash(body: DecisionIn, hetu_lookup: str) -> tuple[dict, str]:
     hashed = {k: v for k, v in content.items() if not (k == "received_on" and v == content["decided_on"])}
     canonical = json.dumps({"content": hashed, "hetu": hetu_lookup}, sort_keys=True, separators=(",", ":"))
     return content, hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def _seal_old_ciphertext(session: AsyncSession, client: Client, hetu: str, now: dt.datetime) -> None:
-    """A hetu written before data keys (under the one shared key) is sealed under a key of the
-    client's own when the client is next written, so that retention can shred it (DATA-2)."""
-    vault = vault_of(session)
-    if vault.is_sealed(client.hetu_encrypted) or client.erased_at is not None:
-        return
-    key = await session.get(ClientKey, client.id)
-    if key is None:
-        key = ClientKey(client_id=client.id, wrapped_key=vault.new_data_key(), created_at=now)
-        session.add(key)
-    if key.wrapped_key is not None:
-        client.hetu_encrypted = vault.seal(hetu, key.wrapped_key)
-
-
-async def client_hetu(session: AsyncSession, client: Client) -> str:
-    """The client's hetu decrypted under their data key, or ``"erased"`` once the key is destroyed."""
-    key = await session.get(ClientKey, client.id)
-    try:
-        return vault_of(session).open(client.hetu_encrypted, key.wrapped_key if key else None)
-    except Erased:
-        return ERASED
-
-
-def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
-    """The client's name, language and contact data as of the latest push (DEC-3)."""
-    c = body.client
-    client.first_name, client.last_name, client.language = c.first_name, c.last_name, c.language
-    client.municipality, client.phone, client.email, client.address = c.municipality, c.phone, c.email, c.address
-    client.interpreter_needed = c.interpreter_needed
-    client.updated_at = now
 
 
 def validate(body: DecisionIn, settings: DecisionSettings, today: dt.date) -> str:
@@ -121,7 +82,6 @@ def validate(body: DecisionIn, settings: DecisionSettings, today: dt.date) -> st
                                    "body.plan.reference": body.plan.reference})
     refuse(errors)
     return hetu
-
 
 
 async def check_client_periods(session: AsyncSession, client_id: uuid.UUID, body: DecisionIn,
@@ -303,31 +263,6 @@ async def _concurrent_winner(session: AsyncSession, body: DecisionIn, content: d
     return await _replay_or_amend(session, winner, body, content, content_hash, lookup, principal, now)
 
 
-async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn, now: dt.datetime) -> uuid.UUID:
-    """The client of ``lookup``, created (hetu encrypted) or updated with the latest contact data (DEC-3),
-    in one statement that also holds the row locked to the end of the transaction: pushes for one client
-    run one at a time (PostgreSQL; SQLite has one writer anyway)."""
-    c = body.client
-    latest = dict(first_name=c.first_name, last_name=c.last_name, language=c.language, municipality=c.municipality,
-                  phone=c.phone, email=c.email, address=c.address, interpreter_needed=c.interpreter_needed,
-                  updated_at=now)
-    table = Client.__table__
-    vault = vault_of(session)
-    # A new client gets a data key of their own and the hetu is sealed under it (DATA-2, crypto-shredding).
-    wrapped, new_id = vault.new_data_key(), uuid.uuid4()
-    stmt = insert_for(session, table).values(id=new_id, hetu_lookup=lookup, hetu_encrypted=vault.seal(hetu, wrapped),
-                                             created_at=now, **latest)
-    stmt = stmt.on_conflict_do_update(index_elements=["hetu_lookup"], set_=latest).returning(table.c.id)
-    client_id: uuid.UUID = (await session.execute(stmt)).scalar_one()
-    if client_id == new_id:
-        session.add(ClientKey(client_id=client_id, wrapped_key=wrapped, created_at=now))
-    else:
-        client = await session.get(Client, client_id)
-        assert client is not None
-        await _seal_old_ciphertext(session, client, hetu, now)
-    return client_id
-
-
 async def _decision_by_source(session: AsyncSession, source_system: str, source_id: str, *, lock: bool) -> Decision | None:
     query = select(Decision).where(Decision.source_system == source_system, Decision.source_id == source_id)
     if lock:
@@ -418,19 +353,12 @@ async def get_decision(session: AsyncSession, decision_id: uuid.UUID, principal:
     return decision
 
 
-async def lookup_client(session: AsyncSession, hetu: str, principal: Principal) -> Client:
-    rt = runtime_of(session)
-    try:
-        canonical = validate_hetu(hetu, allow_temporary=rt.settings.hetu_test_mode, field="body.hetu")
-    except IdentifierError as exc:
-        raise InvalidInput(exc.reason, rule="DEC-3", errors=[FieldError(field=exc.field, message=exc.reason, rule="DEC-3")]) from None
-    client = (await session.execute(
-        select(Client).where(Client.hetu_lookup == vault_of(session).lookup_hash(canonical))
-    )).scalar_one_or_none()
-    if client is None:
-        raise NotFound("no client with that personal identity code")
-    await audit(session, principal, "client.lookup", "client", client.id, client_ids=[client.id])
-    return client
+async def list_decisions(session: AsyncSession, client_id: uuid.UUID, principal: Principal) -> list[Decision]:
+    rows = (await session.execute(
+        select(Decision).where(Decision.client_id == client_id).order_by(Decision.created_at)
+    )).scalars().all()
+    await audit(session, principal, "decision.list", "client", client_id, client_ids=[client_id])
+    return list(rows)
 
 
 async def decision_for_read(session: AsyncSession, decision_id: uuid.UUID) -> Decision:
@@ -440,8 +368,3 @@ async def decision_for_read(session: AsyncSession, decision_id: uuid.UUID) -> De
     return decision
 
 
-async def _client(session: AsyncSession, client_id: uuid.UUID) -> Client:
-    client = await session.get(Client, client_id)
-    if client is None:
-        raise NotFound(f"no client {client_id}")
-    return client

@@ -20,7 +20,7 @@ from ktt_contracts.registry import (
     ProviderSuspended,
 )
 
-from ktt_decision.models import KnownProvider
+from ktt_decision.providers.models import KnownProvider
 
 from_registry = Subscription(producer="provider-registry")
 
