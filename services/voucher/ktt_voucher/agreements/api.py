@@ -6,18 +6,14 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import select
 
-from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Forbidden, InvalidInput, Problem
-from ktt_common.pagination import PageDep, announce_next, paginate
-from ktt_common.policy import scope_rows
+from ktt_common.pagination import PageDep, announce_next
 
-from ktt_voucher.agreements import changes, reading, service
-from ktt_voucher.agreements import jobs as agreement_jobs
-from ktt_voucher.agreements.models import Agreement, AgreementNotification, ProviderRefusal
+from ktt_voucher.agreements import changes, limits, reading, service
+from ktt_voucher.agreements.models import Agreement
 from ktt_voucher.agreements.schemas import (
     AgreementDraftIn,
     AgreementOut,
@@ -36,7 +32,6 @@ from ktt_voucher.agreements.schemas import (
 )
 from ktt_voucher.policy import authorize
 from ktt_voucher.vouchers import service as voucher_service
-from ktt_voucher.vouchers.models import Voucher
 
 router = APIRouter(prefix="/v1", tags=["agreements"], responses={**PROBLEM_RESPONSES, 404: {"model": Problem}, 409: {"model": Problem}})
 
@@ -50,8 +45,7 @@ async def _out_many(session, agreements: list[Agreement], principal: Principal |
     periods = await reading.periods_by_agreement(session, [a.id for a in agreements])
     today = reading._today(session)
     visible = await reading.plan_visible_pairs(session, [(a.client_id, a.provider_id) for a in agreements], today)
-    hours = {v.id: v.approved_hours for v in (await session.execute(
-        select(Voucher).where(Voucher.id.in_({a.voucher_id for a in agreements})))).scalars()} if agreements else {}
+    hours = await reading.approved_hours(session, {a.voucher_id for a in agreements})
     out = []
     for agreement in agreements:
         item = AgreementOut.model_validate(agreement)
@@ -82,25 +76,15 @@ async def list_agreements(session: SessionDep, page: PageDep, request: Request, 
                           principal: Principal = authorize("agreements.list_agreements"), client_id: uuid.UUID | None = None,
                           voucher_id: uuid.UUID | None = None, state: str | None = None) -> list[AgreementOut]:
     """Oldest first, one page (``limit``, ``cursor``); the next in ``Link`` rel=next / ``X-Next-Cursor``."""
-    query = select(Agreement).where(reading.visible_to(principal))
-    if client_id:
-        query = query.where(Agreement.client_id == client_id)
-    if voucher_id:
-        query = query.where(Agreement.voucher_id == voucher_id)
-    if state:
-        query = query.where(Agreement.state == state)
-    rows, cursor = await paginate(session, query, (Agreement.created_at, Agreement.id), page)
+    rows, cursor = await reading.list_agreements(session, principal, page, client_id=client_id, voucher_id=voucher_id,
+                                                 state=state)
     announce_next(request, response, cursor)
-    rows = [a for a in rows if reading.provider_may_still_see(a, principal, reading._today(session))]
-    await audit(session, principal, "agreement.list", "agreement", None, client_ids={a.client_id for a in rows})
     return await _out_many(session, rows, principal)
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut, summary="One agreement")
 async def get(agreement_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("agreements.get")) -> AgreementOut:
-    agreement = await reading.get_agreement(session, agreement_id, principal)
-    await audit(session, principal, "agreement.read", "agreement", agreement.id, client_ids=[agreement.client_id])
-    return await _out(session, agreement, principal)
+    return await _out(session, await reading.read_agreement(session, agreement_id, principal), principal)
 
 
 @router.post("/agreements/{agreement_id}/signatures", response_model=AgreementOut,
@@ -176,10 +160,7 @@ async def contact(body: ContactIn, session: SessionDep, principal: Principal = a
             dependencies=[authorize("agreements.link_agreements")])
 async def link_agreements(token: str, session: SessionDep) -> list[AgreementOut]:
     voucher, rep = await voucher_service.link_context(session, token)
-    rows = list((await session.execute(select(Agreement).where(Agreement.client_id == voucher.client_id)
-                                       .order_by(Agreement.created_at))).scalars())
-    await audit(session, _link_actor(rep), "agreement.list", "agreement", None, client_ids=[voucher.client_id])
-    return await _out_many(session, rows)
+    return await _out_many(session, await reading.agreements_of_client(session, voucher.client_id, _link_actor(rep)))
 
 
 @router.post("/voucher-links/{token}/agreements/{agreement_id}/signatures", response_model=AgreementOut,
@@ -232,16 +213,14 @@ def _link_actor(rep) -> str:  # type: ignore[no-untyped-def]
 @router.get("/agreements/{agreement_id}/notifications", summary="Copies and notices sent on an agreement (AGR-5, AGR-13)")
 async def notifications(agreement_id: uuid.UUID, session: SessionDep,
                         principal: Principal = authorize("agreements.notifications")) -> list[dict]:
-    agreement = await reading.get_agreement(session, agreement_id, principal)
-    rows = (await session.execute(select(AgreementNotification).where(AgreementNotification.agreement_id == agreement.id)
-                                  .order_by(AgreementNotification.created_at))).scalars()
+    rows = await reading.notifications_of(session, agreement_id, principal)
     return [{"recipient": n.recipient, "kind": n.kind, "message": n.message, "created_at": n.created_at} for n in rows]
 
 
 @router.post("/provider-refusals", status_code=status.HTTP_201_CREATED,
              summary="A provider refuses a client with a justified reason that Typake sees (AGR-15)")
 async def refuse(body: RefusalIn, session: SessionDep, principal: Principal = authorize("agreements.refuse")) -> dict:
-    refusal = await service.refuse_client(session, body, principal)
+    refusal = await limits.refuse_client(session, body, principal)
     return {"id": refusal.id, "voucher_id": refusal.voucher_id, "client_id": refusal.client_id,
             "provider_id": refusal.provider_id, "reason": refusal.reason, "refused_on": refusal.refused_on}
 
@@ -250,10 +229,7 @@ async def refuse(body: RefusalIn, session: SessionDep, principal: Principal = au
 async def refusals(session: SessionDep, page: PageDep, request: Request, response: Response,
                    principal: Principal = authorize("agreements.refusals"), client_id: uuid.UUID | None = None) -> list[dict]:
     """Newest first, one page (``limit``, ``cursor``); a provider its own rows only, filtered in the query (DATA-3)."""
-    query = scope_rows(select(ProviderRefusal), principal, provider_column=ProviderRefusal.provider_id)
-    if client_id:
-        query = query.where(ProviderRefusal.client_id == client_id)
-    rows, cursor = await paginate(session, query, (ProviderRefusal.created_at, ProviderRefusal.id), page, descending=True)
+    rows, cursor = await reading.list_refusals(session, principal, page, client_id=client_id)
     announce_next(request, response, cursor)
     return [{"id": r.id, "voucher_id": r.voucher_id, "client_id": r.client_id, "provider_id": r.provider_id,
              "unit_id": r.unit_id, "reason": r.reason, "refused_on": r.refused_on} for r in rows]
@@ -266,6 +242,4 @@ async def list_deadlines(session: SessionDep,
                          office: Literal["typake", "social_work"] | None = Query(None)) -> list[dict]:
     if client_id is None and office is None:
         raise InvalidInput("give client_id or office", errors=[])
-    rows = await agreement_jobs.deadlines(session, client_id=client_id, office=office, today=reading._today(session))
-    await audit(session, principal, "deadlines.list", "client", client_id, client_ids={r["client_id"] for r in rows})
-    return rows
+    return await reading.list_deadlines(session, principal, client_id=client_id, office=office)

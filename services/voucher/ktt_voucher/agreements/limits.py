@@ -1,5 +1,6 @@
 """What a new agreement must fit in: the client's other agreements (AGR-18, AGR-10, AGR-6, AGR-11),
-a place in the unit (PRV-6, PRV-7) and the provider's insurance (PRV-10)."""
+a place in the unit (PRV-6, PRV-7) and the provider's insurance (PRV-10); and a provider's
+justified refusal of a client (AGR-15)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,26 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ktt_common.errors import FieldError
+from ktt_common.audit import audit
+from ktt_common.auth import Principal
+from ktt_common.clock import utc_now
+from ktt_common.errors import FieldError, Forbidden
+from ktt_common.outbox import emit
+from ktt_contracts.agreement import ClientRefusedByProvider, ClientRefusedByProviderPayload
 
 from ktt_voucher.agreements import rules as ar
 from ktt_voucher.agreements.models import (
     Agreement,
+    AgreementNotification,
     CapacityCopy,
     ProviderCopy,
+    ProviderRefusal,
     QueueCopy,
+    UnitCopy,
 )
-from ktt_voucher.agreements.reading import client_agreements, periods_by_agreement, projected_days
+from ktt_voucher.agreements.reading import _today, client_agreements, periods_by_agreement, projected_days
+from ktt_voucher.agreements.schemas import RefusalIn
+from ktt_voucher.vouchers import service as voucher_service
 
 
 def insurance_problem(provider: ProviderCopy | None, on: dt.date, field: str = "body.unit_id") -> FieldError | None:
@@ -94,3 +105,24 @@ async def check_in_force(session: AsyncSession, *, client_id: uuid.UUID, provide
     return errors, replaced
 
 
+async def refuse_client(session: AsyncSession, body: RefusalIn, principal: Principal) -> ProviderRefusal:
+    voucher = await voucher_service.voucher_by_number(session, body.voucher_number)
+    if body.unit_id:
+        unit = await session.get(UnitCopy, body.unit_id)
+        if unit is None or unit.provider_id != principal.provider_id:
+            raise Forbidden("the unit must be your own provider's (DATA-3)", rule="DATA-3")
+    today = _today(session)
+    refusal = ProviderRefusal(
+        id=uuid.uuid4(), voucher_id=voucher.id, client_id=voucher.client_id, provider_id=principal.provider_id or "",
+        unit_id=body.unit_id, reason=body.reason, refused_on=today, created_by=principal.subject, created_at=utc_now(),
+    )
+    session.add(refusal)
+    session.add(AgreementNotification(
+        voucher_id=voucher.id, client_id=voucher.client_id, recipient="typake", kind="client_refused",
+        message=f"Provider {principal.provider_id} refused the client: {body.reason} (AGR-15)", created_at=utc_now(),
+    ))
+    await emit(session, ClientRefusedByProvider, ClientRefusedByProviderPayload(
+        refusal_id=refusal.id, voucher_id=voucher.id, client_id=voucher.client_id, provider_id=refusal.provider_id,
+        unit_id=body.unit_id, reason=body.reason, refused_on=today), subject=str(voucher.id))
+    await audit(session, principal, "agreement.refuse_client", "voucher", voucher.id, client_ids=[voucher.client_id])
+    return refusal

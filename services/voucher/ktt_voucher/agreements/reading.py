@@ -11,9 +11,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common.audit import audit
 from ktt_common.auth import Principal, Role
 from ktt_common.errors import NotFound
 from ktt_common.outbox import runtime_of
+from ktt_common.pagination import PageRequest, paginate
+from ktt_common.policy import scope_rows
 from ktt_contracts.agreement import (
     FrozenValues,
     PeriodFacts,
@@ -24,8 +27,10 @@ from ktt_contracts.agreement import (
 from ktt_voucher.agreements import rules as ar
 from ktt_voucher.agreements.models import (
     Agreement,
+    AgreementNotification,
     AgreementPeriod,
     ConsentCopy,
+    ProviderRefusal,
 )
 from ktt_voucher.agreements.schemas import ScheduleDayIn
 from ktt_voucher.vouchers.models import Voucher
@@ -211,3 +216,67 @@ async def agreement_facts(session: AsyncSession, agreement: Agreement) -> dict[s
     }
 
 
+# --- the read use cases of the HTTP layer (routers run no queries, issue 12 item 10) -------------
+
+async def approved_hours(session: AsyncSession, voucher_ids: set[uuid.UUID]) -> dict[uuid.UUID, int | None]:
+    """The approved hours of each voucher (DEC-5), for the agreements' responses: one query."""
+    if not voucher_ids:
+        return {}
+    rows = (await session.execute(select(Voucher).where(Voucher.id.in_(voucher_ids)))).scalars()
+    return {v.id: v.approved_hours for v in rows}
+
+
+async def list_agreements(session: AsyncSession, principal: Principal, page: PageRequest, *, client_id: uuid.UUID | None,
+                          voucher_id: uuid.UUID | None, state: str | None) -> tuple[list[Agreement], str | None]:
+    """One page of the agreements the caller may see (DATA-3 in the query, DATA-2 after it), audited."""
+    query = select(Agreement).where(visible_to(principal))
+    if client_id:
+        query = query.where(Agreement.client_id == client_id)
+    if voucher_id:
+        query = query.where(Agreement.voucher_id == voucher_id)
+    if state:
+        query = query.where(Agreement.state == state)
+    rows, cursor = await paginate(session, query, (Agreement.created_at, Agreement.id), page)
+    rows = [a for a in rows if provider_may_still_see(a, principal, _today(session))]
+    await audit(session, principal, "agreement.list", "agreement", None, client_ids={a.client_id for a in rows})
+    return rows, cursor
+
+
+async def read_agreement(session: AsyncSession, agreement_id: uuid.UUID, principal: Principal) -> Agreement:
+    agreement = await get_agreement(session, agreement_id, principal)
+    await audit(session, principal, "agreement.read", "agreement", agreement.id, client_ids=[agreement.client_id])
+    return agreement
+
+
+async def agreements_of_client(session: AsyncSession, client_id: uuid.UUID, actor: str) -> list[Agreement]:
+    """Every agreement of the client of a voucher link (VOU-2, VOU-9), oldest first, audited."""
+    rows = list((await session.execute(select(Agreement).where(Agreement.client_id == client_id)
+                                       .order_by(Agreement.created_at))).scalars())
+    await audit(session, actor, "agreement.list", "agreement", None, client_ids=[client_id])
+    return rows
+
+
+async def notifications_of(session: AsyncSession, agreement_id: uuid.UUID, principal: Principal) -> list[AgreementNotification]:
+    """AGR-5, AGR-13: the copies and notices sent on an agreement the caller may see."""
+    agreement = await get_agreement(session, agreement_id, principal)
+    return list((await session.execute(select(AgreementNotification).where(AgreementNotification.agreement_id == agreement.id)
+                                       .order_by(AgreementNotification.created_at))).scalars())
+
+
+async def list_refusals(session: AsyncSession, principal: Principal, page: PageRequest, *,
+                        client_id: uuid.UUID | None) -> tuple[list[ProviderRefusal], str | None]:
+    """AGR-15: newest first; a provider its own rows only, filtered in the query (DATA-3)."""
+    query = scope_rows(select(ProviderRefusal), principal, provider_column=ProviderRefusal.provider_id)
+    if client_id:
+        query = query.where(ProviderRefusal.client_id == client_id)
+    return await paginate(session, query, (ProviderRefusal.created_at, ProviderRefusal.id), page, descending=True)
+
+
+async def list_deadlines(session: AsyncSession, principal: Principal, *, client_id: uuid.UUID | None,
+                         office: str | None) -> list[dict[str, Any]]:
+    """Every open deadline of a client or an office's clients (VOU-3, AGR-3, REP-3, REP-4), audited."""
+    from ktt_voucher.agreements.jobs import deadlines  # jobs reads through this module
+
+    rows = await deadlines(session, client_id=client_id, office=office, today=_today(session))
+    await audit(session, principal, "deadlines.list", "client", client_id, client_ids={r["client_id"] for r in rows})
+    return rows

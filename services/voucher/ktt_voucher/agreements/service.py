@@ -26,8 +26,6 @@ from ktt_contracts.agreement import (
     AgreementEnded,
     AgreementSigned,
     AgreementSignedPayload,
-    ClientRefusedByProvider,
-    ClientRefusedByProviderPayload,
 )
 
 from ktt_voucher.agreements import rules as ar
@@ -40,7 +38,6 @@ from ktt_voucher.agreements.models import (
     PriceCopy,
     ProductCopy,
     ProviderCopy,
-    ProviderRefusal,
     RepresentativeCopy,
     UnitCopy,
 )
@@ -55,7 +52,7 @@ from ktt_voucher.agreements.reading import (
     periods_of,
     planned_first_day,
 )
-from ktt_voucher.agreements.schemas import AgreementDraftIn, RefusalIn, SignatureIn
+from ktt_voucher.agreements.schemas import AgreementDraftIn, SignatureIn
 from ktt_voucher.vouchers import rules as voucher_rules
 from ktt_voucher.vouchers import service as voucher_service
 from ktt_voucher.vouchers.models import Voucher
@@ -381,27 +378,5 @@ async def override_start(session: AsyncSession, agreement_id: uuid.UUID, reason:
 
 
 # --- provider refusals (AGR-15) --------------------------------------------------------------------
-
-async def refuse_client(session: AsyncSession, body: RefusalIn, principal: Principal) -> ProviderRefusal:
-    voucher = await voucher_service.voucher_by_number(session, body.voucher_number)
-    if body.unit_id:
-        unit = await session.get(UnitCopy, body.unit_id)
-        if unit is None or unit.provider_id != principal.provider_id:
-            raise Forbidden("the unit must be your own provider's (DATA-3)", rule="DATA-3")
-    today = _today(session)
-    refusal = ProviderRefusal(
-        id=uuid.uuid4(), voucher_id=voucher.id, client_id=voucher.client_id, provider_id=principal.provider_id or "",
-        unit_id=body.unit_id, reason=body.reason, refused_on=today, created_by=principal.subject, created_at=utc_now(),
-    )
-    session.add(refusal)
-    session.add(AgreementNotification(
-        voucher_id=voucher.id, client_id=voucher.client_id, recipient="typake", kind="client_refused",
-        message=f"Provider {principal.provider_id} refused the client: {body.reason} (AGR-15)", created_at=utc_now(),
-    ))
-    await emit(session, ClientRefusedByProvider, ClientRefusedByProviderPayload(
-        refusal_id=refusal.id, voucher_id=voucher.id, client_id=voucher.client_id, provider_id=refusal.provider_id,
-        unit_id=body.unit_id, reason=body.reason, refused_on=today), subject=str(voucher.id))
-    await audit(session, principal, "agreement.refuse_client", "voucher", voucher.id, client_ids=[voucher.client_id])
-    return refusal
 
 

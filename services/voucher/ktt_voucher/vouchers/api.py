@@ -7,17 +7,15 @@ from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
-from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
-from ktt_common.pagination import PageDep, announce_next, paginate
+from ktt_common.pagination import PageDep, announce_next
 
 from ktt_voucher.policy import authorize
 from ktt_voucher.vouchers import documents, rules, service
-from ktt_voucher.vouchers.models import Voucher, VoucherEvent
+from ktt_voucher.vouchers.models import Voucher
 from ktt_voucher.vouchers.schemas import (
     LinkIn,
     LinkOut,
@@ -58,16 +56,9 @@ async def list_vouchers(
     state: Literal[rules.STATES] | None = Query(None, description="e.g. delayed: vouchers whose service start is late (VOU-3)"),  # type: ignore[valid-type]
 ) -> list[Voucher]:
     """Oldest first, one page (``limit``, ``cursor``); the next in ``Link`` rel=next / ``X-Next-Cursor``."""
-    query = select(Voucher)
-    if decision_id is not None:
-        query = query.where(Voucher.decision_id == decision_id)
-    if client_id is not None:
-        query = query.where(Voucher.client_id == client_id)
-    if state is not None:
-        query = query.where(Voucher.state == state)
-    rows, cursor = await paginate(session, query, (Voucher.created_at, Voucher.id), page)
+    rows, cursor = await service.list_vouchers(session, principal, page, decision_id=decision_id, client_id=client_id,
+                                               state=state)
     announce_next(request, response, cursor)
-    await audit(session, principal, "voucher.list", "voucher", None, client_ids={v.client_id for v in rows})
     return rows
 
 
@@ -79,18 +70,7 @@ async def check_voucher(
     """VOU-5: valid today or not, why not, the validity window and the type. A typo is caught by
     the check character before any lookup. Never the hetu or any personal data."""
     today = request.app.state.runtime.clock.today()
-    parsed = rules.parse_voucher_number(number)
-    voucher = None
-    reason: rules.CheckReason | None = parsed.problem
-    if reason is None:
-        voucher = (await session.execute(select(Voucher).where(Voucher.number == parsed.number))).scalar_one_or_none()
-        if voucher is None:
-            reason = "unknown_number"
-        else:
-            reason = rules.check_verdict(voucher.state, voucher.valid_from, voucher.valid_to, today)
-    await audit(session, principal, "voucher.check", "voucher", voucher.id if voucher else None,
-                client_ids=[voucher.client_id] if voucher else [],
-                details={"number": parsed.number or number[:40], "valid": reason is None, "reason": reason})
+    parsed, voucher, reason = await service.check_number(session, principal, number, today)
     return VoucherCheckOut(
         number=parsed.number or number, valid=reason is None, reason=reason,
         reason_text=rules.CHECK_REASON_TEXT[reason] if reason else None, checked_on=today,
@@ -102,11 +82,7 @@ async def check_voucher(
 @router.get("/vouchers/{voucher_id}", response_model=VoucherDetailOut, summary="One voucher with its history", responses=NOT_FOUND)
 async def get_voucher(voucher_id: uuid.UUID, session: SessionDep,
                       principal: Principal = authorize("voucher.get_voucher")) -> VoucherDetailOut:
-    voucher = await service.get_voucher(session, voucher_id)
-    history = (await session.execute(
-        select(VoucherEvent).where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.at, VoucherEvent.id)
-    )).scalars().all()
-    await audit(session, principal, "voucher.read", "voucher", voucher.id, client_ids=[voucher.client_id])
+    voucher, history = await service.voucher_with_history(session, voucher_id, principal)
     out = VoucherDetailOut.model_validate(voucher)
     out.history = [VoucherEventOut.model_validate(h) for h in history]
     return out
@@ -121,7 +97,7 @@ async def print_voucher(
     """VOU-2: the official prints the voucher, in the client's language unless ``lang`` says otherwise."""
     voucher = await service.get_voucher(session, voucher_id)
     doc = documents.build_document(voucher, documents.document_language(voucher.language, lang), _settings(request).providers_url)
-    await audit(session, principal, "voucher.print", "voucher", voucher.id, client_ids=[voucher.client_id])
+    await service.audit_read(session, principal, "voucher.print", voucher)
     return _pdf_response(voucher, documents.render_pdf(doc))
 
 
@@ -156,7 +132,7 @@ async def link_page(token: str, request: Request, session: SessionDep,
                     lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> HTMLResponse:
     voucher, _rep = await service.link_context(session, token)  # a withdrawn representative's link opens nothing (VOU-9)
     doc = documents.build_document(voucher, documents.document_language(voucher.language, lang), _settings(request).providers_url)
-    await audit(session, "client-link", "voucher.link.open", "voucher", voucher.id, client_ids=[voucher.client_id])
+    await service.audit_read(session, "client-link", "voucher.link.open", voucher)
     return HTMLResponse(documents.render_html(doc), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
@@ -167,7 +143,7 @@ async def link_pdf(token: str, request: Request, session: SessionDep,
                    lang: Lang | None = Query(None, description="fi or sv; default: the client's language")) -> Response:
     voucher, _rep = await service.link_context(session, token)  # a withdrawn representative's link opens nothing (VOU-9)
     doc = documents.build_document(voucher, documents.document_language(voucher.language, lang), _settings(request).providers_url)
-    await audit(session, "client-link", "voucher.link.pdf", "voucher", voucher.id, client_ids=[voucher.client_id])
+    await service.audit_read(session, "client-link", "voucher.link.pdf", voucher)
     return _pdf_response(voucher, documents.render_pdf(doc))
 
 

@@ -19,6 +19,7 @@ from ktt_common.db import insert_for
 from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, RuleViolation
 from ktt_common.events import EventType
 from ktt_common.outbox import emit, runtime_of
+from ktt_common.pagination import PageRequest, paginate
 from ktt_contracts.decision import DecisionFacts
 from ktt_contracts.voucher import (
     VoucherIssued,
@@ -319,3 +320,54 @@ async def record_contact(session: AsyncSession, voucher: Voucher, provider_id: s
     voucher.contacted_on, voucher.contacted_provider_id = on, provider_id
     voucher.updated_at = utc_now()
     return True
+
+
+# --- the read use cases of the HTTP layer (routers run no queries, issue 12 item 10) -------------
+
+async def list_vouchers(session: AsyncSession, principal: Principal, page: PageRequest, *, decision_id: uuid.UUID | None,
+                        client_id: uuid.UUID | None, state: str | None) -> tuple[list[Voucher], str | None]:
+    """One page of vouchers, oldest first, audited."""
+    query = select(Voucher)
+    if decision_id is not None:
+        query = query.where(Voucher.decision_id == decision_id)
+    if client_id is not None:
+        query = query.where(Voucher.client_id == client_id)
+    if state is not None:
+        query = query.where(Voucher.state == state)
+    rows, cursor = await paginate(session, query, (Voucher.created_at, Voucher.id), page)
+    await audit(session, principal, "voucher.list", "voucher", None, client_ids={v.client_id for v in rows})
+    return rows, cursor
+
+
+async def check_number(session: AsyncSession, principal: Principal, number: str,
+                       today: dt.date) -> tuple[rules.ParsedNumber, Voucher | None, rules.CheckReason | None]:
+    """VOU-5: the voucher a number names (a typo is caught by the check character before any
+    lookup) and why it is not valid today, if it is not; audited without personal data."""
+    parsed = rules.parse_voucher_number(number)
+    voucher = None
+    reason: rules.CheckReason | None = parsed.problem
+    if reason is None:
+        voucher = (await session.execute(select(Voucher).where(Voucher.number == parsed.number))).scalar_one_or_none()
+        if voucher is None:
+            reason = "unknown_number"
+        else:
+            reason = rules.check_verdict(voucher.state, voucher.valid_from, voucher.valid_to, today)
+    await audit(session, principal, "voucher.check", "voucher", voucher.id if voucher else None,
+                client_ids=[voucher.client_id] if voucher else [],
+                details={"number": parsed.number or number[:40], "valid": reason is None, "reason": reason})
+    return parsed, voucher, reason
+
+
+async def voucher_with_history(session: AsyncSession, voucher_id: uuid.UUID,
+                               principal: Principal) -> tuple[Voucher, list[VoucherEvent]]:
+    voucher = await get_voucher(session, voucher_id)
+    history = (await session.execute(
+        select(VoucherEvent).where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.at, VoucherEvent.id)
+    )).scalars().all()
+    await audit_read(session, principal, "voucher.read", voucher)
+    return voucher, list(history)
+
+
+async def audit_read(session: AsyncSession, actor: Principal | str, action: str, voucher: Voucher) -> None:
+    """Every read of a voucher is an audit row naming its client."""
+    await audit(session, actor, action, "voucher", voucher.id, client_ids=[voucher.client_id])
