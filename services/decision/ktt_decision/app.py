@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -38,5 +39,5 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs: Any) -> FastAPI:
     return create_service_app(SPEC, settings, clock=clock, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
@@ -75,7 +76,7 @@ async def check_consent(client_id: uuid.UUID, provider_id: str, session: Session
 
 class PlanOut(BaseModel):
     decision_id: uuid.UUID
-    plan: dict | None
+    plan: dict[str, Any] | None
     period_start: dt.date
     period_end: dt.date
     form: str

@@ -45,7 +45,7 @@ class PushResult:
     amended: bool = False
 
 
-def _content_hash(body: DecisionIn, hetu_lookup: str) -> tuple[dict, str]:
+def _content_hash(body: DecisionIn, hetu_lookup: str) -> tuple[dict[str, Any], str]:
     """The version's content without the hetu (replaced by its keyed hash) and a hash of it.
 
     ``received_on`` is stored as the day that applies (VOU-3: ``decided_on`` when none was sent);

@@ -11,6 +11,7 @@ from ktt_common.deps import SessionDep
 from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_decision.flags import service
+from ktt_decision.flags.models import ClientFlag
 from ktt_decision.flags.schemas import ClientFlagOut
 from ktt_decision.policy import authorize
 
@@ -20,5 +21,5 @@ router = APIRouter(prefix="/v1", tags=["decisions"], responses={**PROBLEM_RESPON
 @router.get("/clients/{client_id}/flags", response_model=list[ClientFlagOut], tags=["refusals and interruptions"],
             summary="The client's recorded refusals and interruptions, newest first (DEC-9; no sanction is computed)",
             responses={404: {"model": Problem}})
-async def list_flags(client_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("decision.list_flags")) -> list:
+async def list_flags(client_id: uuid.UUID, session: SessionDep, principal: Principal = authorize("decision.list_flags")) -> list[ClientFlag]:
     return await service.list_flags(session, client_id, principal)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +22,7 @@ class ClientFlagOut(BaseModel):
     decision_id: uuid.UUID | None
     source_event_id: str
     source_event_type: str
-    details: dict
+    details: dict[str, Any]
     created_at: dt.datetime
     cleared_on: dt.date | None = Field(None, description="Set when a later correction made it no refusal (e.g. an "
                                                            "absence authorised after all)")

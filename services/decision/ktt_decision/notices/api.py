@@ -13,6 +13,7 @@ from ktt_common.errors import PROBLEM_RESPONSES, Problem
 from ktt_common.pagination import PageDep, announce_next
 
 from ktt_decision.notices import service
+from ktt_decision.notices.models import StartNotice
 from ktt_decision.notices.schemas import StartNoticeDetailOut, StartNoticeOut
 from ktt_decision.policy import authorize
 
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["decisions"], responses={**PROBLEM_RESPON
             summary="Start notices for the TE office (DEC-6), without the hetu")
 async def list_start_notices(session: SessionDep, page: PageDep, request: Request, response: Response,
                              status_: Literal["pending", "sent"] | None = Query(None, alias="status"),
-                             principal: Principal = authorize("decision.list_start_notices")) -> list:
+                             principal: Principal = authorize("decision.list_start_notices")) -> list[StartNotice]:
     """One page, oldest start first; the next page in ``Link`` rel=next / ``X-Next-Cursor`` (issue 12 item 9)."""
     rows, cursor = await service.list_start_notices(session, status_, principal, page)
     announce_next(request, response, cursor)
@@ -45,5 +46,5 @@ async def get_start_notice(notice_id: uuid.UUID, session: SessionDep,
              summary="Mark a start notice sent to the TE office; marking again changes nothing",
              responses={404: {"model": Problem}})
 async def mark_start_notice_sent(notice_id: uuid.UUID, session: SessionDep,
-                                 principal: Principal = authorize("decision.mark_start_notice_sent")):
+                                 principal: Principal = authorize("decision.mark_start_notice_sent")) -> StartNotice:
     return await service.mark_start_notice_sent(session, notice_id, principal)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -149,7 +149,7 @@ async def answer_end(agreement_id: uuid.UUID, body: EndAnswerIn, session: Sessio
 
 @router.post("/voucher-contacts", status_code=status.HTTP_200_OK,
              summary="A provider records the client's contact about the voucher (VOU-3: within 7 days of receiving the decision)")
-async def contact(body: ContactIn, session: SessionDep, principal: Principal = authorize("agreements.contact")) -> dict:
+async def contact(body: ContactIn, session: SessionDep, principal: Principal = authorize("agreements.contact")) -> dict[str, Any]:
     return await voucher_service.record_provider_contact(session, body, principal)
 
 
@@ -212,14 +212,14 @@ def _link_actor(rep) -> str:  # type: ignore[no-untyped-def]
 
 @router.get("/agreements/{agreement_id}/notifications", summary="Copies and notices sent on an agreement (AGR-5, AGR-13)")
 async def notifications(agreement_id: uuid.UUID, session: SessionDep,
-                        principal: Principal = authorize("agreements.notifications")) -> list[dict]:
+                        principal: Principal = authorize("agreements.notifications")) -> list[dict[str, Any]]:
     rows = await reading.notifications_of(session, agreement_id, principal)
     return [{"recipient": n.recipient, "kind": n.kind, "message": n.message, "created_at": n.created_at} for n in rows]
 
 
 @router.post("/provider-refusals", status_code=status.HTTP_201_CREATED,
              summary="A provider refuses a client with a justified reason that Typake sees (AGR-15)")
-async def refuse(body: RefusalIn, session: SessionDep, principal: Principal = authorize("agreements.refuse")) -> dict:
+async def refuse(body: RefusalIn, session: SessionDep, principal: Principal = authorize("agreements.refuse")) -> dict[str, Any]:
     refusal = await limits.refuse_client(session, body, principal)
     return {"id": refusal.id, "voucher_id": refusal.voucher_id, "client_id": refusal.client_id,
             "provider_id": refusal.provider_id, "reason": refusal.reason, "refused_on": refusal.refused_on}
@@ -227,7 +227,7 @@ async def refuse(body: RefusalIn, session: SessionDep, principal: Principal = au
 
 @router.get("/provider-refusals", summary="Refusals of clients by providers (officials see all, a provider its own)")
 async def refusals(session: SessionDep, page: PageDep, request: Request, response: Response,
-                   principal: Principal = authorize("agreements.refusals"), client_id: uuid.UUID | None = None) -> list[dict]:
+                   principal: Principal = authorize("agreements.refusals"), client_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
     """Newest first, one page (``limit``, ``cursor``); a provider its own rows only, filtered in the query (DATA-3)."""
     rows, cursor = await reading.list_refusals(session, principal, page, client_id=client_id)
     announce_next(request, response, cursor)
@@ -239,7 +239,7 @@ async def refusals(session: SessionDep, page: PageDep, request: Request, respons
             summary="Every open deadline of a client or of a case-worker office's clients, overdue first (VOU-3, AGR-3, REP-3, REP-4)")
 async def list_deadlines(session: SessionDep,
                          principal: Principal = authorize("agreements.list_deadlines"), client_id: uuid.UUID | None = None,
-                         office: Literal["typake", "social_work"] | None = Query(None)) -> list[dict]:
+                         office: Literal["typake", "social_work"] | None = Query(None)) -> list[dict[str, Any]]:
     if client_id is None and office is None:
         raise InvalidInput("give client_id or office", errors=[])
     return await reading.list_deadlines(session, principal, client_id=client_id, office=office)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,7 +38,7 @@ class VoucherEventOut(BaseModel):
     actor: str
     on_date: dt.date
     at: dt.datetime
-    details: dict | None = None
+    details: dict[str, Any] | None = None
 
 
 class VoucherDetailOut(VoucherOut):
