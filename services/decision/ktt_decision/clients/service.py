@@ -93,9 +93,9 @@ async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: De
     in one statement that also holds the row locked to the end of the transaction: pushes for one client
     run one at a time (PostgreSQL; SQLite has one writer anyway)."""
     c = body.client
-    latest = dict(first_name=c.first_name, last_name=c.last_name, language=c.language, municipality=c.municipality,
-                  phone=c.phone, email=c.email, address=c.address, interpreter_needed=c.interpreter_needed,
-                  updated_at=now)
+    latest = {"first_name": c.first_name, "last_name": c.last_name, "language": c.language, "municipality": c.municipality,
+              "phone": c.phone, "email": c.email, "address": c.address, "interpreter_needed": c.interpreter_needed,
+              "updated_at": now}
     table = Client.__table__
     vault = vault_of(session)
     # A new client gets a data key of their own and the hetu is sealed under it (DATA-2, crypto-shredding).

@@ -51,7 +51,7 @@ async def record_consent(session: AsyncSession, client_id: uuid.UUID, body: Cons
     errors = rules.check_consent_dates(body.given_on, body.valid_until, today)
     errors += decisions_rules.check_no_hetu({"body.provider_id": body.provider_id})  # published in ConsentRecorded
     refuse(errors)
-    scope = sorted(set(body.scope))
+    scope: list[str] = sorted(set(body.scope))
     scope_key = ",".join(scope)
     natural = (Consent.client_id == client_id, Consent.provider_id == body.provider_id,
                Consent.given_on == body.given_on, Consent.scope_key == scope_key)

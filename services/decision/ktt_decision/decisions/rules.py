@@ -42,7 +42,7 @@ def check_plan(plan_date: dt.date, decided_on: dt.date, plan_type: str | None = 
     since = PLAN_TYPE_SINCE.get(plan_type or "")
     if since is not None and plan_date < since:
         return [FieldError(field="body.plan.date", rule="DEC-2",
-                           message=f"the plan is dated {plan_date}, but a {plan_type.replace('_', ' ')} exists only "
+                           message=f"the plan is dated {plan_date}, but a {(plan_type or '').replace('_', ' ')} exists only "
                                    f"since {since}: check the date")]
     return []
 

@@ -8,9 +8,9 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,16 +129,16 @@ def _apply_version(decision: Decision, body: DecisionIn, content: dict[str, Any]
 
 def _facts(decision: Decision) -> dict[str, Any]:
     """DecisionFacts of the decision's current version (what travels in events)."""
-    return dict(
-        decision_id=decision.id, client_id=decision.client_id, source_system=decision.source_system,
-        source_id=decision.source_id, version=decision.version, decided_on=decision.decided_on,
-        received_on=decision.received_on or decision.decided_on, period_start=decision.period_start,
-        period_end=decision.period_end, form=decision.form,
-        benefit_basis=decision.benefit_basis, voucher_kind=decision.voucher_kind,
-        approved_hours=(decision.special or {}).get("approved_hours"),
-        case_worker_office=(decision.case_worker or {}).get("office"),
-        language=(decision.client_data or {}).get("language"),
-    )
+    return {
+        "decision_id": decision.id, "client_id": decision.client_id, "source_system": decision.source_system,
+        "source_id": decision.source_id, "version": decision.version, "decided_on": decision.decided_on,
+        "received_on": decision.received_on or decision.decided_on, "period_start": decision.period_start,
+        "period_end": decision.period_end, "form": decision.form,
+        "benefit_basis": decision.benefit_basis, "voucher_kind": decision.voucher_kind,
+        "approved_hours": (decision.special or {}).get("approved_hours"),
+        "case_worker_office": (decision.case_worker or {}).get("office"),
+        "language": (decision.client_data or {}).get("language"),
+    }
 
 
 # Fields whose old and new values may travel in DecisionAmended. Everything else that changes
@@ -198,12 +198,11 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
         .outerjoin(DecisionVersion, (DecisionVersion.decision_id == Decision.id) & (DecisionVersion.version == body.version))
         .where(Decision.source_system == body.source_system, Decision.source_id == body.source_id)
     )).first()
-    if found is not None and found[1] is not None:
-        # The same version again: equal content (its hetu as sent) is a replay; anything else takes the
-        # full path below, which validates and answers as before (a Conflict, or a replay of a hetu
-        # sent in another spelling).
-        if _content_hash(body, vault.lookup_hash(body.client.hetu))[1] == found[1]:
-            return PushResult(found[0], created=False)
+    # The same version again: equal content (its hetu as sent) is a replay; anything else takes the
+    # full path below, which validates and answers as before (a Conflict, or a replay of a hetu
+    # sent in another spelling).
+    if found is not None and found[1] is not None and _content_hash(body, vault.lookup_hash(body.client.hetu))[1] == found[1]:
+        return PushResult(found[0], created=False)
     settings = settings_of(session)
     hetu = validate(body, settings, runtime_of(session).clock.today())
     lookup = vault.lookup_hash(hetu)
@@ -246,7 +245,7 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
     )).first()
     if inserted is None:  # a concurrent push of the same decision (for another client) won the race
         return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now)
-    await session.execute(insert(DecisionVersion.__table__).values(
+    await session.execute(insert(cast("Table", DecisionVersion.__table__)).values(
         id=uuid.uuid4(), decision_id=decision.id, version=body.version, content=content, content_hash=content_hash,
         received_at=now,
     ))

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,7 +143,7 @@ async def record_flag(session: AsyncSession, envelope: Envelope, *, client_id: u
             reason=reason, details=details or {}, created_at=dt.datetime.now(dt.UTC),
         ).on_conflict_do_nothing()
     )
-    if result.rowcount == 1:
+    if cast("CursorResult[Any]", result).rowcount == 1:
         await audit(session, "decision-service", "client_flag.create", "client", client_id, client_ids=[client_id],
                     details={"kind": kind, "event_id": envelope.id})
     else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any, cast
 
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
@@ -41,7 +43,7 @@ async def on_service_started(session: AsyncSession, envelope: Envelope, payload:
             created_at=dt.datetime.now(dt.UTC),
         ).on_conflict_do_nothing(index_elements=["client_id", "voucher_id"])
     )
-    if result.rowcount == 1:
+    if cast("CursorResult[Any]", result).rowcount == 1:
         await audit(session, "decision-service", "start_notice.create", "start_notice", notice_id, client_ids=[client.id],
                     details={"voucher_id": str(payload.voucher_id), "event_id": envelope.id})
     else:

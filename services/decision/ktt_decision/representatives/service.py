@@ -37,8 +37,8 @@ def representative_is_active(rep: Representative, today: dt.date) -> bool:
 
 
 def _representative_facts(rep: Representative) -> dict[str, Any]:
-    return dict(representative_id=rep.id, client_id=rep.client_id, name=rep.name, scope=list(rep.scope),
-                authorised_on=rep.authorised_on, valid_until=rep.valid_until)
+    return {"representative_id": rep.id, "client_id": rep.client_id, "name": rep.name, "scope": list(rep.scope),
+            "authorised_on": rep.authorised_on, "valid_until": rep.valid_until}
 
 
 
@@ -63,7 +63,7 @@ async def record_representative(session: AsyncSession, client_id: uuid.UUID, bod
     errors += decisions_rules.check_no_hetu({"body.name": body.name, "body.relation": body.relation, "body.phone": body.phone,
                                    "body.email": body.email})
     refuse(errors)
-    scope = sorted(set(body.scope))
+    scope: list[str] = sorted(set(body.scope))
     key = rules.name_key(body.name)
     natural = (Representative.client_id == client_id, Representative.name_key == key,
                Representative.authorised_on == body.authorised_on)

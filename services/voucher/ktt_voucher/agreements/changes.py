@@ -258,7 +258,7 @@ async def _take_effect(session: AsyncSession, agreement: Agreement, change: Agre
     agreement.updated_at = utc_now()
     await session.flush()
     await emit(session, AgreementChanged, AgreementChangedPayload(
-        **(await agreement_facts(session, agreement)), change=event_change), subject=str(agreement.id),  # type: ignore[arg-type]
+        **(await agreement_facts(session, agreement)), change=event_change), subject=str(agreement.id),
             revision_of=f"agreement:{agreement.id}")
     session.add(AgreementNotification(
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id, recipient="typake",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
@@ -35,7 +36,7 @@ def _ended_payload(agreement: Agreement) -> AgreementEndedPayload:
     return AgreementEndedPayload(
         agreement_id=agreement.id, voucher_id=agreement.voucher_id, client_id=agreement.client_id,
         provider_id=agreement.provider_id, unit_id=agreement.unit_id, ended_on=agreement.ended_on,
-        kind=agreement.end_kind, reason=agreement.end_reason, early=agreement.end_kind != "fixed_term")  # type: ignore[arg-type]
+        kind=agreement.end_kind, reason=agreement.end_reason, early=agreement.end_kind != "fixed_term")
 
 
 async def end_agreement(session: AsyncSession, agreement: Agreement, *, kind: str, reason: str | None,
@@ -54,7 +55,7 @@ async def end_agreement(session: AsyncSession, agreement: Agreement, *, kind: st
         .execution_options(synchronize_session=False)
     )
     await session.refresh(agreement)
-    if result.rowcount != 1:
+    if cast("CursorResult[Any]", result).rowcount != 1:
         return False
     await emit(session, AgreementEnded, _ended_payload(agreement), subject=str(agreement.id),
         revision_of=f"agreement:{agreement.id}")
@@ -82,7 +83,7 @@ async def publish_changed(session: AsyncSession, where: Any, change: str) -> int
     agreements = (await session.execute(select(Agreement).where(where, Agreement.state.in_(ar.IN_FORCE_STATES)))).scalars().all()
     for agreement in agreements:
         await emit(session, AgreementChanged, AgreementChangedPayload(
-            **(await agreement_facts(session, agreement)), change=change), subject=str(agreement.id),  # type: ignore[arg-type]
+            **(await agreement_facts(session, agreement)), change=change), subject=str(agreement.id),
                 revision_of=f"agreement:{agreement.id}")
     return len(agreements)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.clock import utc_now
@@ -49,7 +50,7 @@ async def start_services(session: AsyncSession, run_date: dt.date) -> dict[str, 
             update(Agreement).where(Agreement.id == agreement.id, Agreement.started_on.is_(None))
             .values(started_on=first_day, state="active", updated_at=utc_now()).execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if cast("CursorResult[Any]", result).rowcount != 1:
             continue
         await session.refresh(agreement)
         voucher = await session.get(Voucher, agreement.voucher_id)
@@ -63,7 +64,7 @@ async def start_services(session: AsyncSession, run_date: dt.date) -> dict[str, 
             client_id=agreement.client_id, voucher_id=agreement.voucher_id, decision_id=agreement.decision_id,
             agreement_id=agreement.id, provider_id=agreement.provider_id, provider_name=provider.name if provider else None,
             unit_id=str(agreement.unit_id), unit_name=(agreement.content.get("unit") or {}).get("name"), started_on=first_day,
-            form=agreement.form, days_per_week=len(schedule),  # type: ignore[arg-type]
+            form=agreement.form, days_per_week=len(schedule),
             hours_per_day=round(sum(d.hours for d in _schedule_days(schedule)) / len(schedule), 2),
         ), subject=str(agreement.id))
         await correct_base_value_dates(session, agreement.client_id)  # VOU-6: the first actual day is known now
@@ -86,7 +87,7 @@ async def publish_periods_ending(session: AsyncSession, run_date: dt.date) -> di
             update(AgreementPeriod).where(AgreementPeriod.id == period.id, AgreementPeriod.ending_notified_on.is_(None))
             .values(ending_notified_on=run_date).execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if cast("CursorResult[Any]", claimed).rowcount != 1:
             continue
         final = period.end >= agreement.end_date
         await emit(session, PeriodEnding, PeriodEndingPayload(

@@ -63,7 +63,7 @@ def visible_to(principal: Principal) -> Any:
     if principal.role is Role.PROVIDER:
         return Agreement.provider_id == principal.provider_id
     if principal.role is Role.CLIENT:
-        return Agreement.client_id == uuid.UUID(principal.client_id)  # type: ignore[arg-type]
+        return Agreement.client_id == uuid.UUID(principal.client_id)
     return True
 
 

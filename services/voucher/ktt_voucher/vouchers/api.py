@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -30,11 +30,11 @@ from ktt_voucher.vouchers.schemas import (
 router = APIRouter(prefix="/v1", tags=["vouchers"], responses={**PROBLEM_RESPONSES})
 
 Lang = Literal["fi", "sv"]
-NOT_FOUND = {404: {"model": Problem}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 # The personal link endpoints take no bearer token: the unguessable token in the path is the
 # credential (VOU-2). They are marked so in OpenAPI.
 PUBLIC_LINK = {"security": [], "x-ktt-credential": "the voucher link token in the path (VOU-2)"}
-LINK_PROBLEMS = {404: {"model": Problem, "description": "Unknown link"}, 410: {"model": Problem, "description": "Expired link"}}
+LINK_PROBLEMS: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "Unknown link"}, 410: {"model": Problem, "description": "Expired link"}}
 
 
 def _settings(request: Request):  # type: ignore[no-untyped-def]

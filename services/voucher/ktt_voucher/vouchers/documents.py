@@ -18,8 +18,8 @@ LANGUAGES = ("fi", "sv")
 def document_language(client_language: str | None, override: str | None = None) -> str:
     """VOU-2: Finnish or Swedish by the client's language; any other language gets Finnish."""
     if override in LANGUAGES:
-        return override  # type: ignore[return-value]
-    return client_language if client_language in LANGUAGES else "fi"  # type: ignore[return-value]
+        return override
+    return client_language if client_language in LANGUAGES else "fi"
 
 
 TEXTS: dict[str, dict[str, str]] = {

@@ -7,9 +7,10 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
@@ -44,10 +45,10 @@ class LinkGone(DomainError):
 
 
 def facts(voucher: Voucher) -> dict[str, Any]:
-    return dict(
-        voucher_id=voucher.id, number=voucher.number, decision_id=voucher.decision_id, client_id=voucher.client_id,
-        type=voucher.type, state=voucher.state, valid_from=voucher.valid_from, valid_to=voucher.valid_to,
-    )
+    return {
+        "voucher_id": voucher.id, "number": voucher.number, "decision_id": voucher.decision_id, "client_id": voucher.client_id,
+        "type": voucher.type, "state": voucher.state, "valid_from": voucher.valid_from, "valid_to": voucher.valid_to,
+    }
 
 
 def actor_name(actor: Principal | str) -> str:
@@ -128,7 +129,7 @@ async def transition(
         .values(state=target, state_reason=reason, updated_at=utc_now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast("CursorResult[Any]", result).rowcount != 1:
         await session.refresh(voucher)
         return False  # someone else moved it first
     await session.refresh(voucher)
@@ -136,7 +137,7 @@ async def transition(
                   actor=actor, on_date=on_date)
     event_type = STATE_EVENTS.get(target, VoucherStateChanged)
     await emit(session, event_type, VoucherStateChangedPayload(
-        **facts(voucher), previous_state=previous, reason=reason, changed_on=on_date,  # type: ignore[arg-type]
+        **facts(voucher), previous_state=previous, reason=reason, changed_on=on_date,
     ), subject=str(voucher.id), correlation_id=correlation_id)
     return True
 
@@ -180,7 +181,7 @@ async def apply_amendment(session: AsyncSession, decision: DecisionFacts, *, act
                   })
     await emit(session, VoucherValidityChanged, VoucherValidityChangedPayload(
         **facts(voucher), previous_valid_from=previous_from, previous_valid_to=previous_to,
-        decision_version=decision.version, previous_type=previous_type if verdict.type_changed else None,  # type: ignore[arg-type]
+        decision_version=decision.version, previous_type=previous_type if verdict.type_changed else None,
     ), subject=str(voucher.id), correlation_id=correlation_id)
     return "changed"
 
