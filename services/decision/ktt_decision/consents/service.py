@@ -1,6 +1,6 @@
-"""What the city keeps about a client beside the decisions: consents (DATA-1), representatives
-(VOU-9), TE-office start notices (DEC-6), refusal and interruption flags (DEC-9), and plan data for a
-provider (DATA-1). Each use case runs in the caller's transaction with its audit entry and events."""
+"""Consents (DATA-1): record, withdraw, list and check the client's written consents to share data
+with a provider, and the plan data a consent opens to that provider. Each use case runs in the
+caller's transaction with its audit entry and events."""
 
 from __future__ import annotations
 

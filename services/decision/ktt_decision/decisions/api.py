@@ -1,4 +1,4 @@
-"""HTTP layer of the decision service: parse, authorise, call the use case, shape the reply."""
+"""HTTP layer of decisions: parse, authorise, call the use case, shape the reply."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""Tables of the decision service: pseudonymous clients, decisions with their versions, consents
-(DATA-1), representatives (VOU-9), TE-office start notices (DEC-6) and refusal/interruption
-records (DEC-9)."""
+"""Tables of decisions: the current state of each decision and every version pushed (DEC-3, DEC-7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Use cases of the decision service. Each runs in the caller's transaction: state change,
+"""Use cases of decisions: push (new, replay or amendment), revoke, read and list. Each runs in the caller's transaction: state change,
 audit entry and outbox event commit together."""
 
 from __future__ import annotations

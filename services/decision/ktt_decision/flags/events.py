@@ -1,15 +1,12 @@
-"""What the decision service consumes: its explicit event -> handler maps, per producer.
+"""The facts other services publish that are refusals or interruptions of KTT for the case worker
+(DEC-9). From the voucher service: a voucher delayed past the VOU-3 deadlines or expired unused
+(not started), an agreement ended early as unsuitable, mutually or by the client (interrupted). A
+refused voucher (VOU-4) is the client's right and is not consumed. From the attendance service:
+unauthorised absences (ATT-7).
 
-From the voucher service: service starts (TE-office start notices, DEC-6), and the facts that are
-refusals or interruptions of KTT for the case worker (DEC-9): a voucher delayed past the VOU-3
-deadlines or expired unused (not started), an agreement ended early as unsuitable, mutually or by
-the client (interrupted). A refused voucher (VOU-4) is the client's right and is not consumed.
-From the attendance service: unauthorised absences (ATT-7). From the provider registry: which
-providers exist (registry_copy.py), so that a consent names a real one (DATA-1).
-
-Every handler is safe to run twice: the inbox drops a redelivered event, and the natural keys
-(one start notice per client and voucher; one flag per source event and per fact) drop a
-re-published one. Which facts are refusals is decided by the pure functions in rules.py.
+Every handler is safe to run twice: the inbox drops a redelivered event, and the natural keys (one
+flag per source event and per fact) drop a re-published one. Which facts are refusals is decided by
+the pure functions in ``flags/rules.py``.
 """
 
 from __future__ import annotations
