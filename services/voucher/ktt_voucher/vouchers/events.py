@@ -1,4 +1,7 @@
-"""What the voucher service consumes: its explicit event -> handler map.
+"""What vouchers learn from the decision service: a decision made issues the voucher (DEC-1), amended
+changes its validity, revoked revokes it and ends its agreements (DEC-7). The subscription
+``from_decision`` is the service's one subscription to that producer; ``agreements/events.py``
+adds the consent and representative copies to it.
 
 Every handler runs inside the inbox transaction (a redelivered event is not handled twice) and is
 also safe on its own when the same fact arrives under a new event id, or out of order.
