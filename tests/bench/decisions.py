@@ -22,7 +22,7 @@ from ktt_common.clock import FrozenClock
 from ktt_common.testing import DatabaseFactory, NatsServer, run_service, service_settings
 from ktt_decision.app import create_app as decision_app
 from ktt_voucher.app import create_app as voucher_app
-from ktt_voucher.models import Voucher
+from ktt_voucher.vouchers.models import Voucher
 from tests.helpers import decision_body
 
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"

@@ -51,5 +51,5 @@ def test_every_configured_service_is_discovered_through_its_entry_point() -> Non
 
 def test_the_detector_sees_a_service_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
-    probe.write_text('import importlib\nfrom ktt_voucher.rules import x\nimportlib.import_module("ktt_billing.app")\n')
+    probe.write_text('import importlib\nfrom ktt_voucher.vouchers.rules import x\nimportlib.import_module("ktt_billing.app")\n')
     assert _imported_top_levels(probe) & SERVICE_PACKAGES == {"ktt_voucher", "ktt_billing"}

@@ -46,7 +46,7 @@ async def _announce_provider(svc: RunningService, provider_id: str, status: str 
 
     from ktt_contracts.registry import ProviderApproved, ProviderRemoved
 
-    from ktt_decision.models import KnownProvider
+    from ktt_decision.providers.models import KnownProvider
 
     event_type = ProviderRemoved if status == "removed" else ProviderApproved
     payload = {"provider_id": provider_id, "name": f"Työpaja {provider_id} ry", "business_id": "1572860-0",

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from ktt_common.bounds import MAX_DATE, MIN_DATE
 from ktt_common.identifiers import hetu_birth_date, validate_hetu
 
-from ktt_decision import rules
+from ktt_decision.consents import rules as consents_rules
+from ktt_decision.decisions import rules
 
 dates = st.dates(min_value=MIN_DATE, max_value=MAX_DATE)
 
@@ -73,7 +74,7 @@ def test_a_withdrawal_day_lies_between_the_grant_and_today(granted, offset, toda
     """DATA-1 (consents) and VOU-9 (representatives): withdrawn from a day in [granted, today]."""
     today = granted + dt.timedelta(days=today_after)
     day = granted + dt.timedelta(days=offset)
-    errors = rules.check_withdrawal_day(day, granted, today, rule=rule, granted="the grant")
+    errors = consents_rules.check_withdrawal_day(day, granted, today, rule=rule, granted="the grant")
     assert (errors == []) == (granted <= day <= today)
     for e in errors:
         assert (e.field, e.rule) == ("body.withdrawn_on", rule) and str(granted) in e.message and str(today) in e.message

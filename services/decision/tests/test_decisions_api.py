@@ -68,7 +68,7 @@ async def test_same_person_gets_the_same_client_id_and_a_2023_sign_is_another_pe
 async def test_hetu_is_stored_encrypted_and_found_by_keyed_hash(decision_service):
     svc = decision_service
     await svc.client.post("/v1/decisions", json=decision_body(), headers=svc.auth("integrator"))
-    from ktt_decision.models import Client
+    from ktt_decision.clients.models import Client
 
     async with svc.rt.sessionmaker() as s:
         client = (await s.execute(select(Client))).scalar_one()

@@ -8,7 +8,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from ktt_decision.models import Client, Decision
+from ktt_decision.clients.models import Client
+from ktt_decision.decisions.models import Decision
 from tests.helpers import HETU_1900, decision_body
 
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"

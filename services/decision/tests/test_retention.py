@@ -21,9 +21,10 @@ from ktt_common.settings import DEV_PII_KEY
 from ktt_common.testing import eventually, see_the_day
 from ktt_contracts.voucher import ServiceStarted
 
-from ktt_decision.models import Client, ClientKey, Decision, DecisionVersion
-from ktt_decision.retention import retention_cutoff
-from ktt_decision.service import vault_of
+from ktt_decision.clients.models import Client, ClientKey
+from ktt_decision.decisions.models import Decision, DecisionVersion
+from ktt_decision.clients.jobs import retention_cutoff
+from ktt_decision.clients.service import vault_of
 
 from tests.helpers import HETU_1900, HETU_2023_SIGN, decision_body
 

@@ -9,8 +9,11 @@ import datetime as dt
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ktt_decision import rules
-from ktt_decision.service import amendment_changes
+from ktt_decision.consents import rules as consents_rules
+from ktt_decision.decisions import rules
+from ktt_decision.flags import rules as flags_rules
+from ktt_decision.representatives import rules as representatives_rules
+from ktt_decision.decisions.service import amendment_changes
 
 DAY = dt.timedelta(days=1)
 starts = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31))
@@ -93,7 +96,7 @@ def test_data1_consent_holds_from_given_until_valid_until_and_not_from_the_withd
     given, until = dt.date(2026, 11, 1), dt.date(2026, 12, 31)
 
     def covers(today: dt.date, scope: str = "plan", withdrawn: dt.date | None = None) -> bool:
-        return rules.consent_covers(scope=["plan"], given_on=given, valid_until=until, withdrawn_on=withdrawn,
+        return consents_rules.consent_covers(scope=["plan"], given_on=given, valid_until=until, withdrawn_on=withdrawn,
                                     wanted_scope=scope, today=today)
 
     assert covers(given) and covers(until)
@@ -264,8 +267,8 @@ def test_vou3_a_version_sent_without_the_receipt_date_hashes_as_before_it_existe
     import hashlib
     import json
 
-    from ktt_decision.schemas import DecisionIn
-    from ktt_decision.service import _content_hash
+    from ktt_decision.decisions.schemas import DecisionIn
+    from ktt_decision.decisions.service import _content_hash
     from tests.helpers import decision_body
 
     body = decision_body()
@@ -292,32 +295,32 @@ def test_vou3_an_amendment_lists_a_changed_receipt_date() -> None:
 # --- DEC-9: what is a refusal or an interruption ---------------------------------------------------
 
 def test_dec9_voucher_states_that_mean_not_started() -> None:
-    kind, reason = rules.voucher_state_flag("delayed", "issued")
+    kind, reason = flags_rules.voucher_state_flag("delayed", "issued")
     assert kind == "not_started" and "VOU-3" in reason
     for previous in ("issued", "delayed"):
-        kind, expired_reason = rules.voucher_state_flag("expired", previous)
+        kind, expired_reason = flags_rules.voucher_state_flag("expired", previous)
         assert kind == "not_started" and "expired unused" in expired_reason and expired_reason != reason
-    assert rules.voucher_state_flag("expired", "in_use") is None  # used, then ran out: no refusal
+    assert flags_rules.voucher_state_flag("expired", "in_use") is None  # used, then ran out: no refusal
     for state in ("in_use", "cancelled", "refused", "revoked", "issued"):
-        assert rules.voucher_state_flag(state, "issued") is None  # VOU-4: a refused voucher is no refusal of KTT
+        assert flags_rules.voucher_state_flag(state, "issued") is None  # VOU-4: a refused voucher is no refusal of KTT
 
 
 def test_dec9_agreement_ends_that_are_interruptions() -> None:
     for kind in ("unsuitable", "mutual", "client_terminated"):
-        assert rules.agreement_end_flag(kind) == "interrupted"
+        assert flags_rules.agreement_end_flag(kind) == "interrupted"
     for kind in ("fixed_term", "provider_change", "provider_removed", "decision_revoked", "city_suspension",
                  "decision_shortened"):
-        assert rules.agreement_end_flag(kind) is None
+        assert flags_rules.agreement_end_flag(kind) is None
 
 
 def test_dec9_att7_unauthorised_absences_flag_illness_with_a_certificate_never() -> None:
-    assert rules.absence_flag("unauthorised", authorised=False) == "unauthorised_absence"
-    assert rules.absence_flag("sick_without_certificate", authorised=False) == "unauthorised_absence"  # ATT-3
-    assert rules.absence_flag("sent_away_influence", authorised=False) == "unauthorised_absence"
-    assert rules.absence_flag("sick_with_certificate", authorised=True) is None
-    assert rules.absence_flag("sick_with_certificate", authorised=False) is None  # illness never counts (ATT-7)
+    assert flags_rules.absence_flag("unauthorised", authorised=False) == "unauthorised_absence"
+    assert flags_rules.absence_flag("sick_without_certificate", authorised=False) == "unauthorised_absence"  # ATT-3
+    assert flags_rules.absence_flag("sent_away_influence", authorised=False) == "unauthorised_absence"
+    assert flags_rules.absence_flag("sick_with_certificate", authorised=True) is None
+    assert flags_rules.absence_flag("sick_with_certificate", authorised=False) is None  # illness never counts (ATT-7)
     for reason in ("doctor_visit", "child_illness", "job_interview", "other_authorised"):
-        assert rules.absence_flag(reason, authorised=True) is None
+        assert flags_rules.absence_flag(reason, authorised=True) is None
 
 
 # --- VOU-9 representatives -------------------------------------------------------------------------
@@ -326,7 +329,7 @@ def test_vou9_representative_dates_and_contact_at_their_boundaries() -> None:
     today = dt.date(2026, 11, 26)
 
     def check(authorised_on=today, valid_until=None, phone="+358401111111", email=None):
-        return rules.check_representative(authorised_on=authorised_on, valid_until=valid_until, phone=phone,
+        return representatives_rules.check_representative(authorised_on=authorised_on, valid_until=valid_until, phone=phone,
                                           email=email, today=today)
 
     assert check() == [] and check(valid_until=today) == [] and check(phone=None, email="m@example.fi") == []
@@ -342,12 +345,12 @@ def test_vou9_a_representative_acts_from_authorisation_to_validity_end_and_not_f
     on, until = dt.date(2026, 11, 1), dt.date(2026, 12, 31)
 
     def acts(today, withdrawn=None):
-        return rules.representative_acts(authorised_on=on, valid_until=until, withdrawn_on=withdrawn, today=today)
+        return representatives_rules.representative_acts(authorised_on=on, valid_until=until, withdrawn_on=withdrawn, today=today)
 
     assert acts(on) and acts(until) and not acts(on - DAY) and not acts(until + DAY)
     assert acts(dt.date(2026, 11, 19), withdrawn=dt.date(2026, 11, 20))
     assert not acts(dt.date(2026, 11, 20), withdrawn=dt.date(2026, 11, 20))
-    assert rules.name_key("  Maija   MEIKÄLÄINEN ") == rules.name_key("maija meikäläinen")
+    assert representatives_rules.name_key("  Maija   MEIKÄLÄINEN ") == representatives_rules.name_key("maija meikäläinen")
 
 
 def test_data4_hetu_shaped_text_is_refused_where_it_would_be_published() -> None:

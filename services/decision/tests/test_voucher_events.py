@@ -77,7 +77,7 @@ async def test_dec6_one_start_notice_per_start_even_when_redelivered_and_hetu_on
     audit = svc.rt.infra.audit_log
     async with svc.rt.sessionmaker() as s:
         reads = (await s.execute(select(audit.c.actor).where(audit.c.action == "start_notice.read_hetu"))).scalars().all()
-        from ktt_decision.models import StartNotice
+        from ktt_decision.notices.models import StartNotice
         row = (await s.execute(select(StartNotice))).scalar_one()
     assert reads == ["liisa"]
     assert HETU_1900 not in repr(vars(row))

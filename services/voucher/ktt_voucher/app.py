@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -11,14 +12,14 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
-from ktt_voucher.agreement_api import router as agreement_router
-from ktt_voucher.agreement_events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
-from ktt_voucher.api import router
-from ktt_voucher.events import SUBSCRIPTIONS
+from ktt_voucher.agreements.api import router as agreement_router
+from ktt_voucher.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
+from ktt_voucher.agreements.report_events import SUBSCRIPTIONS as REPORT_SUBSCRIPTIONS
 from ktt_voucher.jobs import JOBS
 from ktt_voucher.models import INFRA, Base
-from ktt_voucher.report_events import SUBSCRIPTIONS as REPORT_SUBSCRIPTIONS
 from ktt_voucher.settings import VoucherSettings
+from ktt_voucher.vouchers.api import router
+from ktt_voucher.vouchers.events import SUBSCRIPTIONS
 
 SPEC = ServiceSpec(
     name="voucher",
@@ -34,5 +35,5 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None, **kwargs: Any) -> FastAPI:
     return create_service_app(SPEC, settings, clock=clock, **kwargs)

@@ -16,7 +16,7 @@ from ktt_common.events import Envelope
 from ktt_common.testing import eventually
 from ktt_contracts.decision import DecisionAmended
 from ktt_contracts.registry import CapacityChanged, QueueChanged
-from ktt_voucher.agreement_models import Agreement, CapacityCopy, QueueCopy
+from ktt_voucher.agreements.models import Agreement, CapacityCopy, QueueCopy
 
 from .test_agreements import DECIDED, World, count, outbox_types, publish  # noqa: F401  (fixtures svc, world, clock)
 from .test_agreements import clock, svc, world  # noqa: F401
@@ -469,7 +469,7 @@ async def test_extreme_dates_are_refused_without_a_server_error(svc, world):
 
 async def test_vou9_an_authorised_representative_signs_through_their_link_until_withdrawn(svc, world):
     from ktt_contracts.decision import RepresentativeAuthorised, RepresentativeWithdrawn
-    from ktt_voucher.agreement_models import RepresentativeCopy
+    from ktt_voucher.agreements.models import RepresentativeCopy
 
     p1 = await world.provider("P1")
     voucher = await world.voucher()
@@ -526,7 +526,7 @@ async def test_prv7_clients_ahead_are_counted_across_the_units_queues(svc, world
 
 async def test_prv10_a_lapsed_insurance_stops_new_agreements_until_renewed(svc, world):
     from ktt_contracts.registry import ProviderInsuranceLapsed, ProviderInsuranceRenewed
-    from ktt_voucher.agreement_models import ProviderCopy
+    from ktt_voucher.agreements.models import ProviderCopy
 
     p1 = await world.provider("P1")
     voucher = await world.voucher()

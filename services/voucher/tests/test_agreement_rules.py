@@ -6,7 +6,7 @@ import datetime as dt
 
 from hypothesis import given, strategies as st
 
-from ktt_voucher.agreement_rules import (
+from ktt_voucher.agreements.rules import (
     ScheduleDay, base_value_from, busiest_12_months, check_230_days, check_end, check_schedule, check_signing_lead,
     evaluation_due, period_ending_notice_on, scheduled_days,
 )

@@ -7,7 +7,7 @@ import datetime as dt
 
 from hypothesis import given, strategies as st
 
-from ktt_voucher.agreement_rules import (
+from ktt_voucher.agreements.rules import (
     MAX_DAYS_PER_WEEK, ScheduleDay, check_continuation_in_time, continuation_deadline, days_per_week_problem,
     end_date_problems, in_force_until, month_closed, overlap, place_problem, replacement_end, same_person,
     schedule_reduction,

@@ -19,9 +19,9 @@ from ktt_common.events import Envelope, EventType
 from ktt_common.testing import RunningService, eventually, run_service, see_the_day, service_settings
 from ktt_contracts.decision import ConsentRecorded, DecisionAmended, DecisionMade, DecisionRevoked
 from ktt_contracts.registry import PriceListChanged, ProductChanged, ProviderApproved, ProviderRemoved, UnitChanged
-from ktt_voucher.agreement_models import PriceCopy, ProviderCopy
+from ktt_voucher.agreements.models import PriceCopy, ProviderCopy
 from ktt_voucher.app import create_app
-from ktt_voucher.models import Voucher
+from ktt_voucher.vouchers.models import Voucher
 
 TODAY = dt.date(2026, 11, 26)
 DECIDED = dt.date(2026, 11, 25)

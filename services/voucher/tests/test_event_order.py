@@ -11,7 +11,7 @@ from ktt_common.events import Envelope
 from ktt_common.testing import eventually
 from ktt_contracts.decision import DecisionRevoked
 from ktt_contracts.registry import CapacityChanged
-from ktt_voucher.agreement_models import CapacityCopy
+from ktt_voucher.agreements.models import CapacityCopy
 
 from .test_agreements import publish
 from .test_agreements import clock, svc, world  # noqa: F401  (fixtures)

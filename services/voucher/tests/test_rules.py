@@ -8,8 +8,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ktt_voucher import rules
-from ktt_voucher.rules import NUMBER_ALPHABET, STATES, TRANSITIONS, parse_voucher_number
+from ktt_voucher.vouchers import rules
+from ktt_voucher.vouchers.rules import NUMBER_ALPHABET, STATES, TRANSITIONS, parse_voucher_number
 
 bodies = st.text(alphabet=NUMBER_ALPHABET, min_size=8, max_size=8)
 

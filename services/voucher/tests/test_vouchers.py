@@ -8,7 +8,7 @@ import re
 
 from ktt_common.pdf_check import assert_accessible, inspect_pdf
 from ktt_common.testing import eventually, see_the_day
-from ktt_voucher.documents import TEXTS
+from ktt_voucher.vouchers.documents import TEXTS
 from ktt_contracts.decision import DecisionMade, DecisionRevoked
 
 OFFICIAL = "city_official"
@@ -121,7 +121,7 @@ async def test_check_answers_valid_and_why_not_vou_5(voucher_service, decisions,
     typo = number[:i] + ("1" if number[i] != "1" else "2") + number[i + 1:]
     assert (await _check(svc, typo))["reason"] == "bad_check_character"
     assert (await _check(svc, "KTT-12"))["reason"] == "malformed"
-    from ktt_voucher.rules import new_voucher_number
+    from ktt_voucher.vouchers.rules import new_voucher_number
 
     unknown = await _check(svc, new_voucher_number())
     assert unknown == {**unknown, "valid": False, "reason": "unknown_number", "type": None, "valid_from": None}
@@ -261,7 +261,7 @@ async def test_link_with_custom_validity_and_token_stored_only_as_hash(voucher_s
     token = link["url"].rsplit("/", 1)[1]
     from sqlalchemy import select
 
-    from ktt_voucher.models import VoucherLink
+    from ktt_voucher.vouchers.models import VoucherLink
 
     async with svc.rt.sessionmaker() as session:
         stored = (await session.execute(select(VoucherLink))).scalars().all()

@@ -1,0 +1,113 @@
+"""Clients: the pseudonymous id <-> hetu mapping, the hetu sealed under the client's own data key
+(DATA-4, DATA-2 crypto-shredding), and the client lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ktt_common.audit import audit
+from ktt_common.auth import Principal
+from ktt_common.db import insert_for
+from ktt_common.errors import FieldError, InvalidInput, NotFound
+from ktt_common.identifiers import IdentifierError, validate_hetu
+from ktt_common.outbox import runtime_of
+from ktt_common.pii import ERASED, Erased, PiiVault
+
+from ktt_decision.clients.models import Client, ClientKey
+from ktt_decision.decisions.schemas import DecisionIn
+
+
+def vault_of(session: AsyncSession) -> PiiVault:
+    rt = runtime_of(session)
+    vault = getattr(rt, "pii_vault", None)
+    if vault is None:
+        vault = rt.pii_vault = PiiVault(rt.settings.pii_key.get_secret_value())  # type: ignore[attr-defined]
+    return vault
+
+
+
+async def _seal_old_ciphertext(session: AsyncSession, client: Client, hetu: str, now: dt.datetime) -> None:
+    """A hetu written before data keys (under the one shared key) is sealed under a key of the
+    client's own when the client is next written, so that retention can shred it (DATA-2)."""
+    vault = vault_of(session)
+    if vault.is_sealed(client.hetu_encrypted) or client.erased_at is not None:
+        return
+    key = await session.get(ClientKey, client.id)
+    if key is None:
+        key = ClientKey(client_id=client.id, wrapped_key=vault.new_data_key(), created_at=now)
+        session.add(key)
+    if key.wrapped_key is not None:
+        client.hetu_encrypted = vault.seal(hetu, key.wrapped_key)
+
+
+
+async def client_hetu(session: AsyncSession, client: Client) -> str:
+    """The client's hetu decrypted under their data key, or ``"erased"`` once the key is destroyed."""
+    key = await session.get(ClientKey, client.id)
+    try:
+        return vault_of(session).open(client.hetu_encrypted, key.wrapped_key if key else None)
+    except Erased:
+        return ERASED
+
+
+
+async def lookup_client(session: AsyncSession, hetu: str, principal: Principal) -> Client:
+    rt = runtime_of(session)
+    try:
+        canonical = validate_hetu(hetu, allow_temporary=rt.settings.hetu_test_mode, field="body.hetu")
+    except IdentifierError as exc:
+        raise InvalidInput(exc.reason, rule="DEC-3", errors=[FieldError(field=exc.field, message=exc.reason, rule="DEC-3")]) from None
+    client = (await session.execute(
+        select(Client).where(Client.hetu_lookup == vault_of(session).lookup_hash(canonical))
+    )).scalar_one_or_none()
+    if client is None:
+        raise NotFound("no client with that personal identity code")
+    await audit(session, principal, "client.lookup", "client", client.id, client_ids=[client.id])
+    return client
+
+
+
+async def _client(session: AsyncSession, client_id: uuid.UUID) -> Client:
+    client = await session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"no client {client_id}")
+    return client
+
+
+def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
+    """The client's name, language and contact data as of the latest push (DEC-3)."""
+    c = body.client
+    client.first_name, client.last_name, client.language = c.first_name, c.last_name, c.language
+    client.municipality, client.phone, client.email, client.address = c.municipality, c.phone, c.email, c.address
+    client.interpreter_needed = c.interpreter_needed
+    client.updated_at = now
+
+
+
+async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn, now: dt.datetime) -> uuid.UUID:
+    """The client of ``lookup``, created (hetu encrypted) or updated with the latest contact data (DEC-3),
+    in one statement that also holds the row locked to the end of the transaction: pushes for one client
+    run one at a time (PostgreSQL; SQLite has one writer anyway)."""
+    c = body.client
+    latest = {"first_name": c.first_name, "last_name": c.last_name, "language": c.language, "municipality": c.municipality,
+              "phone": c.phone, "email": c.email, "address": c.address, "interpreter_needed": c.interpreter_needed,
+              "updated_at": now}
+    table = Client.__table__
+    vault = vault_of(session)
+    # A new client gets a data key of their own and the hetu is sealed under it (DATA-2, crypto-shredding).
+    wrapped, new_id = vault.new_data_key(), uuid.uuid4()
+    stmt = insert_for(session, table).values(id=new_id, hetu_lookup=lookup, hetu_encrypted=vault.seal(hetu, wrapped),
+                                             created_at=now, **latest)
+    stmt = stmt.on_conflict_do_update(index_elements=["hetu_lookup"], set_=latest).returning(table.c.id)
+    client_id: uuid.UUID = (await session.execute(stmt)).scalar_one()
+    if client_id == new_id:
+        session.add(ClientKey(client_id=client_id, wrapped_key=wrapped, created_at=now))
+    else:
+        client = await session.get(Client, client_id)
+        assert client is not None
+        await _seal_old_ciphertext(session, client, hetu, now)
+    return client_id

@@ -1,0 +1,12 @@
+"""Daily jobs of the decision service, registered in one place. Each is idempotent for its date."""
+
+from __future__ import annotations
+
+from ktt_common.jobs import JobRegistry
+
+from ktt_decision.clients import jobs as clients
+
+JOBS = JobRegistry()
+
+JOBS.job("personal-data-retention", "DATA-2: erase the personal data of clients whose retention period has passed "
+                                    "(crypto-shredding)")(clients.erase_past_retention)
