@@ -28,12 +28,14 @@ run: $(STAMP)
 test: $(STAMP) lint chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## ruff and mypy --strict over the non-test code (issue 12 item 13; configured in pyproject.toml). The voucher
-## and decision packages join after their restructure (tests/test_makefile.py keeps `test` depending on this).
-LINT_PACKAGES := ktt_common ktt_contracts ktt_registry ktt_attendance ktt_billing ktt_console tools
-LINT_PATHS := libs/common/ktt_common libs/common/ktt_contracts services/provider-registry/ktt_registry \
+## ruff and mypy --strict over the non-test code of every package (issue 12 item 13; configured in pyproject.toml;
+## tests/test_makefile.py keeps `test` depending on this).
+LINT_PACKAGES := ktt_common ktt_contracts ktt_decision ktt_voucher ktt_registry ktt_attendance ktt_billing ktt_console tools
+LINT_PATHS := libs/common/ktt_common libs/common/ktt_contracts services/decision/ktt_decision \
+	services/voucher/ktt_voucher services/provider-registry/ktt_registry \
 	services/attendance/ktt_attendance services/billing/ktt_billing services/console/ktt_console tools \
-	services/provider-registry/migrations services/attendance/migrations services/billing/migrations
+	services/decision/migrations services/voucher/migrations services/provider-registry/migrations \
+	services/attendance/migrations services/billing/migrations
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(PY) -m mypy $(foreach p,$(LINT_PACKAGES),-p $(p))

@@ -4,11 +4,11 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-30 11:00:31.052844
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import ktt_common.db
 from ktt_common import infra_migrations
-
 
 revision = '0001'
 down_revision = None

@@ -5,10 +5,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-30 11:14:08.254745
 """
-from alembic import op
 import sqlalchemy as sa
-import ktt_common.db
+from alembic import op
 
+import ktt_common.db
 
 revision = '0002'
 down_revision = '0001'

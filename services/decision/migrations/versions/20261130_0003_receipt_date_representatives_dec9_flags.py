@@ -5,10 +5,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30 15:02:11.418204
 """
-from alembic import op
 import sqlalchemy as sa
-import ktt_common.db
+from alembic import op
 
+import ktt_common.db
 
 revision = '0003'
 down_revision = '0002'

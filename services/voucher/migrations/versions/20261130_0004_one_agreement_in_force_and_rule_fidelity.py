@@ -10,10 +10,10 @@ triggers that refuse the insert or update that would overlap. Both compute the l
 force as ``agreement_rules.in_force_until`` does: the end date while signed or active, the end
 day once ended, nothing for drafts, withdrawn drafts and agreements ended before their start.
 """
-from alembic import op
 import sqlalchemy as sa
-import ktt_common.db
+from alembic import op
 
+import ktt_common.db
 
 revision = '0004'
 down_revision = '0003'
