@@ -16,9 +16,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from ktt_common.events import Envelope
 from ktt_common.pii import Erased
 from ktt_common.settings import DEV_PII_KEY
 from ktt_common.testing import eventually, see_the_day
+from ktt_contracts.decision import ClientErased
 from ktt_contracts.voucher import ServiceStarted
 
 from ktt_decision.models import Client, ClientKey, Decision, DecisionVersion
@@ -50,6 +52,14 @@ async def _notice_hetu(svc) -> tuple[str, dict]:
     one = await svc.client.get(f"/v1/start-notices/{notice['id']}", headers=official)
     assert one.status_code == 200, one.text
     return one.json()["hetu"], notice
+
+
+async def _erased_events(svc) -> list[dict]:
+    outbox = svc.rt.infra.outbox
+    async with svc.rt.sessionmaker() as s:
+        rows = (await s.execute(select(outbox.c.envelope).where(outbox.c.event_type == ClientErased.type)
+                                .order_by(outbox.c.seq))).scalars().all()
+    return [Envelope.model_validate_json(raw).data for raw in rows]
 
 
 async def _run(svc, day: str) -> dict:
@@ -127,6 +137,8 @@ async def test_after_the_retention_period_the_personal_data_is_unreadable_and_th
     assert got.json()["client"]["first_name"] == "erased" and got.json()["client"]["language"] == "fi"
     # Run again: nothing more to do; the erasure is on the audit chain.
     assert (await _run(svc, "2033-12-02"))["erased"] == 0
+    # The copies in the other services are told, once, by the pseudonymous id only (DATA-2, DATA-4).
+    assert await _erased_events(svc) == [{"client_id": made["client_id"]}]
     access = await svc.client.get(f"/v1/clients/{made['client_id']}/access-log", headers=svc.auth("city_official"))
     assert ("retention-job", "client.erase") in [(e["actor"], e["action"]) for e in access.json()]
     assert (await svc.client.get("/v1/admin/audit/verify", headers=svc.auth("admin"))).json()["ok"] is True

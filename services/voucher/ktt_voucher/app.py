@@ -11,6 +11,7 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
+from ktt_voucher import erasure as _erasure  # noqa: F401  (registers the ClientErased handler on from_decision)
 from ktt_voucher.agreement_api import router as agreement_router
 from ktt_voucher.agreement_events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
 from ktt_voucher.api import router
