@@ -11,6 +11,7 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
+from ktt_decision import sealing as _sealing  # noqa: F401  (seals personal data under the client's key, DATA-2)
 from ktt_decision.api import router
 from ktt_decision.events import SUBSCRIPTIONS
 from ktt_decision.models import INFRA, Base

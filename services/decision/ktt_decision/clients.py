@@ -31,6 +31,7 @@ from ktt_contracts.decision import (
 from ktt_decision import rules
 from ktt_decision.models import ClientFlag, Consent, Decision, KnownProvider, Representative, StartNotice
 from ktt_decision.schemas import ConsentIn, RepresentativeIn
+from ktt_decision.sealing import representative_name_key
 from ktt_decision.service import _client, client_hetu
 
 # --- consent (DATA-1) ---------------------------------------------------------------------
@@ -165,7 +166,7 @@ async def record_representative(session: AsyncSession, client_id: uuid.UUID, bod
                                    "body.email": body.email})
     refuse(errors)
     scope = sorted(set(body.scope))
-    key = rules.name_key(body.name)
+    key = representative_name_key(session, body.name)  # a keyed hash (ktt_decision.sealing)
     natural = (Representative.client_id == client_id, Representative.name_key == key,
                Representative.authorised_on == body.authorised_on)
     existing = (await session.execute(select(Representative).where(*natural))).scalar_one_or_none()

@@ -16,6 +16,12 @@ from ktt_common.db import UTCDateTime, new_metadata
 from ktt_common.infra import define_infra_tables
 
 
+def Sealable(length: int) -> Any:  # noqa: N802
+    """A column that holds a value sealed under the client's data key (ktt_decision.sealing): unbounded text
+    on PostgreSQL (a sealed value is about twice as long), the given length where it is not enforced."""
+    return String(length).with_variant(Text(), "postgresql")
+
+
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
@@ -31,14 +37,14 @@ class Client(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     hetu_lookup: Mapped[str] = mapped_column(String(64), unique=True)
     hetu_encrypted: Mapped[str] = mapped_column(Text)
-    first_name: Mapped[str] = mapped_column(String(200))
-    last_name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(Sealable(200))
+    last_name: Mapped[str] = mapped_column(Sealable(200))
     language: Mapped[str] = mapped_column(String(8))
     # Contact data as of the latest push (each decision also keeps its own frozen copy).
     municipality: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(200))
-    address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(Sealable(40))
+    email: Mapped[str | None] = mapped_column(Sealable(200))
+    address: Mapped[str | None] = mapped_column(Sealable(300))
     interpreter_needed: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -144,11 +150,11 @@ class Representative(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Sealable(200))
     name_key: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(200))
-    relation: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(Sealable(40))
+    email: Mapped[str | None] = mapped_column(Sealable(200))
+    relation: Mapped[str | None] = mapped_column(Sealable(200))
     scope: Mapped[list[str]] = mapped_column(JSON)
     authorised_on: Mapped[dt.date] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
@@ -173,8 +179,8 @@ class StartNotice(Base):
     decision_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     agreement_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     source_event_id: Mapped[str] = mapped_column(String(100))
-    first_name: Mapped[str] = mapped_column(String(200))
-    last_name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(Sealable(200))
+    last_name: Mapped[str] = mapped_column(Sealable(200))
     started_on: Mapped[dt.date] = mapped_column(Date)
     provider_id: Mapped[str | None] = mapped_column(String(100))
     provider_name: Mapped[str | None] = mapped_column(String(300))

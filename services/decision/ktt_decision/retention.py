@@ -23,7 +23,7 @@ from ktt_common.outbox import emit
 from ktt_common.pii import ERASED
 from ktt_contracts.decision import ClientErased, ClientErasedPayload
 
-from ktt_decision.models import Client, ClientKey, Decision, DecisionVersion, StartNotice
+from ktt_decision.models import Client, ClientKey, Decision, DecisionVersion, Representative, StartNotice
 from ktt_decision.service import settings_of
 
 JOBS = JobRegistry()
@@ -77,6 +77,8 @@ async def erase_past_retention(session: AsyncSession, run_date: dt.date) -> dict
                 version.content = {**version.content, "client": _erase_copy(version.content.get("client"))}
         for notice in (await session.execute(select(StartNotice).where(StartNotice.client_id == client.id))).scalars():
             notice.first_name = notice.last_name = ERASED
+        for rep in (await session.execute(select(Representative).where(Representative.client_id == client.id))).scalars():
+            rep.name_key = f"erased:{rep.id}"  # the keyed hash of the name goes too; the rest is sealed (sealing.py)
         # The copies in the other services go too (DATA-2): one event, the pseudonymous id only.
         await emit(session, ClientErased, ClientErasedPayload(client_id=client.id), subject=str(client.id))
         erased.append((client.id, [client.id], {"last_period_end": last_end.isoformat(), "retention_years": years,

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from ktt_common.events import Envelope
 from ktt_common.pii import Erased
@@ -23,6 +23,7 @@ from ktt_common.testing import eventually, see_the_day
 from ktt_contracts.decision import ClientErased
 from ktt_contracts.voucher import ServiceStarted
 
+from ktt_decision import sealing
 from ktt_decision.models import Client, ClientKey, Decision, DecisionVersion
 from ktt_decision.retention import retention_cutoff
 from ktt_decision.service import vault_of
@@ -165,10 +166,20 @@ async def test_an_old_ciphertext_stays_readable_and_is_sealed_under_a_data_key_o
     legacy = Fernet(base64.urlsafe_b64encode(hmac.new(DEV_PII_KEY.encode(), b"ktt-pii-encryption-v1",
                                                       hashlib.sha256).digest()))
     cid = uuid.UUID(made["client_id"])
-    async with svc.rt.sessionmaker() as s, s.begin():  # as a row written before data keys existed
-        client = await s.get(Client, cid)
-        client.hetu_encrypted = legacy.encrypt(HETU_1900.encode()).decode()
-        await s.delete(await s.get(ClientKey, cid))
+    async with svc.rt.sessionmaker() as s, s.begin():  # as rows written before data keys existed: all in clear
+        conn = await s.connection()  # beside the session's sealing hooks
+        vault = vault_of_rt(svc)
+        wrapped = (await conn.execute(select(ClientKey.wrapped_key).where(ClientKey.client_id == cid))).scalar_one()
+        for spec in sealing.TABLES:
+            table = spec.model.__table__
+            for row in (await conn.execute(select(table))).mappings():
+                values = {n: sealing._open(vault, wrapped, row[n]) for n in spec.texts}
+                values |= {n: sealing._open_json(vault, wrapped, n, row[n]) for n in spec.json}
+                await conn.execute(update(table).where(*(c == row[c.name] for c in table.primary_key.columns))
+                                   .values(**values))
+        await conn.execute(update(Client.__table__).where(Client.id == cid).values(
+            hetu_encrypted=legacy.encrypt(HETU_1900.encode()).decode()))
+        await conn.execute(delete(ClientKey.__table__).where(ClientKey.client_id == cid))
     await _started(svc, made)
     assert (await _notice_hetu(svc))[0] == HETU_1900  # still readable
     amended = decision_body(version=2, decided_by="Pekka Päättäjä")
