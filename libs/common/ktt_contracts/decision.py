@@ -118,6 +118,15 @@ class RepresentativeWithdrawnPayload(RepresentativeFacts):
     withdrawn_on: dt.date
 
 
+class ClientErasedPayload(BaseModel):
+    """The retention period of a client has passed and the decision service erased their personal data
+    (DATA-2, crypto-shredding). Every service holding copies erases or neutralises the personal data it
+    keeps on the client (names, contact data, free-text notes) and keeps ids, dates and money figures
+    for the accounts. Only the pseudonymous id travels: nothing personal (DATA-4)."""
+
+    client_id: uuid.UUID
+
+
 DecisionMade = EventType(SERVICE, "DecisionMade", 1, DecisionMadePayload, "A KTT decision was made (DEC-1..DEC-3)")
 DecisionAmended = EventType(SERVICE, "DecisionAmended", 1, DecisionAmendedPayload, "A decision was amended by a higher version (DEC-7)")
 DecisionRevoked = EventType(SERVICE, "DecisionRevoked", 1, DecisionRevokedPayload, "A decision was revoked (DEC-7, DEC-1)")
@@ -129,5 +138,8 @@ RepresentativeAuthorised = EventType(SERVICE, "RepresentativeAuthorised", 1, Rep
 RepresentativeWithdrawn = EventType(SERVICE, "RepresentativeWithdrawn", 1, RepresentativeWithdrawnPayload,
                                     "A representative's authorisation was withdrawn (VOU-9)")
 
+ClientErased = EventType(SERVICE, "ClientErased", 1, ClientErasedPayload,
+                         "A client's personal data was erased after the retention period (DATA-2): erase the copies")
+
 EVENTS: list[EventType[Any]] = [DecisionMade, DecisionAmended, DecisionRevoked, ConsentRecorded, ConsentWithdrawn, RepresentativeAuthorised,
-          RepresentativeWithdrawn]
+          RepresentativeWithdrawn, ClientErased]

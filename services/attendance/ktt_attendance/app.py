@@ -16,6 +16,7 @@ from ktt_common.settings import Settings
 from ktt_attendance.agreements.api import router as agreements_router
 from ktt_attendance.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
 from ktt_attendance.alerts.api import router as alerts_router
+from ktt_attendance.clients import erasure as _erasure  # noqa: F401  (ClientErased, DATA-2)
 from ktt_attendance.clients.api import router as clients_router
 from ktt_attendance.clients.events import SUBSCRIPTIONS as CLIENT_SUBSCRIPTIONS
 from ktt_attendance.jobs import JOBS

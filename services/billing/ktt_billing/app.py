@@ -12,6 +12,7 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
+from ktt_billing.copies.erasure import FROM_DECISION
 from ktt_billing.copies.events import SUBSCRIPTIONS
 from ktt_billing.corrections.api import router as reconciliation_router
 from ktt_billing.disputes.api import router as disputes_router
@@ -29,7 +30,7 @@ SPEC = ServiceSpec(
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
     routers=[settlements_router, disputes_router, reconciliation_router, payments_router],
-    subscriptions=SUBSCRIPTIONS,
+    subscriptions=[*SUBSCRIPTIONS, FROM_DECISION],
     jobs=JOBS,
     settings_cls=BillingSettings,
 )

@@ -12,6 +12,7 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
+from ktt_decision import sealing as _sealing  # noqa: F401  (seals personal data under the client\'s key, DATA-2)
 from ktt_decision.clients.api import router as clients_router
 from ktt_decision.consents.api import router as consents_router
 from ktt_decision.decisions.api import router as decisions_router

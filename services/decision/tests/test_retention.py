@@ -14,18 +14,20 @@ import uuid
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
+from ktt_common.events import Envelope
 from ktt_common.pii import Erased
 from ktt_common.settings import DEV_PII_KEY
 from ktt_common.testing import eventually, see_the_day
+from ktt_contracts.decision import ClientErased
 from ktt_contracts.voucher import ServiceStarted
 
-from ktt_decision.clients.models import Client, ClientKey
-from ktt_decision.decisions.models import Decision, DecisionVersion
+from ktt_decision import sealing
 from ktt_decision.clients.jobs import retention_cutoff
+from ktt_decision.clients.models import Client, ClientKey
 from ktt_decision.clients.service import vault_of
-
+from ktt_decision.decisions.models import Decision, DecisionVersion
 from tests.helpers import HETU_1900, HETU_2023_SIGN, decision_body
 
 JOB = "/v1/admin/jobs/personal-data-retention/run"
@@ -51,6 +53,14 @@ async def _notice_hetu(svc) -> tuple[str, dict]:
     one = await svc.client.get(f"/v1/start-notices/{notice['id']}", headers=official)
     assert one.status_code == 200, one.text
     return one.json()["hetu"], notice
+
+
+async def _erased_events(svc) -> list[dict]:
+    outbox = svc.rt.infra.outbox
+    async with svc.rt.sessionmaker() as s:
+        rows = (await s.execute(select(outbox.c.envelope).where(outbox.c.event_type == ClientErased.type)
+                                .order_by(outbox.c.seq))).scalars().all()
+    return [Envelope.model_validate_json(raw).data for raw in rows]
 
 
 async def _run(svc, day: str) -> dict:
@@ -128,6 +138,8 @@ async def test_after_the_retention_period_the_personal_data_is_unreadable_and_th
     assert got.json()["client"]["first_name"] == "erased" and got.json()["client"]["language"] == "fi"
     # Run again: nothing more to do; the erasure is on the audit chain.
     assert (await _run(svc, "2033-12-02"))["erased"] == 0
+    # The copies in the other services are told, once, by the pseudonymous id only (DATA-2, DATA-4).
+    assert await _erased_events(svc) == [{"client_id": made["client_id"]}]
     access = await svc.client.get(f"/v1/clients/{made['client_id']}/access-log", headers=svc.auth("city_official"))
     assert ("retention-job", "client.erase") in [(e["actor"], e["action"]) for e in access.json()]
     assert (await svc.client.get("/v1/admin/audit/verify", headers=svc.auth("admin"))).json()["ok"] is True
@@ -154,10 +166,20 @@ async def test_an_old_ciphertext_stays_readable_and_is_sealed_under_a_data_key_o
     legacy = Fernet(base64.urlsafe_b64encode(hmac.new(DEV_PII_KEY.encode(), b"ktt-pii-encryption-v1",
                                                       hashlib.sha256).digest()))
     cid = uuid.UUID(made["client_id"])
-    async with svc.rt.sessionmaker() as s, s.begin():  # as a row written before data keys existed
-        client = await s.get(Client, cid)
-        client.hetu_encrypted = legacy.encrypt(HETU_1900.encode()).decode()
-        await s.delete(await s.get(ClientKey, cid))
+    async with svc.rt.sessionmaker() as s, s.begin():  # as rows written before data keys existed: all in clear
+        conn = await s.connection()  # beside the session's sealing hooks
+        vault = vault_of_rt(svc)
+        wrapped = (await conn.execute(select(ClientKey.wrapped_key).where(ClientKey.client_id == cid))).scalar_one()
+        for spec in sealing.TABLES:
+            table = spec.model.__table__
+            for row in (await conn.execute(select(table))).mappings():
+                values = {n: sealing._open(vault, wrapped, row[n]) for n in spec.texts}
+                values |= {n: sealing._open_json(vault, wrapped, n, row[n]) for n in spec.json}
+                await conn.execute(update(table).where(*(c == row[c.name] for c in table.primary_key.columns))
+                                   .values(**values))
+        await conn.execute(update(Client.__table__).where(Client.id == cid).values(
+            hetu_encrypted=legacy.encrypt(HETU_1900.encode()).decode()))
+        await conn.execute(delete(ClientKey.__table__).where(ClientKey.client_id == cid))
     await _started(svc, made)
     assert (await _notice_hetu(svc))[0] == HETU_1900  # still readable
     amended = decision_body(version=2, decided_by="Pekka Päättäjä")

@@ -14,6 +14,7 @@ from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
 from ktt_registry.api import ROUTERS
+from ktt_registry.erasure import from_decision
 from ktt_registry.events import SUBSCRIPTIONS
 from ktt_registry.jobs import JOBS
 from ktt_registry.models import INFRA, Base
@@ -27,7 +28,7 @@ SPEC = ServiceSpec(
     infra=INFRA,
     migrations_dir=Path(__file__).resolve().parent.parent,
     routers=ROUTERS,
-    subscriptions=SUBSCRIPTIONS,
+    subscriptions=[*SUBSCRIPTIONS, from_decision],
     jobs=JOBS,
     settings_cls=RegistrySettings,
 )

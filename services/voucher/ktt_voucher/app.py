@@ -12,6 +12,7 @@ from ktt_common.clock import Clock
 from ktt_common.runtime import ServiceSpec
 from ktt_common.settings import Settings
 
+from ktt_voucher import erasure as _erasure  # noqa: F401  (registers the ClientErased handler on from_decision)
 from ktt_voucher.agreements.api import router as agreement_router
 from ktt_voucher.agreements.events import SUBSCRIPTIONS as AGREEMENT_SUBSCRIPTIONS
 from ktt_voucher.agreements.report_events import SUBSCRIPTIONS as REPORT_SUBSCRIPTIONS

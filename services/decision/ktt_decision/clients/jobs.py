@@ -5,6 +5,8 @@ The hetu ciphertext stays where it is, in the database and in every backup, and 
 again; the keyed lookup hash is replaced, so the hetu finds no client. The names and contact data
 kept in clear beside it (the client row, the decisions' and versions' frozen copies, start
 notices) are overwritten. Pseudonymous ids, dates and money figures stay for the accounts.
+``ClientErased`` (the pseudonymous id only, through the outbox) tells the other services to
+neutralise their copies (ktt_common.erasure and each service's ``erasure`` module).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit_many
+from ktt_common.outbox import emit
 from ktt_common.pii import ERASED
+from ktt_contracts.decision import ClientErased, ClientErasedPayload
 
 from ktt_decision.clients.models import Client, ClientKey
 from ktt_decision.decisions.models import Decision, DecisionVersion
 from ktt_decision.decisions.service import settings_of
 from ktt_decision.notices.models import StartNotice
+from ktt_decision.representatives.models import Representative
 
 RULE = "DATA-2"
 PERSONAL = ("first_name", "last_name", "phone", "email", "address")
@@ -71,6 +76,10 @@ async def erase_past_retention(session: AsyncSession, run_date: dt.date) -> dict
                 version.content = {**version.content, "client": _erase_copy(version.content.get("client"))}
         for notice in (await session.execute(select(StartNotice).where(StartNotice.client_id == client.id))).scalars():
             notice.first_name = notice.last_name = ERASED
+        for rep in (await session.execute(select(Representative).where(Representative.client_id == client.id))).scalars():
+            rep.name_key = f"erased:{rep.id}"  # the keyed hash of the name goes too; the rest is sealed (sealing.py)
+        # The copies in the other services go too (DATA-2): one event, the pseudonymous id only.
+        await emit(session, ClientErased, ClientErasedPayload(client_id=client.id), subject=str(client.id))
         erased.append((client.id, [client.id], {"last_period_end": last_end.isoformat(), "retention_years": years,
                                                "rule": RULE}))
     await audit_many(session, "retention-job", "client.erase", "client", erased)

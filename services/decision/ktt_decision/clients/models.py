@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime
 
-from ktt_decision.base import Base
+from ktt_decision.base import Base, Sealable
 
 
 class Client(Base):
@@ -21,14 +21,14 @@ class Client(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     hetu_lookup: Mapped[str] = mapped_column(String(64), unique=True)
     hetu_encrypted: Mapped[str] = mapped_column(Text)
-    first_name: Mapped[str] = mapped_column(String(200))
-    last_name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(Sealable(200))
+    last_name: Mapped[str] = mapped_column(Sealable(200))
     language: Mapped[str] = mapped_column(String(8))
     # Contact data as of the latest push (each decision also keeps its own frozen copy).
     municipality: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(200))
-    address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(Sealable(40))
+    email: Mapped[str | None] = mapped_column(Sealable(200))
+    address: Mapped[str | None] = mapped_column(Sealable(300))
     interpreter_needed: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime
 
-from ktt_decision.base import Base
+from ktt_decision.base import Base, Sealable
 
 
 class StartNotice(Base):
@@ -29,8 +29,8 @@ class StartNotice(Base):
     decision_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     agreement_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     source_event_id: Mapped[str] = mapped_column(String(100))
-    first_name: Mapped[str] = mapped_column(String(200))
-    last_name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(Sealable(200))
+    last_name: Mapped[str] = mapped_column(Sealable(200))
     started_on: Mapped[dt.date] = mapped_column(Date)
     provider_id: Mapped[str | None] = mapped_column(String(100))
     provider_name: Mapped[str | None] = mapped_column(String(300))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime
 
-from ktt_decision.base import Base
+from ktt_decision.base import Base, Sealable
 
 
 class Representative(Base):
@@ -25,11 +25,11 @@ class Representative(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Sealable(200))
     name_key: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(200))
-    relation: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(Sealable(40))
+    email: Mapped[str | None] = mapped_column(Sealable(200))
+    relation: Mapped[str | None] = mapped_column(Sealable(200))
     scope: Mapped[list[str]] = mapped_column(JSON)
     authorised_on: Mapped[dt.date] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date)

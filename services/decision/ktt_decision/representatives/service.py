@@ -28,6 +28,7 @@ from ktt_decision.decisions import rules as decisions_rules
 from ktt_decision.representatives import rules
 from ktt_decision.representatives.models import Representative
 from ktt_decision.representatives.schemas import RepresentativeIn
+from ktt_decision.sealing import representative_name_key
 
 
 def representative_is_active(rep: Representative, today: dt.date) -> bool:
@@ -64,7 +65,7 @@ async def record_representative(session: AsyncSession, client_id: uuid.UUID, bod
                                    "body.email": body.email})
     refuse(errors)
     scope: list[str] = sorted(set(body.scope))
-    key = rules.name_key(body.name)
+    key = representative_name_key(session, body.name)  # a keyed hash (ktt_decision.sealing)
     natural = (Representative.client_id == client_id, Representative.name_key == key,
                Representative.authorised_on == body.authorised_on)
     existing = (await session.execute(select(Representative).where(*natural))).scalar_one_or_none()
