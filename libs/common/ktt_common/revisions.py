@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import Field
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +50,16 @@ def supersedes(revision: int | None, event_time: dt.datetime, applied_revision: 
         return False
     assert applied_time is not None
     return event_time >= applied_time
+
+
+def supersedes_sql(revision: Any, time: Any, applied_revision: Any, applied_time: Any) -> ColumnElement[bool]:
+    """:func:`supersedes` as SQL, for the WHERE of an upsert's ``DO UPDATE`` (``revision``/``time``: the
+    incoming row's columns, e.g. ``insert.excluded.revision``; ``applied_*``: the stored row's)."""
+    return or_(
+        and_(revision.is_not(None), applied_revision.is_not(None), revision >= applied_revision),
+        and_(revision.is_not(None), applied_revision.is_(None)),
+        and_(revision.is_(None), applied_revision.is_(None), time >= applied_time),
+    )
 
 
 def revision_field(entity: str) -> Any:

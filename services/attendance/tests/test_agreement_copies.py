@@ -86,3 +86,21 @@ async def test_copies_arrive_over_the_real_bus_with_the_service_start(att):
         return r.status_code == 200 and r.json()["started_on"] == "2026-12-07"
 
     await eventually(started_known, what="the copy with its first day")
+
+
+async def test_copies_follow_the_agreements_revision_not_the_producers_clock(att):
+    """Issue 12 item 3: the voucher service numbers each agreement's events; a copy applies the higher
+    revision even when its producer time is earlier (replicas' clocks differ), and a lower one never."""
+    facts = agreement("P1", revision=1)
+    assert await att.deliver(AgreementSigned, facts, time=LATER + dt.timedelta(hours=2)) == "handled"
+    fridays = {**facts, "revision": 2, "change": "schedule",
+               "periods": [{**facts["periods"][0], "schedule": [{"weekday": "fri", "start": "09:00", "end": "14:00"}]}]}
+    assert await att.changed(fridays, time=EVENT_TIME) == "handled"  # earlier clock, higher revision: applied
+    assert await att.deliver(AgreementSigned, facts, time=LATER + dt.timedelta(hours=3)) == "handled"  # rev 1 again: ignored
+    answer = await att.post([present(facts, "2027-01-22"), present(facts, "2027-01-18")])
+    assert statuses(answer) == ["accepted", "rejected"] and rules_of(answer)[1] == "AGR-14"
+    # Ends likewise: revision 4 stands against a revision 3 handled later with a later clock.
+    assert await att.deliver(AgreementEnded, {**ended(facts, dt.date(2027, 1, 26)), "revision": 4}, time=EVENT_TIME) == "handled"
+    assert await att.deliver(AgreementEnded, {**ended(facts, dt.date(2027, 3, 1)), "revision": 3}, time=LATER) == "handled"
+    answer = await att.post([present(facts, "2027-01-29")])
+    assert rules_of(answer) == ["AGR-13"] and "2027-01-26" in answer["results"][0]["message"]

@@ -2,10 +2,11 @@
 AgreementEnded, ServiceStarted).
 
 Every handler is safe to run twice: the inbox drops a redelivered event, and a copy applies an
-event's facts only when they are not older than the facts it holds (the producer's event time;
-on a tie the later-handled event wins, except that AgreementSigned never overrides an
-AgreementChanged, which always comes after it). An AgreementEnded seen before the agreement's
-signing is kept, so the late signing cannot revive the agreement.
+event's facts only when they are not older than the facts it holds: by the agreement's revision
+in the producer (issue 12 item 3, ktt_common.revisions), or for events from before revisions by
+the producer's event time (on a tie the later-handled event wins, except that AgreementSigned
+never overrides an AgreementChanged, which always comes after it). An AgreementEnded seen before
+the agreement's signing is kept, so the late signing cannot revive the agreement.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ktt_common.clock import utc_now
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_common.logging import get_logger
+from ktt_common.revisions import supersedes
 from ktt_contracts.agreement import (
     AgreementChanged,
     AgreementChangedPayload,
@@ -43,7 +45,9 @@ async def _copy(session: AsyncSession, agreement_id: Any) -> AgreementCopy:
     return row
 
 
-def _facts_are_newer(row: AgreementCopy, envelope: Envelope) -> bool:
+def _facts_are_newer(row: AgreementCopy, envelope: Envelope, revision: int | None) -> bool:
+    if revision is not None or row.facts_revision is not None:
+        return supersedes(revision, envelope.time, row.facts_revision, row.facts_at)
     if row.facts_at is None:
         return True
     if envelope.time > row.facts_at:
@@ -57,7 +61,7 @@ def _facts_are_newer(row: AgreementCopy, envelope: Envelope) -> bool:
 async def _apply_facts(session: AsyncSession, envelope: Envelope,
                        payload: AgreementSignedPayload | AgreementChangedPayload) -> None:
     row = await _copy(session, payload.agreement_id)
-    if not _facts_are_newer(row, envelope):
+    if not _facts_are_newer(row, envelope, payload.revision):
         log.info("agreement_facts_older_ignored", agreement_id=str(payload.agreement_id), event_type=envelope.type)
         return
     row.client_id, row.provider_id, row.unit_id = payload.client_id, payload.provider_id, payload.unit_id
@@ -69,6 +73,7 @@ async def _apply_facts(session: AsyncSession, envelope: Envelope,
     if isinstance(payload, AgreementSignedPayload):
         row.signed_on = payload.signed_on
     row.facts_at, row.facts_event, row.updated_at = envelope.time, envelope.type, utc_now()
+    row.facts_revision = payload.revision
 
 
 @from_voucher.on(AgreementSigned)
@@ -88,13 +93,14 @@ async def on_agreement_ended(session: AsyncSession, envelope: Envelope, payload:
     """AGR-13 / AGR-8: the agreement binds up to its end day. A later end event (an end moved
     earlier on a change of provider) replaces an earlier one; an older one handled late does not."""
     row = await _copy(session, payload.agreement_id)
-    if row.ended_at is not None and envelope.time < row.ended_at:
+    if not supersedes(payload.revision, envelope.time, row.ended_revision, row.ended_at):
         return
     row.client_id = row.client_id or payload.client_id
     row.provider_id = row.provider_id or payload.provider_id
     row.unit_id = row.unit_id or payload.unit_id
     row.voucher_id = row.voucher_id or payload.voucher_id
     row.ended_on, row.end_kind, row.ended_at, row.updated_at = payload.ended_on, payload.kind, envelope.time, utc_now()
+    row.ended_revision = payload.revision
 
 
 @from_voucher.on(ServiceStarted)

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Date, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime
@@ -40,6 +40,10 @@ class AgreementCopy(Base):
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     facts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     facts_event: Mapped[str | None] = mapped_column(String(200))
+    # Issue 12 item 3: the agreement's revision in the producer (ktt_common.revisions) of the facts and
+    # of the end applied; NULL for events from before revisions, ordered by ``facts_at``/``ended_at``.
+    facts_revision: Mapped[int | None] = mapped_column(BigInteger)
+    ended_revision: Mapped[int | None] = mapped_column(BigInteger)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
     end_kind: Mapped[str | None] = mapped_column(String(50))
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

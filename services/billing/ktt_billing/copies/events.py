@@ -2,7 +2,8 @@
 reports (attendance), providers' payment details (provider registry).
 
 Every handler is safe to run twice and in any order: an agreement or provider copy changes only for
-facts newer than those it holds, a day entry only for a higher revision (an older revision arriving
+facts newer than those it holds (an agreement's by its revision in the producer, issue 12 item 3; an
+end seen before the signing is remembered), a day entry only for a higher revision (an older revision arriving
 late never overwrites a newer one), so duplicate and reordered events never bill twice or lose a line.
 """
 
@@ -10,15 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.events import Envelope
 from ktt_common.inbox import Subscription
 from ktt_common.outbox import runtime_of
+from ktt_common.revisions import supersedes_sql
 from ktt_contracts import agreement, attendance, registry, reports
 
-from ktt_billing.copies.models import AgreementCopy, DayEntry, MonthConfirmation, ProviderCopy, ReportCopy
+from ktt_billing.copies.models import AgreementCopy, AgreementEnd, DayEntry, MonthConfirmation, ProviderCopy, ReportCopy
 from ktt_billing.sql import insert_for
 
 FROM_VOUCHER = Subscription("voucher")
@@ -26,14 +28,22 @@ FROM_ATTENDANCE = Subscription("attendance")
 FROM_REGISTRY = Subscription("provider-registry")
 
 
-async def _upsert_newer(session: AsyncSession, model: Any, key: list[str], values: dict[str, Any]) -> None:
-    """Insert, or overwrite when these facts are newer (``facts_at``) than the stored ones."""
+async def _upsert_newer(session: AsyncSession, model: Any, key: list[str], values: dict[str, Any],
+                        revision: str | None = None, time: str = "facts_at") -> None:
+    """Insert, or overwrite when these facts are newer than the stored ones: by the ``revision`` column
+    when the copy keeps one (ktt_common.revisions), else by ``time``."""
     table = model.__table__
     ins = insert_for(session, table).values(**values)
+    newer = (supersedes_sql(ins.excluded[revision], ins.excluded[time], table.c[revision], table.c[time]) if revision
+             else table.c[time] < ins.excluded[time])
     await session.execute(ins.on_conflict_do_update(
-        index_elements=key, set_={k: ins.excluded[k] for k in values if k not in key},
-        where=table.c.facts_at < ins.excluded.facts_at,
-    ))
+        index_elements=key, set_={k: ins.excluded[k] for k in values if k not in key}, where=newer))
+
+
+async def _mirror_end(session: AsyncSession, agreement_id: Any) -> None:
+    """The copy's ``ended_on`` from the remembered end (none: the agreement runs its fixed term)."""
+    end = select(AgreementEnd.ended_on).where(AgreementEnd.agreement_id == agreement_id).scalar_subquery()
+    await session.execute(update(AgreementCopy).where(AgreementCopy.agreement_id == agreement_id).values(ended_on=end))
 
 
 # --- agreements (voucher) ---------------------------------------------------------------------
@@ -45,7 +55,9 @@ async def _agreement(session: AsyncSession, env: Envelope, p: agreement.Agreemen
         "day_value_first_year_cents": p.values.day_value_first_year_cents,
         "base_day_value_cents": p.values.base_day_value_cents, "hour_value_cents": p.values.hour_value_cents,
         "base_value_from": p.base_value_from, "approved_hours": p.approved_hours, "decision_id": p.decision_id, "facts_at": env.time,
-    })
+        "facts_revision": p.revision,
+    }, revision="facts_revision")
+    await _mirror_end(session, p.agreement_id)
 
 
 @FROM_VOUCHER.on(agreement.AgreementSigned)
@@ -60,9 +72,13 @@ async def on_agreement_changed(session: AsyncSession, env: Envelope, p: agreemen
 
 @FROM_VOUCHER.on(agreement.AgreementEnded)
 async def on_agreement_ended(session: AsyncSession, env: Envelope, p: agreement.AgreementEndedPayload) -> None:
-    """BIL-5: an interrupted service is billed up to what was realised, and nothing after its end."""
-    await session.execute(update(AgreementCopy).where(AgreementCopy.agreement_id == p.agreement_id)
-                          .values(ended_on=p.ended_on))
+    """BIL-5: an interrupted service is billed up to what was realised, and nothing after its end. The end is
+    remembered even when it comes before the signing; a later end (moved earlier on a change of provider,
+    AGR-8) replaces an earlier one, an older one handled late does not."""
+    await _upsert_newer(session, AgreementEnd, ["agreement_id"], {
+        "agreement_id": p.agreement_id, "ended_on": p.ended_on, "revision": p.revision, "ended_at": env.time,
+    }, revision="revision", time="ended_at")
+    await _mirror_end(session, p.agreement_id)
 
 
 # --- the daily log, months and reports (attendance) ------------------------------------------

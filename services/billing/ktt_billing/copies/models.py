@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ktt_common.db import UTCDateTime
@@ -35,6 +35,21 @@ class AgreementCopy(Base):
                                                           "capped across its agreements (NULL: stored before it was kept)")
     facts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(timezone=True),
                                                   doc="Time of the event the facts came from; an older one never overwrites")
+    facts_revision: Mapped[int | None] = mapped_column(BigInteger, doc="The agreement's revision in the producer "
+                                                       "(issue 12 item 3); NULL for events from before revisions")
+
+
+class AgreementEnd(Base):
+    """An agreement's end as last published (AgreementEnded), kept apart from the copy so that an end
+    handled before the signing is remembered (BIL-5: nothing is billed after it) and an older end
+    handled late never moves it back. ``agreement_copy.ended_on`` mirrors it."""
+
+    __tablename__ = "agreement_end"
+
+    agreement_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ended_on: Mapped[dt.date] = mapped_column(Date)
+    revision: Mapped[int | None] = mapped_column(BigInteger)
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(timezone=True))
 
 
 class DayEntry(Base):
