@@ -1,0 +1,143 @@
+"""Databases for tests: SQLite always, PostgreSQL too when reachable, each service's database migrated
+once per session into a template that every test copies (a file copy, or ``CREATE DATABASE .. TEMPLATE``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from ktt_common.serve import service_dir
+from ktt_common.testing.aio import _run_to_completion
+
+
+def _postgres_admin_url() -> str | None:
+    explicit = os.environ.get("TEST_DATABASE_URL")
+    if explicit:
+        url = make_url(explicit)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+asyncpg")
+        candidate = url.render_as_string(hide_password=False)
+    else:
+        candidate = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    target = make_url(candidate)
+    try:
+        with socket.create_connection((target.host or "127.0.0.1", target.port or 5432), timeout=0.5):
+            pass
+        _run_to_completion(lambda: _pg_execute(candidate, "SELECT 1"))
+    except Exception:
+        return None
+    return candidate
+
+
+def postgres_required() -> bool:
+    """PostgreSQL must answer: named explicitly by ``TEST_DATABASE_URL`` or demanded by
+    ``KTT_TEST_REQUIRE_POSTGRES=1`` (CI, where a missing server would otherwise silently halve the
+    suite)."""
+    return bool(os.environ.get("TEST_DATABASE_URL")) or os.environ.get("KTT_TEST_REQUIRE_POSTGRES", "") in ("1", "true", "yes")
+
+
+async def _pg_execute(admin_url: str, *statements: str) -> None:
+    import asyncpg
+
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database or "postgres", timeout=5,
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+_PG_ADMIN: str | None | bool = False  # False: not probed yet
+
+
+def postgres_admin_url() -> str | None:
+    global _PG_ADMIN
+    if _PG_ADMIN is False:
+        _PG_ADMIN = _postgres_admin_url()
+    return _PG_ADMIN  # type: ignore[return-value]
+
+
+class DatabaseFactory:
+    """Fresh migrated databases, copied from a per-session template of each service."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.templates: dict[tuple[str, str], str] = {}
+        self.created_pg: list[str] = []
+        self.session_tag = uuid.uuid4().hex[:8]
+
+    async def _template(self, backend: str, service: str) -> str:
+        from ktt_common.migrations import upgrade
+
+        key = (backend, service)
+        if key not in self.templates:
+            name = f"ktt_tpl_{service.replace('-', '_')}_{self.session_tag}"
+            if backend == "sqlite":
+                path = self.root / f"{name}.db"
+                url = f"sqlite+aiosqlite:///{path}"
+                await upgrade(url, service_dir(service))
+                self.templates[key] = str(path)
+            else:
+                admin = postgres_admin_url()
+                assert admin
+                await _pg_execute(admin, f'CREATE DATABASE "{name}"')
+                self.created_pg.append(name)
+                await upgrade(make_url(admin).set(database=name).render_as_string(hide_password=False), service_dir(service))
+                self.templates[key] = name
+        return self.templates[key]
+
+    async def create(self, backend: str, service: str) -> str:
+        template = await self._template(backend, service)
+        name = f"ktt_{service.replace('-', '_')}_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            path = self.root / f"{name}.db"
+            shutil.copyfile(template, path)
+            return f"sqlite+aiosqlite:///{path}"
+        admin = postgres_admin_url()
+        assert admin
+        await _pg_execute(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self.created_pg.append(name)
+        return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+    async def create_empty(self, backend: str, name: str = "probe") -> str:
+        """An empty database for a test-only service whose tables the test creates itself."""
+        db = f"ktt_{name}_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{self.root / (db + '.db')}"
+        admin = postgres_admin_url()
+        assert admin
+        await _pg_execute(admin, f'CREATE DATABASE "{db}"')
+        self.created_pg.append(db)
+        return make_url(admin).set(database=db).render_as_string(hide_password=False)
+
+    def drop_since(self, index: int) -> None:
+        """Drop the PostgreSQL databases created since ``created_pg[index]`` (templates stay)."""
+        admin = postgres_admin_url()
+        templates = set(self.templates.values())
+        mine = [n for n in self.created_pg[index:] if n not in templates]
+        if not admin or not mine:
+            return
+        statements = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(mine)]
+        try:
+            _run_to_completion(lambda: _pg_execute(admin, *statements))
+        except Exception:
+            return  # left for the session's cleanup
+        self.created_pg = [n for n in self.created_pg if n not in set(mine)]
+
+    def cleanup(self) -> None:
+        admin = postgres_admin_url()
+        if admin and self.created_pg:
+            statements = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self.created_pg)]
+            try:  # also when called inside the benchmark's own event loop
+                _run_to_completion(lambda: _pg_execute(admin, *statements))
+            except Exception:
+                pass
