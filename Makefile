@@ -25,8 +25,11 @@ run: $(STAMP)
 
 ## Run the whole test suite (SQLite always; PostgreSQL too when reachable). The console's browser tests
 ## need Debian's chromium: installed here when missing (as root, as on CI; Playwright never downloads a browser).
+## TEST_WORKERS pytest-xdist processes (default 2, one per core; TEST_WORKERS=0 runs in one process),
+## a test file at a time (its module fixtures, e.g. the browser, are made once).
+TEST_WORKERS ?= 2
 test: $(STAMP) chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
