@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 
-def _run_to_completion(make: Callable[[], Awaitable[Any]]) -> Any:
+def _run_to_completion(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     """``asyncio.run(make())``, also from inside a running event loop (a benchmark's, a fixture's): there
     the coroutine runs on a loop of its own in a helper thread, and this call waits for it."""
     try:

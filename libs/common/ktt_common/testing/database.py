@@ -4,6 +4,7 @@ once per session into a template that every test copies (a file copy, or ``CREAT
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import queue
 import shutil
@@ -64,14 +65,10 @@ async def _pg_execute(admin_url: str, *statements: str) -> None:
         await conn.close()
 
 
-_PG_ADMIN: str | None | bool = False  # False: not probed yet
-
-
+@functools.cache
 def postgres_admin_url() -> str | None:
-    global _PG_ADMIN
-    if _PG_ADMIN is False:
-        _PG_ADMIN = _postgres_admin_url()
-    return _PG_ADMIN  # type: ignore[return-value]
+    """The PostgreSQL to test against, probed once per process (None: none answers)."""
+    return _postgres_admin_url()
 
 
 class _PgHousekeeper:

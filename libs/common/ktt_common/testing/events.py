@@ -33,23 +33,23 @@ async def _stored_messages(url: str) -> list[tuple[str, int, Any, bytes]]:
     nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, allow_reconnect=False)
     try:
         jsm = nc.jsm()
-        found = []
+        found: list[tuple[str, int, Any, bytes]] = []
         for stream in await jsm.streams_info():
-            state = stream.state
-            if not state.messages:
+            state, name = stream.state, stream.config.name
+            if not state.messages or name is None:
                 continue
             for seq in range(state.first_seq, state.last_seq + 1):
                 try:
-                    msg = await jsm.get_msg(stream.config.name, seq)
+                    msg = await jsm.get_msg(name, seq)
                 except NotFoundError:  # deleted or purged
                     continue
-                found.append((stream.config.name, seq, msg.headers, msg.data or b""))
+                found.append((name, seq, msg.headers, msg.data or b""))
         return found
     finally:
         await nc.close()
 
 
-def check_published_events(server: "NatsServer") -> list[str]:
+def check_published_events(server: NatsServer) -> list[str]:
     """Issue 17 item 4: every message the test's nats-server holds against docs/asyncapi.json."""
     if server.proc is None:  # the test left it stopped: its store is still there
         server.start()

@@ -26,14 +26,14 @@ WATCHDOG_SECONDS = float(os.environ.get("KTT_TEST_WATCHDOG_SECONDS", "120"))
 def service_settings(service: str, *, database_url: str, nats_url: str, data_dir: Path,
                      settings_cls: type[Settings] | None = None, **overrides: Any) -> Settings:
     """Settings for a service under test: its own settings class (from its SPEC) when it has one."""
-    values: dict[str, Any] = dict(
-        service=service, environment="test", database_url=database_url, nats_url=nats_url, data_dir=data_dir,
-        consumer_backoff_seconds=[0.05, 0.1, 0.2], consumer_max_deliver=3, outbox_poll_seconds=0.2,
-        consumer_fetch_timeout_seconds=0.25,
+    values: dict[str, Any] = {
+        "service": service, "environment": "test", "database_url": database_url, "nats_url": nats_url, "data_dir": data_dir,
+        "consumer_backoff_seconds": [0.05, 0.1, 0.2], "consumer_max_deliver": 3, "outbox_poll_seconds": 0.2,
+        "consumer_fetch_timeout_seconds": 0.25,
         # Tests drive the scheduler by calling rt.scheduler.tick() with a frozen clock.
-        scheduler_enabled=False,
-        log_json=True,
-    )
+        "scheduler_enabled": False,
+        "log_json": True,
+    }
     values.update(overrides)
     if settings_cls is None:
         try:
@@ -91,7 +91,7 @@ async def _running(app: Any, settings: Settings, wait_ready: bool) -> AsyncItera
             yield RunningService(app=app, client=client, rt=rt)
 
 
-def see_the_day(clock: Clock, day: "dt.date | str") -> None:
+def see_the_day(clock: Clock, day: dt.date | str) -> None:
     """Move a test's clock forward to 09:00 Helsinki of ``day`` when that is still in the future:
     a daily job runs only for a date that has come (OPS-1), as in production."""
     import datetime as dt

@@ -36,7 +36,7 @@ class IdentityProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 provider.requests += 1
                 body = json.dumps(provider.jwks()).encode()
                 self.send_response(200)
