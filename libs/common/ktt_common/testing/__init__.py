@@ -25,26 +25,63 @@ import os
 # they start as subprocesses, run in test mode unless a test says otherwise.
 os.environ["KTT_ENV"] = "test"
 
-from ktt_common.devrun import free_port  # noqa: E402
-from ktt_common.testing.aio import _run_to_completion, eventually  # noqa: E402
-from ktt_common.testing.database import (  # noqa: E402
-    DatabaseFactory, _pg_execute, postgres_admin_url, postgres_required,
+from ktt_common.devrun import free_port
+from ktt_common.testing.aio import _run_to_completion, eventually
+from ktt_common.testing.database import (
+    DatabaseFactory,
+    _pg_execute,
+    postgres_admin_url,
+    postgres_required,
 )
-from ktt_common.testing.events import TEST_EVENT_TYPES, check_published_events, event_validator  # noqa: E402
-from ktt_common.testing.plugin import (  # noqa: E402
-    _database_factory, databases, empty_database, identity_provider, nats_server, pytest_generate_tests,
-    pytest_report_header, pytest_sessionstart,
+from ktt_common.testing.events import TEST_EVENT_TYPES, check_published_events, event_validator
+from ktt_common.testing.plugin import (
+    _database_factory,
+    databases,
+    empty_database,
+    identity_provider,
+    nats_server,
+    pytest_generate_tests,
+    pytest_report_header,
+    pytest_sessionstart,
 )
-from ktt_common.testing.servers import NatsCluster, NatsServer  # noqa: E402
-from ktt_common.testing.services import (  # noqa: E402
-    WATCHDOG_SECONDS, RunningService, run_service, see_the_day, service_settings,
+from ktt_common.testing.servers import NatsCluster, NatsServer
+from ktt_common.testing.services import (
+    WATCHDOG_SECONDS,
+    RunningService,
+    run_service,
+    see_the_day,
+    service_settings,
 )
-from ktt_common.testing.tokens import IDP_AUDIENCE, IDP_ISSUER, IdentityProvider, signing_key  # noqa: E402
+from ktt_common.testing.tokens import IDP_AUDIENCE, IDP_ISSUER, IdentityProvider, signing_key
 
 __all__ = [
-    "DatabaseFactory", "IDP_AUDIENCE", "IDP_ISSUER", "IdentityProvider", "NatsCluster", "NatsServer", "RunningService",
-    "TEST_EVENT_TYPES", "WATCHDOG_SECONDS", "_database_factory", "_pg_execute", "_run_to_completion",
-    "check_published_events", "databases", "empty_database", "event_validator", "eventually", "free_port",
-    "identity_provider", "nats_server", "postgres_admin_url", "postgres_required", "pytest_generate_tests",
-    "pytest_report_header", "pytest_sessionstart", "run_service", "see_the_day", "service_settings", "signing_key",
+    "IDP_AUDIENCE",
+    "IDP_ISSUER",
+    "TEST_EVENT_TYPES",
+    "WATCHDOG_SECONDS",
+    "DatabaseFactory",
+    "IdentityProvider",
+    "NatsCluster",
+    "NatsServer",
+    "RunningService",
+    "_database_factory",
+    "_pg_execute",
+    "_run_to_completion",
+    "check_published_events",
+    "databases",
+    "empty_database",
+    "event_validator",
+    "eventually",
+    "free_port",
+    "identity_provider",
+    "nats_server",
+    "postgres_admin_url",
+    "postgres_required",
+    "pytest_generate_tests",
+    "pytest_report_header",
+    "pytest_sessionstart",
+    "run_service",
+    "see_the_day",
+    "service_settings",
+    "signing_key",
 ]

@@ -21,7 +21,7 @@ def _run_to_completion(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     def target() -> None:
         try:
             outcome["value"] = asyncio.run(make())
-        except BaseException as exc:  # handed back to the caller's thread
+        except BaseException as exc:  # noqa: BLE001 (handed back to the caller's thread)
             outcome["error"] = exc
 
     thread = threading.Thread(target=target, name="ktt-run-to-completion")

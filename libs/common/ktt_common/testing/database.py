@@ -34,7 +34,7 @@ def _postgres_admin_url() -> str | None:
         with socket.create_connection((target.host or "127.0.0.1", target.port or 5432), timeout=0.5):
             pass
         _run_to_completion(lambda: _pg_execute(candidate, "SELECT 1"))
-    except Exception:
+    except Exception:  # noqa: BLE001
         return None
     return candidate
 
@@ -106,7 +106,7 @@ class _PgHousekeeper:
                         loop.run_until_complete(conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
                         with self.lock:
                             self.spares.setdefault(template, []).append(name)
-                except Exception:
+                except Exception:  # noqa: BLE001
                     with self.lock:
                         self.leftovers.append(name)  # dropped (IF EXISTS) by the session's cleanup
                 finally:
@@ -224,5 +224,5 @@ class DatabaseFactory:
             statements = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self.created_pg)]
             try:  # also when called inside the benchmark's own event loop
                 _run_to_completion(lambda: _pg_execute(admin, *statements))
-            except Exception:
+            except Exception:  # noqa: BLE001, S110
                 pass

@@ -108,12 +108,12 @@ class NatsCluster:
         async def answered() -> bool:
             try:
                 nc = await nats.connect(self.url.split(","), connect_timeout=1, allow_reconnect=False)
-            except Exception:
+            except Exception:  # noqa: BLE001
                 return False
             try:
                 await nc.jetstream(timeout=1).account_info()
                 return True
-            except Exception:
+            except Exception:  # noqa: BLE001
                 return False
             finally:
                 await nc.close()
