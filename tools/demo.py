@@ -231,14 +231,6 @@ async def log_month(attendance: Remote, city: City, start: dt.date, end: dt.date
                 by_provider.setdefault(agreement["provider_id"], []).append(
                     {"agreement_id": agreement["id"], "date": day.isoformat(), **entry})
     for pid, entries in by_provider.items():
-        for agreement_id in dict.fromkeys(e["agreement_id"] for e in entries):
-            # The attendance service learns of a signed agreement from its event (DATA-3 refuses a day
-            # of an agreement it does not know yet): wait for its copy rather than race the event.
-            async def known(agreement_id: str = agreement_id, pid: str = pid) -> bool:
-                r = await attendance.client.get(f"/v1/agreements/{agreement_id}", headers=attendance.auth("provider", provider_id=pid))
-                return r.status_code == 200
-
-            await until(f"the attendance service to know agreement {agreement_id}", known)
         r = await attendance.ok("POST", "/v1/daily-log", "provider", provider_id=pid, json={"entries": entries})
         if r["counts"]["rejected"]:
             raise RuntimeError(f"{pid}: rejected entries: {[x for x in r['results'] if x['status'] == 'rejected'][:3]}")
