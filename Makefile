@@ -25,8 +25,11 @@ run: $(STAMP)
 
 ## Run the whole test suite (SQLite always; PostgreSQL too when reachable), after `lint`. The console's browser
 ## tests need Debian's chromium: installed here when missing (as root, as on CI; Playwright never downloads a browser).
+## TEST_WORKERS=2 runs it in two pytest-xdist processes, a test file at a time (not yet reliable:
+## docs/decisions.md 2026-12-01 "test suite speed"); the default 0 is one process.
+TEST_WORKERS ?= 0
 test: $(STAMP) lint chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## ruff and mypy --strict over the non-test code of every package (issue 12 item 13; configured in pyproject.toml;
 ## tests/test_makefile.py keeps `test` depending on this).

@@ -8,9 +8,16 @@ Each step happens only through the public APIs and the events the services publi
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sys
+from collections.abc import Iterator
+
+import pytest
+import structlog
 
 from ktt_common.clock import FrozenClock
 from ktt_common.identifiers import contains_hetu
+from ktt_common.logging import configure_logging
 from ktt_common.testing import eventually, run_service, see_the_day, service_settings
 
 from ktt_attendance.app import create_app as attendance_app
@@ -22,7 +29,20 @@ from tests.helpers import HETU_1900, HttpRecorder, decision_body, every_stream_m
 from tests.journeys import DRAFT_TERMS, approved_provider
 
 
-async def test_a_client_from_decision_to_service_start_and_back(databases, nats_server, tmp_path, capfd):
+@pytest.fixture
+def logs_to_captured_output(capfd) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The services log as in production (JSON to stdout, which capfd captures here), whatever logging
+    an earlier test in the same process left configured; the root logger is put back afterwards."""
+    root = logging.getLogger()
+    handlers, level, config = list(root.handlers), root.level, structlog.get_config()
+    configure_logging("end-to-end", json=True, stream=sys.stdout)
+    yield
+    root.handlers, root.level = handlers, level
+    structlog.configure(**config)
+
+
+async def test_a_client_from_decision_to_service_start_and_back(databases, nats_server, tmp_path, capfd,
+                                                                 logs_to_captured_output):
     clock = FrozenClock(dt.date(2026, 11, 30))
 
     def settings(service: str, url: str):  # type: ignore[no-untyped-def]
