@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from ktt_common.serve import SERVICE_MODULES, migrate, service_module
 from ktt_common.settings import SERVICE_PORTS, env_prefix
 from ktt_common.supervisor import Supervisor
@@ -58,14 +60,26 @@ def free_port() -> int:
         return port
 
 
+def _ready(host: str, service: str, port: int) -> bool:
+    """The service answers its readiness probe (database and NATS reached, consumers subscribed); the
+    console, which has neither, its liveness probe."""
+    if not _port_open(host, port):
+        return False
+    path = "/healthz" if service == "console" else "/readyz"
+    try:
+        return httpx.get(f"http://{host}:{port}{path}", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def _wait_all(host: str, ports: dict[str, int], timeout: float, supervisor: Supervisor,
               stopping: Callable[[], bool]) -> list[str]:
-    """Wait until every service listens; the ones still silent after ``timeout`` seconds."""
+    """Wait until every service is ready; the ones still not ready after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     waiting = list(ports)
     while waiting and not stopping() and time.monotonic() < deadline:
         supervisor.check(time.monotonic())
-        waiting = [service for service in waiting if not _port_open(host, ports[service])]
+        waiting = [service for service in waiting if not _ready(host, service, ports[service])]
         if waiting:
             time.sleep(0.2)
     return waiting
@@ -155,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     if waiting:
         supervisor.stop_all()
-        print(f"not listening after {env.get('KTT_START_TIMEOUT', '180')}s (KTT_START_TIMEOUT): "
+        print(f"not ready after {env.get('KTT_START_TIMEOUT', '180')}s (KTT_START_TIMEOUT): "
               + ", ".join(f"{service} on {host}:{ports[service]}" for service in waiting)
               + "; everything started was stopped", file=sys.stderr, flush=True)
         return 1
