@@ -8,7 +8,9 @@ name, contact data and relation (VOU-9), and refusal/interruption flags' reasons
 
 How, without touching each write and read path:
 
-- **Write**: every statement or flush that writes one of these tables notes the clients it touches
+- **Write**: a writer that holds the client's key seals at the write itself (:func:`seal_values`; the
+  decision push does, so its clear text never reaches the table or its WAL). Any other statement or
+  flush that writes one of these tables with a value in clear notes the clients it touches
   (``do_orm_execute`` for core statements, ``before_flush`` for the ORM). Before the transaction
   commits (``before_commit``, after a flush), the touched clients' values still in clear are sealed by
   core UPDATEs. In-memory objects keep the clear text (sessions do not expire on commit), so the
@@ -110,6 +112,35 @@ def _seal_json(vault: PiiVault, wrapped: str, column: str, data: Any) -> Any:
     return out
 
 
+def seal_values(vault: PiiVault, wrapped: str, model: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` of a row of ``model`` with its personal columns sealed under the client's key ``wrapped``:
+    for writers that hold the key, so that the clear text never reaches the table (nor its WAL)."""
+    spec = BY_CLASS[model]
+    out = dict(values)
+    for name in spec.texts:
+        if _clear(out.get(name)):
+            out[name] = vault.seal(out[name], wrapped)
+    for name in spec.json:
+        if name in out:
+            out[name] = _seal_json(vault, wrapped, name, out[name])
+    return out
+
+
+def _holds_clear(spec: Sealed, params: dict[str, Any]) -> bool:
+    """Does a write's parameters hold a personal value in clear (else it needs no sealing before commit)?"""
+    if any(_clear(params.get(name)) for name in spec.texts):
+        return True
+    for name in spec.json:
+        data = params.get(name)
+        if isinstance(data, dict):
+            copy = data if name == "client_data" else data.get("client")
+            if isinstance(copy, dict) and any(_clear(copy.get(k)) for k in PERSON):
+                return True
+            if name != "client_data" and _clear(data.get("extension_justification")):
+                return True
+    return False
+
+
 def _open(vault: PiiVault, wrapped: str | None, value: Any) -> Any:
     if not (isinstance(value, str) and PiiVault.is_sealed(value)):
         return value
@@ -200,6 +231,8 @@ def _touch(session: Session, kind: str, value: Any) -> None:
 
 
 def _note_params(session: Session, table: str, params: dict[str, Any]) -> None:
+    if not _holds_clear(BY_TABLE[table], params):
+        return  # sealed at the write (seal_values), or no personal column written
     if table == "client":
         _touch(session, "client", params.get("id"))
         _touch(session, "lookup", params.get("hetu_lookup"))

@@ -119,3 +119,35 @@ async def test_rows_written_in_clear_before_sealing_are_sealed_by_the_job(decisi
     assert (await _job(svc, "seal-personal-data", "2026-11-30"))["rows_sealed"] == 0  # idempotent
     notices = (await svc.client.get("/v1/start-notices", headers=svc.auth("city_official"))).json()
     assert notices[0]["last_name"] == "Meikäläinen"
+
+
+async def test_a_push_sends_no_personal_value_in_clear_to_the_database(decision_service):
+    """Sealed at the write, not before commit: no statement of a push (a new client, another decision of
+    the same client, an amendment) carries a name or contact in clear, so the clear text reaches neither
+    the tables nor the database's WAL or dead row versions (which a physical backup keeps)."""
+    from sqlalchemy import event
+
+    svc = decision_service
+    sent: list[str] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        sent.append(repr(parameters).casefold())
+
+    event.listen(svc.rt.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        first = decision_body(extension_justification=None)
+        r = await svc.client.post("/v1/decisions", json=first, headers=svc.auth("integrator"))
+        assert r.status_code == 201, r.text
+        assert r.json()["client"]["first_name"] == "Matti"  # the answer reads as sent
+        second = decision_body(source_id="EFF-2027-000999", period={"start": "2027-12-01", "end": "2028-05-31"},
+                               extension_justification="jatko edistää työkykyä (DEC-4)")
+        r = await svc.client.post("/v1/decisions", json=second, headers=svc.auth("integrator"))
+        assert r.status_code == 201, r.text
+    finally:
+        event.remove(svc.rt.engine.sync_engine, "before_cursor_execute", capture)
+    assert len(sent) > 10  # the pushes' statements were seen
+    leaked = [p for p in sent if any(v in p for v in CLEAR)]
+    assert not leaked, leaked[:3]
+    dump = await _dump(svc)
+    assert not any(v in dump for v in CLEAR)
+    assert "edistää" not in dump  # the justification is sealed too

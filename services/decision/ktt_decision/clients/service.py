@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
@@ -19,6 +19,7 @@ from ktt_common.pii import ERASED, Erased, PiiVault
 
 from ktt_decision.clients.models import Client, ClientKey
 from ktt_decision.decisions.schemas import DecisionIn
+from ktt_decision.sealing import seal_values
 
 
 def vault_of(session: AsyncSession) -> PiiVault:
@@ -88,26 +89,38 @@ def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
 
 
 
-async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn, now: dt.datetime) -> uuid.UUID:
+async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn,
+                         now: dt.datetime) -> tuple[uuid.UUID, str | None]:
     """The client of ``lookup``, created (hetu encrypted) or updated with the latest contact data (DEC-3),
     in one statement that also holds the row locked to the end of the transaction: pushes for one client
-    run one at a time (PostgreSQL; SQLite has one writer anyway)."""
+    run one at a time (PostgreSQL; SQLite has one writer anyway). Returns the client's id and wrapped
+    data key; the names and contact data are sealed under it at the write (ktt_decision.sealing)."""
     c = body.client
-    latest = {"first_name": c.first_name, "last_name": c.last_name, "language": c.language, "municipality": c.municipality,
-              "phone": c.phone, "email": c.email, "address": c.address, "interpreter_needed": c.interpreter_needed,
+    personal = {"first_name": c.first_name, "last_name": c.last_name, "phone": c.phone, "email": c.email,
+                "address": c.address}
+    latest = {"language": c.language, "municipality": c.municipality, "interpreter_needed": c.interpreter_needed,
               "updated_at": now}
     table = Client.__table__
     vault = vault_of(session)
     # A new client gets a data key of their own and the hetu is sealed under it (DATA-2, crypto-shredding).
-    wrapped, new_id = vault.new_data_key(), uuid.uuid4()
+    wrapped: str | None = vault.new_data_key()
+    assert wrapped is not None
+    new_id = uuid.uuid4()
     stmt = insert_for(session, table).values(id=new_id, hetu_lookup=lookup, hetu_encrypted=vault.seal(hetu, wrapped),
-                                             created_at=now, **latest)
+                                             created_at=now, **latest, **seal_values(vault, wrapped, Client, personal))
     stmt = stmt.on_conflict_do_update(index_elements=["hetu_lookup"], set_=latest).returning(table.c.id)
     client_id: uuid.UUID = (await session.execute(stmt)).scalar_one()
     if client_id == new_id:
         session.add(ClientKey(client_id=client_id, wrapped_key=wrapped, created_at=now))
-    else:
-        client = await session.get(Client, client_id)
-        assert client is not None
-        await _seal_old_ciphertext(session, client, hetu, now)
-    return client_id
+        return client_id, wrapped
+    client = await session.get(Client, client_id)
+    assert client is not None
+    await _seal_old_ciphertext(session, client, hetu, now)
+    key = await session.get(ClientKey, client_id)
+    wrapped = key.wrapped_key if key is not None else None
+    # The latest names and contact data (sealed under the client's key; in clear only for a client without
+    # one, which the commit hook then seals).
+    values = seal_values(vault, wrapped, Client, personal) if wrapped is not None else personal
+    await session.execute(update(Client).where(Client.id == client_id).values(**values)
+                          .execution_options(synchronize_session=False))
+    return client_id, wrapped

@@ -35,6 +35,7 @@ from ktt_decision.clients.service import _seal_old_ciphertext, _update_client, _
 from ktt_decision.decisions import rules
 from ktt_decision.decisions.models import Decision, DecisionVersion
 from ktt_decision.decisions.schemas import DecisionIn
+from ktt_decision.sealing import seal_values
 from ktt_decision.settings import DecisionSettings
 
 
@@ -219,7 +220,7 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
             await _seal_old_ciphertext(session, client, hetu, now)
         return result
 
-    client_id = await _upsert_client(session, hetu, lookup, body, now)  # also locks the client's row
+    client_id, wrapped = await _upsert_client(session, hetu, lookup, body, now)  # also locks the client's row
     # DEC-4 against the client's other decisions; one of them may be this very decision, made by a
     # concurrent push while this one waited for the client's lock.
     others = (await session.execute(
@@ -239,14 +240,19 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
     )
     _apply_version(decision, body, content)
     table = Decision.__table__
+    row = {c.name: getattr(decision, c.key) for c in table.columns}
+    stored_content = content
+    if wrapped is not None:  # sealed at the write: the clear text never reaches the tables (ktt_decision.sealing)
+        row = seal_values(vault, wrapped, Decision, row)
+        stored_content = seal_values(vault, wrapped, DecisionVersion, {"content": content})["content"]
     inserted = (await session.execute(
-        insert_for(session, table).values({c.name: getattr(decision, c.key) for c in table.columns})
+        insert_for(session, table).values(row)
         .on_conflict_do_nothing(index_elements=["source_system", "source_id"]).returning(table.c.id)
     )).first()
     if inserted is None:  # a concurrent push of the same decision (for another client) won the race
         return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now)
     await session.execute(insert(cast("Table", DecisionVersion.__table__)).values(
-        id=uuid.uuid4(), decision_id=decision.id, version=body.version, content=content, content_hash=content_hash,
+        id=uuid.uuid4(), decision_id=decision.id, version=body.version, content=stored_content, content_hash=content_hash,
         received_at=now,
     ))
     await emit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
