@@ -47,6 +47,7 @@ from ktt_decision.representatives.models import Representative
 PERSON = ("first_name", "last_name", "phone", "email", "address")  # inside the JSON copies of the client
 _TOUCHED = "ktt_seal_touched"
 _KEYS = "ktt_seal_keys"
+_RESTORE = "ktt_seal_restore"
 
 
 @dataclass(frozen=True)
@@ -262,15 +263,54 @@ def _on_execute(state: Any) -> None:
         _note_params(state.session, table, p)
 
 
+def _pending_key(session: Session, client_id: uuid.UUID) -> str | None:
+    """The client's wrapped key: one added in this session and not flushed yet, else the stored one."""
+    for obj in session.new:
+        if isinstance(obj, ClientKey) and obj.client_id == client_id:
+            return obj.wrapped_key
+    return _wrapped_key(session, client_id)
+
+
+def _seal_in_flush(session: Session, vault: PiiVault, spec: Sealed, obj: Any, new: bool) -> bool:
+    """Seal the personal values this flush writes of ``obj`` (new, or changed) under its client's key, and
+    remember the clear ones to put back in memory after the flush; False when no key is known yet."""
+    client_id = _client_of(session, spec, obj)
+    wrapped = None if client_id is None else _pending_key(session, client_id)
+    if wrapped is None:
+        return False
+    state = attributes.instance_state(obj)
+    restore = session.info.setdefault(_RESTORE, [])
+    for name in spec.texts + spec.json:
+        if name not in state.dict or not (new or state.attrs[name].history.has_changes()):
+            continue
+        value = state.dict[name]
+        sealed = (vault.seal(value, wrapped) if _clear(value) else value) if name in spec.texts \
+            else _seal_json(vault, wrapped, name, value)
+        if sealed != value:
+            setattr(obj, name, sealed)
+            restore.append((obj, name, value))
+    return True
+
+
 @event.listens_for(KttSession, "before_flush")
 def _on_flush(session: Session, *_: Any) -> None:
-    if _vault(session) is None:
+    """ORM writes are sealed at the flush when the client's key is known; the rest is noted for the commit."""
+    vault = _vault(session)
+    if vault is None:
         return
-    for obj in list(session.new) + list(session.dirty):
+    new = set(session.new)
+    for obj in list(new) + list(session.dirty):
         spec = BY_CLASS.get(type(obj))
-        if spec is not None:
+        if spec is not None and not _seal_in_flush(session, vault, spec, obj, obj in new):
             value = attributes.instance_state(obj).dict.get(spec.client)
             _touch(session, "decision" if spec.model is DecisionVersion else "client", value)
+
+
+@event.listens_for(KttSession, "after_flush_postexec")
+def _reopen_after_flush(session: Session, _context: Any) -> None:
+    """What a flush sealed reads in clear again in memory (the request's answer is unchanged)."""
+    for obj, name, value in session.info.pop(_RESTORE, []):
+        attributes.set_committed_value(obj, name, value)
 
 
 def _resolve(session: Session, touched: set[tuple[str, Any]]) -> set[uuid.UUID]:
@@ -350,6 +390,7 @@ def _forget(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None and not previous_transaction.nested:
         session.info.pop(_TOUCHED, None)
         session.info.pop(_KEYS, None)
+        session.info.pop(_RESTORE, None)
 
 
 async def seal_existing(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
