@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ktt_common.jobs import JobRegistry
 
-from ktt_decision import sealing
 from ktt_decision.clients import jobs as clients
 
 JOBS = JobRegistry()
@@ -12,4 +11,4 @@ JOBS = JobRegistry()
 JOBS.job("personal-data-retention", "DATA-2: erase the personal data of clients whose retention period has passed "
                                     "(crypto-shredding)")(clients.erase_past_retention)
 JOBS.job("seal-personal-data", "DATA-2: seal names, contact data and personal free text still in clear under each "
-                               "client's data key")(sealing.seal_existing)
+                               "client's data key")(clients.seal_existing)

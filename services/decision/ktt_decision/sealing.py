@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import event, insert, select, union, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, attributes
 
@@ -391,22 +391,3 @@ def _forget(session: Session, previous_transaction: Any) -> None:
         session.info.pop(_TOUCHED, None)
         session.info.pop(_KEYS, None)
         session.info.pop(_RESTORE, None)
-
-
-async def seal_existing(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
-    from ktt_decision.clients.service import vault_of
-
-    vault = vault_of(session)
-
-    def clear(column: Any) -> Any:
-        return column.not_like("k1:%") & (column != ERASED)
-    # Candidates found cheaply: a client whose row, start notices or representatives hold clear text (rows
-    # from before sealing come together with their decisions); each is then sealed whole.
-    candidates = union(
-        select(Client.id).where(Client.erased_at.is_(None), clear(Client.first_name)),
-        select(StartNotice.client_id).where(clear(StartNotice.first_name)),
-        select(Representative.client_id).where(clear(Representative.name)),
-    ).subquery()
-    ids = list((await session.execute(select(candidates.c[0]).distinct())).scalars())
-    rewritten = await session.run_sync(lambda s: seal_clients(s, vault, ids))
-    return {"clients": len(ids), "rows_sealed": rewritten}

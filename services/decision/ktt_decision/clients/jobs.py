@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit_many
@@ -23,10 +23,12 @@ from ktt_common.pii import ERASED
 from ktt_contracts.decision import ClientErased, ClientErasedPayload
 
 from ktt_decision.clients.models import Client, ClientKey
+from ktt_decision.clients.service import vault_of
 from ktt_decision.decisions.models import Decision, DecisionVersion
 from ktt_decision.decisions.service import settings_of
 from ktt_decision.notices.models import StartNotice
 from ktt_decision.representatives.models import Representative
+from ktt_decision.sealing import seal_clients
 
 RULE = "DATA-2"
 PERSONAL = ("first_name", "last_name", "phone", "email", "address")
@@ -84,3 +86,21 @@ async def erase_past_retention(session: AsyncSession, run_date: dt.date) -> dict
                                                "rule": RULE}))
     await audit_many(session, "retention-job", "client.erase", "client", erased)
     return {"erased": len(erased), "cutoff": cutoff.isoformat(), "retention_years": years}
+
+
+async def seal_existing(session: AsyncSession, run_date: dt.date) -> dict[str, Any]:
+    """DATA-2: rows written before sealing, sealed under each client's data key (ktt_decision.sealing)."""
+    vault = vault_of(session)
+
+    def clear(column: Any) -> Any:
+        return column.not_like("k1:%") & (column != ERASED)
+    # Candidates found cheaply: a client whose row, start notices or representatives hold clear text (rows
+    # from before sealing come together with their decisions); each is then sealed whole.
+    candidates = union(
+        select(Client.id).where(Client.erased_at.is_(None), clear(Client.first_name)),
+        select(StartNotice.client_id).where(clear(StartNotice.first_name)),
+        select(Representative.client_id).where(clear(Representative.name)),
+    ).subquery()
+    ids = list((await session.execute(select(candidates.c[0]).distinct())).scalars())
+    rewritten = await session.run_sync(lambda s: seal_clients(s, vault, ids))
+    return {"clients": len(ids), "rows_sealed": rewritten}
