@@ -28,7 +28,7 @@ from sqlalchemy import text
 from ktt_common.auth import issue_token
 from ktt_common.db import create_engine
 from ktt_common.devrun import free_port
-from ktt_common.settings import DEV_JWT_SECRET
+from ktt_common.settings import DEV_JWT_SECRET, env_prefix
 from ktt_common.testing import NatsServer, eventually
 
 from tests.helpers import decision_body, every_stream_message
@@ -80,6 +80,17 @@ class Service:
                 self.proc.wait(timeout=5)
 
 
+def process_env(nats_url: str, data_dir: Path, databases: dict[str, str]) -> dict[str, str]:
+    """The environment of service processes under chaos: their databases and free ports, no scheduler,
+    quick relays and redeliveries (a short ack wait, small batches) so that a kill shows within seconds."""
+    env = {**os.environ, "KTT_ENV": "test", "NATS_URL": nats_url, "DATA_DIR": str(data_dir),
+           "SCHEDULER_ENABLED": "false", "OUTBOX_POLL_SECONDS": "0.2", "CONSUMER_FETCH_TIMEOUT_SECONDS": "0.25",
+           "CONSUMER_ACK_WAIT_SECONDS": "2", "CONSUMER_BATCH": "4", "LOG_LEVEL": "WARNING"}
+    for service, url in databases.items():
+        env[f"{env_prefix(service)}_DATABASE_URL"], env[f"{env_prefix(service)}_PORT"] = url, str(free_port())
+    return env
+
+
 async def _count(url: str, sql: str) -> int:
     engine = create_engine(url)
     try:
@@ -94,11 +105,7 @@ async def test_killed_nats_and_consumer_lose_and_double_nothing(databases, tmp_p
     nats = NatsServer(tmp_path / "jetstream")
     nats.start()
     decision_url, voucher_url = await databases("decision"), await databases("voucher")
-    env = {**os.environ, "KTT_ENV": "test", "NATS_URL": nats.url, "DATA_DIR": str(tmp_path),
-           "DECISION_DATABASE_URL": decision_url, "VOUCHER_DATABASE_URL": voucher_url,
-           "DECISION_PORT": str(free_port()), "VOUCHER_PORT": str(free_port()),
-           "SCHEDULER_ENABLED": "false", "OUTBOX_POLL_SECONDS": "0.2", "CONSUMER_FETCH_TIMEOUT_SECONDS": "0.25",
-           "CONSUMER_ACK_WAIT_SECONDS": "2", "CONSUMER_BATCH": "4", "LOG_LEVEL": "WARNING"}
+    env = process_env(nats.url, tmp_path, {"decision": decision_url, "voucher": voucher_url})
     decision = Service("decision", env, tmp_path / "decision.log")
     voucher = Service("voucher", env, tmp_path / "voucher.log")
     token = issue_token(DEV_JWT_SECRET, role="integrator")

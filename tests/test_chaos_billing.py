@@ -20,7 +20,6 @@ unit's month is confirmed (ATT-10 -> MonthReported) and the settle-month job run
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 
 import httpx
@@ -29,13 +28,12 @@ import pytest
 
 from ktt_common.auth import issue_token
 from ktt_common.clock import SharedFileClock
-from ktt_common.devrun import free_port
 from ktt_common.settings import DEV_JWT_SECRET
 from ktt_common.testing import NatsServer, eventually
 from ktt_contracts.agreement import AgreementSigned
 
 from tests.helpers import every_stream_message
-from tests.test_chaos import Service, _count
+from tests.test_chaos import Service, _count, process_env
 
 CLIENTS = 6
 DAY_CENTS = 5000
@@ -77,11 +75,7 @@ async def test_killed_nats_and_billing_lose_and_double_no_attendance_day(databas
     nats_server = NatsServer(tmp_path / "jetstream")
     nats_server.start()
     attendance_url, billing_url = await databases("attendance"), await databases("billing")
-    env = {**os.environ, "KTT_ENV": "test", "NATS_URL": nats_server.url, "DATA_DIR": str(tmp_path),
-           "ATTENDANCE_DATABASE_URL": attendance_url, "BILLING_DATABASE_URL": billing_url,
-           "ATTENDANCE_PORT": str(free_port()), "BILLING_PORT": str(free_port()),
-           "SCHEDULER_ENABLED": "false", "OUTBOX_POLL_SECONDS": "0.2", "CONSUMER_FETCH_TIMEOUT_SECONDS": "0.25",
-           "CONSUMER_ACK_WAIT_SECONDS": "2", "CONSUMER_BATCH": "4", "LOG_LEVEL": "WARNING"}
+    env = process_env(nats_server.url, tmp_path, {"attendance": attendance_url, "billing": billing_url})
     attendance = Service("attendance", env, tmp_path / "attendance.log")
     billing = Service("billing", env, tmp_path / "billing.log")
     unit_id = str(uuid.uuid4())
