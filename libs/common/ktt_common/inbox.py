@@ -9,6 +9,16 @@ and terminated; an operator can list and replay it over HTTP. An event of a type
 handles but in a version it does not know (a producer moved to ``v2`` first) is parked too, never
 acked and dropped. The ack wait is short (CONSUMER_ACK_WAIT_SECONDS), so a message in flight to a
 crashed consumer comes back soon; a handler still running tells the server so (in-progress acks).
+
+Batches (issue 15): a subscription whose event types have a set-based handler as well
+(:meth:`Subscription.on_batch`) handles a fetched batch in ONE transaction: the inbox keys of all
+its messages in one statement, each run of consecutive events of a type with a batch handler in one
+call of it (the other types by their own handler, in stream order), one commit, then every message
+acked. Should that transaction fail (a bad payload, a rule refusal, an exception, the database), it
+is rolled back and the batch is handled again one transaction per message, as without batches: the
+good messages are handled, the bad one is retried, parked or dropped as always. Messages that
+cannot be handled at all (not an envelope, a payload of the wrong shape) are parked on their own
+without holding up the batch. Subscriptions without a batch handler go one message at a time.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import api
 from pydantic import ValidationError
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +49,8 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+# The set-based form of a Handler: a run of events of one type, in stream order, with their payloads.
+BatchHandler = Callable[[AsyncSession, list[tuple[Envelope, Any]]], Awaitable[None]]
 
 
 class PoisonMessage(Exception):
@@ -57,6 +69,7 @@ class Subscription:
 
     producer: str
     handlers: dict[str, tuple[EventType[Any], Handler]] = field(default_factory=dict)
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
 
     def on(self, event_type: EventType[Any]) -> Callable[[Handler], Handler]:
         if event_type.service != self.producer:
@@ -67,6 +80,32 @@ class Subscription:
             return fn
 
         return register
+
+    def on_batch(self, event_type: EventType[Any]) -> Callable[[BatchHandler], BatchHandler]:
+        """Register the set-based form of the handler of ``event_type`` (issue 15). Given a run of
+        such events (new to the inbox, in stream order) it must have the effect of the single
+        handler run on each in turn, in the caller's transaction. The single handler stays the
+        reference: it handles a lone message, every message of a batch whose transaction failed,
+        and a replay of a parked one."""
+        if event_type.type not in self.handlers:
+            raise ValueError(f"register the handler of {event_type.type} before its batch form")
+
+        def register(fn: BatchHandler) -> BatchHandler:
+            self.batch_handlers[event_type.type] = fn
+            return fn
+
+        return register
+
+
+@dataclass
+class _Prepared:
+    """A fetched message whose envelope and payload parsed, ready to be handled."""
+
+    msg: Any
+    envelope: Envelope
+    event_id: uuid.UUID
+    payload: Any
+    handler: Handler
 
 
 def durable_name(consumer_service: str, producer: str) -> str:
@@ -127,17 +166,7 @@ class ConsumerRunner:
                                                     timeout=self.rt.settings.consumer_fetch_timeout_seconds)
                         except (NatsTimeoutError, TimeoutError):
                             continue
-                        for i, msg in enumerate(msgs):
-                            if self.stopping:
-                                # Hand back what this instance fetched but did not handle, so
-                                # another instance gets it now rather than after ack_wait.
-                                await self._release(msgs[i:])
-                                break
-                            try:
-                                await self.handle(msg)
-                            except asyncio.CancelledError:
-                                await asyncio.shield(self._release(msgs[i:]))
-                                raise
+                        await self.handle_fetched(msgs)
                 finally:
                     # On stop, or when the server restarted or the connection came back: re-bind
                     # next time (pull subscriptions can go quiet after a restart otherwise).
@@ -164,22 +193,142 @@ class ConsumerRunner:
             except Exception:
                 pass
 
-    async def _keep_alive(self, msg: Any) -> None:
+    async def handle_fetched(self, msgs: list[Any]) -> None:
+        """Handle one fetch: in one transaction when the subscription has batch handlers and the
+        fetch brought more than one message, else one message at a time."""
+        if len(msgs) > 1 and self.sub.batch_handlers and not self.stopping:
+            try:
+                await self.handle_batch(msgs)
+            except asyncio.CancelledError:
+                # Whatever was not acked comes back (a handled one is then a duplicate in the inbox).
+                await asyncio.shield(self._release(msgs))
+                raise
+            return
+        for i, msg in enumerate(msgs):
+            if self.stopping:
+                # Hand back what this instance fetched but did not handle, so
+                # another instance gets it now rather than after ack_wait.
+                await self._release(msgs[i:])
+                break
+            try:
+                await self.handle(msg)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._release(msgs[i:]))
+                raise
+
+    async def _keep_alive(self, msgs: list[Any]) -> None:
         """While the handler runs, tell the server every third of the ack wait that it is still
         working, so a long handler is not redelivered to another instance meanwhile."""
         interval = max(self.rt.settings.consumer_ack_wait_seconds / 3, 0.1)
         while True:
             await asyncio.sleep(interval)
+            for msg in msgs:
+                try:
+                    await msg.in_progress()
+                except Exception:
+                    return  # the connection is gone: the server redelivers after the ack wait
+                self.progress_acks += 1
+
+    async def handle_batch(self, msgs: list[Any]) -> None:
+        """Handle fetched messages in one transaction, acking each after its commit; on any failure
+        of that transaction, handle them again one transaction per message (:meth:`handle`)."""
+        service = self.rt.settings.service
+        ready: list[_Prepared] = []
+        alone: list[Any] = []  # cannot be handled (parked now by handle()), or a type that is not ours
+        for msg in msgs:
+            prepared = self._prepare(msg.data)
+            if prepared is None:
+                alone.append(msg)
+            else:
+                prepared.msg = msg
+                ready.append(prepared)
+        if ready:
+            keep_alive = asyncio.create_task(self._keep_alive([p.msg for p in ready]), name=f"{self.name}-in-progress")
             try:
-                await msg.in_progress()
-            except Exception:
-                return  # the connection is gone: the server redelivers after the ack wait
-            self.progress_acks += 1
+                handled = await self._process_batch(ready)
+            except Exception as exc:
+                log.warning("event_batch_failed", consumer=self.name, size=len(ready), error=str(exc) or type(exc).__name__)
+                handled = None
+            finally:
+                keep_alive.cancel()
+            if handled is None:
+                alone = [p.msg for p in ready] + alone  # stream order among them
+            else:
+                for p in ready:
+                    await p.msg.ack()
+                    EVENTS_HANDLED.labels(service, self.name, "handled" if id(p) in handled else "duplicate").inc()
+        for msg in alone:
+            await self.handle(msg)
+
+    def _prepare(self, data: bytes | str) -> _Prepared | None:
+        """The parsed message, or None when it is not one for a batch (handle() parks or ignores it)."""
+        try:
+            envelope = Envelope.model_validate_json(data)
+            entry = self.sub.handlers.get(envelope.type)
+            if entry is None:
+                return None
+            event_type, handler = entry
+            return _Prepared(msg=None, envelope=envelope, event_id=uuid.UUID(envelope.id),
+                             payload=event_type.parse(envelope), handler=handler)
+        except (ValidationError, ValueError):
+            return None
+
+    async def _process_batch(self, batch: list[_Prepared]) -> set[int]:
+        """One transaction: claim every inbox key in one statement, run the handlers of the new ones
+        in order (a run of one type with a batch handler in one call), commit. Returns id() of the
+        prepared messages that were handled (the others were duplicates)."""
+        async with self.rt.sessionmaker() as session, session.begin():
+            claimed = await self._claim_many(session, batch)
+            todo: list[_Prepared] = []
+            for p in batch:
+                if p.event_id in claimed:
+                    claimed.discard(p.event_id)  # the same event twice in one fetch: handled once
+                    todo.append(p)
+            i = 0
+            while i < len(todo):
+                first = todo[i]
+                j = i + 1
+                batch_handler = self.sub.batch_handlers.get(first.envelope.type)
+                if batch_handler is not None:
+                    while j < len(todo) and todo[j].envelope.type == first.envelope.type:
+                        j += 1
+                    await batch_handler(session, [(p.envelope, p.payload) for p in todo[i:j]])
+                else:
+                    token = correlation_id_var.set(first.envelope.correlationid)
+                    try:
+                        await first.handler(session, first.envelope, first.payload)
+                    finally:
+                        correlation_id_var.reset(token)
+                i = j
+        return {id(p) for p in todo}
+
+    async def _claim_many(self, session: AsyncSession, batch: list[_Prepared]) -> set[uuid.UUID]:
+        """Insert the inbox keys of ``batch`` in one statement; returns the event ids that were new.
+        Keys go in sorted order, so two instances claiming overlapping batches lock alike."""
+        inbox = self.rt.infra.inbox
+        now = dt.datetime.now(dt.UTC)
+        types = {p.event_id: p.envelope.type for p in batch}
+        ids = sorted(types)
+        if dialect_name(session) == "postgresql":
+            # One statement text whatever the batch size (prepared once by asyncpg).
+            result = await session.execute(text(
+                f'INSERT INTO "{inbox.name}" (event_id, consumer, event_type, handled_at) '
+                "SELECT u.event_id, :consumer, u.event_type, :now "
+                "FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) AS u(event_id, event_type) "
+                "ON CONFLICT DO NOTHING RETURNING event_id"),
+                {"consumer": self.name, "now": now, "ids": ids, "types": [types[i] for i in ids]})
+        else:
+            result = await session.execute(
+                sqlite.insert(inbox).values([
+                    {"event_id": i, "consumer": self.name, "event_type": types[i], "handled_at": now} for i in ids
+                ]).on_conflict_do_nothing().returning(inbox.c.event_id)
+            )
+        return {uuid.UUID(str(v)) for v in result.scalars()}
 
     async def handle(self, msg: Any) -> None:
         service = self.rt.settings.service
         deliveries = msg.metadata.num_delivered
-        keep_alive = asyncio.create_task(self._keep_alive(msg), name=f"{self.name}-in-progress")
+        keep_alive = asyncio.create_task(self._keep_alive([msg]), name=f"{self.name}-in-progress")
         try:
             outcome = await self.process_raw(msg.data)
         except Exception as exc:

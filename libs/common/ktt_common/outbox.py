@@ -14,7 +14,7 @@ import asyncio
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import nats.errors as nats_errors
@@ -141,14 +141,21 @@ async def emit_many(
     events: Iterable[tuple[EventType[Any], BaseModel | dict[str, Any], str | None]],
     *,
     correlation_id: str | None = None,
+    correlation_ids: Sequence[str | None] | None = None,
 ) -> list[str]:
     """Write many events (type, payload, subject) to the outbox in one statement, in the caller's
     transaction and in the given order; the same checks and the same envelopes as :func:`emit`.
-    Returns the events' ids."""
+    ``correlation_ids``: one per event (a batch of consumed events each carries its own), else
+    ``correlation_id`` for all. Returns the events' ids."""
     rt = runtime_of(session)
     correlation_id = correlation_id or correlation_id_var.get()
     time = rt.clock.now()
-    rows = [_fast_row(rt, event_type, payload, subject, correlation_id, time) for event_type, payload, subject in events]
+    events = list(events)
+    if correlation_ids is not None and len(correlation_ids) != len(events):
+        raise ValueError("one correlation id per event")
+    each = [c or correlation_id for c in correlation_ids] if correlation_ids is not None else [correlation_id] * len(events)
+    rows = [_fast_row(rt, event_type, payload, subject, cid, time)
+            for (event_type, payload, subject), cid in zip(events, each)]
     if rows:
         # One unnest statement on PostgreSQL; ``seq`` (the publication order) follows the list.
         await bulk.write_rows(session, rt.infra.outbox, rows, ordered=True)

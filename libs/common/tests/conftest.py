@@ -23,6 +23,8 @@ import ktt_probe as probe  # noqa: E402  (a test-only service beside this file)
 def probe_switch() -> Any:
     probe.switch.failing = False
     probe.switch.calls = 0
+    probe.switch.batches = 0
+    probe.switch.failing_items = set()
     probe.switch.gate = None
     yield probe.switch
     probe.switch.failing = False

@@ -44,7 +44,9 @@ TEST_EVENT_TYPES.append(ProbeHappened)  # so the suite's AsyncAPI check knows it
 
 class Switch:
     failing = False
-    calls = 0
+    calls = 0  # events the handlers ran for (one by one or in batches)
+    batches = 0  # calls of the batch handler
+    failing_items: "set[uuid.UUID]" = set()  # events whose handling fails (one by one or in a batch)
     gate: "asyncio.Event | None" = None  # when set, the handler waits for it (a long handler)
 
 
@@ -58,7 +60,19 @@ async def on_probe(session: AsyncSession, envelope: Envelope, payload: ProbePayl
     if switch.gate is not None:
         await switch.gate.wait()
     await session.execute(insert(effects).values(event_id=envelope.id, item=payload.item))
-    if switch.failing:
+    if switch.failing or payload.item in switch.failing_items:
+        raise RuntimeError("probe handler told to fail")
+
+
+@subscription.on_batch(ProbeHappened)
+async def on_probes(session: AsyncSession, batch: list[tuple[Envelope, ProbePayload]]) -> None:
+    """The set-based form: one statement for the run (issue 15)."""
+    switch.calls += len(batch)
+    switch.batches += 1
+    if switch.gate is not None:
+        await switch.gate.wait()
+    await session.execute(insert(effects), [{"event_id": env.id, "item": payload.item} for env, payload in batch])
+    if switch.failing or any(payload.item in switch.failing_items for _, payload in batch):
         raise RuntimeError("probe handler told to fail")
 
 

@@ -40,6 +40,13 @@ async def on_decision_made(session: AsyncSession, envelope: Envelope, payload: D
     await service.issue_voucher(session, payload, actor=f"event:{DecisionMade.name}", correlation_id=envelope.correlationid)
 
 
+@from_decision.on_batch(DecisionMade)
+async def on_decisions_made(session: AsyncSession, batch: list[tuple[Envelope, DecisionMadePayload]]) -> None:
+    """The same for a run of DecisionMade in one transaction (issue 15): one statement per table."""
+    await service.issue_vouchers(session, [(payload, envelope.correlationid) for envelope, payload in batch],
+                                 actor=f"event:{DecisionMade.name}")
+
+
 @from_decision.on(DecisionAmended)
 async def on_decision_amended(session: AsyncSession, envelope: Envelope, payload: DecisionAmendedPayload) -> None:
     """DEC-7: the voucher's validity (and, before use, its type) follows the amended decision.

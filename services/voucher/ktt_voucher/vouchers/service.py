@@ -7,19 +7,21 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ktt_common import bulk
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
 from ktt_common.clock import utc_now
 from ktt_common.db import insert_for
 from ktt_common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, RuleViolation
 from ktt_common.events import EventType
-from ktt_common.outbox import emit, runtime_of
+from ktt_common.outbox import emit, emit_many, runtime_of
 from ktt_common.pagination import PageRequest, paginate
 from ktt_contracts.decision import DecisionFacts
 from ktt_contracts.voucher import (
@@ -73,40 +75,60 @@ async def voucher_of_decision(session: AsyncSession, decision_id: uuid.UUID) -> 
 
 
 async def issue_voucher(session: AsyncSession, decision: DecisionFacts, *, actor: str,
-                        correlation_id: str | None = None) -> Voucher | None:
-    """DEC-1 / VOU-1: exactly one voucher per decision, valid for the decision period. Returns
-    None when the decision already has its voucher (a replay, or a concurrent delivery: the
-    unique decision_id settles the race and the loser rolls back to a savepoint)."""
-    now = utc_now()
+                        correlation_id: str | None = None) -> uuid.UUID | None:
+    """DEC-1 / VOU-1: exactly one voucher per decision, valid for the decision period. Returns its
+    id, or None when the decision already has its voucher (a replay, or a concurrent delivery)."""
+    return (await issue_vouchers(session, [(decision, correlation_id)], actor=actor))[0]
+
+
+async def issue_vouchers(session: AsyncSession, decisions: Sequence[tuple[DecisionFacts, str | None]], *,
+                         actor: str) -> list[uuid.UUID | None]:
+    """:func:`issue_voucher` for many decisions (with each one's correlation id) in one statement per
+    table (issue 15): the vouchers, their history rows, their VoucherIssued events. The unique
+    decision_id (and number) settle a replay or a concurrent delivery without a read before and a
+    savepoint around the insert. Returns each decision's new voucher id, or None."""
+    now, today = utc_now(), runtime_of(session).clock.today()
     table = Voucher.__table__
+    issued: dict[int, dict[str, Any]] = {}
+    pending = list(range(len(decisions)))
     for _attempt in range(5):
-        voucher = Voucher(
-            id=uuid.uuid4(), number=rules.new_voucher_number(), decision_id=decision.decision_id,
-            client_id=decision.client_id, type=decision.voucher_kind, state="issued",
-            valid_from=decision.period_start, valid_to=decision.period_end, decided_on=decision.decided_on,
-            decision_version=decision.version, language=decision.language,
-            case_worker_office=decision.case_worker_office, approved_hours=decision.approved_hours,
-            received_on=getattr(decision, "received_on", None) or decision.decided_on, created_at=now, updated_at=now,
-        )
-        # One statement (issue 15): the unique decision_id (and number) settle a replay or a concurrent
-        # delivery without a read before and a savepoint around the insert.
-        values = {table.c[key].name: value for key, value in vars(voucher).items() if key in table.c}
-        inserted = (await session.execute(
-            insert_for(session, table).values(values).on_conflict_do_nothing().returning(table.c.id)
-        )).first()
-        if inserted is not None:
+        rows = {i: _voucher_row(decisions[i][0], now) for i in pending}
+        inserted = set((await session.execute(
+            insert_for(session, table).values(list(rows.values())).on_conflict_do_nothing().returning(table.c.id)
+        )).scalars())
+        missed = [i for i in pending if rows[i]["id"] not in inserted]
+        issued.update((i, rows[i]) for i in pending if rows[i]["id"] in inserted)
+        if not missed:
             break
-        if await voucher_of_decision(session, decision.decision_id) is not None:
-            return None  # a replay, or another delivery issued it first
-        # else a number collision (1 in 10^12): draw another
+        # Not inserted: a replay, or another delivery issued it first; else a number collision (1 in 10^12): draw another.
+        have = set((await session.execute(select(Voucher.decision_id).where(
+            Voucher.decision_id.in_({decisions[i][0].decision_id for i in missed})))).scalars())
+        pending = [i for i in missed if decisions[i][0].decision_id not in have]
+        if not pending:
+            break
     else:
         raise RuntimeError("could not draw a unique voucher number")
-    await _record(session, voucher, kind="issued", from_state=None, to_state="issued", reason="DEC-1: decision made",
-                  actor=actor, on_date=runtime_of(session).clock.today(),
-                  details={"decision_version": decision.version})
-    await emit(session, VoucherIssued, VoucherIssuedPayload(**facts(voucher)), subject=str(voucher.id),
-               correlation_id=correlation_id)
-    return voucher
+    order = sorted(issued)
+    if order:
+        await bulk.write_rows(session, cast("Table", VoucherEvent.__table__), [{
+            "id": uuid.uuid4(), "voucher_id": issued[i]["id"], "kind": "issued", "from_state": None, "to_state": "issued",
+            "reason": "DEC-1: decision made", "actor": actor[:200], "on_date": today, "at": now,
+            "details": {"decision_version": decisions[i][0].version}} for i in order])
+        await emit_many(session, [(VoucherIssued, VoucherIssuedPayload(voucher_id=issued[i]["id"], **{
+            k: issued[i][k] for k in ("number", "decision_id", "client_id", "type", "state", "valid_from", "valid_to")
+        }), str(issued[i]["id"])) for i in order], correlation_ids=[decisions[i][1] for i in order])
+    return [issued[i]["id"] if i in issued else None for i in range(len(decisions))]
+
+
+def _voucher_row(decision: DecisionFacts, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(), "number": rules.new_voucher_number(), "decision_id": decision.decision_id,
+        "client_id": decision.client_id, "type": decision.voucher_kind, "state": "issued",
+        "valid_from": decision.period_start, "valid_to": decision.period_end, "decided_on": decision.decided_on,
+        "decision_version": decision.version, "language": decision.language,
+        "case_worker_office": decision.case_worker_office, "approved_hours": decision.approved_hours,
+        "received_on": getattr(decision, "received_on", None) or decision.decided_on, "created_at": now, "updated_at": now,
+    }
 
 
 # --- state transitions ---------------------------------------------------------------------
