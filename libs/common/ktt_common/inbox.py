@@ -318,10 +318,10 @@ class ConsumerRunner:
                 "ON CONFLICT DO NOTHING RETURNING event_id"),
                 {"consumer": self.name, "now": now, "ids": ids, "types": [types[i] for i in ids]})
         else:
+            # Rows as parameters: one cached statement, sent as one multi-row INSERT (insertmanyvalues).
             result = await session.execute(
-                sqlite.insert(inbox).values([
-                    {"event_id": i, "consumer": self.name, "event_type": types[i], "handled_at": now} for i in ids
-                ]).on_conflict_do_nothing().returning(inbox.c.event_id)
+                sqlite.insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id),
+                [{"event_id": i, "consumer": self.name, "event_type": types[i], "handled_at": now} for i in ids],
             )
         return {uuid.UUID(str(v)) for v in result.scalars()}
 

@@ -93,8 +93,9 @@ async def issue_vouchers(session: AsyncSession, decisions: Sequence[tuple[Decisi
     pending = list(range(len(decisions)))
     for _attempt in range(5):
         rows = {i: _voucher_row(decisions[i][0], now) for i in pending}
+        # Rows as parameters, not in .values(): one cached statement, sent as one multi-row INSERT.
         inserted = set((await session.execute(
-            insert_for(session, table).values(list(rows.values())).on_conflict_do_nothing().returning(table.c.id)
+            insert_for(session, table).on_conflict_do_nothing().returning(table.c.id), list(rows.values())
         )).scalars())
         missed = [i for i in pending if rows[i]["id"] not in inserted]
         issued.update((i, rows[i]) for i in pending if rows[i]["id"] in inserted)
