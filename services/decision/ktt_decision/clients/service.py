@@ -16,6 +16,7 @@ from ktt_common.errors import FieldError, InvalidInput, NotFound
 from ktt_common.identifiers import IdentifierError, validate_hetu
 from ktt_common.outbox import runtime_of
 from ktt_common.pii import ERASED, Erased, PiiVault
+from ktt_common.runtime import Runtime
 
 from ktt_decision.clients.models import Client, ClientKey
 from ktt_decision.decisions.schemas import DecisionIn
@@ -23,7 +24,10 @@ from ktt_decision.sealing import seal_values
 
 
 def vault_of(session: AsyncSession) -> PiiVault:
-    rt = runtime_of(session)
+    return vault_for(runtime_of(session))
+
+
+def vault_for(rt: Runtime) -> PiiVault:
     vault = getattr(rt, "pii_vault", None)
     if vault is None:
         vault = rt.pii_vault = PiiVault(rt.settings.pii_key.get_secret_value())  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ from ktt_decision.clients.models import Client
 from ktt_decision.clients.service import _seal_old_ciphertext, _update_client, _upsert_client, vault_of
 from ktt_decision.decisions import rules
 from ktt_decision.decisions.models import Decision, DecisionVersion
+from ktt_decision.decisions.replay import Probe
 from ktt_decision.decisions.schemas import DecisionIn
 from ktt_decision.sealing import seal_values
 from ktt_decision.settings import DecisionSettings
@@ -186,15 +187,21 @@ def amendment_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[st
     return changes, personal
 
 
-async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal) -> PushResult:
+async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal, *,
+                        probe: Probe | None = None) -> PushResult:
     """Create a decision, recognise a replay of the same version, or amend it with a higher one (DEC-7).
 
     Issue 15: a replay is answered from the (source_system, source_id) and (decision_id, version)
     indexes by one unlocked read and the content hash, before any validation or encryption; a new
     decision is written with core statements (the client upserted and locked in one, the decision
-    inserted unless a concurrent push made it), about half the round trips of the ORM path."""
+    inserted unless a concurrent push made it), about half the round trips of the ORM path.
+
+    ``probe``: what :mod:`ktt_decision.decisions.replay` learnt before the body was parsed (a retry of the
+    very same request never gets here): the body's hash, stored with a new version, and whether no
+    decision had this source a moment ago (then the look-up below is not repeated)."""
     vault = vault_of(session)
-    found = (await session.execute(
+    body_hash = probe.body_hash if probe is not None else None
+    found = None if probe is not None and probe.absent_for(body.source_system, body.source_id) else (await session.execute(
         select(Decision, DecisionVersion.content_hash)
         .outerjoin(DecisionVersion, (DecisionVersion.decision_id == Decision.id) & (DecisionVersion.version == body.version))
         .where(Decision.source_system == body.source_system, Decision.source_id == body.source_id)
@@ -213,7 +220,8 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
     if found is not None:
         existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
         assert existing is not None  # decisions are never deleted
-        result = await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
+        result = await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now,
+                                        body_hash)
         if result.amended:
             client = await session.get(Client, result.decision.client_id)
             assert client is not None
@@ -228,7 +236,7 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
         .where(Decision.client_id == client_id, Decision.status != "revoked")
     )).all()
     if any((o.source_system, o.source_id) == (body.source_system, body.source_id) for o in others):
-        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now)
+        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now, body_hash)
     refuse(rules.check_client_periods(
         body.period.start, body.period.end,
         [rules.OtherDecision(ref=f"{o.source_system}/{o.source_id}", start=o.period_start, end=o.period_end) for o in others],
@@ -250,10 +258,10 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
         .on_conflict_do_nothing(index_elements=["source_system", "source_id"]).returning(table.c.id)
     )).first()
     if inserted is None:  # a concurrent push of the same decision (for another client) won the race
-        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now)
+        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now, body_hash)
     await session.execute(insert(cast("Table", DecisionVersion.__table__)).values(
         id=uuid.uuid4(), decision_id=decision.id, version=body.version, content=stored_content, content_hash=content_hash,
-        received_at=now,
+        body_hash=body_hash, received_at=now,
     ))
     await emit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
     await audit(session, principal, "decision.create", "decision", decision.id, client_ids=[client_id],
@@ -262,10 +270,10 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
 
 
 async def _concurrent_winner(session: AsyncSession, body: DecisionIn, content: dict[str, Any], content_hash: str,
-                             lookup: str, principal: Principal, now: dt.datetime) -> PushResult:
+                             lookup: str, principal: Principal, now: dt.datetime, body_hash: str | None) -> PushResult:
     winner = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
     assert winner is not None
-    return await _replay_or_amend(session, winner, body, content, content_hash, lookup, principal, now)
+    return await _replay_or_amend(session, winner, body, content, content_hash, lookup, principal, now, body_hash)
 
 
 async def _decision_by_source(session: AsyncSession, source_system: str, source_id: str, *, lock: bool) -> Decision | None:
@@ -276,7 +284,8 @@ async def _decision_by_source(session: AsyncSession, source_system: str, source_
 
 
 async def _replay_or_amend(session: AsyncSession, decision: Decision, body: DecisionIn, content: dict[str, Any],
-                           content_hash: str, lookup: str, principal: Principal, now: dt.datetime) -> PushResult:
+                           content_hash: str, lookup: str, principal: Principal, now: dt.datetime,
+                           body_hash: str | None = None) -> PushResult:
     version = body.version
     ref = f"{decision.source_system}/{decision.source_id}"
     stored = (await session.execute(
@@ -310,7 +319,7 @@ async def _replay_or_amend(session: AsyncSession, decision: Decision, body: Deci
     try:
         async with session.begin_nested():
             session.add(DecisionVersion(decision_id=decision.id, version=version, content=content,
-                                        content_hash=content_hash, received_at=now))
+                                        content_hash=content_hash, body_hash=body_hash, received_at=now))
     except IntegrityError:  # the same amendment pushed concurrently (SQLite/PG without the row lock): replay it
         return await _replay_or_amend(session, decision, body, content, content_hash, lookup, principal, now)
     _apply_version(decision, body, content)
