@@ -48,6 +48,7 @@ PERSON = ("first_name", "last_name", "phone", "email", "address")  # inside the 
 _TOUCHED = "ktt_seal_touched"
 _KEYS = "ktt_seal_keys"
 _RESTORE = "ktt_seal_restore"
+SEALED_AT_WRITE = {"ktt_sealed_at_write": True}  # execution options of a writer's statement sealed by seal_values
 
 
 @dataclass(frozen=True)
@@ -252,8 +253,8 @@ def _note_params(session: Session, table: str, params: dict[str, Any]) -> None:
 
 @event.listens_for(KttSession, "do_orm_execute")
 def _on_execute(state: Any) -> None:
-    if not (state.is_insert or state.is_update):
-        return
+    if not (state.is_insert or state.is_update) or state.execution_options.get("ktt_sealed_at_write"):
+        return  # a statement whose writer sealed its values (seal_values) needs no compiling to be read
     table = getattr(getattr(state.statement, "table", None), "name", None)
     if not isinstance(table, str) or table not in BY_TABLE or _vault(state.session) is None:
         return

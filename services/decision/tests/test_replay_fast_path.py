@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event, select
 
 from ktt_decision.decisions.models import DecisionVersion
-from ktt_decision.decisions.replay import FAST_REPLAYS
+from ktt_decision.decisions.reading import FAST_REPLAYS
 
 from tests.helpers import decision_body
 

@@ -12,7 +12,7 @@ from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_decision.decisions import service
 from ktt_decision.decisions.models import Decision
-from ktt_decision.decisions.replay import ReplayFirstRoute, probe_of
+from ktt_decision.decisions.reading import ReplayFirstRoute, probe_of
 from ktt_decision.decisions.schemas import DecisionDetailOut, DecisionIn, RevokeIn
 from ktt_decision.policy import authorize
 
@@ -28,7 +28,7 @@ async def push_decision(body: DecisionIn, session: SessionDep, request: Request,
     return result.decision
 
 
-# A retry of the same request is answered before its body is parsed (ReplayFirstRoute, decisions/replay.py).
+# A retry of the same request is answered before its body is parsed (ReplayFirstRoute, decisions/reading.py).
 router.add_api_route(
     "/decisions", push_decision, methods=["POST"], route_class_override=ReplayFirstRoute,
     response_model=DecisionDetailOut, status_code=status.HTTP_201_CREATED,

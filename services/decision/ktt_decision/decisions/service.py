@@ -10,16 +10,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.db import insert_for
+from ktt_common.db import dialect_name, insert_for
 from ktt_common.errors import Conflict, FieldError, NotFound, refuse
 from ktt_common.identifiers import IdentifierError, hetu_birth_date, validate_hetu
-from ktt_common.outbox import emit, runtime_of
+from ktt_common.outbox import emit, emit_at_commit, runtime_of
 from ktt_contracts.decision import (
     DecisionAmended,
     DecisionAmendedPayload,
@@ -34,9 +34,9 @@ from ktt_decision.clients.models import Client
 from ktt_decision.clients.service import _seal_old_ciphertext, _update_client, _upsert_client, vault_of
 from ktt_decision.decisions import rules
 from ktt_decision.decisions.models import Decision, DecisionVersion
-from ktt_decision.decisions.replay import Probe
+from ktt_decision.decisions.reading import Probe
 from ktt_decision.decisions.schemas import DecisionIn
-from ktt_decision.sealing import seal_values
+from ktt_decision.sealing import SEALED_AT_WRITE, seal_values
 from ktt_decision.settings import DecisionSettings
 
 
@@ -196,7 +196,7 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
     decision is written with core statements (the client upserted and locked in one, the decision
     inserted unless a concurrent push made it), about half the round trips of the ORM path.
 
-    ``probe``: what :mod:`ktt_decision.decisions.replay` learnt before the body was parsed (a retry of the
+    ``probe``: what :mod:`ktt_decision.decisions.reading` learnt before the body was parsed (a retry of the
     very same request never gets here): the body's hash, stored with a new version, and whether no
     decision had this source a moment ago (then the look-up below is not repeated)."""
     vault = vault_of(session)
@@ -228,10 +228,10 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
             await _seal_old_ciphertext(session, client, hetu, now)
         return result
 
-    client_id, wrapped = await _upsert_client(session, hetu, lookup, body, now)  # also locks the client's row
-    # DEC-4 against the client's other decisions; one of them may be this very decision, made by a
-    # concurrent push while this one waited for the client's lock.
-    others = (await session.execute(
+    client_id, wrapped, created = await _upsert_client(session, hetu, lookup, body, now)  # also locks the client's row
+    # DEC-4 against the client's other decisions (a client this push created has none); one of them may
+    # be this very decision, made by a concurrent push while this one waited for the client's lock.
+    others = [] if created else (await session.execute(
         select(Decision.source_system, Decision.source_id, Decision.period_start, Decision.period_end)
         .where(Decision.client_id == client_id, Decision.status != "revoked")
     )).all()
@@ -247,26 +247,38 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
         status="active", created_at=now, updated_at=now, revoked_on=None, revoked_reason=None, revoked_by=None,
     )
     _apply_version(decision, body, content)
-    table = Decision.__table__
-    row = {c.name: getattr(decision, c.key) for c in table.columns}
+    row = {c.name: getattr(decision, c.key) for c in Decision.__table__.columns}
     stored_content = content
     if wrapped is not None:  # sealed at the write: the clear text never reaches the tables (ktt_decision.sealing)
         row = seal_values(vault, wrapped, Decision, row)
         stored_content = seal_values(vault, wrapped, DecisionVersion, {"content": content})["content"]
-    inserted = (await session.execute(
-        insert_for(session, table).values(row)
-        .on_conflict_do_nothing(index_elements=["source_system", "source_id"]).returning(table.c.id)
-    )).first()
-    if inserted is None:  # a concurrent push of the same decision (for another client) won the race
+    version = {"id": uuid.uuid4(), "decision_id": decision.id, "version": body.version, "content": stored_content,
+               "content_hash": content_hash, "body_hash": body_hash, "received_at": now}
+    if not await insert_decision(session, row, version):  # a concurrent push of the same decision (for another client) won
         return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now, body_hash)
-    await session.execute(insert(cast("Table", DecisionVersion.__table__)).values(
-        id=uuid.uuid4(), decision_id=decision.id, version=body.version, content=stored_content, content_hash=content_hash,
-        body_hash=body_hash, received_at=now,
-    ))
-    await emit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
+    # Written at commit with the audit row (one statement on PostgreSQL): nothing here can roll back alone.
+    emit_at_commit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
     await audit(session, principal, "decision.create", "decision", decision.id, client_ids=[client_id],
                 details={"source_system": body.source_system, "source_id": body.source_id, "version": body.version})
     return PushResult(decision, created=True)
+
+
+async def insert_decision(session: AsyncSession, decision: dict[str, Any], version: dict[str, Any]) -> bool:
+    """Insert a new ``decision`` and its first ``version`` (sealed by the caller); False, and nothing written,
+    when one with its (source_system, source_id) exists. PostgreSQL: one statement (the version inserted
+    from what the decision's insert returned); SQLite: two."""
+    d, v = cast("Table", Decision.__table__), cast("Table", DecisionVersion.__table__)
+    made = insert_for(session, d).values(decision).on_conflict_do_nothing(index_elements=["source_system", "source_id"])
+    made = made.returning(d.c.id)
+    if dialect_name(session) == "postgresql":
+        cte, columns = made.cte("decision_insert"), [c for c in version if c != "decision_id"]
+        both = insert(v).from_select(["decision_id", *columns], select(
+            cte.c.id, *(literal(version[c], v.c[c].type) for c in columns))).returning(v.c.decision_id).add_cte(cte)
+        return (await session.execute(both.execution_options(**SEALED_AT_WRITE))).first() is not None
+    if (await session.execute(made.execution_options(**SEALED_AT_WRITE))).first() is None:
+        return False
+    await session.execute(insert(v).values(version).execution_options(**SEALED_AT_WRITE))
+    return True
 
 
 async def _concurrent_winner(session: AsyncSession, body: DecisionIn, content: dict[str, Any], content_hash: str,

@@ -1,6 +1,6 @@
 """decision_version.body_hash: a keyed hash of the request body a version was pushed with, indexed, so that
 a retry of the very same request is answered from the index before any parsing, validation or sealing
-(issue 15, ktt_decision.decisions.replay). Null for versions stored before it and after retention.
+(issue 15, ktt_decision.decisions.reading). Null for versions stored before it and after retention.
 
 Revision ID: 0010
 Revises: 0009
