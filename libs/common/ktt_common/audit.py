@@ -125,19 +125,14 @@ def _lock_head(conn: Any, infra: InfraTables) -> tuple[int, str]:
     return int(row.last_seq), str(row.last_hash)
 
 
-# Up to this many rows (audit and outbox together) are written as one statement on PostgreSQL; more
-# (a job's audit_many) as before, an executemany each: a multi-row VALUES has a parameter limit.
-ONE_STATEMENT_ROWS = 20
-
-
 def append_rows(conn: Any, infra: InfraTables, rows: list[dict[str, Any]],
                 outbox: tuple[Table, list[dict[str, Any]]] | None = None) -> None:
     """Chain ``rows`` onto the head and write them (synchronous connection, inside its transaction), with
-    the ``outbox`` rows queued by :func:`ktt_common.outbox.emit_at_commit`. On PostgreSQL a few rows, the
-    head's update and the outbox rows are one statement (data-modifying CTEs): with the head's lock, two
-    round trips at commit instead of three or four."""
-    outbox_rows = outbox[1] if outbox else []
-    head = None
+    the ``outbox`` rows queued by :func:`ktt_common.outbox.emit_at_commit`. On PostgreSQL one audit row,
+    the head's update and one outbox row are one statement (data-modifying CTEs): with the head's lock,
+    two round trips at commit instead of three or four. More rows are written as before, an executemany
+    each (a multi-row VALUES is not cached by SQLAlchemy: it would be compiled anew every time)."""
+    table, pending = outbox if outbox else (None, [])
     if rows:
         seq, prev = _lock_head(conn, infra)
         for row in rows:
@@ -145,16 +140,17 @@ def append_rows(conn: Any, infra: InfraTables, rows: list[dict[str, Any]],
             row["chain_seq"], row["prev_hash"] = seq, prev
             prev = row["row_hash"] = chain_hash(row)
         head = update(infra.audit_head).where(infra.audit_head.c.name == CHAIN).values(last_seq=seq, last_hash=prev)
-    if conn.dialect.name == "postgresql" and head is not None and len(rows) + len(outbox_rows) <= ONE_STATEMENT_ROWS:
-        ctes = [head.cte("ktt_audit_head")] + ([insert(outbox[0]).values(outbox_rows).cte("ktt_outbox")]
-                                               if outbox and outbox_rows else [])
-        conn.execute(insert(infra.audit_log).values(rows).add_cte(*ctes))
-        return
-    if rows:
-        conn.execute(insert(infra.audit_log), rows)
-        conn.execute(head)
-    if outbox and outbox_rows:
-        conn.execute(insert(outbox[0]), outbox_rows)
+        if conn.dialect.name == "postgresql" and len(rows) == 1:
+            ctes = [head.cte("ktt_audit_head")]
+            if table is not None and len(pending) == 1:
+                ctes.append(insert(table).values(pending[0]).cte("ktt_outbox"))
+                pending = []
+            conn.execute(insert(infra.audit_log).values(rows[0]).add_cte(*ctes))
+        else:
+            conn.execute(insert(infra.audit_log), rows)
+            conn.execute(head)
+    if table is not None and pending:
+        conn.execute(insert(table), pending)
 
 
 @event.listens_for(KttSession, "before_commit")
