@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, literal, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,6 @@ from ktt_contracts.decision import (
     DecisionMadePayload,
     DecisionRevoked,
     DecisionRevokedPayload,
-    FieldChange,
 )
 
 from ktt_decision.clients.models import Client
@@ -35,6 +34,7 @@ from ktt_decision.clients.service import _seal_old_ciphertext, _update_client, _
 from ktt_decision.decisions import rules
 from ktt_decision.decisions.models import Decision, DecisionVersion
 from ktt_decision.decisions.reading import Probe
+from ktt_decision.decisions.rules import amendment_changes
 from ktt_decision.decisions.schemas import DecisionIn
 from ktt_decision.sealing import SEALED_AT_WRITE, seal_values
 from ktt_decision.settings import DecisionSettings
@@ -143,50 +143,6 @@ def _facts(decision: Decision) -> dict[str, Any]:
     }
 
 
-# Fields whose old and new values may travel in DecisionAmended. Everything else that changes
-# (client contact data, case worker, free-text justifications) is named in
-# ``personal_fields_changed`` but its values stay in this service (DATA-3, DATA-4).
-_EVENT_VALUE_FIELDS = (
-    "decided_on", "received_on", "period_start", "period_end", "form", "benefit_basis", "voucher_kind", "approved_hours",
-    "case_worker_office", "language", "plan.type", "plan.reference", "plan.date", "special.kind",
-)
-
-
-def _flatten(content: dict[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in content.items():
-        if key in ("version", "source_system", "source_id"):
-            continue
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                flat[f"{key}.{sub}"] = v
-        else:
-            flat[key] = value
-    flat["period_start"], flat["period_end"] = flat.pop("period.start"), flat.pop("period.end")
-    flat["approved_hours"] = flat.pop("special.approved_hours", None)
-    flat["case_worker_office"] = flat.pop("case_worker.office", None)
-    flat["language"] = flat.pop("client.language", None)
-    flat["voucher_kind"] = "regular" if flat.get("special.kind") == "none" else flat.get("special.kind")
-    # VOU-3: the receipt day that applies (versions stored before it existed, or sent without it: decided_on).
-    flat["received_on"] = flat.get("received_on") or flat.get("decided_on")
-    return flat
-
-
-def amendment_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, FieldChange], list[str]]:
-    """DEC-7: what a new version changes: (fields with old/new values, names of changed personal fields)."""
-    a, b = _flatten(old), _flatten(new)
-    changes: dict[str, FieldChange] = {}
-    personal: list[str] = []
-    for key in sorted(set(a) | set(b)):
-        if a.get(key) == b.get(key):
-            continue
-        if key in _EVENT_VALUE_FIELDS:
-            changes[key] = FieldChange(old=a.get(key), new=b.get(key))
-        else:
-            personal.append(key)
-    return changes, personal
-
-
 async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal, *,
                         probe: Probe | None = None) -> PushResult:
     """Create a decision, recognise a replay of the same version, or amend it with a higher one (DEC-7).
@@ -263,21 +219,40 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
     return PushResult(decision, created=True)
 
 
+_INSERTS: dict[str, tuple[Any, Any]] = {}  # per dialect: the statements of insert_decision, built once
+
+
+def _decision_inserts(session: AsyncSession) -> tuple[Any, Any]:
+    """(decision + version, None) on PostgreSQL, (decision, version) on SQLite; bound by ``d_``/``v_`` names
+    (building ``.values()`` of 24 columns anew cost more than executing them)."""
+    name = dialect_name(session)
+    if name not in _INSERTS:
+        d, v = cast("Table", Decision.__table__), cast("Table", DecisionVersion.__table__)
+        made = (insert_for(session, d).values({c.name: bindparam(f"d_{c.name}", type_=c.type) for c in d.columns})
+                .on_conflict_do_nothing(index_elements=["source_system", "source_id"]).returning(d.c.id))
+        version = [c for c in v.columns if c.name != "decision_id"]
+        if name == "postgresql":  # the version inserted from what the decision's insert returned
+            cte = made.cte("decision_insert")
+            both = insert(v).from_select(["decision_id", *(c.name for c in version)], select(
+                cte.c.id, *(bindparam(f"v_{c.name}", type_=c.type) for c in version))).returning(v.c.decision_id)
+            _INSERTS[name] = (both.add_cte(cte).execution_options(**SEALED_AT_WRITE), None)
+        else:
+            _INSERTS[name] = (made.execution_options(**SEALED_AT_WRITE), insert(v).values(
+                {c.name: bindparam(f"v_{c.name}", type_=c.type) for c in v.columns}).execution_options(**SEALED_AT_WRITE))
+    return _INSERTS[name]
+
+
 async def insert_decision(session: AsyncSession, decision: dict[str, Any], version: dict[str, Any]) -> bool:
     """Insert a new ``decision`` and its first ``version`` (sealed by the caller); False, and nothing written,
-    when one with its (source_system, source_id) exists. PostgreSQL: one statement (the version inserted
-    from what the decision's insert returned); SQLite: two."""
-    d, v = cast("Table", Decision.__table__), cast("Table", DecisionVersion.__table__)
-    made = insert_for(session, d).values(decision).on_conflict_do_nothing(index_elements=["source_system", "source_id"])
-    made = made.returning(d.c.id)
-    if dialect_name(session) == "postgresql":
-        cte, columns = made.cte("decision_insert"), [c for c in version if c != "decision_id"]
-        both = insert(v).from_select(["decision_id", *columns], select(
-            cte.c.id, *(literal(version[c], v.c[c].type) for c in columns))).returning(v.c.decision_id).add_cte(cte)
-        return (await session.execute(both.execution_options(**SEALED_AT_WRITE))).first() is not None
-    if (await session.execute(made.execution_options(**SEALED_AT_WRITE))).first() is None:
+    when one with its (source_system, source_id) exists. PostgreSQL: one statement; SQLite: two."""
+    first, second = _decision_inserts(session)
+    made = {f"d_{k}": value for k, value in decision.items()}
+    rest = {f"v_{k}": value for k, value in version.items()}
+    if second is None:
+        return (await session.execute(first, made | rest)).first() is not None
+    if (await session.execute(first, made)).first() is None:
         return False
-    await session.execute(insert(v).values(version).execution_options(**SEALED_AT_WRITE))
+    await session.execute(second, rest)
     return True
 
 
