@@ -27,14 +27,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, event, insert, select, update
+from sqlalchemy import Table, Text, cast, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from ktt_common.auth import Principal
 from ktt_common.db import KttSession
 from ktt_common.infra import InfraTables
-from ktt_common.outbox import runtime_of
+from ktt_common.outbox import OUTBOX_AT_COMMIT, runtime_of
 from ktt_common.request_context import correlation_id_var
 
 GENESIS = "0" * 64
@@ -125,15 +125,32 @@ def _lock_head(conn: Any, infra: InfraTables) -> tuple[int, str]:
     return int(row.last_seq), str(row.last_hash)
 
 
-def append_rows(conn: Any, infra: InfraTables, rows: list[dict[str, Any]]) -> None:
-    """Chain ``rows`` onto the head and write them (synchronous connection, inside its transaction)."""
-    seq, prev = _lock_head(conn, infra)
-    for row in rows:
-        seq += 1
-        row["chain_seq"], row["prev_hash"] = seq, prev
-        prev = row["row_hash"] = chain_hash(row)
-    conn.execute(insert(infra.audit_log), rows)
-    conn.execute(update(infra.audit_head).where(infra.audit_head.c.name == CHAIN).values(last_seq=seq, last_hash=prev))
+def append_rows(conn: Any, infra: InfraTables, rows: list[dict[str, Any]],
+                outbox: tuple[Table, list[dict[str, Any]]] | None = None) -> None:
+    """Chain ``rows`` onto the head and write them (synchronous connection, inside its transaction), with
+    the ``outbox`` rows queued by :func:`ktt_common.outbox.emit_at_commit`. On PostgreSQL one audit row,
+    the head's update and one outbox row are one statement (data-modifying CTEs): with the head's lock,
+    two round trips at commit instead of three or four. More rows are written as before, an executemany
+    each (a multi-row VALUES is not cached by SQLAlchemy: it would be compiled anew every time)."""
+    table, pending = outbox if outbox else (None, [])
+    if rows:
+        seq, prev = _lock_head(conn, infra)
+        for row in rows:
+            seq += 1
+            row["chain_seq"], row["prev_hash"] = seq, prev
+            prev = row["row_hash"] = chain_hash(row)
+        head = update(infra.audit_head).where(infra.audit_head.c.name == CHAIN).values(last_seq=seq, last_hash=prev)
+        if conn.dialect.name == "postgresql" and len(rows) == 1:
+            ctes = [head.cte("ktt_audit_head")]
+            if table is not None and len(pending) == 1:
+                ctes.append(insert(table).values(pending[0]).cte("ktt_outbox"))
+                pending = []
+            conn.execute(insert(infra.audit_log).values(rows[0]).add_cte(*ctes))
+        else:
+            conn.execute(insert(infra.audit_log), rows)
+            conn.execute(head)
+    if table is not None and pending:
+        conn.execute(insert(table), pending)
 
 
 @event.listens_for(KttSession, "before_commit")
@@ -141,8 +158,10 @@ def _write_pending(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint's release: the rows wait for the real commit
         return
     pending = session.info.pop(_PENDING, None)
-    if pending and pending[1]:
-        append_rows(session.connection(), pending[0], pending[1])
+    outbox = session.info.pop(OUTBOX_AT_COMMIT, None)
+    if (pending and pending[1]) or outbox:
+        infra: InfraTables = pending[0] if pending else session.info["runtime"].infra
+        append_rows(session.connection(), infra, pending[1] if pending else [], outbox)
 
 
 @event.listens_for(KttSession, "after_soft_rollback")
@@ -151,6 +170,7 @@ def _drop_pending(session: Session, previous_transaction: Any) -> None:
     # transaction that goes on to commit keeps them (the attempt is recorded, never lost).
     if previous_transaction.parent is None and not previous_transaction.nested:
         session.info.pop(_PENDING, None)
+        session.info.pop(OUTBOX_AT_COMMIT, None)
 
 
 @dataclass(frozen=True)

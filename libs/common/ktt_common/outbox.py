@@ -126,6 +126,30 @@ async def emit(
     return envelope
 
 
+OUTBOX_AT_COMMIT = "ktt_outbox_at_commit"
+
+
+def emit_at_commit(
+    session: AsyncSession,
+    event_type: EventType[Any],
+    payload: BaseModel | dict[str, Any],
+    *,
+    subject: str | None = None,
+    correlation_id: str | None = None,
+) -> str:
+    """:func:`emit`, the row written when the transaction commits, in the statement that appends its
+    audit rows (:func:`ktt_common.audit.append_rows`: one round trip on PostgreSQL). The row is built and
+    checked now (the same envelope, DATA-4 included); returns the event id.
+
+    Only for a change that no savepoint can roll back on its own: like audit rows, the queued row is
+    dropped only with the whole transaction."""
+    rt = runtime_of(session)
+    row = _fast_row(rt, event_type, payload, subject, correlation_id or correlation_id_var.get(), rt.clock.now())
+    session.info.setdefault(OUTBOX_AT_COMMIT, (rt.infra.outbox, []))[1].append(row)
+    _wake_relay_after_commit(session, rt)
+    return str(row["event_id"])
+
+
 async def _with_revision(session: AsyncSession, event_type: EventType[Any], payload: BaseModel | dict[str, Any],
                          entity: str) -> BaseModel | dict[str, Any]:
     from ktt_common.revisions import next_revision

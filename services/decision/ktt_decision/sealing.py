@@ -48,6 +48,7 @@ PERSON = ("first_name", "last_name", "phone", "email", "address")  # inside the 
 _TOUCHED = "ktt_seal_touched"
 _KEYS = "ktt_seal_keys"
 _RESTORE = "ktt_seal_restore"
+SEALED_AT_WRITE = {"ktt_sealed_at_write": True}  # execution options of a writer's statement sealed by seal_values
 
 
 @dataclass(frozen=True)
@@ -162,9 +163,8 @@ def _open_json(vault: PiiVault, wrapped: str | None, column: str, data: Any) -> 
         return open_person(data)
     out = dict(data)
     out["client"] = open_person(out.get("client"))
-    out["extension_justification"] = _open(vault, wrapped, out.get("extension_justification"))
-    if "extension_justification" not in data:
-        out.pop("extension_justification")
+    if "extension_justification" in data:
+        out["extension_justification"] = _open(vault, wrapped, data["extension_justification"])
     return out
 
 
@@ -210,12 +210,17 @@ def _on_load(obj: Any, context: Any, *_: Any) -> None:
     client_id = _client_of(session, spec, obj)
     wrapped = None if client_id is None else _wrapped_key(session, client_id)
     state = attributes.instance_state(obj)
-    for name in spec.texts:
-        if name in state.dict:
-            attributes.set_committed_value(obj, name, _open(vault, wrapped, state.dict[name]))
-    for name in spec.json:
-        if name in state.dict:
-            attributes.set_committed_value(obj, name, _open_json(vault, wrapped, name, state.dict[name]))
+    loaded = {name: state.dict[name] for name in spec.texts + spec.json if name in state.dict}
+    for name, value in open_values(vault, wrapped, spec.model, loaded).items():
+        attributes.set_committed_value(obj, name, value)
+
+
+def open_values(vault: PiiVault, wrapped: str | None, model: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` of a row of ``model`` with its sealed personal columns opened (``erased`` without a key)."""
+    spec = BY_CLASS[model]
+    return {name: _open(vault, wrapped, value) if name in spec.texts
+            else _open_json(vault, wrapped, name, value) if name in spec.json else value
+            for name, value in values.items()}
 
 
 for _spec in TABLES:
@@ -248,8 +253,8 @@ def _note_params(session: Session, table: str, params: dict[str, Any]) -> None:
 
 @event.listens_for(KttSession, "do_orm_execute")
 def _on_execute(state: Any) -> None:
-    if not (state.is_insert or state.is_update):
-        return
+    if not (state.is_insert or state.is_update) or state.execution_options.get("ktt_sealed_at_write"):
+        return  # a statement whose writer sealed its values (seal_values) needs no compiling to be read
     table = getattr(getattr(state.statement, "table", None), "name", None)
     if not isinstance(table, str) or table not in BY_TABLE or _vault(state.session) is None:
         return

@@ -132,11 +132,12 @@ async def test_a_push_sends_no_personal_value_in_clear_to_the_database(decision_
     svc = decision_service
     sent: list[str] = []
 
-    sealed_tables = re.compile(r"^\s*(INSERT INTO|UPDATE)\s+\"?(client|decision|decision_version|representative|"
+    # Anywhere in the statement: a push writes some of them in data-modifying CTEs (WITH ... INSERT).
+    sealed_tables = re.compile(r"\b(INSERT INTO|UPDATE)\s+\"?(client|decision|decision_version|representative|"
                                r"start_notice|client_flag)\b", re.IGNORECASE)
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        if sealed_tables.match(statement):  # the rows that hold personal data (events are another matter)
+        if sealed_tables.search(statement):  # the rows that hold personal data (events are another matter)
             sent.append(repr(parameters).casefold())
 
     event.listen(svc.rt.engine.sync_engine, "before_cursor_execute", capture)

@@ -5,29 +5,57 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import OrderedDict
+from typing import cast
 
-from sqlalchemy import select, update
+from cryptography.fernet import Fernet
+from sqlalchemy import Table, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.db import insert_for
+from ktt_common.db import dialect_name, insert_for
 from ktt_common.errors import FieldError, InvalidInput, NotFound
 from ktt_common.identifiers import IdentifierError, validate_hetu
 from ktt_common.outbox import runtime_of
 from ktt_common.pii import ERASED, Erased, PiiVault
+from ktt_common.runtime import Runtime
 
 from ktt_decision.clients.models import Client, ClientKey
 from ktt_decision.decisions.schemas import DecisionIn
-from ktt_decision.sealing import seal_values
+from ktt_decision.sealing import SEALED_AT_WRITE, seal_values
 
 
 def vault_of(session: AsyncSession) -> PiiVault:
-    rt = runtime_of(session)
+    return vault_for(runtime_of(session))
+
+
+def vault_for(rt: Runtime) -> PiiVault:
     vault = getattr(rt, "pii_vault", None)
     if vault is None:
-        vault = rt.pii_vault = PiiVault(rt.settings.pii_key.get_secret_value())  # type: ignore[attr-defined]
+        vault = rt.pii_vault = KeyCachingVault(rt.settings.pii_key.get_secret_value())  # type: ignore[attr-defined]
     return vault
+
+
+class KeyCachingVault(PiiVault):
+    """A :class:`PiiVault` that unwraps a client's data key once for the many values sealed or opened
+    under it (a push seals about sixteen; issue 15), keeping the last ``SIZE`` keys. An entry is found
+    only by the wrapped key, which retention destroys in the database, so erasure holds; the master key
+    that unwraps them all is in this process anyway."""
+
+    SIZE = 256
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self._unwrapped: OrderedDict[str, Fernet] = OrderedDict()
+
+    def _data_fernet(self, wrapped_key: str) -> Fernet:
+        fernet = self._unwrapped.get(wrapped_key)
+        if fernet is None:
+            fernet = self._unwrapped[wrapped_key] = super()._data_fernet(wrapped_key)
+            if len(self._unwrapped) > self.SIZE:
+                self._unwrapped.popitem(last=False)
+        return fernet
 
 
 
@@ -90,11 +118,12 @@ def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
 
 
 async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn,
-                         now: dt.datetime) -> tuple[uuid.UUID, str | None]:
+                         now: dt.datetime) -> tuple[uuid.UUID, str | None, bool]:
     """The client of ``lookup``, created (hetu encrypted) or updated with the latest contact data (DEC-3),
     in one statement that also holds the row locked to the end of the transaction: pushes for one client
-    run one at a time (PostgreSQL; SQLite has one writer anyway). Returns the client's id and wrapped
-    data key; the names and contact data are sealed under it at the write (ktt_decision.sealing)."""
+    run one at a time (PostgreSQL; SQLite has one writer anyway). Returns the client's id, wrapped data
+    key and whether this statement created them; the names and contact data are sealed under the key at
+    the write (ktt_decision.sealing). On PostgreSQL a new client's key is written by the same statement."""
     c = body.client
     personal = {"first_name": c.first_name, "last_name": c.last_name, "phone": c.phone, "email": c.email,
                 "address": c.address}
@@ -109,10 +138,18 @@ async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: De
     stmt = insert_for(session, table).values(id=new_id, hetu_lookup=lookup, hetu_encrypted=vault.seal(hetu, wrapped),
                                              created_at=now, **latest, **seal_values(vault, wrapped, Client, personal))
     stmt = stmt.on_conflict_do_update(index_elements=["hetu_lookup"], set_=latest).returning(table.c.id)
-    client_id: uuid.UUID = (await session.execute(stmt)).scalar_one()
+    postgresql = dialect_name(session) == "postgresql"
+    if postgresql:  # WITH upsert AS (...), key AS (INSERT the key if the upsert made the client) SELECT id
+        upsert, keys = stmt.cte("client_upsert"), cast("Table", ClientKey.__table__)
+        key_insert = insert(keys).from_select(["client_id", "wrapped_key", "created_at"], select(
+            upsert.c.id, literal(wrapped, keys.c.wrapped_key.type), literal(now, keys.c.created_at.type),
+        ).where(upsert.c.id == new_id))
+        stmt = select(upsert.c.id).add_cte(key_insert.cte("client_key_insert"))
+    client_id: uuid.UUID = (await session.execute(stmt.execution_options(**SEALED_AT_WRITE))).scalar_one()
     if client_id == new_id:
-        session.add(ClientKey(client_id=client_id, wrapped_key=wrapped, created_at=now))
-        return client_id, wrapped
+        if not postgresql:
+            session.add(ClientKey(client_id=client_id, wrapped_key=wrapped, created_at=now))
+        return client_id, wrapped, True
     client = await session.get(Client, client_id)
     assert client is not None
     await _seal_old_ciphertext(session, client, hetu, now)
@@ -123,4 +160,4 @@ async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: De
     values = seal_values(vault, wrapped, Client, personal) if wrapped is not None else personal
     await session.execute(update(Client).where(Client.id == client_id).values(**values)
                           .execution_options(synchronize_session=False))
-    return client_id, wrapped
+    return client_id, wrapped, False

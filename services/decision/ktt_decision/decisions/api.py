@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from ktt_common.auth import Principal
 from ktt_common.deps import SessionDep
@@ -12,27 +12,32 @@ from ktt_common.errors import PROBLEM_RESPONSES, Problem
 
 from ktt_decision.decisions import service
 from ktt_decision.decisions.models import Decision
+from ktt_decision.decisions.reading import ReplayFirstRoute, probe_of
 from ktt_decision.decisions.schemas import DecisionDetailOut, DecisionIn, RevokeIn
 from ktt_decision.policy import authorize
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses={**PROBLEM_RESPONSES})
 
 
-@router.post(
-    "/decisions", response_model=DecisionDetailOut, status_code=status.HTTP_201_CREATED,
+async def push_decision(body: DecisionIn, session: SessionDep, request: Request, response: Response,
+                        principal: Principal = authorize("decision.push_decision")) -> Decision:
+    result = await service.push_decision(session, body, principal, probe=probe_of(request))
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/decisions/{result.decision.id}"
+    return result.decision
+
+
+# A retry of the same request is answered before its body is parsed (ReplayFirstRoute, decisions/reading.py).
+router.add_api_route(
+    "/decisions", push_decision, methods=["POST"], route_class_override=ReplayFirstRoute,
+    response_model=DecisionDetailOut, status_code=status.HTTP_201_CREATED,
     summary="Push a decision (idempotent on source_system, source_id, version; a higher version amends it)",
     responses={200: {"model": DecisionDetailOut, "description": "The same version again (nothing published), "
                                                                 "or a higher version that amended the decision (DEC-7)"},
                409: {"model": Problem, "description": "A lower version, the same version with other content, "
                                                      "another person's hetu, or a revoked decision"}},
 )
-async def push_decision(body: DecisionIn, session: SessionDep, response: Response,
-                        principal: Principal = authorize("decision.push_decision")) -> Decision:
-    result = await service.push_decision(session, body, principal)
-    if not result.created:
-        response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/v1/decisions/{result.decision.id}"
-    return result.decision
 
 
 @router.post("/decisions/{decision_id}/revoke", response_model=DecisionDetailOut,

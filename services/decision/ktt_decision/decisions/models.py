@@ -61,6 +61,9 @@ class DecisionVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # A keyed hash of the request body as sent (ktt_decision.decisions.reading): a retry of the very same
+    # request is found by it. Null for versions from before it and for erased clients (retention).
+    body_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 

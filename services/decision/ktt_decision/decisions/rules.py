@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ktt_common.errors import FieldError
 from ktt_common.identifiers import contains_hetu
+from ktt_contracts.decision import FieldChange
 from ktt_contracts.periods import MAX_MONTHS, NORMAL_MAX_MONTHS, months_end, period_length_problem
 
 # DEC-4 month arithmetic lives in one place, shared with the voucher service's agreement periods.
@@ -239,3 +241,45 @@ def check_no_hetu(fields: dict[str, str | None]) -> list[FieldError]:
 # --- VOU-9: representatives -----------------------------------------------------------------------
 
 
+# Fields whose old and new values may travel in DecisionAmended. Everything else that changes
+# (client contact data, case worker, free-text justifications) is named in
+# ``personal_fields_changed`` but its values stay in this service (DATA-3, DATA-4).
+_EVENT_VALUE_FIELDS = (
+    "decided_on", "received_on", "period_start", "period_end", "form", "benefit_basis", "voucher_kind", "approved_hours",
+    "case_worker_office", "language", "plan.type", "plan.reference", "plan.date", "special.kind",
+)
+
+
+def _flatten(content: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in content.items():
+        if key in ("version", "source_system", "source_id"):
+            continue
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                flat[f"{key}.{sub}"] = v
+        else:
+            flat[key] = value
+    flat["period_start"], flat["period_end"] = flat.pop("period.start"), flat.pop("period.end")
+    flat["approved_hours"] = flat.pop("special.approved_hours", None)
+    flat["case_worker_office"] = flat.pop("case_worker.office", None)
+    flat["language"] = flat.pop("client.language", None)
+    flat["voucher_kind"] = "regular" if flat.get("special.kind") == "none" else flat.get("special.kind")
+    # VOU-3: the receipt day that applies (versions stored before it existed, or sent without it: decided_on).
+    flat["received_on"] = flat.get("received_on") or flat.get("decided_on")
+    return flat
+
+
+def amendment_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, FieldChange], list[str]]:
+    """DEC-7: what a new version changes: (fields with old/new values, names of changed personal fields)."""
+    a, b = _flatten(old), _flatten(new)
+    changes: dict[str, FieldChange] = {}
+    personal: list[str] = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) == b.get(key):
+            continue
+        if key in _EVENT_VALUE_FIELDS:
+            changes[key] = FieldChange(old=a.get(key), new=b.get(key))
+        else:
+            personal.append(key)
+    return changes, personal

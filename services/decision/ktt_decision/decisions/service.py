@@ -10,16 +10,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.db import insert_for
+from ktt_common.db import dialect_name, insert_for
 from ktt_common.errors import Conflict, FieldError, NotFound, refuse
 from ktt_common.identifiers import IdentifierError, hetu_birth_date, validate_hetu
-from ktt_common.outbox import emit, runtime_of
+from ktt_common.outbox import emit, emit_at_commit, runtime_of
 from ktt_contracts.decision import (
     DecisionAmended,
     DecisionAmendedPayload,
@@ -27,15 +27,16 @@ from ktt_contracts.decision import (
     DecisionMadePayload,
     DecisionRevoked,
     DecisionRevokedPayload,
-    FieldChange,
 )
 
 from ktt_decision.clients.models import Client
 from ktt_decision.clients.service import _seal_old_ciphertext, _update_client, _upsert_client, vault_of
 from ktt_decision.decisions import rules
 from ktt_decision.decisions.models import Decision, DecisionVersion
+from ktt_decision.decisions.reading import Probe
+from ktt_decision.decisions.rules import amendment_changes
 from ktt_decision.decisions.schemas import DecisionIn
-from ktt_decision.sealing import seal_values
+from ktt_decision.sealing import SEALED_AT_WRITE, seal_values
 from ktt_decision.settings import DecisionSettings
 
 
@@ -142,59 +143,21 @@ def _facts(decision: Decision) -> dict[str, Any]:
     }
 
 
-# Fields whose old and new values may travel in DecisionAmended. Everything else that changes
-# (client contact data, case worker, free-text justifications) is named in
-# ``personal_fields_changed`` but its values stay in this service (DATA-3, DATA-4).
-_EVENT_VALUE_FIELDS = (
-    "decided_on", "received_on", "period_start", "period_end", "form", "benefit_basis", "voucher_kind", "approved_hours",
-    "case_worker_office", "language", "plan.type", "plan.reference", "plan.date", "special.kind",
-)
-
-
-def _flatten(content: dict[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in content.items():
-        if key in ("version", "source_system", "source_id"):
-            continue
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                flat[f"{key}.{sub}"] = v
-        else:
-            flat[key] = value
-    flat["period_start"], flat["period_end"] = flat.pop("period.start"), flat.pop("period.end")
-    flat["approved_hours"] = flat.pop("special.approved_hours", None)
-    flat["case_worker_office"] = flat.pop("case_worker.office", None)
-    flat["language"] = flat.pop("client.language", None)
-    flat["voucher_kind"] = "regular" if flat.get("special.kind") == "none" else flat.get("special.kind")
-    # VOU-3: the receipt day that applies (versions stored before it existed, or sent without it: decided_on).
-    flat["received_on"] = flat.get("received_on") or flat.get("decided_on")
-    return flat
-
-
-def amendment_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, FieldChange], list[str]]:
-    """DEC-7: what a new version changes: (fields with old/new values, names of changed personal fields)."""
-    a, b = _flatten(old), _flatten(new)
-    changes: dict[str, FieldChange] = {}
-    personal: list[str] = []
-    for key in sorted(set(a) | set(b)):
-        if a.get(key) == b.get(key):
-            continue
-        if key in _EVENT_VALUE_FIELDS:
-            changes[key] = FieldChange(old=a.get(key), new=b.get(key))
-        else:
-            personal.append(key)
-    return changes, personal
-
-
-async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal) -> PushResult:
+async def push_decision(session: AsyncSession, body: DecisionIn, principal: Principal, *,
+                        probe: Probe | None = None) -> PushResult:
     """Create a decision, recognise a replay of the same version, or amend it with a higher one (DEC-7).
 
     Issue 15: a replay is answered from the (source_system, source_id) and (decision_id, version)
     indexes by one unlocked read and the content hash, before any validation or encryption; a new
     decision is written with core statements (the client upserted and locked in one, the decision
-    inserted unless a concurrent push made it), about half the round trips of the ORM path."""
+    inserted unless a concurrent push made it), about half the round trips of the ORM path.
+
+    ``probe``: what :mod:`ktt_decision.decisions.reading` learnt before the body was parsed (a retry of the
+    very same request never gets here): the body's hash, stored with a new version, and whether no
+    decision had this source a moment ago (then the look-up below is not repeated)."""
     vault = vault_of(session)
-    found = (await session.execute(
+    body_hash = probe.body_hash if probe is not None else None
+    found = None if probe is not None and probe.absent_for(body.source_system, body.source_id) else (await session.execute(
         select(Decision, DecisionVersion.content_hash)
         .outerjoin(DecisionVersion, (DecisionVersion.decision_id == Decision.id) & (DecisionVersion.version == body.version))
         .where(Decision.source_system == body.source_system, Decision.source_id == body.source_id)
@@ -213,22 +176,23 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
     if found is not None:
         existing = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
         assert existing is not None  # decisions are never deleted
-        result = await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now)
+        result = await _replay_or_amend(session, existing, body, content, content_hash, lookup, principal, now,
+                                        body_hash)
         if result.amended:
             client = await session.get(Client, result.decision.client_id)
             assert client is not None
             await _seal_old_ciphertext(session, client, hetu, now)
         return result
 
-    client_id, wrapped = await _upsert_client(session, hetu, lookup, body, now)  # also locks the client's row
-    # DEC-4 against the client's other decisions; one of them may be this very decision, made by a
-    # concurrent push while this one waited for the client's lock.
-    others = (await session.execute(
+    client_id, wrapped, created = await _upsert_client(session, hetu, lookup, body, now)  # also locks the client's row
+    # DEC-4 against the client's other decisions (a client this push created has none); one of them may
+    # be this very decision, made by a concurrent push while this one waited for the client's lock.
+    others = [] if created else (await session.execute(
         select(Decision.source_system, Decision.source_id, Decision.period_start, Decision.period_end)
         .where(Decision.client_id == client_id, Decision.status != "revoked")
     )).all()
     if any((o.source_system, o.source_id) == (body.source_system, body.source_id) for o in others):
-        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now)
+        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now, body_hash)
     refuse(rules.check_client_periods(
         body.period.start, body.period.end,
         [rules.OtherDecision(ref=f"{o.source_system}/{o.source_id}", start=o.period_start, end=o.period_end) for o in others],
@@ -239,33 +203,64 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
         status="active", created_at=now, updated_at=now, revoked_on=None, revoked_reason=None, revoked_by=None,
     )
     _apply_version(decision, body, content)
-    table = Decision.__table__
-    row = {c.name: getattr(decision, c.key) for c in table.columns}
+    row = {c.name: getattr(decision, c.key) for c in Decision.__table__.columns}
     stored_content = content
     if wrapped is not None:  # sealed at the write: the clear text never reaches the tables (ktt_decision.sealing)
         row = seal_values(vault, wrapped, Decision, row)
         stored_content = seal_values(vault, wrapped, DecisionVersion, {"content": content})["content"]
-    inserted = (await session.execute(
-        insert_for(session, table).values(row)
-        .on_conflict_do_nothing(index_elements=["source_system", "source_id"]).returning(table.c.id)
-    )).first()
-    if inserted is None:  # a concurrent push of the same decision (for another client) won the race
-        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now)
-    await session.execute(insert(cast("Table", DecisionVersion.__table__)).values(
-        id=uuid.uuid4(), decision_id=decision.id, version=body.version, content=stored_content, content_hash=content_hash,
-        received_at=now,
-    ))
-    await emit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
+    version = {"id": uuid.uuid4(), "decision_id": decision.id, "version": body.version, "content": stored_content,
+               "content_hash": content_hash, "body_hash": body_hash, "received_at": now}
+    if not await insert_decision(session, row, version):  # a concurrent push of the same decision (for another client) won
+        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now, body_hash)
+    # Written at commit with the audit row (one statement on PostgreSQL): nothing here can roll back alone.
+    emit_at_commit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
     await audit(session, principal, "decision.create", "decision", decision.id, client_ids=[client_id],
                 details={"source_system": body.source_system, "source_id": body.source_id, "version": body.version})
     return PushResult(decision, created=True)
 
 
+_INSERTS: dict[str, tuple[Any, Any]] = {}  # per dialect: the statements of insert_decision, built once
+
+
+def _decision_inserts(session: AsyncSession) -> tuple[Any, Any]:
+    """(decision + version, None) on PostgreSQL, (decision, version) on SQLite; bound by ``d_``/``v_`` names
+    (building ``.values()`` of 24 columns anew cost more than executing them)."""
+    name = dialect_name(session)
+    if name not in _INSERTS:
+        d, v = cast("Table", Decision.__table__), cast("Table", DecisionVersion.__table__)
+        made = (insert_for(session, d).values({c.name: bindparam(f"d_{c.name}", type_=c.type) for c in d.columns})
+                .on_conflict_do_nothing(index_elements=["source_system", "source_id"]).returning(d.c.id))
+        version = [c for c in v.columns if c.name != "decision_id"]
+        if name == "postgresql":  # the version inserted from what the decision's insert returned
+            cte = made.cte("decision_insert")
+            both = insert(v).from_select(["decision_id", *(c.name for c in version)], select(
+                cte.c.id, *(bindparam(f"v_{c.name}", type_=c.type) for c in version))).returning(v.c.decision_id)
+            _INSERTS[name] = (both.add_cte(cte).execution_options(**SEALED_AT_WRITE), None)
+        else:
+            _INSERTS[name] = (made.execution_options(**SEALED_AT_WRITE), insert(v).values(
+                {c.name: bindparam(f"v_{c.name}", type_=c.type) for c in v.columns}).execution_options(**SEALED_AT_WRITE))
+    return _INSERTS[name]
+
+
+async def insert_decision(session: AsyncSession, decision: dict[str, Any], version: dict[str, Any]) -> bool:
+    """Insert a new ``decision`` and its first ``version`` (sealed by the caller); False, and nothing written,
+    when one with its (source_system, source_id) exists. PostgreSQL: one statement; SQLite: two."""
+    first, second = _decision_inserts(session)
+    made = {f"d_{k}": value for k, value in decision.items()}
+    rest = {f"v_{k}": value for k, value in version.items()}
+    if second is None:
+        return (await session.execute(first, made | rest)).first() is not None
+    if (await session.execute(first, made)).first() is None:
+        return False
+    await session.execute(second, rest)
+    return True
+
+
 async def _concurrent_winner(session: AsyncSession, body: DecisionIn, content: dict[str, Any], content_hash: str,
-                             lookup: str, principal: Principal, now: dt.datetime) -> PushResult:
+                             lookup: str, principal: Principal, now: dt.datetime, body_hash: str | None) -> PushResult:
     winner = await _decision_by_source(session, body.source_system, body.source_id, lock=True)
     assert winner is not None
-    return await _replay_or_amend(session, winner, body, content, content_hash, lookup, principal, now)
+    return await _replay_or_amend(session, winner, body, content, content_hash, lookup, principal, now, body_hash)
 
 
 async def _decision_by_source(session: AsyncSession, source_system: str, source_id: str, *, lock: bool) -> Decision | None:
@@ -276,7 +271,8 @@ async def _decision_by_source(session: AsyncSession, source_system: str, source_
 
 
 async def _replay_or_amend(session: AsyncSession, decision: Decision, body: DecisionIn, content: dict[str, Any],
-                           content_hash: str, lookup: str, principal: Principal, now: dt.datetime) -> PushResult:
+                           content_hash: str, lookup: str, principal: Principal, now: dt.datetime,
+                           body_hash: str | None = None) -> PushResult:
     version = body.version
     ref = f"{decision.source_system}/{decision.source_id}"
     stored = (await session.execute(
@@ -310,7 +306,7 @@ async def _replay_or_amend(session: AsyncSession, decision: Decision, body: Deci
     try:
         async with session.begin_nested():
             session.add(DecisionVersion(decision_id=decision.id, version=version, content=content,
-                                        content_hash=content_hash, received_at=now))
+                                        content_hash=content_hash, body_hash=body_hash, received_at=now))
     except IntegrityError:  # the same amendment pushed concurrently (SQLite/PG without the row lock): replay it
         return await _replay_or_amend(session, decision, body, content, content_hash, lookup, principal, now)
     _apply_version(decision, body, content)
