@@ -61,6 +61,16 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def run_async(coro: Any) -> Any:
+    """Run a benchmark's coroutine on uvloop, the event loop the services run on under
+    ``ktt_common.serve`` (the in-process benchmarks then measure what production runs, and the
+    open-loop driver costs less CPU beside the services it measures)."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 def bench_here(name: str, backend: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one benchmark in this process; its result with this process's peak memory so far."""
     if backend == "postgresql":
@@ -69,18 +79,18 @@ def bench_here(name: str, backend: str, args: argparse.Namespace) -> dict[str, A
         if name == "decisions":
             from tests.bench.decisions import bench_decisions
 
-            result = asyncio.run(bench_decisions(backend, args.n, Path(tmp)))
+            result = run_async(bench_decisions(backend, args.n, Path(tmp)))
         elif name == "decision_rate":
             from tests.bench.decision_rate import bench_decision_rate
 
-            result = asyncio.run(bench_decision_rate(
+            result = run_async(bench_decision_rate(
                 backend, Path(tmp), rate=args.rate, seconds=args.seconds, ramp=[] if args.quick else RAMP,
                 ramp_seconds=RAMP_SECONDS, closed_n=10 if args.quick else 1000, concurrency=2 if args.quick else 16,
                 workers=args.workers))
         elif name == "attendance":
             from tests.bench.attendance import bench_attendance
 
-            result = asyncio.run(bench_attendance(backend, args.agreements, Path(tmp), args.posters))
+            result = run_async(bench_attendance(backend, args.agreements, Path(tmp), args.posters))
         else:
             from tests.bench import billing
 
