@@ -11,8 +11,9 @@ them in this process) against the real services and a real nats-server started f
    a bare ``unnest`` upsert of the same rows (PostgreSQL only).
 4. decision pushes at a constant rate (``tests/bench/decision_rate.py``, issue 15): the decision and
    voucher services as separate processes (as under ``make run``), an open-loop driver at 100 pushes a
-   second for 60 s, then higher rates until the latency limits fail (the sustainable rate), then the
-   capacity of new pushes and of replays; baseline: the replays.
+   second for 60 s, then higher rates until the latency limits fail (lower ones when 100/s failed), then
+   bisection to within 10/s (the sustainable rate: the highest that held), then the capacity of new
+   pushes and of replays; baseline: the replays. ``--quick``: the steady run only, no search.
 3. monthly settlement (``tests/bench/billing.py``, issue 10): a national month settled by the real
    ``settle-month`` job; baseline: one hand-written SQL aggregate over the same rows.
 
@@ -81,12 +82,12 @@ def bench_here(name: str, backend: str, args: argparse.Namespace) -> dict[str, A
 
             result = run_async(bench_decisions(backend, args.n, Path(tmp)))
         elif name == "decision_rate":
-            from tests.bench.decision_rate import bench_decision_rate
+            from tests.bench.decision_rate import MAX_BISECT, bench_decision_rate
 
             result = run_async(bench_decision_rate(
                 backend, Path(tmp), rate=args.rate, seconds=args.seconds, ramp=[] if args.quick else RAMP,
                 ramp_seconds=RAMP_SECONDS, closed_n=10 if args.quick else 1000, concurrency=2 if args.quick else 16,
-                workers=args.workers))
+                workers=args.workers, step_down=[] if args.quick else None, max_bisect=0 if args.quick else MAX_BISECT))
         elif name == "attendance":
             from tests.bench.attendance import bench_attendance
 
