@@ -159,14 +159,11 @@ async def emit_many(
 class OutboxRelay:
     """Publishes unpublished outbox rows in order; woken after each commit, polls as a fallback.
 
-    A wake-up drains the outbox in rounds: claim the oldest pending rows, publish them pipelined,
-    and mark them published *in the statement that claims the next round* (on PostgreSQL one
-    autocommit statement: an ``UPDATE`` in a CTE and the next claim; no BEGIN/COMMIT round trips),
-    so a wake-up with one batch of rows costs two statements, the last of which finds nothing more.
-    Rows are not locked while they are published: the lease is what keeps one relay publishing at a
-    time, and a relay that lost its lease while publishing (a stall longer than the lease) sends
-    the same rows, in the same order, as its successor (JetStream keeps the first of each
-    ``Nats-Msg-Id``, so the stream's order is still the outbox's)."""
+    A wake-up drains the outbox in rounds: claim the oldest pending rows, publish them pipelined, and
+    mark them published in the statement that claims the next round (PostgreSQL: one autocommit
+    statement), so one batch costs two statements, the last finding nothing more. Rows are not locked:
+    the lease keeps one relay publishing; a relay that stalled past its lease sends the same rows in
+    the same order as its successor, and JetStream keeps the first of each ``Nats-Msg-Id``."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -215,15 +212,16 @@ class OutboxRelay:
         """Publish until nothing is pending (or a row fails, or the lease is lost); return how many
         rows were published. Stops at the first failure so that events of one entity keep their
         order. Every row published is marked when it returns."""
-        # Cleared before the claim: a commit from now on is either seen by the claim or wakes the
-        # relay again (cleared after the wait, a commit this round already published would bring
-        # one more, empty, round).
         self._wake.clear()
         if not self.rt.bus.connected or not await self._hold_lease():  # NATS down, or another replica publishes
             await self._flush_marks()
             return 0
         published = 0
         while True:
+            # Cleared before each claim: a commit from now on is either seen by the claim or wakes the
+            # relay again (cleared after the wait, a commit already published by a later round of this
+            # wake-up would bring one more, empty, round).
+            self._wake.clear()
             rows = await self._mark_and_claim()
             if not rows:
                 return published
@@ -270,9 +268,8 @@ class OutboxRelay:
         stream_seqs = [stream_seq for _, stream_seq in self._unmarked]
         params = {"now": dt.datetime.now(dt.UTC), "seqs": seqs, "stream_seqs": stream_seqs,
                   "batch": self.rt.settings.outbox_batch}
-        # One autocommit statement (the asyncpg connection starts no transaction): the CTE's UPDATE
-        # commits with it; the claim reads the snapshot from before that UPDATE, so it leaves out
-        # the rows being marked by their seq.
+        # One autocommit statement (no BEGIN/COMMIT); the claim reads the snapshot from before the
+        # CTE's UPDATE, so it leaves out the rows being marked by their seq.
         statement = text(
             f'WITH marked AS (UPDATE "{outbox.name}" AS o SET published_at = :now, stream_seq = u.stream_seq, '
             "attempts = o.attempts + 1, last_error = NULL "
