@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import uvicorn
@@ -20,7 +20,7 @@ from ktt_common import serve
 class _CapturingServer:
     """Stands in for uvicorn.Server: keeps the config serve built and serves nothing."""
 
-    configs: list[uvicorn.Config] = []
+    configs: ClassVar[list[uvicorn.Config]] = []
 
     def __init__(self, config: uvicorn.Config) -> None:
         self.configs.append(config)
