@@ -12,10 +12,12 @@ a lower offered rate. For each push it records:
   commit that made the voucher, so the voucher is readable by then).
 
 Phases: a warm-up; the steady run (``rate`` a second for ``duration`` seconds: the target is 100/s for
-60 s with p99 push <= 100 ms, p99 push -> voucher <= 500 ms, no errors); a ramp of higher rates (short
-steps) until one fails those limits: the highest rate that passed is the *sustainable rate*; then the
-closed-loop capacity of new pushes and of replays (the same version again), ``concurrency`` in flight,
-and their ratio (target: replays >= 5x new pushes). CPU seconds of the service processes (and their
+60 s with p99 push <= 100 ms, p99 push -> voucher <= 500 ms, no errors); then the search for the
+*sustainable rate* (the highest rate that met those limits), in short steps: up a ramp of higher rates
+until one fails (or, when the steady rate failed, down until one holds), then bisection between the
+highest rate that held and the lowest that failed until they are ``resolution`` apart (10/s; at most
+``max_bisect`` steps); then the closed-loop capacity of new pushes and of replays (the same version
+again), ``concurrency`` in flight, and their ratio (target: replays >= 5x new pushes). CPU seconds of the service processes (and their
 workers) are read from /proc around each phase: CPU ms per push.
 """
 
@@ -29,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,10 @@ from tests.bench.decisions import hetu, percentile
 from tests.helpers import decision_body
 
 LIMITS = {"push_p99_ms": 100.0, "voucher_p99_ms": 500.0}
+# The sustainable rate is searched to within this many pushes a second, in at most MAX_BISECT steps
+# after the ramp (each a short phase of its own).
+RESOLUTION = 10.0
+MAX_BISECT = 4
 # A push that could not even be sent this long after it was due is an error (the run stays bounded).
 GIVE_UP_SECONDS = 10.0
 TICK = os.sysconf("SC_CLK_TCK")
@@ -297,10 +304,51 @@ def summarise(results: list[dict[str, Any]], rate: float, count: int, elapsed: f
     return out
 
 
+def _between(lo: float, hi: float) -> float:
+    """A round rate (a multiple of 5/s) between ``lo`` and ``hi``, near the middle; the middle itself
+    when no multiple of 5 lies strictly between them."""
+    mid = 5.0 * round((lo + hi) / 10.0)
+    return mid if lo < mid < hi else (lo + hi) / 2.0
+
+
+async def search_sustainable(trial: Callable[[float], Awaitable[bool]], rate: float, rate_passed: bool,
+                             ramp: Sequence[float], step_down: Sequence[float], *, resolution: float = RESOLUTION,
+                             max_bisect: int = MAX_BISECT) -> tuple[float | None, float | None]:
+    """(highest rate that held, lowest rate that failed) after the steady run at ``rate``: up ``ramp``
+    until a rate fails (when ``rate`` held), or down ``step_down`` until one holds (when it failed),
+    then bisection while the two are more than ``resolution`` apart, at most ``max_bisect`` trials.
+    ``trial(rate)`` runs one phase and says whether it met the limits. None: no rate held (first) or
+    none failed (second)."""
+    held: float | None = rate if rate_passed else None
+    failed: float | None = None if rate_passed else rate
+    if rate_passed:
+        for step_rate in ramp:
+            if not await trial(step_rate):
+                failed = step_rate
+                break
+            held = step_rate
+    else:
+        for step_rate in step_down:
+            if await trial(step_rate):
+                held = step_rate
+                break
+            failed = step_rate
+    for _ in range(max_bisect):
+        if held is None or failed is None or failed - held <= resolution:
+            break
+        middle = _between(held, failed)
+        if await trial(middle):
+            held = middle
+        else:
+            failed = middle
+    return held, failed
+
+
 async def bench_decision_rate(backend: str, root: Path, *, rate: float = 100.0, seconds: float = 60.0,
                               ramp: list[float] | None = None, ramp_seconds: float = 15.0, closed_n: int = 1000,
                               concurrency: int = 16, workers: int | None = None,
-                              step_down: list[float] | None = None) -> dict[str, Any]:
+                              step_down: Sequence[float] | None = None, resolution: float = RESOLUTION,
+                              max_bisect: int = MAX_BISECT) -> dict[str, Any]:
     workers = workers or int(os.environ.get("KTT_WORKERS", "1"))
     services = Services(root, backend, workers)
     try:
@@ -312,21 +360,17 @@ async def bench_decision_rate(backend: str, root: Path, *, rate: float = 100.0, 
         try:
             await driver.open_loop(min(rate, 20.0), 1.0)  # warm-up: imports, connections, prepared statements
             steady = await driver.open_loop(rate, seconds)
-            steps = []
-            sustainable = rate if steady["passed"] else None
-            for step_rate in ramp or []:
+            steps: list[dict[str, Any]] = []
+
+            async def trial(step_rate: float) -> bool:
                 step = await driver.open_loop(step_rate, ramp_seconds)
                 steps.append(step)
-                if not step["passed"]:
-                    break
-                sustainable = step_rate
-            if sustainable is None:  # the steady rate failed: step down to find what holds
-                for step_rate in step_down if step_down is not None else (rate * 0.5, rate * 0.25, rate * 0.1):
-                    step = await driver.open_loop(step_rate, ramp_seconds)
-                    steps.append(step)
-                    if step["passed"]:
-                        sustainable = step_rate
-                        break
+                return bool(step["passed"])
+
+            sustainable, lowest_failed = await search_sustainable(
+                trial, rate, steady["passed"], ramp or [],
+                step_down if step_down is not None else (rate * 0.5, rate * 0.25, rate * 0.1),
+                resolution=resolution, max_bisect=max_bisect)
             fresh_from = driver.next_index
             new = await driver.closed_loop([driver.body(fresh_from + k) for k in range(closed_n)], concurrency)
             driver.next_index += closed_n
@@ -338,6 +382,7 @@ async def bench_decision_rate(backend: str, root: Path, *, rate: float = 100.0, 
             "service_peak_rss_mib": services_rss, "startup_s": startup_s, "loadavg_at_end": loadavg(),
             "backend": backend, "workers_per_service": workers, "limits": LIMITS,
             "steady": steady, "ramp": steps, "sustainable_rate_per_s": sustainable,
+            "lowest_failed_rate_per_s": lowest_failed, "search_resolution_per_s": resolution,
             "new_push_capacity": new, "replay_capacity": replay,
             "replay_over_new": round(replay["per_s"] / new["per_s"], 2) if new["per_s"] else None,
         }

@@ -39,7 +39,9 @@ def decision_rate_section(r: dict[str, Any]) -> dict[str, Any]:
     if sustainable is not None:
         figure = {"what": f"highest sustainable rate of decision pushes (open loop, p99 push <= "
                           f"{r['limits']['push_p99_ms']:g} ms, p99 push -> voucher <= {r['limits']['voucher_p99_ms']:g} ms, "
-                          f"no errors), {r['workers_per_service']} worker(s) a service", "value": sustainable, "unit": "/s"}
+                          f"no errors), {r['workers_per_service']} worker(s) a service"
+                          + (f"; {r['lowest_failed_rate_per_s']:g}/s failed" if r.get("lowest_failed_rate_per_s") else ""),
+                  "value": sustainable, "unit": "/s"}
     else:
         figure = {"what": f"NO rate tried met the limits; the steady run's achieved rate "
                           f"(offered {steady['rate']:g}/s, p99 push {steady['push_ms'] and steady['push_ms']['p99']} ms)",

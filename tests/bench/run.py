@@ -11,8 +11,9 @@ them in this process) against the real services and a real nats-server started f
    a bare ``unnest`` upsert of the same rows (PostgreSQL only).
 4. decision pushes at a constant rate (``tests/bench/decision_rate.py``, issue 15): the decision and
    voucher services as separate processes (as under ``make run``), an open-loop driver at 100 pushes a
-   second for 60 s, then higher rates until the latency limits fail (the sustainable rate), then the
-   capacity of new pushes and of replays; baseline: the replays.
+   second for 60 s, then higher rates until the latency limits fail (lower ones when 100/s failed), then
+   bisection to within 10/s (the sustainable rate: the highest that held), then the capacity of new
+   pushes and of replays; baseline: the replays. ``--quick``: the steady run only, no search.
 3. monthly settlement (``tests/bench/billing.py``, issue 10): a national month settled by the real
    ``settle-month`` job; baseline: one hand-written SQL aggregate over the same rows.
 
@@ -61,6 +62,16 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def run_async(coro: Any) -> Any:
+    """Run a benchmark's coroutine on uvloop, the event loop the services run on under
+    ``ktt_common.serve`` (the in-process benchmarks then measure what production runs, and the
+    open-loop driver costs less CPU beside the services it measures)."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 def bench_here(name: str, backend: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one benchmark in this process; its result with this process's peak memory so far."""
     if backend == "postgresql":
@@ -69,18 +80,18 @@ def bench_here(name: str, backend: str, args: argparse.Namespace) -> dict[str, A
         if name == "decisions":
             from tests.bench.decisions import bench_decisions
 
-            result = asyncio.run(bench_decisions(backend, args.n, Path(tmp)))
+            result = run_async(bench_decisions(backend, args.n, Path(tmp)))
         elif name == "decision_rate":
-            from tests.bench.decision_rate import bench_decision_rate
+            from tests.bench.decision_rate import MAX_BISECT, bench_decision_rate
 
-            result = asyncio.run(bench_decision_rate(
+            result = run_async(bench_decision_rate(
                 backend, Path(tmp), rate=args.rate, seconds=args.seconds, ramp=[] if args.quick else RAMP,
                 ramp_seconds=RAMP_SECONDS, closed_n=10 if args.quick else 1000, concurrency=2 if args.quick else 16,
-                workers=args.workers))
+                workers=args.workers, step_down=[] if args.quick else None, max_bisect=0 if args.quick else MAX_BISECT))
         elif name == "attendance":
             from tests.bench.attendance import bench_attendance
 
-            result = asyncio.run(bench_attendance(backend, args.agreements, Path(tmp), args.posters))
+            result = run_async(bench_attendance(backend, args.agreements, Path(tmp), args.posters))
         else:
             from tests.bench import billing
 

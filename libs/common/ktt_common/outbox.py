@@ -188,7 +188,13 @@ async def emit_many(
 
 
 class OutboxRelay:
-    """Publishes unpublished outbox rows in order; woken after each commit, polls as a fallback."""
+    """Publishes unpublished outbox rows in order; woken after each commit, polls as a fallback.
+
+    A wake-up drains the outbox in rounds: claim the oldest pending rows, publish them pipelined, and
+    mark them published in the statement that claims the next round (PostgreSQL: one autocommit
+    statement), so one batch costs two statements, the last finding nothing more. Rows are not locked:
+    the lease keeps one relay publishing; a relay that stalled past its lease sends the same rows in
+    the same order as its successor, and JetStream keeps the first of each ``Nats-Msg-Id``."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -199,6 +205,9 @@ class OutboxRelay:
         # Until when (monotonic) the lease taken last is known to run with time to spare: the relay
         # renews it every third of its time instead of every round (issue 15: a round per commit).
         self._lease_fresh_until = 0.0
+        # Rows JetStream acknowledged that are not yet marked published: (seq, stream_seq). Marked by
+        # the next claim's statement; kept across a failed statement (marking again is harmless).
+        self._unmarked: list[tuple[int, int]] = []
 
     def wake(self, *_: Any) -> None:
         self._wake.set()
@@ -211,40 +220,52 @@ class OutboxRelay:
         delay = self.rt.settings.outbox_poll_seconds
         while not self._stopping:
             try:
-                published = await self.publish_pending()
+                await self.publish_pending()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # database busy or gone: try again shortly
                 log.warning("outbox_relay_error", error=str(exc) or type(exc).__name__)
-                published = 0
-            if published >= self.rt.settings.outbox_batch:
-                continue
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             except TimeoutError:
                 pass
-            self._wake.clear()
         self._lease_fresh_until = 0.0
+        try:
+            await self._flush_marks()
+        except Exception:
+            pass  # published rows left unmarked are sent again and dropped by JetStream as duplicates
         try:
             await self.lease.release()  # a replica may take over at once
         except Exception:
             pass
 
     async def publish_pending(self) -> int:
-        """Publish one batch; return how many rows were published. Stops at the first failure
-        so that events of one entity keep their order."""
-        if not self.rt.bus.connected:
+        """Publish until nothing is pending (or a row fails, or the lease is lost); return how many
+        rows were published. Stops at the first failure so that events of one entity keep their
+        order. Every row published is marked when it returns."""
+        self._wake.clear()
+        if not self.rt.bus.connected or not await self._hold_lease():  # NATS down, or another replica publishes
+            await self._flush_marks()
             return 0
-        if not await self._hold_lease():  # another replica publishes
-            return 0
-        if self._sqlite:
-            return await self._publish_pending_sqlite()
-        async with self.rt.sessionmaker() as session, session.begin():
-            # Claim: replicas skip each other's rows, and nobody waits on the lock.
-            rows = (await session.execute(self._pending_query().with_for_update(skip_locked=True))).all()
+        published = 0
+        while True:
+            # Cleared before each claim: a commit from now on is either seen by the claim or wakes the
+            # relay again (cleared after the wait, a commit already published by a later round of this
+            # wake-up would bring one more, empty, round).
+            self._wake.clear()
+            rows = await self._mark_and_claim()
+            if not rows:
+                return published
             done, failure = await self._publish(rows)
-            await self._mark(session, done, failure)
-            return len(done)
+            published += len(done)
+            if failure is not None:
+                async with self.rt.sessionmaker() as session, session.begin():
+                    await self._mark(session, done, failure)
+                return published
+            self._unmarked = [(d["b_seq"], d["b_stream_seq"]) for d in done]
+            if self._stopping or not await self._hold_lease():
+                await self._flush_marks()
+                return published
 
     async def _hold_lease(self) -> bool:
         """Take or renew the relay's lease, at most every third of its time: a held lease still has
@@ -258,18 +279,45 @@ class OutboxRelay:
         self._lease_fresh_until = 0.0
         return False
 
-    async def _publish_pending_sqlite(self) -> int:
-        # SQLite has one writer: never hold its write lock while waiting on NATS. Read, publish,
-        # then mark in a short transaction. A crash in between re-publishes rows that JetStream
-        # then drops as duplicates (same Nats-Msg-Id), so nothing is lost or doubled.
-        async with self.rt.sessionmaker() as session:
-            rows = (await session.execute(self._pending_query())).all()
-        if not rows:
-            return 0
-        done, failure = await self._publish(rows)
-        async with self.rt.sessionmaker() as session, session.begin():
-            await self._mark(session, done, failure)
-        return len(done)
+    async def _flush_marks(self) -> None:
+        if self._unmarked:
+            async with self.rt.sessionmaker() as session, session.begin():
+                await self._mark(session, [{"b_seq": seq, "b_stream_seq": stream_seq} for seq, stream_seq in self._unmarked], None)
+            self._unmarked = []
+
+    async def _mark_and_claim(self) -> list[Any]:
+        """Mark the rows of the previous round published and claim the next round's rows."""
+        if self._sqlite:
+            # SQLite has one writer: never hold its write lock while waiting on NATS. Mark in a short
+            # transaction, then read. A crash in between publishing and marking re-publishes rows
+            # that JetStream then drops as duplicates (same Nats-Msg-Id), so nothing is lost or doubled.
+            await self._flush_marks()
+            async with self.rt.sessionmaker() as session:
+                return list((await session.execute(self._pending_query())).all())
+        outbox = self.rt.infra.outbox
+        seqs = [seq for seq, _ in self._unmarked]
+        stream_seqs = [stream_seq for _, stream_seq in self._unmarked]
+        params = {"now": dt.datetime.now(dt.UTC), "seqs": seqs, "stream_seqs": stream_seqs,
+                  "batch": self.rt.settings.outbox_batch}
+        # One autocommit statement (no BEGIN/COMMIT); the claim reads the snapshot from before the
+        # CTE's UPDATE, so it leaves out the rows being marked by their seq.
+        statement = text(
+            f'WITH marked AS (UPDATE "{outbox.name}" AS o SET published_at = :now, stream_seq = u.stream_seq, '
+            "attempts = o.attempts + 1, last_error = NULL "
+            "FROM unnest(CAST(:seqs AS bigint[]), CAST(:stream_seqs AS bigint[])) AS u(seq, stream_seq) "
+            "WHERE o.seq = u.seq RETURNING o.seq) "
+            f'SELECT seq, event_id, subject, event_type, envelope FROM "{outbox.name}" '
+            "WHERE published_at IS NULL AND parked_at IS NULL AND seq <> ALL(CAST(:seqs AS bigint[])) "
+            "ORDER BY seq LIMIT :batch"
+        ) if seqs else text(
+            f'SELECT seq, event_id, subject, event_type, envelope FROM "{outbox.name}" '
+            "WHERE published_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT :batch"
+        )
+        async with self.rt.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            rows = list((await conn.execute(statement, params if seqs else {"batch": params["batch"]})).all())
+        self._unmarked = []
+        return rows
 
     def _pending_query(self) -> Any:
         outbox = self.rt.infra.outbox

@@ -68,6 +68,15 @@ def app_from_env() -> Any:
     return module.create_app(module.SPEC.load_settings())
 
 
+def uvicorn_options(settings: Any) -> dict[str, Any]:
+    """What uvicorn is told for every service, one worker or several. The event loop is uvloop's and the
+    HTTP parser httptools' (both pinned in requirements.txt; issue 15: measured in docs/benchmarks.md),
+    named rather than left to uvicorn's "auto", so that a missing one stops the service at start
+    instead of quietly running it on the slower pure-Python pair."""
+    return {"host": settings.host, "port": settings.port, "log_config": None, "access_log": False,
+            "proxy_headers": True, "timeout_graceful_shutdown": 10, "loop": "uvloop", "http": "httptools"}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run one KTT service")
     parser.add_argument("service", choices=sorted(SERVICE_MODULES))
@@ -82,8 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     module = service_module(args.service)
     settings = module.SPEC.load_settings()
     count = workers()
-    options: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_config": None, "access_log": False,
-                                   "proxy_headers": True, "timeout_graceful_shutdown": 10}
+    options = uvicorn_options(settings)
     if count == 1:
         uvicorn.Server(uvicorn.Config(module.create_app(settings), **options)).run()
         return

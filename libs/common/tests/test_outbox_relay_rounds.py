@@ -1,0 +1,104 @@
+"""Issue 15/8: the relay's rounds. A wake-up drains the outbox; each round's rows are marked published by
+the statement that claims the next round (on PostgreSQL one autocommit statement), and JetStream stores
+them in the outbox's order."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from ktt_common.outbox import OutboxRelay, emit
+from ktt_common.testing import eventually
+
+import ktt_probe as probe
+
+
+async def _emit(rt: Any, count: int) -> list[str]:
+    async with rt.sessionmaker() as session, session.begin():
+        return [(await emit(session, probe.ProbeHappened, probe.ProbePayload(item=uuid.uuid4(), note=str(i)))).id
+                for i in range(count)]
+
+
+async def _quiet_relay(rt: Any) -> OutboxRelay:
+    """Stop the service's own relay (and wait for its lease to go) and return a fresh one to drive by hand."""
+    rt.relay.stop()
+    lease = rt.infra.lease
+
+    async def released() -> bool:
+        async with rt.sessionmaker() as session:
+            return int((await session.execute(select(func.count()).select_from(lease)
+                                              .where(lease.c.name == "outbox-relay"))).scalar_one()) == 0
+
+    await eventually(released, what="the service's relay gone with its lease")
+    return OutboxRelay(rt)
+
+
+def _outbox_statements(rt: Any) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(rt.engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "outbox" in statement:
+            seen.append(statement)
+
+    return seen
+
+
+async def test_a_wake_up_drains_the_outbox_in_rounds_marked_by_the_next_claim(start_probe, probe_switch, db_backend):
+    async with start_probe(outbox_batch=3) as svc:
+        rt = svc.rt
+        relay = await _quiet_relay(rt)
+        ids = await _emit(rt, 7)
+        statements = _outbox_statements(rt)
+        assert await relay.publish_pending() == 7
+        ran = list(statements)
+        ob = rt.infra.outbox
+        async with rt.sessionmaker() as session:
+            rows = (await session.execute(select(ob.c.seq, ob.c.event_id, ob.c.published_at, ob.c.stream_seq, ob.c.attempts)
+                                          .order_by(ob.c.seq))).all()
+        assert [str(r.event_id) for r in rows] == ids
+        assert all(r.published_at is not None and r.attempts == 1 for r in rows)  # marked when publish_pending returns
+        stream_seqs = [r.stream_seq for r in rows]
+        assert stream_seqs == sorted(stream_seqs) and len(set(stream_seqs)) == 7  # JetStream holds them in outbox order
+        if db_backend == "postgresql":
+            # Rounds of 3, 3, 1: the first claim, then three statements that each mark a round and claim
+            # the next (the last finds nothing): 4 statements, no separate UPDATE and no empty round.
+            assert len(ran) == 4, ran
+            assert sum(s.lstrip().upper().startswith("WITH MARKED AS (UPDATE") for s in ran) == 3
+        else:
+            # SQLite: a read per round and a short write transaction per mark.
+            assert len(ran) == 4 + 3, ran
+        await eventually(lambda: _count_effects(rt), what="the probe consumer handled all seven")
+        statements.clear()
+        assert await relay.publish_pending() == 0
+        assert len(statements) == 1  # nothing pending: one claim, nothing to mark
+
+
+async def _count_effects(rt: Any) -> bool:
+    async with rt.sessionmaker() as session:
+        return int((await session.execute(select(func.count()).select_from(probe.effects))).scalar_one()) == 7
+
+
+async def test_rows_published_before_the_lease_was_lost_are_still_marked(start_probe, probe_switch):
+    """A relay that loses its lease between rounds marks what it has published and stops publishing."""
+    async with start_probe() as svc:
+        rt = svc.rt
+        relay = await _quiet_relay(rt)
+        await _emit(rt, 2)
+        real_hold = relay._hold_lease
+        calls = 0
+
+        async def lease_lost_after_first_round() -> bool:
+            nonlocal calls
+            calls += 1
+            return calls == 1 and await real_hold()
+
+        relay._hold_lease = lease_lost_after_first_round  # type: ignore[method-assign]
+        assert await relay.publish_pending() == 2
+        ob = rt.infra.outbox
+        async with rt.sessionmaker() as session:
+            assert (await session.execute(select(func.count()).select_from(ob).where(ob.c.published_at.is_(None)))).scalar_one() == 0
+        await _emit(rt, 1)
+        assert await relay.publish_pending() == 0  # no lease: nothing more published
