@@ -27,6 +27,7 @@ from ktt_common.outbox import runtime_of
 from ktt_attendance.access import not_yours, sees
 from ktt_attendance.agreements import rules as agreement_rules
 from ktt_attendance.agreements.models import AgreementCopy, Deviation
+from ktt_attendance.alerts import evaluation
 from ktt_attendance.alerts import service as alerts
 from ktt_attendance.log import rules, writing
 from ktt_attendance.log.models import LogBatch, LogEntry
@@ -46,6 +47,7 @@ class BatchState:
     client_days: dict[uuid.UUID, rules.ClientDays]
     coaching_used: dict[uuid.UUID, int]
     confirmed: dict[tuple[uuid.UUID, str], dt.date] = field(default_factory=dict)
+    span: tuple[dt.date, dt.date] | None = None  # the batch's first and last day: ``existing`` holds every entry of them
     hetu_free: dict[str, bool] = field(default_factory=dict)  # free texts already scanned (DATA-4)
 
 
@@ -81,9 +83,7 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
     for r in final:
         counts[r["status"]] += 1
     await writing.publish(session, batch_id, today, checked, written)
-    # ATT-4, ATT-5, AGR-9: only absences and closures can start an alert.
-    await alerts.after_batch(session, [(item.copy.agreement_id, item.entry.date) for item in checked
-                                       if item.content["kind"] != "present" or (item.existing and item.existing.kind != "present")])
+    await alerts.raise_due(session, await _alert_timelines(session, state, checked))
     session.add(LogBatch(id=batch_id, provider_id=principal.provider_id or principal.subject, recorded_by=principal.subject,
                          content_type=content_type, entries=len(entries), counts=counts, received_on=today, received_at=now))
     await audit(session, principal, "daily_log.post", "log_batch", batch_id,
@@ -99,7 +99,7 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
     rows = [c for c in (await session.execute(query)).scalars() if c.has_facts and sees(principal, c.provider_id)] if ids else []
     copies = {c.agreement_id: Agreement(
         agreement_id=c.agreement_id, client_id=c.client_id, provider_id=c.provider_id, unit_id=c.unit_id,  # type: ignore[arg-type]  # has_facts: AgreementSigned
-        product_kind=c.product_kind, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]  # gave these
+        product_kind=c.product_kind, form=c.form, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]  # gave these
         ended_on=c.ended_on, last_day=c.last_day, segments=agreement_rules.schedule_segments(c.periods),  # type: ignore[arg-type]  # together
         existing={}, deviations={}) for c in rows}
     client_days: dict[uuid.UUID, rules.ClientDays] = {}
@@ -136,7 +136,8 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
         months_of_batch = sorted({month_key(day) for day in days})
         units = {c.unit_id for c in copies.values() if c.unit_id}
         confirmed = await months.confirmed_months(session, {(unit, month) for unit in units for month in months_of_batch})
-    return BatchState(today=today, copies=copies, client_days=client_days, coaching_used=coaching_used, confirmed=confirmed)
+    return BatchState(today=today, copies=copies, client_days=client_days, coaching_used=coaching_used, confirmed=confirmed,
+                      span=(min(days), max(days)) if days else None)
 
 
 def _reject(index: int, rule: str, message: str) -> dict[str, Any]:
@@ -263,6 +264,34 @@ def _present_problem(state: BatchState, copy: Agreement, entry: EntryIn, content
     if replacing:
         days.add(entry.date)
     return limit
+
+
+async def _alert_timelines(session: AsyncSession, state: BatchState, checked: list[Checked]) -> list[evaluation.Timeline]:
+    """ATT-4, ATT-5, AGR-9: the timelines of the agreements whose absences or closures the batch
+    changed (only those can start an alert), as ``evaluation.timelines_from_db`` would read them
+    after the write: the batch's agreements as loaded; on the days it spans, the entries it loaded
+    with what it wrote over them; only the log outside that span is read."""
+    changed = [item for item in checked
+               if item.content["kind"] != "present" or (item.existing is not None and item.existing.kind != "present")]
+    if not changed or state.span is None:
+        return []
+    lo = evaluation.lookback_from(item.entry.date for item in changed)
+    ids = sorted({item.copy.agreement_id for item in changed})
+    known = {aid: {day: evaluation.day_of(r.kind, r.authorised, r.absence_reason, r.not_organised_reason)
+                   for day, r in state.copies[aid].existing.items()} for aid in ids}
+    for item in checked:
+        log = known.get(item.copy.agreement_id)
+        if log is not None:
+            c = item.content
+            log[item.entry.date] = evaluation.day_of(c["kind"], c["authorised"], c["absence_reason"], c["not_organised_reason"])
+    rest = await evaluation.read_logs(session, ids, lo, skip=state.span)
+    out = []
+    for aid in ids:
+        a = state.copies[aid]
+        subject = evaluation.Subject(a.agreement_id, a.client_id, a.provider_id, a.unit_id, a.form, a.start, a.last_day, a.segments)
+        if (timeline := evaluation.timeline_of(subject, lo, known[aid], rest.get(aid))) is not None:
+            out.append(timeline)
+    return out
 
 
 def _count_realised(state: BatchState, item: Checked) -> None:

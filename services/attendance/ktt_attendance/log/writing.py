@@ -40,6 +40,7 @@ class Agreement:
     provider_id: str
     unit_id: uuid.UUID | None
     product_kind: str | None
+    form: str | None
     approved_hours: float | None
     start: dt.date
     end: dt.date
