@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pydantic_core
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from ktt_common.auth import Principal
 from ktt_common.bounds import BoundedDate
@@ -38,7 +39,7 @@ BATCH_BODY: dict[str, Any] = {
              responses={413: {"model": Problem, "description": "More entries (or bytes) than a batch may hold"},
                         415: {"model": Problem, "description": "Neither JSON nor CSV"}})
 async def post_daily_log(request: Request, session: SessionDep,
-                         principal: Principal = authorize("log.post_daily_log")) -> JSONResponse:
+                         principal: Principal = authorize("log.post_daily_log")) -> Response:
     """One client-day per entry: ``present`` (hours or start/end, tasks, coaching hours),
     ``absent`` (reason, certificate, same-day contact) or ``not_organised`` (a public holiday or a
     provider closure). Idempotent per (agreement, date): the same entry again is ``unchanged``, a
@@ -53,8 +54,10 @@ async def post_daily_log(request: Request, session: SessionDep,
     if len(body) > limit:
         raise parsing.BatchTooLarge(f"a batch body holds at most {limit} bytes")
     content_type, entries = parsing.parse_batch(request.headers.get("content-type", ""), body, settings.daily_log_batch_max)
-    # Built as plain JSON (5,000 results): the response model documents it, nothing re-validates it.
-    return JSONResponse(await service.post_batch(session, principal, entries, content_type))
+    # Built as plain data (5,000 results) and serialised in one call: the response model documents
+    # it, nothing re-validates it.
+    answer = await service.post_batch(session, principal, entries, content_type)
+    return Response(pydantic_core.to_json(answer), media_type="application/json")
 
 
 @router.get("/daily-log", response_model=EntryPage,

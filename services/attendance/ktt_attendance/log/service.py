@@ -59,7 +59,7 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
     """ATT-1 / ATT-2: record a batch of client-days. Per entry: accepted, unchanged (the same
     content again), revised (kept with history), or rejected with the rule; one bad entry never
     loses the good ones. Writes and events are per batch: one AttendanceRecorded per agreement.
-    Returns the JSON of ``schemas.BatchOut``."""
+    Returns the fields of ``schemas.BatchOut`` (UUIDs as UUIDs: serialised by ``pydantic_core.to_json``)."""
     rt = runtime_of(session)
     today = rt.clock.today()
     now = dt.datetime.now(dt.UTC)
@@ -67,7 +67,8 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
     state = await _load_state(session, principal, entries, today)
     results: list[dict[str, Any] | None] = [None] * len(entries)
     checked: list[Checked] = []
-    for index in sorted(range(len(entries)), key=lambda i: (entries[i].date, i)):
+    # Date order, then the batch's order (the sort is stable).
+    for index in sorted(range(len(entries)), key=lambda i: entries[i].date):
         outcome = _check(state, principal, index, entries[index])
         if isinstance(outcome, dict):
             results[index] = outcome
@@ -88,7 +89,7 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
                          content_type=content_type, entries=len(entries), counts=counts, received_on=today, received_at=now))
     await audit(session, principal, "daily_log.post", "log_batch", batch_id,
                 client_ids=sorted({str(item.copy.client_id) for item in checked}), details={"counts": counts})
-    return {"batch_id": str(batch_id), "results": final, "counts": counts}
+    return {"batch_id": batch_id, "results": final, "counts": counts}
 
 
 async def _load_state(session: AsyncSession, principal: Principal, entries: list[EntryIn], today: dt.date) -> BatchState:
@@ -146,9 +147,10 @@ def _reject(index: int, rule: str, message: str) -> dict[str, Any]:
 
 def _result(index: int, status: str, *, entry_id: uuid.UUID | None = None, revision: int | None = None,
             correction: bool | None = None, rule: str | None = None, message: str | None = None) -> dict[str, Any]:
-    """One entry's answer, as the JSON of ``schemas.EntryResult`` (5,000 of them are built per batch)."""
-    return {"index": index, "status": status, "entry_id": str(entry_id) if entry_id else None, "revision": revision,
-            "correction": correction, "rule": rule, "message": message}
+    """One entry's answer, the fields of ``schemas.EntryResult`` (5,000 of them are built per batch;
+    ``entry_id`` stays a UUID: the answer is serialised by ``pydantic_core.to_json``)."""
+    return {"index": index, "status": status, "entry_id": entry_id, "revision": revision, "correction": correction,
+            "rule": rule, "message": message}
 
 
 def _content(entry: EntryIn, not_organised_reason: str | None, deviation: str | None) -> dict[str, Any]:
