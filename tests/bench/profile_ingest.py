@@ -86,8 +86,8 @@ async def measure(backend: str, n_agreements: int, root: Path, skip: int, relay:
             if not relay:
                 svc.rt.relay.stop()
             marks: Marks = []
-            for module, name in ((parsing, "parse_batch"), (service, "_load_state"), (writing, "write"), (writing, "publish"),
-                                 (alerts, "after_batch"), (service, "_alert_timelines"), (alerts, "raise_due"), (service, "audit"), (service, "post_batch")):
+            for module, name in ((parsing, "parse_batch"), (service, "post_batch"), (service, "_load_state"), (writing, "write"), (writing, "publish"),
+                                 (alerts, "after_batch"), (service, "_alert_timelines"), (alerts, "raise_due"), (service, "audit")):
                 if hasattr(module, name):
                     undo.append(_wrap(module, name, marks))
             tokens = {p: svc.auth("provider", provider_id=p) for p, _, _ in bodies}
@@ -106,6 +106,7 @@ async def measure(backend: str, n_agreements: int, root: Path, skip: int, relay:
             gc.freeze()
             gc_time = [0.0, 0.0]  # seconds in the garbage collector, collections (of the counted batches)
             gc_by_generation = [0.0, 0.0, 0.0]
+            gc_by_phase: dict[str, float] = defaultdict(float)  # by the last boundary passed
             gc_started = [0.0]
 
             def gc_callback(phase: str, info: dict[str, Any]) -> None:
@@ -115,6 +116,7 @@ async def measure(backend: str, n_agreements: int, root: Path, skip: int, relay:
                     gc_time[0] += time.perf_counter() - gc_started[0]
                     gc_time[1] += 1
                     gc_by_generation[info["generation"]] += time.perf_counter() - gc_started[0]
+                    gc_by_phase[marks[-1][0] if marks else "?"] += time.perf_counter() - gc_started[0]
 
             entries = 0
             for k, (provider, body, count) in enumerate(bodies):
@@ -155,6 +157,7 @@ async def measure(backend: str, n_agreements: int, root: Path, skip: int, relay:
             "entries_per_s_sequential": round(entries / (sum(w for w, _ in totals) / 1000)),
             "gc_ms_per_batch": round(gc_time[0] * 1000 / len(totals), 1), "gc_collections_per_batch": round(gc_time[1] / len(totals), 1),
             "gc_ms_per_batch_by_generation": [round(t * 1000 / len(totals), 1) for t in gc_by_generation],
+            "gc_ms_per_batch_after": {k: round(t * 1000 / len(totals), 1) for k, t in gc_by_phase.items()},
         }
     finally:
         for u in reversed(undo):
@@ -184,6 +187,7 @@ def main() -> None:
     print(f"  {'whole request (its own median)':45s} {wall:8.1f} {cpu:8.1f}")
     print(f"  {'of which in the garbage collector':45s} {result['gc_ms_per_batch']:8.1f}"
           f"  ({result['gc_collections_per_batch']} collections; ms by generation {result['gc_ms_per_batch_by_generation']})")
+    print(f"  garbage collector ms, by the boundary last passed: {result['gc_ms_per_batch_after']}")
     print(f"entries/s, one batch after another: {result['entries_per_s_sequential']}")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pydantic_core
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
@@ -53,11 +52,11 @@ async def post_daily_log(request: Request, session: SessionDep,
     body = await request.body()
     if len(body) > limit:
         raise parsing.BatchTooLarge(f"a batch body holds at most {limit} bytes")
-    content_type, entries = parsing.parse_batch(request.headers.get("content-type", ""), body, settings.daily_log_batch_max)
-    # Built as plain data (5,000 results) and serialised in one call: the response model documents
-    # it, nothing re-validates it.
-    answer = await service.post_batch(session, principal, entries, content_type)
-    return Response(pydantic_core.to_json(answer), media_type="application/json")
+    # The answer is built as plain data (5,000 results) and serialised in one call: the response
+    # model documents it, nothing re-validates it.
+    answer = await service.post_batch_body(session, principal, request.headers.get("content-type", ""), body,
+                                           settings.daily_log_batch_max)
+    return Response(answer, media_type="application/json")
 
 
 @router.get("/daily-log", response_model=EntryPage,

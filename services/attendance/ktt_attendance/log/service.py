@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +30,7 @@ from ktt_attendance.agreements import rules as agreement_rules
 from ktt_attendance.agreements.models import AgreementCopy, Deviation
 from ktt_attendance.alerts import evaluation
 from ktt_attendance.alerts import service as alerts
-from ktt_attendance.log import rules, writing
+from ktt_attendance.log import collector, parsing, rules, writing
 from ktt_attendance.log.models import LogBatch, LogEntry
 from ktt_attendance.log.schemas import EntryIn
 from ktt_attendance.log.writing import Agreement, Checked, content_of_row
@@ -53,6 +54,17 @@ class BatchState:
 
 def month_key(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
+
+
+async def post_batch_body(session: AsyncSession, principal: Principal, content_type: str, body: bytes, max_entries: int) -> bytes:
+    """A posted body read (``parsing``), recorded (``post_batch``) and answered: the JSON of
+    ``schemas.BatchOut``. The batch's objects (entries, contents, results, event days) are
+    released before the collector is back on (``collector``)."""
+    with collector.held_off():
+        kind, entries = parsing.parse_batch(content_type, body, max_entries)
+        answer = pydantic_core.to_json(await post_batch(session, principal, entries, kind))
+        del entries
+    return answer
 
 
 async def post_batch(session: AsyncSession, principal: Principal, entries: list[EntryIn], content_type: str) -> dict[str, Any]:
