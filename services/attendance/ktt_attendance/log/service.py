@@ -106,15 +106,22 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
 
 async def _load_state(session: AsyncSession, principal: Principal, entries: list[EntryIn], today: dt.date) -> BatchState:
     ids = sorted({e.agreement_id for e in entries})
-    query = select(AgreementCopy).where(AgreementCopy.agreement_id.in_(ids)).order_by(AgreementCopy.agreement_id)
+    # The copies' columns the rules need, as plain rows (no ORM objects: a batch holds hundreds).
+    a = AgreementCopy
+    query = select(a.agreement_id, a.client_id, a.provider_id, a.unit_id, a.product_kind, a.form, a.approved_hours, a.start,
+                   a.end, a.ended_on, a.periods).where(a.agreement_id.in_(ids)).order_by(a.agreement_id)
     if dialect_name(session) == "postgresql":
         query = query.with_for_update()  # concurrent batches of one agreement take turns
-    rows = [c for c in (await session.execute(query)).scalars() if c.has_facts and sees(principal, c.provider_id)] if ids else []
-    copies = {c.agreement_id: Agreement(
-        agreement_id=c.agreement_id, client_id=c.client_id, provider_id=c.provider_id, unit_id=c.unit_id,  # type: ignore[arg-type]  # has_facts: AgreementSigned
-        product_kind=c.product_kind, form=c.form, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]  # gave these
-        ended_on=c.ended_on, last_day=c.last_day, segments=agreement_rules.schedule_segments(c.periods),  # type: ignore[arg-type]  # together
-        existing={}, deviations={}) for c in rows}
+    copies: dict[uuid.UUID, Agreement] = {}
+    for aid, client_id, provider_id, unit_id, product_kind, form, approved_hours, start, end, ended_on, periods in (
+            (await session.execute(query)).all() if ids else ()):
+        if start is None or end is None or not sees(principal, provider_id):  # not AgreementCopy.has_facts, or not theirs
+            continue
+        copies[aid] = Agreement(
+            agreement_id=aid, client_id=client_id, provider_id=provider_id, unit_id=unit_id,  # type: ignore[arg-type]  # has_facts: AgreementSigned gave these
+            product_kind=product_kind, form=form, approved_hours=approved_hours, start=start, end=end, ended_on=ended_on,
+            last_day=min(end, ended_on) if ended_on is not None else end,  # AgreementCopy.last_day
+            segments=agreement_rules.schedule_segments(periods), existing={}, deviations={})
     client_days: dict[uuid.UUID, rules.ClientDays] = {}
     coaching_used: dict[uuid.UUID, int] = {}
     confirmed: dict[tuple[uuid.UUID, str], dt.date] = {}
@@ -200,7 +207,7 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
         # DATA-3: another provider's agreement is answered exactly like an unknown one.
         return _reject(index, "DATA-3", not_yours(entry.agreement_id))
     day = entry.date
-    if (future := rules.future_problem(day, state.today)) is not None:
+    if day > state.today and (future := rules.future_problem(day, state.today)) is not None:
         return _reject(index, "ATT-1", future)
     if not copy.start <= day <= copy.last_day:  # the common case costs one comparison
         out = agreement_rules.out_of_force_problem(day, copy.start, copy.end, copy.ended_on)
