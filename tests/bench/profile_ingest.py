@@ -39,6 +39,7 @@ from ktt_common.clock import FrozenClock
 from ktt_common.testing import DatabaseFactory, NatsServer, postgres_admin_url, run_service
 
 from tests.bench.attendance import BATCH, TODAY, _agreements, _batches, _settings
+from tests.bench.run import peak_rss_mib
 
 Marks = list[tuple[str, float, float]]
 
@@ -189,6 +190,7 @@ def main() -> None:
           f"  ({result['gc_collections_per_batch']} collections; ms by generation {result['gc_ms_per_batch_by_generation']})")
     print(f"  garbage collector ms, by the boundary last passed: {result['gc_ms_per_batch_after']}")
     print(f"entries/s, one batch after another: {result['entries_per_s_sequential']}")
+    print(f"peak RSS of this process: {peak_rss_mib()} MiB")
 
 
 if __name__ == "__main__":
