@@ -37,3 +37,19 @@ async def test_a_batch_good_or_malformed_leaves_the_collector_on(att):
     assert gc.isenabled()
     await att.post([{"agreement_id": facts["agreement_id"], "date": "not a day", "kind": "present"}], expect=422)
     assert gc.isenabled()
+
+
+def test_every_tenth_batch_ends_with_a_full_collection():
+    full = []
+
+    def seen(phase, info):
+        if phase == "stop" and info["generation"] == 2:
+            full.append(info)
+
+    gc.callbacks.append(seen)
+    try:
+        for _ in range(collector.FULL_EVERY):
+            collector.after_batch()
+    finally:
+        gc.callbacks.remove(seen)
+    assert len(full) == 1

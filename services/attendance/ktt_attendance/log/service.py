@@ -64,6 +64,7 @@ async def post_batch_body(session: AsyncSession, principal: Principal, content_t
         kind, entries = parsing.parse_batch(content_type, body, max_entries)
         answer = pydantic_core.to_json(await post_batch(session, principal, entries, kind))
         del entries
+    collector.after_batch()
     return answer
 
 
