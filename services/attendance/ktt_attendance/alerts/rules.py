@@ -16,6 +16,7 @@ no entry yet breaks it (nothing is known of it).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,6 +46,12 @@ class Day:
 class Episode:
     since: dt.date
     days: tuple[dt.date, ...]
+
+
+@functools.lru_cache(maxsize=4096)  # asked for every missed day of every batch: a few distinct days
+def _working_window(day: dt.date) -> tuple[dt.date, ...]:
+    """The ``NO_SHOW_WORKING_DAYS`` working days from ``day`` on."""
+    return tuple(next_working_days(day, NO_SHOW_WORKING_DAYS))
 
 
 def _without_service(day: dt.date, entry: Day | None) -> bool:
@@ -77,7 +84,7 @@ def no_show_working_days(scheduled: list[dt.date], log: dict[dt.date, Day]) -> l
         entry = log.get(day)
         if entry is None or not entry.missed or not is_working_day(day):
             continue
-        window = next_working_days(day, NO_SHOW_WORKING_DAYS)
+        window = _working_window(day)
         expected = [d for d in window if d in scheduled_set and not _without_service(d, log.get(d))]
         if all((e := log.get(d)) is not None and e.missed for d in expected):
             since = _run_start(scheduled, log, day, lambda e: e.missed)

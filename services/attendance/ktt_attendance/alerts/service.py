@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,25 +19,27 @@ from ktt_common.db import affected, insert_for
 from ktt_common.errors import Conflict, FieldError, NotFound, RuleViolation
 from ktt_common.identifiers import contains_hetu
 from ktt_common.outbox import emit, runtime_of
-from ktt_contracts.attendance import (
-    ContinuityBroken,
-    LongSickLeave,
-    NoShowThresholdReached,
-    RepeatedAbsences,
-    SituationChanged,
-)
+from ktt_contracts.attendance import SituationChanged
 
 from ktt_attendance.access import visible_agreement
-from ktt_attendance.agreements import rules as agreement_rules
-from ktt_attendance.agreements.models import AgreementCopy
-from ktt_attendance.alerts import rules
+from ktt_attendance.alerts import evaluation
 from ktt_attendance.alerts.models import Alert
-from ktt_attendance.log.models import LogEntry
-
-LOOKBACK_DAYS = 120  # a batch's days are judged with the log this far before them
 
 
-async def _raise(session: AsyncSession, copy: AgreementCopy, *, kind: str, rule: str, since: dt.date, key: str,
+class About(Protocol):
+    """The agreement an alert is about (a copy, or an evaluation ``Subject``)."""
+
+    @property
+    def agreement_id(self) -> uuid.UUID: ...
+    @property
+    def client_id(self) -> uuid.UUID | None: ...
+    @property
+    def provider_id(self) -> str | None: ...
+    @property
+    def unit_id(self) -> uuid.UUID | None: ...
+
+
+async def _raise(session: AsyncSession, copy: About, *, kind: str, rule: str, since: dt.date, key: str,
                  details: dict[str, Any], event: Any, payload: dict[str, Any]) -> bool:
     """Insert the alert unless its key exists; publish it only when inserted (once)."""
     rt = runtime_of(session)
@@ -55,78 +56,24 @@ async def _raise(session: AsyncSession, copy: AgreementCopy, *, kind: str, rule:
     return bool(inserted)
 
 
-def _iso(days: Iterable[dt.date]) -> list[str]:
-    return [d.isoformat() for d in days]
+async def raise_due(session: AsyncSession, timelines: Iterable[evaluation.Timeline]) -> int:
+    """Raise (once each) every alert the timelines make due; returns how many were new."""
+    rt = runtime_of(session)
+    today = rt.clock.today()
+    raised = 0
+    for timeline in timelines:
+        for item in evaluation.due(timeline, today, rt.settings):
+            raised += await _raise(session, timeline.subject, kind=item.kind, rule=item.rule, since=item.since, key=item.key,
+                                   details=item.details, event=item.event, payload=item.payload)
+    return raised
 
 
 async def after_batch(session: AsyncSession, changed: Iterable[tuple[uuid.UUID, dt.date]]) -> int:
-    """Evaluate every alert rule for the agreements whose absences or closures a batch changed
-    (agreement, day), over their log from ``LOOKBACK_DAYS`` before the earliest changed day."""
-    changed = list(changed)
-    ids = sorted({aid for aid, _ in changed})
-    if not ids:
-        return 0
-    rt = runtime_of(session)
-    settings = rt.settings
-    today = rt.clock.today()
-    copies = {c.agreement_id: c for c in (await session.execute(
-        select(AgreementCopy).where(AgreementCopy.agreement_id.in_(ids)))).scalars()}
-    lo = min(d for _, d in changed) - dt.timedelta(days=LOOKBACK_DAYS)
-    logs: dict[uuid.UUID, dict[dt.date, rules.Day]] = defaultdict(dict)
-    for row in (await session.execute(select(
-            LogEntry.agreement_id, LogEntry.date, LogEntry.kind, LogEntry.authorised, LogEntry.absence_reason,
-            LogEntry.not_organised_reason).where(LogEntry.agreement_id.in_(ids), LogEntry.date >= lo))).all():
-        logs[row.agreement_id][row.date] = rules.Day(row.kind, row.authorised, row.absence_reason, row.not_organised_reason)
-    raised = 0
-    for agreement_id in ids:
-        copy = copies.get(agreement_id)
-        log = logs.get(agreement_id, {})
-        if copy is None or copy.start is None or copy.last_day is None or not log:  # not has_facts: nothing scheduled
-            continue
-        first, last = max(copy.start, min(log)), min(copy.last_day, today)
-        segments = agreement_rules.schedule_segments(copy.periods)
-        scheduled = agreement_rules.scheduled_days(segments, first, last) if last >= first else []
-        scheduled = sorted(set(scheduled) | {d for d in log if first <= d <= last})  # deviation days too (AGR-14)
-        raised += await _evaluate(session, copy, scheduled, log, settings)
-    return raised
-
-
-async def _evaluate(session: AsyncSession, copy: AgreementCopy, scheduled: list[dt.date], log: dict[dt.date, rules.Day],
-                    settings: Any) -> int:
-    raised = 0
-    aid = copy.agreement_id
-    for ep in rules.no_show_working_days(scheduled, log):
-        raised += await _raise(session, copy, kind="NoShowThresholdReached", rule="ATT-4", since=ep.since,
-                               key=f"no_show_working_days:{aid}:{ep.since}", details={"variant": "working_days", "missed_days": _iso(ep.days)},
-                               event=NoShowThresholdReached, payload={"variant": "working_days", "missed_days": list(ep.days),
-                                                                      "threshold": rules.NO_SHOW_WORKING_DAYS})
-    if copy.form == "group":
-        for ep in rules.no_show_group_sessions(scheduled, log):
-            raised += await _raise(session, copy, kind="NoShowThresholdReached", rule="ATT-4", since=ep.since,
-                                   key=f"no_show_group_sessions:{aid}:{ep.since}",
-                                   details={"variant": "group_sessions", "missed_days": _iso(ep.days)},
-                                   event=NoShowThresholdReached, payload={"variant": "group_sessions", "missed_days": list(ep.days),
-                                                                          "threshold": rules.NO_SHOW_GROUP_SESSIONS})
-    for ep in rules.long_sick_leaves(scheduled, log):
-        length = (ep.days[-1] - ep.days[0]).days + 1
-        raised += await _raise(session, copy, kind="LongSickLeave", rule="ATT-5", since=ep.since, key=f"long_sick_leave:{aid}:{ep.since}",
-                               details={"sick_from": ep.days[0].isoformat(), "sick_through": ep.days[-1].isoformat(), "days": length},
-                               event=LongSickLeave, payload={"sick_from": ep.days[0], "sick_through": ep.days[-1], "days": length})
-    threshold, window = settings.repeated_absences_threshold, settings.repeated_absences_window_days
-    for ep in rules.repeated_absences(log, threshold, window):
-        raised += await _raise(session, copy, kind="RepeatedAbsences", rule="ATT-5", since=ep.since,
-                               key=f"repeated_absences:{aid}:{ep.since}",
-                               details={"threshold": threshold, "window_days": window, "absence_days": _iso(ep.days)},
-                               event=RepeatedAbsences, payload={"threshold": threshold, "window_days": window,
-                                                                "absence_days": list(ep.days)})
-    limit, window = settings.continuity_not_organised_limit, settings.continuity_window_days
-    for ep in rules.continuity_broken(scheduled, log, limit, window):
-        raised += await _raise(session, copy, kind="ContinuityBroken", rule="AGR-9", since=ep.since,
-                               key=f"continuity_broken:{aid}:{ep.since}",
-                               details={"limit": limit, "window_days": window, "not_organised_days": _iso(ep.days)},
-                               event=ContinuityBroken, payload={"limit": limit, "window_days": window,
-                                                                "not_organised_days": list(ep.days)})
-    return raised
+    """Evaluate every alert rule for the agreements whose absences or closures changed on
+    (agreement, day), over their log read back from the database from ``LOOKBACK_DAYS`` before
+    the earliest changed day. (A posted batch gathers the same timelines from what it holds:
+    ``log.service``.)"""
+    return await raise_due(session, await evaluation.timelines_from_db(session, changed))
 
 
 async def report_situation(session: AsyncSession, principal: Principal, agreement_id: uuid.UUID, occurred_on: dt.date,

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from ktt_common.auth import Principal
 from ktt_common.bounds import BoundedDate
@@ -38,7 +38,7 @@ BATCH_BODY: dict[str, Any] = {
              responses={413: {"model": Problem, "description": "More entries (or bytes) than a batch may hold"},
                         415: {"model": Problem, "description": "Neither JSON nor CSV"}})
 async def post_daily_log(request: Request, session: SessionDep,
-                         principal: Principal = authorize("log.post_daily_log")) -> JSONResponse:
+                         principal: Principal = authorize("log.post_daily_log")) -> Response:
     """One client-day per entry: ``present`` (hours or start/end, tasks, coaching hours),
     ``absent`` (reason, certificate, same-day contact) or ``not_organised`` (a public holiday or a
     provider closure). Idempotent per (agreement, date): the same entry again is ``unchanged``, a
@@ -52,9 +52,11 @@ async def post_daily_log(request: Request, session: SessionDep,
     body = await request.body()
     if len(body) > limit:
         raise parsing.BatchTooLarge(f"a batch body holds at most {limit} bytes")
-    content_type, entries = parsing.parse_batch(request.headers.get("content-type", ""), body, settings.daily_log_batch_max)
-    # Built as plain JSON (5,000 results): the response model documents it, nothing re-validates it.
-    return JSONResponse(await service.post_batch(session, principal, entries, content_type))
+    # The answer is built as plain data (5,000 results) and serialised in one call: the response
+    # model documents it, nothing re-validates it.
+    answer = await service.post_batch_body(session, principal, request.headers.get("content-type", ""), body,
+                                           settings.daily_log_batch_max)
+    return Response(answer, media_type="application/json")
 
 
 @router.get("/daily-log", response_model=EntryPage,

@@ -166,10 +166,9 @@ class ClientDays:
 
     def problem(self, day: dt.date) -> tuple[str, str] | None:
         """(rule, message) when one more realised day on ``day`` breaks ATT-9, else None."""
-        weekly = week_problem(self.weeks[week_of(day)], day)
-        if weekly:
+        in_week = self.weeks[week_of(day)]
+        if in_week >= MAX_DAYS_PER_WEEK and (weekly := week_problem(in_week, day)):
             return "ATT-9", weekly
-        yearly = twelve_month_problem(self.days, day)
-        if yearly:
+        if len(self.days) >= MAX_DAYS_IN_12_MONTHS and (yearly := twelve_month_problem(self.days, day)):
             return "ATT-9", yearly
         return None

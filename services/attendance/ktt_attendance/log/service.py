@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +28,9 @@ from ktt_common.outbox import runtime_of
 from ktt_attendance.access import not_yours, sees
 from ktt_attendance.agreements import rules as agreement_rules
 from ktt_attendance.agreements.models import AgreementCopy, Deviation
+from ktt_attendance.alerts import evaluation
 from ktt_attendance.alerts import service as alerts
-from ktt_attendance.log import rules, writing
+from ktt_attendance.log import collector, parsing, rules, writing
 from ktt_attendance.log.models import LogBatch, LogEntry
 from ktt_attendance.log.schemas import EntryIn
 from ktt_attendance.log.writing import Agreement, Checked, content_of_row
@@ -46,6 +48,7 @@ class BatchState:
     client_days: dict[uuid.UUID, rules.ClientDays]
     coaching_used: dict[uuid.UUID, int]
     confirmed: dict[tuple[uuid.UUID, str], dt.date] = field(default_factory=dict)
+    span: tuple[dt.date, dt.date] | None = None  # the batch's first and last day: ``existing`` holds every entry of them
     hetu_free: dict[str, bool] = field(default_factory=dict)  # free texts already scanned (DATA-4)
 
 
@@ -53,11 +56,23 @@ def month_key(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+async def post_batch_body(session: AsyncSession, principal: Principal, content_type: str, body: bytes, max_entries: int) -> bytes:
+    """A posted body read (``parsing``), recorded (``post_batch``) and answered: the JSON of
+    ``schemas.BatchOut``. The batch's objects (entries, contents, results, event days) are
+    released before the collector is back on (``collector``)."""
+    with collector.held_off():
+        kind, entries = parsing.parse_batch(content_type, body, max_entries)
+        answer = pydantic_core.to_json(await post_batch(session, principal, entries, kind))
+        del entries
+    collector.after_batch()
+    return answer
+
+
 async def post_batch(session: AsyncSession, principal: Principal, entries: list[EntryIn], content_type: str) -> dict[str, Any]:
     """ATT-1 / ATT-2: record a batch of client-days. Per entry: accepted, unchanged (the same
     content again), revised (kept with history), or rejected with the rule; one bad entry never
     loses the good ones. Writes and events are per batch: one AttendanceRecorded per agreement.
-    Returns the JSON of ``schemas.BatchOut``."""
+    Returns the fields of ``schemas.BatchOut`` (UUIDs as UUIDs: serialised by ``pydantic_core.to_json``)."""
     rt = runtime_of(session)
     today = rt.clock.today()
     now = dt.datetime.now(dt.UTC)
@@ -65,7 +80,8 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
     state = await _load_state(session, principal, entries, today)
     results: list[dict[str, Any] | None] = [None] * len(entries)
     checked: list[Checked] = []
-    for index in sorted(range(len(entries)), key=lambda i: (entries[i].date, i)):
+    # Date order, then the batch's order (the sort is stable).
+    for index in sorted(range(len(entries)), key=lambda i: entries[i].date):
         outcome = _check(state, principal, index, entries[index])
         if isinstance(outcome, dict):
             results[index] = outcome
@@ -81,27 +97,32 @@ async def post_batch(session: AsyncSession, principal: Principal, entries: list[
     for r in final:
         counts[r["status"]] += 1
     await writing.publish(session, batch_id, today, checked, written)
-    # ATT-4, ATT-5, AGR-9: only absences and closures can start an alert.
-    await alerts.after_batch(session, [(item.copy.agreement_id, item.entry.date) for item in checked
-                                       if item.content["kind"] != "present" or (item.existing and item.existing.kind != "present")])
+    await alerts.raise_due(session, await _alert_timelines(session, state, checked))
     session.add(LogBatch(id=batch_id, provider_id=principal.provider_id or principal.subject, recorded_by=principal.subject,
                          content_type=content_type, entries=len(entries), counts=counts, received_on=today, received_at=now))
     await audit(session, principal, "daily_log.post", "log_batch", batch_id,
                 client_ids=sorted({str(item.copy.client_id) for item in checked}), details={"counts": counts})
-    return {"batch_id": str(batch_id), "results": final, "counts": counts}
+    return {"batch_id": batch_id, "results": final, "counts": counts}
 
 
 async def _load_state(session: AsyncSession, principal: Principal, entries: list[EntryIn], today: dt.date) -> BatchState:
     ids = sorted({e.agreement_id for e in entries})
-    query = select(AgreementCopy).where(AgreementCopy.agreement_id.in_(ids)).order_by(AgreementCopy.agreement_id)
+    # The copies' columns the rules need, as plain rows (no ORM objects: a batch holds hundreds).
+    a = AgreementCopy
+    query = select(a.agreement_id, a.client_id, a.provider_id, a.unit_id, a.product_kind, a.form, a.approved_hours, a.start,
+                   a.end, a.ended_on, a.periods).where(a.agreement_id.in_(ids)).order_by(a.agreement_id)
     if dialect_name(session) == "postgresql":
         query = query.with_for_update()  # concurrent batches of one agreement take turns
-    rows = [c for c in (await session.execute(query)).scalars() if c.has_facts and sees(principal, c.provider_id)] if ids else []
-    copies = {c.agreement_id: Agreement(
-        agreement_id=c.agreement_id, client_id=c.client_id, provider_id=c.provider_id, unit_id=c.unit_id,  # type: ignore[arg-type]  # has_facts: AgreementSigned
-        product_kind=c.product_kind, approved_hours=c.approved_hours, start=c.start, end=c.end,  # type: ignore[arg-type]  # gave these
-        ended_on=c.ended_on, last_day=c.last_day, segments=agreement_rules.schedule_segments(c.periods),  # type: ignore[arg-type]  # together
-        existing={}, deviations={}) for c in rows}
+    copies: dict[uuid.UUID, Agreement] = {}
+    for aid, client_id, provider_id, unit_id, product_kind, form, approved_hours, start, end, ended_on, periods in (
+            (await session.execute(query)).all() if ids else ()):
+        if start is None or end is None or not sees(principal, provider_id):  # not AgreementCopy.has_facts, or not theirs
+            continue
+        copies[aid] = Agreement(
+            agreement_id=aid, client_id=client_id, provider_id=provider_id, unit_id=unit_id,  # type: ignore[arg-type]  # has_facts: AgreementSigned gave these
+            product_kind=product_kind, form=form, approved_hours=approved_hours, start=start, end=end, ended_on=ended_on,
+            last_day=min(end, ended_on) if ended_on is not None else end,  # AgreementCopy.last_day
+            segments=agreement_rules.schedule_segments(periods), existing={}, deviations={})
     client_days: dict[uuid.UUID, rules.ClientDays] = {}
     coaching_used: dict[uuid.UUID, int] = {}
     confirmed: dict[tuple[uuid.UUID, str], dt.date] = {}
@@ -136,7 +157,8 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
         months_of_batch = sorted({month_key(day) for day in days})
         units = {c.unit_id for c in copies.values() if c.unit_id}
         confirmed = await months.confirmed_months(session, {(unit, month) for unit in units for month in months_of_batch})
-    return BatchState(today=today, copies=copies, client_days=client_days, coaching_used=coaching_used, confirmed=confirmed)
+    return BatchState(today=today, copies=copies, client_days=client_days, coaching_used=coaching_used, confirmed=confirmed,
+                      span=(min(days), max(days)) if days else None)
 
 
 def _reject(index: int, rule: str, message: str) -> dict[str, Any]:
@@ -145,9 +167,10 @@ def _reject(index: int, rule: str, message: str) -> dict[str, Any]:
 
 def _result(index: int, status: str, *, entry_id: uuid.UUID | None = None, revision: int | None = None,
             correction: bool | None = None, rule: str | None = None, message: str | None = None) -> dict[str, Any]:
-    """One entry's answer, as the JSON of ``schemas.EntryResult`` (5,000 of them are built per batch)."""
-    return {"index": index, "status": status, "entry_id": str(entry_id) if entry_id else None, "revision": revision,
-            "correction": correction, "rule": rule, "message": message}
+    """One entry's answer, the fields of ``schemas.EntryResult`` (5,000 of them are built per batch;
+    ``entry_id`` stays a UUID: the answer is serialised by ``pydantic_core.to_json``)."""
+    return {"index": index, "status": status, "entry_id": entry_id, "revision": revision, "correction": correction,
+            "rule": rule, "message": message}
 
 
 def _content(entry: EntryIn, not_organised_reason: str | None, deviation: str | None) -> dict[str, Any]:
@@ -185,7 +208,7 @@ def _check(state: BatchState, principal: Principal, index: int, entry: EntryIn) 
         # DATA-3: another provider's agreement is answered exactly like an unknown one.
         return _reject(index, "DATA-3", not_yours(entry.agreement_id))
     day = entry.date
-    if (future := rules.future_problem(day, state.today)) is not None:
+    if day > state.today and (future := rules.future_problem(day, state.today)) is not None:
         return _reject(index, "ATT-1", future)
     if not copy.start <= day <= copy.last_day:  # the common case costs one comparison
         out = agreement_rules.out_of_force_problem(day, copy.start, copy.end, copy.ended_on)
@@ -263,6 +286,34 @@ def _present_problem(state: BatchState, copy: Agreement, entry: EntryIn, content
     if replacing:
         days.add(entry.date)
     return limit
+
+
+async def _alert_timelines(session: AsyncSession, state: BatchState, checked: list[Checked]) -> list[evaluation.Timeline]:
+    """ATT-4, ATT-5, AGR-9: the timelines of the agreements whose absences or closures the batch
+    changed (only those can start an alert), as ``evaluation.timelines_from_db`` would read them
+    after the write: the batch's agreements as loaded; on the days it spans, the entries it loaded
+    with what it wrote over them; only the log outside that span is read."""
+    changed = [item for item in checked
+               if item.content["kind"] != "present" or (item.existing is not None and item.existing.kind != "present")]
+    if not changed or state.span is None:
+        return []
+    lo = evaluation.lookback_from(item.entry.date for item in changed)
+    ids = sorted({item.copy.agreement_id for item in changed})
+    known = {aid: {day: evaluation.day_of(r.kind, r.authorised, r.absence_reason, r.not_organised_reason)
+                   for day, r in state.copies[aid].existing.items()} for aid in ids}
+    for item in checked:
+        log = known.get(item.copy.agreement_id)
+        if log is not None:
+            c = item.content
+            log[item.entry.date] = evaluation.day_of(c["kind"], c["authorised"], c["absence_reason"], c["not_organised_reason"])
+    rest = await evaluation.read_logs(session, ids, lo, skip=state.span)
+    out = []
+    for aid in ids:
+        a = state.copies[aid]
+        subject = evaluation.Subject(a.agreement_id, a.client_id, a.provider_id, a.unit_id, a.form, a.start, a.last_day, a.segments)
+        if (timeline := evaluation.timeline_of(subject, lo, known[aid], rest.get(aid))) is not None:
+            out.append(timeline)
+    return out
 
 
 def _count_realised(state: BatchState, item: Checked) -> None:

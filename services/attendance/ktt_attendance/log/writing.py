@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -40,6 +39,7 @@ class Agreement:
     provider_id: str
     unit_id: uuid.UUID | None
     product_kind: str | None
+    form: str | None
     approved_hours: float | None
     start: dt.date
     end: dt.date
@@ -136,20 +136,31 @@ async def publish(session: AsyncSession, batch_id: uuid.UUID, today: dt.date, ch
     order); AbsenceReported for every absence recorded or revised (ATT-7: the decision service
     flags the unauthorised ones). Payloads are built as plain data and validated once per event
     by its contract. ``checked`` is in date order, so grouping keeps each agreement's days sorted."""
-    by_agreement: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    by_agreement: dict[uuid.UUID, list[dict[str, Any]]] = {}
     copies: dict[uuid.UUID, Agreement] = {}
+    absences: list[tuple[Any, Any, str | None]] = []
     for item, (entry_id, revision) in zip(checked, written):
         copy, content, existing = item.copy, item.content, item.existing
-        copies[copy.agreement_id] = copy
+        days = by_agreement.get(copy.agreement_id)
+        if days is None:
+            days = by_agreement[copy.agreement_id] = []
+            copies[copy.agreement_id] = copy
         previous = day_facts({**content_of_row(existing), "authorised": existing.authorised}) if existing is not None else None
-        kind = content["kind"]
+        kind, minutes, coaching = content["kind"], content["minutes"], content["coaching_minutes"]
         absent = kind == "absent"
-        by_agreement[copy.agreement_id].append({  # day_facts(content) and the day's own fields, in one dict
-            "kind": kind, "realised": kind == "present", "hours": hours(content["minutes"]),
-            "coaching_hours": hours(content["coaching_minutes"]), "absence_reason": content["absence_reason"] if absent else None,
+        days.append({  # day_facts(content) and the day's own fields, in one dict
+            "kind": kind, "realised": kind == "present", "hours": None if minutes is None else round(minutes / 60, 2),
+            "coaching_hours": None if coaching is None else round(coaching / 60, 2),
+            "absence_reason": content["absence_reason"] if absent else None,
             "authorised": content["authorised"] if absent else None, "entry_id": entry_id, "date": item.entry.date,
             "not_organised_reason": content["not_organised_reason"], "deviation": content["deviation"], "revision": revision,
             "correction": item.correction, "previous": previous})
+        if absent:
+            absences.append((AbsenceReported, {
+                "entry_id": entry_id, "agreement_id": copy.agreement_id, "client_id": copy.client_id,
+                "provider_id": copy.provider_id, "date": item.entry.date, "reason": content["absence_reason"],
+                "certificate": bool(content["certificate"]), "authorised": bool(content["authorised"]),
+                "same_day_contact": content["same_day_contact"], "revision": revision}, str(entry_id)))
     events: list[tuple[Any, Any, str | None]] = []
     for agreement_id in sorted(by_agreement):
         copy = copies[agreement_id]
@@ -157,13 +168,5 @@ async def publish(session: AsyncSession, batch_id: uuid.UUID, today: dt.date, ch
             "batch_id": batch_id, "agreement_id": agreement_id, "client_id": copy.client_id, "provider_id": copy.provider_id,
             "unit_id": copy.unit_id, "product_kind": copy.product_kind or "", "recorded_on": today,
             "days": by_agreement[agreement_id]}, str(agreement_id)))
-    for item, (entry_id, revision) in zip(checked, written):
-        if item.content["kind"] != "absent":
-            continue
-        copy = item.copy
-        events.append((AbsenceReported, {
-            "entry_id": entry_id, "agreement_id": copy.agreement_id, "client_id": copy.client_id,
-            "provider_id": copy.provider_id, "date": item.entry.date, "reason": item.content["absence_reason"],
-            "certificate": bool(item.content["certificate"]), "authorised": bool(item.content["authorised"]),
-            "same_day_contact": item.content["same_day_contact"], "revision": revision}, str(entry_id)))
+    events += absences
     await emit_many(session, events)
