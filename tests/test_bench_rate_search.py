@@ -59,3 +59,20 @@ def test_without_steps_or_bisection_only_the_steady_rate_counts() -> None:
     assert asyncio.run(search_sustainable(trial, 5.0, False, [], [], max_bisect=0)) == (None, 5.0)
     assert asyncio.run(search_sustainable(trial, 5.0, True, [], [], max_bisect=0)) == (5.0, None)
     assert tried == []
+
+
+def test_the_replay_ratio_without_the_driver_leaves_out_only_the_drivers_cpu() -> None:
+    from tests.bench.decision_rate import system_cpu_ratio
+
+    new = {"decision": 16.6, "voucher": 4.3, "driver": 4.5, "machine": 33.7}
+    replay = {"decision": 3.8, "voucher": 0.04, "driver": 5.5, "machine": 10.3}
+    assert system_cpu_ratio(new, replay) == round((33.7 - 4.5) / (10.3 - 5.5), 2)
+    assert system_cpu_ratio(new, {**replay, "machine": 5.5}) is None  # nothing left to divide by
+
+
+def test_the_machines_busy_time_counts_up() -> None:
+    from tests.bench.decision_rate import machine_busy_seconds
+
+    first = machine_busy_seconds()
+    sum(i * i for i in range(300_000))  # some work of this process, so the machine was busy meanwhile
+    assert machine_busy_seconds() > first >= 0

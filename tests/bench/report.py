@@ -51,7 +51,8 @@ def decision_rate_section(r: dict[str, Any]) -> dict[str, Any]:
         figure,
         {"what": f"replays (the same version again) a second, {replay['concurrency']} in flight", "value": replay["per_s"],
          "unit": "/s"},
-        r["replay_over_new"], "a new push's time over a replay's (capacity, same concurrency)",
+        r["replay_over_new"], "a new push's time over a replay's (capacity, same concurrency; by the machine's CPU "
+        f"less the driver's: {r.get('replay_over_new_without_driver')})",
         "issue 15: 100/s for 60 s with p99 push <= 100 ms and p99 push -> voucher <= 500 ms on PostgreSQL; "
         "replays >= 5x new pushes (ratio >= 5)", r.get("peak_rss_mib"),
         {**r, "summary": {"steady_passed": steady["passed"], "steady_push_ms": steady["push_ms"],
