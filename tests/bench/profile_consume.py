@@ -11,7 +11,6 @@ Usage: python -m tests.bench.profile_consume [--backend postgresql|sqlite] [--n 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import json
@@ -24,10 +23,12 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from ktt_common.clock import FrozenClock
-from ktt_common.testing import DatabaseFactory, NatsServer, postgres_admin_url, run_service, service_settings
+from ktt_common.testing import DatabaseFactory, NatsServer, run_service, service_settings
 from ktt_contracts.decision import DecisionMade
+
 from ktt_voucher.app import create_app as voucher_app
 from ktt_voucher.vouchers.models import Voucher
+from tests.bench.cli import profile_parser, require_backend
 
 
 def _made() -> bytes:
@@ -89,13 +90,11 @@ async def measure(backend: str, n: int, batches: list[int], root: Path) -> dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    parser = profile_parser(__doc__)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 64], help="messages a fetch (CONSUMER_BATCH)")
     args = parser.parse_args()
-    if args.backend == "postgresql" and postgres_admin_url() is None:
-        raise SystemExit("PostgreSQL not reachable")
+    require_backend(args.backend)
     with tempfile.TemporaryDirectory(prefix="ktt-profile-") as tmp:
         result = asyncio.run(measure(args.backend, args.n, args.batch, Path(tmp)))
     print(json.dumps(result, indent=1))

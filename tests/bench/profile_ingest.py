@@ -20,7 +20,6 @@ Usage: python -m tests.bench.profile_ingest [--backend postgresql|sqlite] [--agr
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import gc
@@ -36,9 +35,10 @@ from typing import Any
 
 from ktt_common import bulk
 from ktt_common.clock import FrozenClock
-from ktt_common.testing import DatabaseFactory, NatsServer, postgres_admin_url, run_service
+from ktt_common.testing import DatabaseFactory, NatsServer, run_service
 
 from tests.bench.attendance import BATCH, TODAY, _agreements, _batches, _settings
+from tests.bench.cli import profile_parser, require_backend
 from tests.bench.run import peak_rss_mib
 
 Marks = list[tuple[str, float, float]]
@@ -168,16 +168,14 @@ async def measure(backend: str, n_agreements: int, root: Path, skip: int, relay:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
+    parser = profile_parser(__doc__)
     parser.add_argument("--agreements", type=int, default=5000)
     parser.add_argument("--skip", type=int, default=2, help="batches posted first and not counted (warm-up)")
     parser.add_argument("--no-relay", action="store_true", help="stop the outbox relay first (the batch's own time only)")
     parser.add_argument("--profile", default=None, help="write a profile of the counted batches here: cProfile stats when the name ends in .prof, "
                         "else pyinstrument HTML")
     args = parser.parse_args()
-    if args.backend == "postgresql":
-        postgres_admin_url()
+    require_backend(args.backend)
     with tempfile.TemporaryDirectory(prefix="ktt-profile-ingest-") as tmp:
         result = asyncio.run(measure(args.backend, args.agreements, Path(tmp), args.skip, not args.no_relay, args.profile))
     print(f"{result['batches']} batches, {result['entries']} entries, relay {'on' if result['relay'] else 'off'}; "

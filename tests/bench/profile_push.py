@@ -8,7 +8,6 @@ Usage: python -m tests.bench.profile_push [--backend postgresql|sqlite] [--n 300
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import statistics
@@ -20,8 +19,10 @@ from typing import Any
 from sqlalchemy import event
 
 from ktt_common.clock import FrozenClock
-from ktt_common.testing import DatabaseFactory, NatsServer, postgres_admin_url, run_service, service_settings
+from ktt_common.testing import DatabaseFactory, NatsServer, run_service, service_settings
+
 from ktt_decision.app import create_app as decision_app
+from tests.bench.cli import profile_parser, require_backend
 from tests.bench.decisions import hetu
 from tests.helpers import decision_body
 
@@ -100,14 +101,12 @@ async def measure(backend: str, n: int, root: Path, profile: str | None, replay_
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    parser = profile_parser(__doc__)
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--profile", default=None, help="write a pyinstrument HTML profile of the new pushes here")
     parser.add_argument("--profile-replay", default=None, help="the same for the replays")
     args = parser.parse_args()
-    if args.backend == "postgresql" and postgres_admin_url() is None:
-        raise SystemExit("PostgreSQL not reachable")
+    require_backend(args.backend)
     with tempfile.TemporaryDirectory(prefix="ktt-profile-") as tmp:
         result = asyncio.run(measure(args.backend, args.n, Path(tmp), args.profile, args.profile_replay))
     import json

@@ -11,7 +11,6 @@ Usage: python -m tests.bench.profile_relay [--backend postgresql|sqlite] [--comm
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import json
@@ -24,8 +23,10 @@ from typing import Any
 from sqlalchemy import event, insert
 
 from ktt_common.clock import FrozenClock
-from ktt_common.testing import DatabaseFactory, NatsServer, eventually, postgres_admin_url, run_service, service_settings
+from ktt_common.testing import DatabaseFactory, NatsServer, eventually, run_service, service_settings
+
 from ktt_decision.app import create_app as decision_app
+from tests.bench.cli import profile_parser, require_backend
 
 
 def _count_round_trips(counts: dict[str, int]) -> None:
@@ -112,15 +113,13 @@ async def measure(backend: str, commits: int, events: int, rate: float, root: Pa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
+    parser = profile_parser(__doc__)
     parser.add_argument("--commits", type=int, default=500)
     parser.add_argument("--events", type=int, default=1)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="the services' loop is uvloop")
     args = parser.parse_args()
-    if args.backend == "postgresql":
-        assert postgres_admin_url(), "PostgreSQL is not reachable"
+    require_backend(args.backend)
     if args.loop == "uvloop":
         import uvloop
 
