@@ -268,10 +268,23 @@ async def test_two_replicas_each_over_a_three_node_jetstream_cluster(_database_f
 
         await eventually(decision_ran, timeout=30, what="the decision service's jobs for every date")
         assert await scheduled("decision") == {(j, d): 1 for j in decision_jobs for d in (first_day, day_2, day_3)}
+    except AssertionError as failure:
+        # What each process said besides its requests: enough to tell a stalled consumer from a
+        # relay that cannot publish when this fails on CI, where the log files are gone.
+        raise AssertionError(f"{failure}\n{log_tails(replicas)}") from failure
     finally:
         for r in replicas:
             await r.stop()
         cluster.stop()
+
+
+def log_tails(replicas: list[Replica], lines: int = 12) -> str:
+    parts = []
+    for r in replicas:
+        said = [line[:300] for line in (r.log_path.read_text(errors="replace").splitlines() if r.log_path.exists() else [])
+                if '"http_request"' not in line and "uvicorn" not in line]
+        parts.append(f"--- {r.name} (last {lines} of {len(said)} lines besides requests)\n" + "\n".join(said[-lines:]))
+    return "\n".join(parts)
 
 
 async def test_replicas_starting_together_migrate_one_database_once(_database_factory: Any, tmp_path: Path) -> None:

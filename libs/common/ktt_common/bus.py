@@ -22,6 +22,11 @@ from ktt_common.settings import Settings
 
 log = get_logger(__name__)
 
+# How long a publish waits for JetStream's acknowledgement. A clustered stream that is electing a
+# leader, or a busy machine, can take seconds; a publish is idempotent (Nats-Msg-Id), so waiting
+# longer costs nothing but time, where giving up early only means sending again.
+PUBLISH_ACK_TIMEOUT_SECONDS = 5.0
+
 
 def stream_config(service: str, settings: Settings) -> api.StreamConfig:
     return api.StreamConfig(
@@ -49,6 +54,7 @@ class NatsBus:
         self._streams_ready = False
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._streams_task: asyncio.Task[None] | None = None
         self._closing = False
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -97,22 +103,44 @@ class NatsBus:
 
     async def _on_reconnected(self) -> None:
         log.info("nats_reconnected")
-        try:
-            await self.ensure_streams()  # the server may have come back without its store
-        except Exception as exc:
-            log.warning("nats_streams_not_ready", error=str(exc))
-        self.generation += 1
-        NATS_CONNECTED.labels(self.service).set(1)
+        # The server may have come back without its store, or (a cluster) without a stream leader
+        # yet: ensure the streams in a task of its own that retries until they answer. nats-py awaits
+        # this callback inside its reconnect loop, so it must not wait here; and one failed attempt
+        # must not leave the service connected but never consuming (the consumers wait for
+        # ``connected``, which needs the streams).
+        if self._streams_task is None or self._streams_task.done():
+            self._streams_task = asyncio.create_task(self._ensure_streams_until_ready(),
+                                                     name=f"{self.service}-nats-streams")
+
+    async def _ensure_streams_until_ready(self) -> None:
+        delay = 0.25
+        while not self._closing:
+            if self.nc is None or not self.nc.is_connected:
+                await asyncio.sleep(delay)  # disconnected again meanwhile: wait for the next connection
+                continue
+            try:
+                await self.ensure_streams()
+            except Exception as exc:
+                log.warning("nats_streams_not_ready", error=str(exc) or type(exc).__name__, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self.generation += 1  # consumers re-bind to the (re)connected server
+            NATS_CONNECTED.labels(self.service).set(1)
+            log.info("nats_streams_ready")
+            return
 
     async def _on_error(self, exc: Exception) -> None:
         log.debug("nats_error", error=str(exc) or type(exc).__name__)
 
     async def close(self) -> None:
         self._closing = True
-        if self._task:
-            self._task.cancel()
+        for task in (self._task, self._streams_task):
+            if task is None:
+                continue
+            task.cancel()
             try:
-                await self._task
+                await task
             except (asyncio.CancelledError, Exception):
                 pass
         if self.nc is not None:
@@ -155,10 +183,10 @@ class NatsBus:
             raise ConnectionError("NATS is not connected")
         headers = {"Nats-Msg-Id": msg_id}
         try:
-            return await self.js.publish(subject, data, headers=headers, timeout=2)
+            return await self.js.publish(subject, data, headers=headers, timeout=PUBLISH_ACK_TIMEOUT_SECONDS)
         except NoStreamResponseError:
             await self.ensure_streams()
-            return await self.js.publish(subject, data, headers=headers, timeout=2)
+            return await self.js.publish(subject, data, headers=headers, timeout=PUBLISH_ACK_TIMEOUT_SECONDS)
 
     async def publish_pipelined(self, subject: str, data: bytes, msg_id: str) -> asyncio.Future[api.PubAck]:
         """Send without waiting: the returned future resolves to JetStream's acknowledgement.

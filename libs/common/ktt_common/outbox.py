@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common import bulk
+from ktt_common.bus import PUBLISH_ACK_TIMEOUT_SECONDS
 from ktt_common.db import is_sqlite
 from ktt_common.events import Envelope, EventType
 from ktt_common.identifiers import contains_hetu
@@ -37,8 +38,9 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-# How long the relay waits for JetStream to acknowledge a pipelined batch after its last send.
-ACK_TIMEOUT_SECONDS = 5.0
+# How long the relay waits for JetStream to acknowledge a pipelined batch after its last send: as
+# long as a single publish does.
+ACK_TIMEOUT_SECONDS = PUBLISH_ACK_TIMEOUT_SECONDS
 
 # Failures that say nothing about the row itself: retried for ever, never counted towards parking.
 TRANSIENT_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (

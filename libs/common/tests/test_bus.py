@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+import nats.errors
 import pytest
 
 from sqlalchemy import func, select, update
@@ -62,6 +63,34 @@ async def test_outbox_keeps_event_while_nats_is_down_and_delivers_once_after(sta
         assert await _count(rt, probe.effects, probe.effects.c.event_id == env.id) == 1
         r = await svc.client.get("/readyz")
         assert r.status_code == 200
+
+
+async def test_streams_not_ready_after_a_reconnect_are_retried_until_they_are(start_probe, nats_server, probe_switch):
+    """A server that comes back before its streams answer (a cluster electing a stream leader; seen
+    in the scale-out test): the first stream checks after the reconnect fail. The bus keeps trying,
+    and the consumers go on, where one failed check used to leave the service connected to NATS but
+    never consuming again."""
+    async with start_probe() as svc:
+        rt = svc.rt
+        real_add_stream = rt.bus.js.add_stream
+        failures = {"left": 0}
+
+        async def add_stream_not_ready_yet(*args, **kwargs):
+            if failures["left"] > 0:
+                failures["left"] -= 1
+                raise nats.errors.TimeoutError  # what add_stream raises while no leader answers
+            return await real_add_stream(*args, **kwargs)
+
+        rt.bus.js.add_stream = add_stream_not_ready_yet  # the real server stays behind it
+        nats_server.stop()
+        await eventually(lambda: not rt.bus.connected, what="bus to notice NATS is down")
+        failures["left"] = 3
+        nats_server.start()
+        await eventually(lambda: rt.bus.connected, timeout=20, what="the streams ensured after three failed checks")
+        assert failures["left"] == 0
+        env = await _emit_probe(rt, "after the reconnect")
+        await eventually(lambda: _count(rt, probe.effects, probe.effects.c.event_id == env.id), timeout=20,
+                         what="an event published and consumed after the reconnect")
 
 
 async def test_same_event_delivered_twice_has_one_effect(start_probe, probe_switch):
