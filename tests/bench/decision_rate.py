@@ -17,8 +17,9 @@ Phases: a warm-up; the steady run (``rate`` a second for ``duration`` seconds: t
 until one fails (or, when the steady rate failed, down until one holds), then bisection between the
 highest rate that held and the lowest that failed until they are ``resolution`` apart (10/s; at most
 ``max_bisect`` steps); then the closed-loop capacity of new pushes and of replays (the same version
-again), ``concurrency`` in flight, and their ratio (target: replays >= 5x new pushes). CPU seconds of the service processes (and their
-workers) are read from /proc around each phase: CPU ms per push.
+again), ``concurrency`` in flight, and their ratio (target: replays >= 5x new pushes), with the
+VoucherIssued subscription closed (they wait for no voucher). CPU seconds of the service processes (and
+their workers), of the driver and of the machine are read around each phase: CPU ms per push.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import nats
 
 from ktt_common.auth import issue_token
@@ -118,16 +119,17 @@ class Services:
             log = open(self.root / f"{service}.log", "wb")
             self.procs[service] = subprocess.Popen([sys.executable, "-m", "ktt_common.serve", service], env=env,
                                                    stdout=log, stderr=subprocess.STDOUT)
-        async with httpx.AsyncClient() as client:
+        async with aiohttp.ClientSession() as client:
             for service, port in self.ports.items():
                 deadline = time.monotonic() + 120
                 while True:  # polling readiness (database, NATS, consumers bound), not a fixed sleep
                     if self.procs[service].poll() is not None:
                         raise RuntimeError(f"{service} exited: see {self.root / (service + '.log')}")
                     try:
-                        if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                            break
-                    except httpx.HTTPError:
+                        async with client.get(f"http://127.0.0.1:{port}/readyz") as ready:
+                            if ready.status == 200:
+                                break
+                    except aiohttp.ClientError:
                         pass
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"{service} not ready within 120 s")
@@ -169,23 +171,42 @@ class Services:
         self.nats.stop()
 
 
+# uvicorn closes a keep-alive connection idle for 5 s (its default); the driver drops its own first, so
+# that it never sends a push down a connection the server is closing (a POST is not retried).
+KEEPALIVE_SECONDS = 4.0
+
+
 class Driver:
+    """The load driver. It shares the two cores with what it measures, so its hot path is kept cheap
+    (docs/decisions.md 2026-12-01 "a lighter load driver"): aiohttp on a keep-alive pool, bodies encoded
+    to bytes before a phase starts, no per-request logging, the answer parsed only for the id it needs."""
+
     def __init__(self, services: Services, concurrency_cap: int = 64) -> None:
         self.services = services
+        self.concurrency_cap = concurrency_cap
         # At most this many pushes in flight; a push due while all are busy waits for one, and that
         # wait counts in its latency (measured from when it was due). Unbounded, thousands of requests
-        # queued in httpx's pool cost the driver more CPU than the services (seen at 100/s on a
+        # queued in the client's pool cost the driver more CPU than the services (seen at 100/s on a
         # saturated machine).
         self.in_flight = asyncio.Semaphore(concurrency_cap)
         self.url = f"http://127.0.0.1:{services.ports['decision']}/v1/decisions"
-        self.headers = {"Authorization": f"Bearer {issue_token(DEV_JWT_SECRET, role='integrator')}"}
-        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency_cap,
-                                                            max_keepalive_connections=concurrency_cap),
-                                        timeout=httpx.Timeout(60.0))
+        self.headers = {"Authorization": f"Bearer {issue_token(DEV_JWT_SECRET, role='integrator')}",
+                        "Content-Type": "application/json"}
+        self.session: aiohttp.ClientSession | None = None
         self.issued: dict[str, float] = {}  # decision id -> when VoucherIssued arrived
         self.waiters: dict[str, asyncio.Future[float]] = {}
         self.next_index = 0
         self.nc: Any = None
+        self.subscription: Any = None
+
+    async def start(self) -> None:
+        """The HTTP session (made on the running loop, as aiohttp requires) and the VoucherIssued subscription."""
+        connector = aiohttp.TCPConnector(limit=self.concurrency_cap, keepalive_timeout=KEEPALIVE_SECONDS)
+        # No cookies to keep (the token is a header); the dummy jar skips the jar's filtering per request.
+        self.session = aiohttp.ClientSession(connector=connector, headers=self.headers,
+                                             timeout=aiohttp.ClientTimeout(total=60.0),
+                                             cookie_jar=aiohttp.DummyCookieJar())
+        await self.subscribe()
 
     async def subscribe(self) -> None:
         self.nc = await nats.connect(self.services.nats.url)
@@ -198,27 +219,37 @@ class Driver:
             if waiter is not None and not waiter.done():
                 waiter.set_result(now)
 
-        await self.nc.subscribe("ktt.voucher.VoucherIssued", cb=on_issued)
+        self.subscription = await self.nc.subscribe("ktt.voucher.VoucherIssued", cb=on_issued)
 
-    def body(self, i: int) -> dict[str, Any]:
+    async def unsubscribe(self) -> None:
+        """No more VoucherIssued to the driver: the capacity phases do not wait for vouchers, and each
+        event delivered would cost the driver (and nats-server) CPU that is not the system's."""
+        if self.subscription is not None:
+            await self.subscription.unsubscribe()
+            self.subscription = None
+
+    def body(self, i: int) -> bytes:
+        """Push i's body, JSON-encoded once (before a phase starts: encoding is not the driver's per-push cost)."""
         body = decision_body(source_id=f"RATE-{i}")
         body["client"]["hetu"] = hetu(i)
-        return body
+        return json.dumps(body).encode()
 
-    async def push(self, body: dict[str, Any], due: float, want_voucher: bool) -> dict[str, Any]:
+    async def push(self, body: bytes, due: float, want_voucher: bool) -> dict[str, Any]:
+        assert self.session is not None, "Driver.start() first"
         try:
             async with self.in_flight:
                 if time.perf_counter() - due > GIVE_UP_SECONDS:  # overloaded: count it, do not pile up
                     return {"error": f"not started within {GIVE_UP_SECONDS:g} s of its time (overload)"}
-                r = await self.client.post(self.url, json=body, headers=self.headers)
-        except httpx.HTTPError as exc:
+                async with self.session.post(self.url, data=body) as r:
+                    status, answer = r.status, await r.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return {"error": f"{type(exc).__name__}: {exc}"}
         done = time.perf_counter()
-        if r.status_code not in (200, 201):
-            return {"error": f"{r.status_code} {r.text[:200]}"}
-        result = {"push_s": done - due, "status": r.status_code}
-        if want_voucher:
-            decision_id = r.json()["id"]
+        if status not in (200, 201):
+            return {"error": f"{status} {answer[:200].decode(errors='replace')}"}
+        result = {"push_s": done - due, "status": status}
+        if want_voucher:  # only then is the answer parsed: the capacity phases need its status alone
+            decision_id = json.loads(answer)["id"]
             if decision_id in self.issued:
                 arrived = self.issued[decision_id]
             else:
@@ -253,7 +284,7 @@ class Driver:
         cpu1 = self.services.cpu()
         return summarise(results, rate, count, elapsed, cpu0, cpu1, lag_max)
 
-    async def closed_loop(self, bodies: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
+    async def closed_loop(self, bodies: list[bytes], concurrency: int) -> dict[str, Any]:
         """``bodies`` pushed with ``concurrency`` in flight: the capacity (pushes a second) and CPU per push."""
         queue = list(reversed(bodies))
         results: list[dict[str, Any]] = []
@@ -278,7 +309,8 @@ class Driver:
                 "cpu_ms_per_push": _cpu_per(cpu0, cpu1, len(bodies))}
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self.session is not None:
+            await self.session.close()
         if self.nc is not None:
             await self.nc.close()
 
@@ -374,7 +406,7 @@ async def bench_decision_rate(backend: str, root: Path, *, rate: float = 100.0, 
         await services.start()
         startup_s = round(time.perf_counter() - started, 1)
         driver = Driver(services)
-        await driver.subscribe()
+        await driver.start()
         try:
             await driver.open_loop(min(rate, 20.0), 1.0)  # warm-up: imports, connections, prepared statements
             steady = await driver.open_loop(rate, seconds)
@@ -389,10 +421,11 @@ async def bench_decision_rate(backend: str, root: Path, *, rate: float = 100.0, 
                 trial, rate, steady["passed"], ramp or [],
                 step_down if step_down is not None else (rate * 0.5, rate * 0.25, rate * 0.1),
                 resolution=resolution, max_bisect=max_bisect)
-            fresh_from = driver.next_index
-            new = await driver.closed_loop([driver.body(fresh_from + k) for k in range(closed_n)], concurrency)
+            await driver.unsubscribe()
+            fresh = [driver.body(driver.next_index + k) for k in range(closed_n)]
             driver.next_index += closed_n
-            replay = await driver.closed_loop([driver.body(fresh_from + k) for k in range(closed_n)], concurrency)
+            new = await driver.closed_loop(fresh, concurrency)
+            replay = await driver.closed_loop(fresh, concurrency)  # the same bodies again: replays
             services_rss = services.peak_rss_mib()
         finally:
             await driver.close()

@@ -23,8 +23,8 @@ it proves the report is produced, not any figure).
 
 Usage: python -m tests.bench.run [--quick] [--backend sqlite|postgresql|all]
                                  [--only decisions|decision_rate|attendance|billing] [--n 500] [--rate 100]
-                                 [--seconds 60] [--workers 1] [--agreements 50000] [--posters 2] [--scale 1.0]
-                                 [--out bench-results]
+                                 [--seconds 60] [--ramp-seconds 15] [--closed-n 1000] [--workers 1]
+                                 [--agreements 50000] [--posters 2] [--scale 1.0] [--out bench-results]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from ktt_common.testing import postgres_admin_url
 from tests.bench import report
 
 OUT = Path(__file__).resolve().parents[2] / "bench-results"
-QUICK = {"n": 20, "agreements": 100, "scale": 0.002, "posters": 1, "rate": 5.0, "seconds": 1.0}
+QUICK = {"n": 20, "agreements": 100, "scale": 0.002, "posters": 1, "rate": 5.0, "seconds": 1.0, "closed_n": 10}
 NAMES = ["decisions", "decision_rate", "attendance", "billing"]
 # Rates tried after the steady run, each for RAMP_SECONDS, until one fails the limits.
 RAMP = [125.0, 150.0, 200.0, 250.0, 300.0, 400.0]
@@ -86,7 +86,7 @@ def bench_here(name: str, backend: str, args: argparse.Namespace) -> dict[str, A
 
             result = run_async(bench_decision_rate(
                 backend, Path(tmp), rate=args.rate, seconds=args.seconds, ramp=[] if args.quick else RAMP,
-                ramp_seconds=RAMP_SECONDS, closed_n=10 if args.quick else 1000, concurrency=2 if args.quick else 16,
+                ramp_seconds=args.ramp_seconds, closed_n=args.closed_n, concurrency=2 if args.quick else 16,
                 workers=args.workers, step_down=[] if args.quick else None, max_bisect=0 if args.quick else MAX_BISECT))
         elif name == "attendance":
             from tests.bench.attendance import bench_attendance
@@ -108,6 +108,7 @@ def bench(name: str, backend: str, args: argparse.Namespace, tmp: Path) -> dict[
         return {**bench_here(name, backend, args), "peak_rss_is": "the whole quick run's so far (one process)"}
     out = tmp / f"{name}-{backend}.json"
     argv = ["--backend", backend, "--n", str(args.n), "--rate", str(args.rate), "--seconds", str(args.seconds),
+            "--ramp-seconds", str(args.ramp_seconds), "--closed-n", str(args.closed_n),
             "--workers", str(args.workers), "--agreements", str(args.agreements), "--posters",
             str(args.posters), "--scale", str(args.scale), "--json", str(out)]
     # The services log to stdout; a failure shows on stderr and stops the run.
@@ -124,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=None, help="decision pipeline: decisions pushed (500)")
     parser.add_argument("--rate", type=float, default=None, help="decision rate: pushes a second offered (100)")
     parser.add_argument("--seconds", type=float, default=None, help="decision rate: seconds at that rate (60)")
+    parser.add_argument("--ramp-seconds", type=float, default=None,
+                        help="decision rate: seconds of each phase of the sustainable-rate search (15)")
+    parser.add_argument("--closed-n", type=int, default=None,
+                        help="decision rate: pushes of each closed-loop capacity phase, new and replay (1000)")
     parser.add_argument("--workers", type=int, default=1, help="decision rate: uvicorn workers per service (KTT_WORKERS)")
     parser.add_argument("--agreements", type=int, default=None, help="daily-log ingestion: agreements x ~18 days (50000)")
     parser.add_argument("--posters", type=int, default=None, help="daily-log ingestion: providers posting at once (2)")
@@ -132,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", choices=NAMES, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    sizes = {"n": 500, "agreements": 50_000, "scale": 1.0, "posters": 2, "rate": 100.0, "seconds": 60.0, **(QUICK if args.quick else {})}
+    sizes = {"n": 500, "agreements": 50_000, "scale": 1.0, "posters": 2, "rate": 100.0, "seconds": 60.0,
+             "ramp_seconds": RAMP_SECONDS, "closed_n": 1000, **(QUICK if args.quick else {})}
     for key, value in sizes.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
