@@ -7,8 +7,8 @@ tasks (relay, consumers) off. Per request kind, the median ``time.process_time``
 - ``replay``: ``POST /v1/decisions`` of a version already stored, same bytes (answered from the index);
 - ``new``: ``POST /v1/decisions`` of a new decision (the full path).
 
-``--compare-early``: replays with the request context's early answer off and on, alternating batches in one
-process (robust against the load of a shared machine).
+``--compare-early``: replays and new pushes with the request context's early answer off and on, alternating
+batches in one process (robust against the load of a shared machine).
 
 Usage: python -m tests.bench.profile_http [--backend postgresql|sqlite] [--n 300] [--profile-replay x.pstats]
        [--profile-new x.pstats] [--compare-early]
@@ -37,6 +37,8 @@ from ktt_decision.app import create_app as decision_app
 from tests.bench.cli import profile_parser, require_backend
 from tests.bench.decisions import hetu
 from tests.helpers import decision_body
+
+Request = tuple[str, str, dict[str, str], bytes]  # method, path, headers, body
 
 
 def _scope(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -91,22 +93,25 @@ def request_context(app: Any) -> Any:
     return layer
 
 
-async def early_ab(app: Any, replays: list[tuple[str, str, dict[str, str], bytes]], rounds: int) -> dict[str, Any]:
-    """Replays with the request context's early answer off (A: the route answers, after routing) and on
-    (B), alternating batches in this one process, so that the machine's load drifts over both alike."""
+async def early_ab(app: Any, replays: list[Request], fresh: list[Request], rounds: int) -> dict[str, Any]:
+    """Replays and new pushes with the request context's early answer off (A: the route looks, after
+    routing) and on (B), alternating batches in this one process, so that the machine's load drifts over
+    both alike."""
     ctx = request_context(app)
     learnt = dict(getattr(ctx, "early", None) or {})
     if not learnt:  # a version without the early answer
         return {}
-    cpu: dict[str, list[float]] = {"A_routed": [], "B_early": []}
-    size = max(1, len(replays) // rounds)
-    for r in range(rounds):
-        batch = replays[r * size:(r + 1) * size]
-        for mode in ("A_routed", "B_early"):
-            ctx.early = dict(learnt) if mode == "B_early" else _Forgetful()
-            cpu[mode] += await cpu_times(app, batch, 200)
+    cpu: dict[str, list[float]] = {}
+    for kind, requests, expect in (("replay", replays, 200), ("new", fresh, 201)):
+        size = max(1, len(requests) // (2 * rounds))
+        for r in range(rounds):
+            order = ("A_routed", "B_early") if r % 2 == 0 else ("B_early", "A_routed")  # ABBA: no side always second
+            for i, mode in enumerate(order):
+                ctx.early = dict(learnt) if mode == "B_early" else _Forgetful()
+                batch = requests[(2 * r + i) * size:(2 * r + i + 1) * size]
+                cpu.setdefault(f"{kind}_cpu_ms_{mode}", []).extend(await cpu_times(app, batch, expect))
     ctx.early = learnt
-    return {f"replay_cpu_ms_{mode}": round(statistics.median(v) * 1000, 3) for mode, v in cpu.items()}
+    return {key: round(statistics.median(v) * 1000, 3) for key, v in cpu.items()}
 
 
 class _Forgetful(dict):  # type: ignore[type-arg]
@@ -159,7 +164,12 @@ async def measure(backend: str, n: int, root: Path, replay_profile: str | None,
                 out["replay_cpu_ms"] = await timed(d.app, pushes[10:], 200)
             out["healthz_cpu_ms_after"] = await timed(d.app, health, 200)
             if compare_early:
-                out |= await early_ab(d.app, pushes[10:], rounds=10)
+                fresh = []
+                for i in range(n + 10, 2 * n + 10):  # other people: a decision each, none overlapping
+                    body = decision_body(source_id=f"HTTP-{i}")
+                    body["client"]["hetu"] = hetu(i)
+                    fresh.append(("POST", "/v1/decisions", headers, json.dumps(body).encode()))
+                out |= await early_ab(d.app, pushes[10:], fresh, rounds=5)
         return out
     finally:
         factory.cleanup()
