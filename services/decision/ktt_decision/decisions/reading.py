@@ -13,8 +13,12 @@ When that version was stored from a body with the same hash, the answer is the o
 a replay (200, the decision as it is now, ``Location``), serialised by the route's own response field,
 without validation, sealing, a transaction or an audit entry (a replay was never audited). Anything else
 (no token, another role, another body, a body in another spelling, a JSON error, another content type)
-goes to the endpoint unchanged, which answers exactly as before. What the read learnt travels with the
-request (:class:`Probe`): a push of a decision that did not exist skips the service's own look-up.
+goes to the endpoint unchanged, which answers exactly as before. Once the router has sent a push to this route,
+the shared request context (ktt_common.app.RequestContext) offers the next ones to
+:meth:`ReplayFirstRoute.answer_early` before the rest of the HTTP layer (routing, exception wrappers,
+idempotency); a push with an ``Idempotency-Key`` is not offered (the idempotency middleware keeps its answer).
+What the read learnt travels with the request (:class:`Probe`): a push of a decision that did not exist skips
+the service's own look-up.
 
 The hash is an HMAC (a key derived from ``PII_KEY``) of bytes that hold the hetu, so it reveals nothing
 without the key; retention clears it together with the rest of the client's data (clients/jobs.py).
