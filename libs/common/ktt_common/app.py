@@ -23,6 +23,7 @@ from ktt_common.admin import access_log_router, admin_router
 from ktt_common.clock import Clock
 from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
 from ktt_common.errors import Problem, install_error_handlers, problem_response, status_phrase
+from ktt_common.idempotency import HEADER as _IDEMPOTENCY_HEADER
 from ktt_common.idempotency import IdempotencyMiddleware
 from ktt_common.logging import configure_logging, get_logger
 from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS, refresh_gauges
@@ -32,6 +33,7 @@ from ktt_common.runtime import Runtime, ServiceSpec
 from ktt_common.settings import Settings
 
 log = get_logger("ktt.http")
+IDEMPOTENCY_HEADER = _IDEMPOTENCY_HEADER.encode("latin-1")
 
 
 def route_template(app: Any, scope: Any) -> str:
@@ -54,12 +56,22 @@ def route_template(app: Any, scope: Any) -> str:
 class RequestContext:
     """Correlation id (from ``X-Correlation-ID`` or new, echoed on the response), request metrics and
     one log line per request. A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` runs every
-    request through a task group and memory streams, which cost about a millisecond a request (issue 15)."""
+    request through a task group and memory streams, which cost about a millisecond a request (issue 15).
+
+    A route may answer some requests early (``answer_early``, e.g. a decision push that repeats a stored
+    one, ktt_decision.decisions.reading): once the router has sent a request of a method and exact path to
+    such a route, later requests of that method and path are offered to it here, before the idempotency
+    middleware, the exception wrappers, the exit stack and the routing (about a fifth of a replay's CPU,
+    issue 15). Everything a request shows outside (status, headers, body, correlation id, metrics, log
+    line) is the same either way."""
 
     def __init__(self, app: Any, service: str, routes: Any) -> None:
         self.app = app
         self.service = service
         self.routes = routes  # the FastAPI application, for the route templates
+        self.early: dict[tuple[str, str, str], Any] = {}  # (method, root_path, path) -> a route answering early
+        self._counters: dict[tuple[str, str, int], Any] = {}  # labelled children: labels() costs ~4 us a call
+        self._histograms: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -80,17 +92,79 @@ class RequestContext:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            key = (scope["method"], scope.get("root_path", ""), scope["path"])
+            route = self.early.get(key)
+            if route is not None:
+                receive = await answer_early(route, scope, receive, send_with_id)
+            if receive is not None:  # not answered early: the full path
+                await self.app(scope, receive, send_with_id)
+                if route is None:
+                    self._learn(key, scope)
         finally:
             elapsed = time.perf_counter() - started
-            route = route_template(self.routes, scope)
-            method = scope["method"]
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
-            if route not in ("/metrics", "/healthz", "/readyz"):
-                log.info("http_request", method=method, route=route, status=status, ms=round(elapsed * 1000, 1),
-                         correlation_id=cid)
+            self._record(scope, status, elapsed, cid)
             correlation_id_var.reset(token)
+
+    def _learn(self, key: tuple[str, str, str], scope: Any) -> None:
+        """Note the route the router chose when it answers early and has no path parameters (so one
+        entry per route: the table cannot grow with the paths clients send)."""
+        route = scope.get("route")
+        if (callable(getattr(route, "answer_early", None)) and key[0] in (getattr(route, "methods", None) or ())
+                and not getattr(route, "param_convertors", None)):
+            self.early[key] = route
+
+    def _record(self, scope: Any, status: int, elapsed: float, cid: str) -> None:
+        route = route_template(self.routes, scope)
+        method = scope["method"]
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = self._counters[(method, route, status)] = HTTP_REQUESTS.labels(
+                self.service, method, route, str(status))
+        counter.inc()
+        histogram = self._histograms.get((method, route))
+        if histogram is None:
+            histogram = self._histograms[(method, route)] = HTTP_LATENCY.labels(self.service, method, route)
+        histogram.observe(elapsed)
+        if route not in ("/metrics", "/healthz", "/readyz"):
+            log.info("http_request", method=method, route=route, status=status, ms=round(elapsed * 1000, 1),
+                     correlation_id=cid)
+
+
+async def answer_early(route: Any, scope: Any, receive: Any, send: Any) -> Any:
+    """Offer the request to ``route.answer_early``. None when it answered; else the ``receive`` the full
+    path must use (the body again when the route read it). A request with an ``Idempotency-Key`` always
+    takes the full path: its answer must be kept by the idempotency middleware (issue 12 item 8). When
+    the early answer fails, the full path runs as if it had not been tried, and fails or answers as it does."""
+    if any(k == IDEMPOTENCY_HEADER for k, _ in scope["headers"]):
+        return receive
+    request = Request(scope, receive)
+    try:
+        response = await route.answer_early(request)
+    except Exception as exc:  # the full path below gives the answer (or the error) it gives
+        log.warning("early_answer_failed", route=getattr(route, "path", None), error=type(exc).__name__)
+        response = None
+        if not hasattr(request, "_body") and getattr(request, "_stream_consumed", False):
+            raise  # the body is partly read and lost: nothing can answer this request now
+    if response is None:
+        body = getattr(request, "_body", None)
+        return receive if body is None else _receive_again(body, receive)
+    scope["route"] = route  # as the router would have set it: the route template for the metrics and the log line
+    await response(scope, receive, send)
+    return None
+
+
+def _receive_again(body: bytes, receive: Any) -> Any:
+    """A ``receive`` that gives the body already read, then whatever the client sends next (a disconnect)."""
+    given = False
+
+    async def again() -> Any:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
 
 
 def create_service_app(

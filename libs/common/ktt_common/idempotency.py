@@ -32,6 +32,7 @@ from ktt_common.logging import get_logger
 log = get_logger(__name__)
 
 HEADER = "idempotency-key"
+_HEADER_BYTES = HEADER.encode("latin-1")
 MAX_KEY_LENGTH = 200
 MAX_STORED_BODY = 1_000_000
 ABANDONED_AFTER = dt.timedelta(minutes=2)  # a first request without an answer after this died with its process
@@ -93,14 +94,12 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not applies(scope["method"], scope["path"]):
-            await self.app(scope, receive, send)
+        if (scope["type"] != "http" or not applies(scope["method"], scope["path"])
+                or not any(k.lower() == _HEADER_BYTES for k, _ in scope["headers"])):
+            await self.app(scope, receive, send)  # no key: nothing to keep (decoding every header cost more)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        key = headers.get(HEADER)
-        if key is None:
-            await self.app(scope, receive, send)
-            return
+        key = headers[HEADER]
         from starlette.requests import Request  # the request as the app sees it (state, app)
 
         request = Request(scope, receive)

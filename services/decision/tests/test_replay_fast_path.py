@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from ktt_decision.decisions.models import DecisionVersion
 from ktt_decision.decisions.reading import FAST_REPLAYS
 
-from tests.helpers import decision_body
+from tests.helpers import HETU_2023_SIGN, decision_body
 
 
 class Statements:
@@ -108,3 +108,108 @@ async def test_what_is_not_a_retry_of_a_stored_request_is_answered_by_the_endpoi
                                    headers={**h, "content-type": "application/json"})
     assert broken.status_code == 422
     assert _fast_replays() == before
+
+
+# --- answered early, by the shared request context (ktt_common.app.RequestContext) ------------------
+
+
+async def _asgi(app: Any, headers: dict[str, str], body: bytes) -> tuple[dict[str, Any], int, bytes, list[tuple[str, str]]]:
+    """POST /v1/decisions straight into the ASGI app with a scope of our own, to see what the layers
+    below the request context left in it (the router marks the scope it routes)."""
+    scope: dict[str, Any] = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/v1/decisions", "raw_path": b"/v1/decisions", "query_string": b"", "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        + [(b"host", b"decision"), (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 40000), "server": ("decision", 80)}
+    given = False
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal given
+        if given:
+            return {"type": "http.disconnect"}
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    await app(scope, receive, send)
+    start = messages[0]
+    content = b"".join(m.get("body", b"") for m in messages[1:])
+    answer_headers = sorted((k.decode(), v.decode()) for k, v in start["headers"] if k != b"x-correlation-id")
+    return scope, start["status"], content, answer_headers
+
+
+def _sample(name: str, **labels: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_a_replay_is_answered_before_routing_with_the_same_bytes_metrics_and_log_line(decision_service):
+    import structlog
+
+    svc = decision_service
+    h = {**svc.auth("integrator"), "content-type": "application/json"}
+    raw = json.dumps(decision_body()).encode()
+    assert (await svc.client.post("/v1/decisions", content=raw, headers=h)).status_code == 201
+    # The router has sent a push to its route once: now a replay is answered before it, with the route's answer.
+    routed = await svc.client.post("/v1/decisions", content=json.dumps(decision_body(), indent=1).encode(), headers=h)
+    scope, status, content, headers = await _asgi(svc.app, h, raw)
+    assert "router" not in scope and "fastapi_astack" not in scope  # neither routing nor the exit stack ran
+    assert (status, content, headers) == (routed.status_code, routed.content,
+                                          sorted((k, v) for k, v in routed.headers.items() if k != "x-correlation-id"))
+
+    labels = {"service": "decision", "method": "POST", "route": "/v1/decisions"}
+    before = (_sample("ktt_http_requests_total", **labels, status="200"),
+              _sample("ktt_http_request_duration_seconds_count", **labels), _fast_replays())
+    with structlog.testing.capture_logs() as logs:
+        early = await svc.client.post("/v1/decisions", content=raw, headers={**h, "X-Correlation-ID": "corr-early-1"})
+    assert early.status_code == 200 and early.content == routed.content
+    assert early.headers["x-correlation-id"] == "corr-early-1"
+    assert (_sample("ktt_http_requests_total", **labels, status="200"),
+            _sample("ktt_http_request_duration_seconds_count", **labels), _fast_replays()) == (
+        before[0] + 1, before[1] + 1, before[2] + 1)
+    [line] = [e for e in logs if e["event"] == "http_request"]
+    assert {k: line[k] for k in ("method", "route", "status", "correlation_id")} == {
+        "method": "POST", "route": "/v1/decisions", "status": 200, "correlation_id": "corr-early-1"}
+
+
+async def test_what_the_early_look_did_not_answer_takes_the_full_path_looked_up_once(decision_service):
+    svc = decision_service
+    h = {**svc.auth("integrator"), "content-type": "application/json"}
+    first = decision_body()
+    assert (await svc.client.post("/v1/decisions", json=first, headers=h)).status_code == 201  # the route is known
+    before = _fast_replays()
+    # A new decision: the body read early reaches the endpoint intact, and the index is read once.
+    other_body = decision_body(source_id="EFF-2026-000999")
+    other_body["client"]["hetu"] = HETU_2023_SIGN  # another person: no overlap with the first (DEC-4)
+    other = json.dumps(other_body).encode()
+    with Statements(svc) as seen:
+        scope, status, content, _ = await _asgi(svc.app, h, other)
+    assert status == 201 and json.loads(content)["source_id"] == "EFF-2026-000999" and "router" in scope, content
+    assert len([s for s in seen if s.startswith("SELECT") and "body_hash" in s]) == 1, seen
+    # Refusals and problems are the endpoint's, as before.
+    assert (await svc.client.post("/v1/decisions", json=first)).status_code == 401
+    assert (await svc.client.post("/v1/decisions", json=first, headers=svc.auth("social_worker"))).status_code == 403
+    assert (await svc.client.post("/v1/decisions", content=b"{", headers=h)).status_code == 422
+    assert _fast_replays() == before
+
+
+async def test_a_replay_with_an_idempotency_key_is_kept_under_its_key(decision_service):
+    """The idempotency middleware sits below the early answer: a push with a key takes the full path,
+    so the key is kept and a reuse with another body is refused (issue 12 item 8)."""
+    svc = decision_service
+    h = svc.auth("integrator")
+    body = decision_body()
+    assert (await svc.client.post("/v1/decisions", json=body, headers=h)).status_code == 201  # the route is known
+    keyed = {**h, "Idempotency-Key": "replay-key-1"}
+    again = await svc.client.post("/v1/decisions", json=body, headers=keyed)
+    assert again.status_code == 200 and "idempotency-replayed" not in again.headers
+    replayed = await svc.client.post("/v1/decisions", json=body, headers=keyed)
+    assert replayed.status_code == 200 and replayed.headers["idempotency-replayed"] == "true"
+    assert replayed.content == again.content
+    reused = await svc.client.post("/v1/decisions", json=decision_body(source_id="EFF-OTHER"), headers=keyed)
+    assert reused.status_code == 422 and reused.json()["type"].endswith("idempotency-key-reused")

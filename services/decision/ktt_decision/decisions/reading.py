@@ -13,8 +13,12 @@ When that version was stored from a body with the same hash, the answer is the o
 a replay (200, the decision as it is now, ``Location``), serialised by the route's own response field,
 without validation, sealing, a transaction or an audit entry (a replay was never audited). Anything else
 (no token, another role, another body, a body in another spelling, a JSON error, another content type)
-goes to the endpoint unchanged, which answers exactly as before. What the read learnt travels with the
-request (:class:`Probe`): a push of a decision that did not exist skips the service's own look-up.
+goes to the endpoint unchanged, which answers exactly as before. Once the router has sent a push to this route,
+the shared request context (ktt_common.app.RequestContext) offers the next ones to
+:meth:`ReplayFirstRoute.answer_early` before the rest of the HTTP layer (routing, exception wrappers,
+idempotency); a push with an ``Idempotency-Key`` is not offered (the idempotency middleware keeps its answer).
+What the read learnt travels with the request (:class:`Probe`): a push of a decision that did not exist skips
+the service's own look-up.
 
 The hash is an HMAC (a key derived from ``PII_KEY``) of bytes that hold the hetu, so it reveals nothing
 without the key; retention clears it together with the rest of the client's data (clients/jobs.py).
@@ -48,6 +52,7 @@ from ktt_decision.policy import POLICY
 from ktt_decision.sealing import open_values
 
 PROBE = "ktt_decision_probe"  # the request.state attribute
+CHECKED = "ktt_decision_replay_checked"  # request.state: answer_early looked and found no replay
 FAST_REPLAYS = Counter("ktt_decision_fast_replays_total",
                        "Decision pushes answered as replays from the body-hash index, before parsing (issue 15)")
 _ROLES = POLICY["decision.push_decision"].roles
@@ -164,12 +169,25 @@ def probe_of(request: Request) -> Probe | None:
 
 
 class ReplayFirstRoute(APIRoute):
-    """An APIRoute whose handler answers a replay (:func:`replay_answer`) before FastAPI parses the body."""
+    """An APIRoute whose handler answers a replay (:func:`replay_answer`) before FastAPI parses the body.
+
+    The shared request context (ktt_common.app.RequestContext) offers a push to :meth:`answer_early`
+    before the rest of the HTTP layer (routing, exception wrappers, idempotency) once it has seen the
+    router choose this route; a push it does not answer comes here with that noted, and is not looked
+    up a second time."""
+
+    async def answer_early(self, request: Request) -> Response | None:
+        answer = await replay_answer(request, self)
+        if answer is None:
+            setattr(request.state, CHECKED, True)
+        return answer
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def replay_first(request: Request) -> Response:
+            if getattr(request.state, CHECKED, False):  # offered early already: not a replay of a stored body
+                return await handler(request)
             answer = await replay_answer(request, self)
             return answer if answer is not None else await handler(request)
 
