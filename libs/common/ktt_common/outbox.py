@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common import bulk
 from ktt_common.bus import PUBLISH_ACK_TIMEOUT_SECONDS
-from ktt_common.db import is_sqlite
+from ktt_common.db import is_sqlite, statement_for
 from ktt_common.events import Envelope, EventType
 from ktt_common.identifiers import contains_hetu
 from ktt_common.lease import Lease
@@ -123,7 +123,9 @@ async def emit(
     if revision_of is not None:
         payload = await _with_revision(session, event_type, payload, revision_of)
     envelope, row = _outbox_row(rt, event_type, payload, subject, correlation_id)
-    await session.execute(insert(rt.infra.outbox).values(**row))
+    outbox = rt.infra.outbox
+    # Built once, executed with the row (SQLAlchemy caches its compiled form by the row's keys).
+    await session.execute(statement_for(outbox, "insert", lambda: insert(outbox)), row)
     _wake_relay_after_commit(session, rt)
     return envelope
 
