@@ -27,12 +27,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, Text, cast, event, insert, select, update
+from sqlalchemy import Table, Text, bindparam, cast, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from ktt_common.auth import Principal
-from ktt_common.db import KttSession
+from ktt_common.db import KttSession, statement_for
 from ktt_common.infra import InfraTables
 from ktt_common.outbox import OUTBOX_AT_COMMIT, runtime_of
 from ktt_common.request_context import correlation_id_var
@@ -112,17 +112,48 @@ async def audit_many(
                      for target_id, client_ids, details in entries])
 
 
+def _head_query(infra: InfraTables) -> Any:
+    head = infra.audit_head
+    return statement_for(head, "lock", lambda: select(head.c.last_seq, head.c.last_hash)
+                         .where(head.c.name == CHAIN).with_for_update())
+
+
+def _head_update(infra: InfraTables) -> Any:
+    """The head's update, bound as ``head_seq``/``head_hash``."""
+    head = infra.audit_head
+    return statement_for(head, "update", lambda: update(head).where(head.c.name == CHAIN).values(
+        last_seq=bindparam("head_seq", type_=head.c.last_seq.type),
+        last_hash=bindparam("head_hash", type_=head.c.last_hash.type)))
+
+
 def _lock_head(conn: Any, infra: InfraTables) -> tuple[int, str]:
     head = infra.audit_head
-    query = select(head.c.last_seq, head.c.last_hash).where(head.c.name == CHAIN).with_for_update()
-    row = conn.execute(query).first()
+    row = conn.execute(_head_query(infra)).first()
     if row is None:  # a database made without the migration that seeds the head
         from sqlalchemy.dialects import postgresql, sqlite
 
         ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(head)
         conn.execute(ins.values(name=CHAIN, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing())
-        row = conn.execute(query).first()
+        row = conn.execute(_head_query(infra)).first()
     return int(row.last_seq), str(row.last_hash)
+
+
+def _bound(table: Table, prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: bindparam(prefix + key, type_=table.c[key].type) for key in keys}
+
+
+def _append_one(infra: InfraTables, audit_keys: tuple[str, ...], outbox: Table | None,
+                outbox_keys: tuple[str, ...]) -> Any:
+    """PostgreSQL's one statement for one audit row, the head's update and (with ``outbox``) one outbox row,
+    built once per shape and bound as ``audit_*``, ``head_*`` and ``outbox_*`` (issue 15: building it per
+    commit, ``.values()`` of some twenty values and two CTEs, cost more than executing it)."""
+    def build() -> Any:
+        ctes = [_head_update(infra).cte("ktt_audit_head")]
+        if outbox is not None:
+            ctes.append(insert(outbox).values(_bound(outbox, "outbox_", outbox_keys)).cte("ktt_outbox"))
+        return insert(infra.audit_log).values(_bound(infra.audit_log, "audit_", audit_keys)).add_cte(*ctes)
+
+    return statement_for(infra.audit_log, ("append_one", audit_keys, outbox, outbox_keys), build)
 
 
 def append_rows(conn: Any, infra: InfraTables, rows: list[dict[str, Any]],
@@ -131,7 +162,8 @@ def append_rows(conn: Any, infra: InfraTables, rows: list[dict[str, Any]],
     the ``outbox`` rows queued by :func:`ktt_common.outbox.emit_at_commit`. On PostgreSQL one audit row,
     the head's update and one outbox row are one statement (data-modifying CTEs): with the head's lock,
     two round trips at commit instead of three or four. More rows are written as before, an executemany
-    each (a multi-row VALUES is not cached by SQLAlchemy: it would be compiled anew every time)."""
+    each (a multi-row VALUES is not cached by SQLAlchemy: it would be compiled anew every time). Every
+    statement is built once and executed with parameters (:func:`ktt_common.db.statement_for`)."""
     table, pending = outbox if outbox else (None, [])
     if rows:
         seq, prev = _lock_head(conn, infra)
@@ -139,18 +171,21 @@ def append_rows(conn: Any, infra: InfraTables, rows: list[dict[str, Any]],
             seq += 1
             row["chain_seq"], row["prev_hash"] = seq, prev
             prev = row["row_hash"] = chain_hash(row)
-        head = update(infra.audit_head).where(infra.audit_head.c.name == CHAIN).values(last_seq=seq, last_hash=prev)
+        head = {"head_seq": seq, "head_hash": prev}
         if conn.dialect.name == "postgresql" and len(rows) == 1:
-            ctes = [head.cte("ktt_audit_head")]
-            if table is not None and len(pending) == 1:
-                ctes.append(insert(table).values(pending[0]).cte("ktt_outbox"))
+            params = {"audit_" + key: value for key, value in rows[0].items()} | head
+            with_outbox = table is not None and len(pending) == 1
+            if with_outbox:
+                params |= {"outbox_" + key: value for key, value in pending[0].items()}
+            conn.execute(_append_one(infra, tuple(rows[0]), table if with_outbox else None,
+                                     tuple(pending[0]) if with_outbox else ()), params)
+            if with_outbox:
                 pending = []
-            conn.execute(insert(infra.audit_log).values(rows[0]).add_cte(*ctes))
         else:
-            conn.execute(insert(infra.audit_log), rows)
-            conn.execute(head)
+            conn.execute(statement_for(infra.audit_log, "insert", lambda: insert(infra.audit_log)), rows)
+            conn.execute(_head_update(infra), head)
     if table is not None and pending:
-        conn.execute(insert(table), pending)
+        conn.execute(statement_for(table, "insert", lambda: insert(table)), pending)
 
 
 @event.listens_for(KttSession, "before_commit")

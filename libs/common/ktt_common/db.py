@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -156,6 +157,34 @@ def affected(result: Result[Any]) -> int:
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """An INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` for the session's
     backend (PostgreSQL or SQLite): idempotent writes keyed on a unique constraint."""
+    return insert_for_dialect(dialect_name(session), table)
+
+
+_STATEMENTS = "ktt_statements"
+
+
+def statement_for(table: Table, key: Hashable, build: Callable[[], Any]) -> Any:
+    """The statement ``build()`` makes for ``table`` and ``key``, built on first use and reused after (issue 15).
+
+    Building a statement (``.values(...)``, ``on_conflict_do_update``, CTEs) coerces every value and
+    column anew, and SQLAlchemy then generates the new object's cache key to find its compiled form;
+    both cost more Python than executing it. One object, bound by ``bindparam`` names and executed
+    with a parameter dict, memoizes its cache key, so running it again skips both. ``key`` names
+    whatever the statement depends on beside the table (the dialect, the columns bound)."""
+    # Kept in the table's own ``info``, so they live as long as the table (a test's metadata and its
+    # statements go together); tagged with the table, as a copy (``to_metadata``) copies ``info``.
+    owner, per_table = table.info.get(_STATEMENTS, (None, {}))
+    if owner is not table:
+        per_table = {}
+        table.info[_STATEMENTS] = (table, per_table)
+    statement = per_table.get(key)
+    if statement is None:
+        statement = per_table[key] = build()
+    return statement
+
+
+def insert_for_dialect(dialect: str, table: Any) -> Any:
+    """:func:`insert_for` by the dialect's name (for a statement built once per dialect)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    return (postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

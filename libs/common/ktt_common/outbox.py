@@ -11,21 +11,22 @@ row that NATS can never take (e.g. too large) does not block the rest. Connectio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import nats.errors as nats_errors
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 from pydantic import BaseModel
 from sqlalchemy import bindparam, case, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ktt_common import bulk
 from ktt_common.bus import PUBLISH_ACK_TIMEOUT_SECONDS
-from ktt_common.db import is_sqlite
+from ktt_common.db import is_sqlite, statement_for
 from ktt_common.events import Envelope, EventType
 from ktt_common.identifiers import contains_hetu
 from ktt_common.lease import Lease
@@ -123,7 +124,9 @@ async def emit(
     if revision_of is not None:
         payload = await _with_revision(session, event_type, payload, revision_of)
     envelope, row = _outbox_row(rt, event_type, payload, subject, correlation_id)
-    await session.execute(insert(rt.infra.outbox).values(**row))
+    outbox = rt.infra.outbox
+    # Built once, executed with the row (SQLAlchemy caches its compiled form by the row's keys).
+    await session.execute(statement_for(outbox, "insert", lambda: insert(outbox)), row)
     _wake_relay_after_commit(session, rt)
     return envelope
 
@@ -210,6 +213,9 @@ class OutboxRelay:
         # Rows JetStream acknowledged that are not yet marked published: (seq, stream_seq). Marked by
         # the next claim's statement; kept across a failed statement (marking again is harmless).
         self._unmarked: list[tuple[int, int]] = []
+        # PostgreSQL: the claims run on autocommit connections of an engine made so once (issue 15: setting
+        # the isolation level per round cloned the connection each time), one connection per wake-up.
+        self._autocommit = None if self._sqlite else rt.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def wake(self, *_: Any) -> None:
         self._wake.set()
@@ -250,24 +256,36 @@ class OutboxRelay:
             await self._flush_marks()
             return 0
         published = 0
-        while True:
-            # Cleared before each claim: a commit from now on is either seen by the claim or wakes the
-            # relay again (cleared after the wait, a commit already published by a later round of this
-            # wake-up would bring one more, empty, round).
-            self._wake.clear()
-            rows = await self._mark_and_claim()
-            if not rows:
-                return published
-            done, failure = await self._publish(rows)
-            published += len(done)
-            if failure is not None:
-                async with self.rt.sessionmaker() as session, session.begin():
-                    await self._mark(session, done, failure)
-                return published
-            self._unmarked = [(d["b_seq"], d["b_stream_seq"]) for d in done]
-            if self._stopping or not await self._hold_lease():
-                await self._flush_marks()
-                return published
+        async with self._claim_connection() as conn:
+            while True:
+                # Cleared before each claim: a commit from now on is either seen by the claim or wakes the
+                # relay again (cleared after the wait, a commit already published by a later round of this
+                # wake-up would bring one more, empty, round).
+                self._wake.clear()
+                rows = await self._mark_and_claim(conn)
+                if not rows:
+                    return published
+                done, failure = await self._publish(rows)
+                published += len(done)
+                if failure is not None:
+                    async with self.rt.sessionmaker() as session, session.begin():
+                        await self._mark(session, done, failure)
+                    return published
+                self._unmarked = [(d["b_seq"], d["b_stream_seq"]) for d in done]
+                if self._stopping or not await self._hold_lease():
+                    await self._flush_marks()
+                    return published
+
+    @contextlib.asynccontextmanager
+    async def _claim_connection(self) -> AsyncIterator[AsyncConnection | None]:
+        """PostgreSQL: the autocommit connection that this wake-up's claims share, checked out once and
+        returned when the wake-up ends (never held while the relay waits); SQLite: none (its claims
+        read in short sessions, see :meth:`_mark_and_claim`)."""
+        if self._autocommit is None:
+            yield None
+            return
+        async with self._autocommit.connect() as conn:
+            yield conn
 
     async def _hold_lease(self) -> bool:
         """Take or renew the relay's lease, at most every third of its time: a held lease still has
@@ -287,39 +305,51 @@ class OutboxRelay:
                 await self._mark(session, [{"b_seq": seq, "b_stream_seq": stream_seq} for seq, stream_seq in self._unmarked], None)
             self._unmarked = []
 
-    async def _mark_and_claim(self) -> list[Any]:
-        """Mark the rows of the previous round published and claim the next round's rows."""
-        if self._sqlite:
+    async def _mark_and_claim(self, conn: AsyncConnection | None) -> list[Any]:
+        """Mark the rows of the previous round published and claim the next round's rows (on ``conn``,
+        autocommit, on PostgreSQL)."""
+        if conn is None:
             # SQLite has one writer: never hold its write lock while waiting on NATS. Mark in a short
             # transaction, then read. A crash in between publishing and marking re-publishes rows
             # that JetStream then drops as duplicates (same Nats-Msg-Id), so nothing is lost or doubled.
             await self._flush_marks()
             async with self.rt.sessionmaker() as session:
                 return list((await session.execute(self._pending_query())).all())
-        outbox = self.rt.infra.outbox
-        seqs = [seq for seq, _ in self._unmarked]
-        stream_seqs = [stream_seq for _, stream_seq in self._unmarked]
-        params = {"now": dt.datetime.now(dt.UTC), "seqs": seqs, "stream_seqs": stream_seqs,
-                  "batch": self.rt.settings.outbox_batch}
-        # One autocommit statement (no BEGIN/COMMIT); the claim reads the snapshot from before the
-        # CTE's UPDATE, so it leaves out the rows being marked by their seq.
-        statement = text(
-            f'WITH marked AS (UPDATE "{outbox.name}" AS o SET published_at = :now, stream_seq = u.stream_seq, '
-            "attempts = o.attempts + 1, last_error = NULL "
-            "FROM unnest(CAST(:seqs AS bigint[]), CAST(:stream_seqs AS bigint[])) AS u(seq, stream_seq) "
-            "WHERE o.seq = u.seq RETURNING o.seq) "
-            f'SELECT seq, event_id, subject, event_type, envelope FROM "{outbox.name}" '
-            "WHERE published_at IS NULL AND parked_at IS NULL AND seq <> ALL(CAST(:seqs AS bigint[])) "
-            "ORDER BY seq LIMIT :batch"
-        ) if seqs else text(
-            f'SELECT seq, event_id, subject, event_type, envelope FROM "{outbox.name}" '
-            "WHERE published_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT :batch"
-        )
-        async with self.rt.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            rows = list((await conn.execute(statement, params if seqs else {"batch": params["batch"]})).all())
+        batch = self.rt.settings.outbox_batch
+        if self._unmarked:
+            statement = self._claim_statements()[1]
+            params: dict[str, Any] = {"now": dt.datetime.now(dt.UTC), "seqs": [seq for seq, _ in self._unmarked],
+                                      "stream_seqs": [stream_seq for _, stream_seq in self._unmarked], "batch": batch}
+        else:
+            statement, params = self._claim_statements()[0], {"batch": batch}
+        # One autocommit statement (no BEGIN/COMMIT).
+        rows = list((await conn.execute(statement, params)).all())
         self._unmarked = []
         return rows
+
+    def _claim_statements(self) -> tuple[Any, Any]:
+        """(claim, mark the last round and claim), built once per outbox table. In the second, the claim
+        reads the snapshot from before the CTE's UPDATE, so it leaves out the rows being marked by their seq."""
+        outbox = self.rt.infra.outbox
+
+        def build() -> tuple[Any, Any]:
+            claim = text(
+                f'SELECT seq, event_id, subject, event_type, envelope FROM "{outbox.name}" '
+                "WHERE published_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT :batch"
+            )
+            mark_and_claim = text(
+                f'WITH marked AS (UPDATE "{outbox.name}" AS o SET published_at = :now, stream_seq = u.stream_seq, '
+                "attempts = o.attempts + 1, last_error = NULL "
+                "FROM unnest(CAST(:seqs AS bigint[]), CAST(:stream_seqs AS bigint[])) AS u(seq, stream_seq) "
+                "WHERE o.seq = u.seq RETURNING o.seq) "
+                f'SELECT seq, event_id, subject, event_type, envelope FROM "{outbox.name}" '
+                "WHERE published_at IS NULL AND parked_at IS NULL AND seq <> ALL(CAST(:seqs AS bigint[])) "
+                "ORDER BY seq LIMIT :batch"
+            )
+            return claim, mark_and_claim
+
+        statements: tuple[Any, Any] = statement_for(outbox, "relay_claims", build)
+        return statements
 
     def _pending_query(self) -> Any:
         outbox = self.rt.infra.outbox

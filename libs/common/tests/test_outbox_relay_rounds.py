@@ -35,13 +35,17 @@ async def _quiet_relay(rt: Any) -> OutboxRelay:
     return OutboxRelay(rt)
 
 
-def _outbox_statements(rt: Any) -> list[str]:
+def _outbox_statements(rt: Any, connections: list[Any] | None = None) -> list[str]:
+    """The outbox's statements from now on; with ``connections``, also the connection (checkout) each ran
+    on (appended to it; kept, so that no two checkouts share an id)."""
     seen: list[str] = []
 
     @event.listens_for(rt.engine.sync_engine, "before_cursor_execute")
-    def _seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def _seen(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if "outbox" in statement:
             seen.append(statement)
+            if connections is not None:
+                connections.append(conn)
 
     return seen
 
@@ -51,9 +55,10 @@ async def test_a_wake_up_drains_the_outbox_in_rounds_marked_by_the_next_claim(st
         rt = svc.rt
         relay = await _quiet_relay(rt)
         ids = await _emit(rt, 7)
-        statements = _outbox_statements(rt)
+        connections: list[Any] = []
+        statements = _outbox_statements(rt, connections)
         assert await relay.publish_pending() == 7
-        ran = list(statements)
+        ran, claimed_on = list(statements), list(connections)
         ob = rt.infra.outbox
         async with rt.sessionmaker() as session:
             rows = (await session.execute(select(ob.c.seq, ob.c.event_id, ob.c.published_at, ob.c.stream_seq, ob.c.attempts)
@@ -67,6 +72,8 @@ async def test_a_wake_up_drains_the_outbox_in_rounds_marked_by_the_next_claim(st
             # the next (the last finds nothing): 4 statements, no separate UPDATE and no empty round.
             assert len(ran) == 4, ran
             assert sum(s.lstrip().upper().startswith("WITH MARKED AS (UPDATE") for s in ran) == 3
+            # Issue 15: all on the one connection the wake-up checked out, not a checkout a round.
+            assert len({id(c) for c in claimed_on}) == 1, claimed_on
         else:
             # SQLite: a read per round and a short write transaction per mark.
             assert len(ran) == 4 + 3, ran

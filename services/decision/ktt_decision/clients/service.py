@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import OrderedDict
-from typing import cast
+from typing import Any, cast
 
 from cryptography.fernet import Fernet
-from sqlalchemy import Table, insert, literal, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.db import dialect_name, insert_for
+from ktt_common.db import dialect_name, insert_for_dialect, statement_for
 from ktt_common.errors import FieldError, InvalidInput, NotFound
 from ktt_common.identifiers import IdentifierError, validate_hetu
 from ktt_common.outbox import runtime_of
@@ -117,6 +117,37 @@ def _update_client(client: Client, body: DecisionIn, now: dt.datetime) -> None:
 
 
 
+_UPSERTED = ("id", "hetu_lookup", "hetu_encrypted", "created_at", "language", "municipality", "interpreter_needed",
+             "updated_at", "first_name", "last_name", "phone", "email", "address")
+_LATEST = ("language", "municipality", "interpreter_needed", "updated_at")  # what a push updates of a known client
+
+
+def _client_upsert(dialect: str) -> Any:
+    """The client's upsert, built once per dialect and bound by column name (issue 15: building it per push,
+    ``.values()`` of thirteen columns and the conflict clause, cost more than executing it). A known client
+    gets the latest values of :data:`_LATEST` (``excluded``: what this push sent). On PostgreSQL:
+    ``WITH upsert AS (...), key AS (INSERT the key, bound as ``key_*``, if the upsert made the client)
+    SELECT id``."""
+    table = cast("Table", Client.__table__)
+
+    def build() -> Any:
+        insert_client = insert_for_dialect(dialect, table).values(
+            {name: bindparam(name, type_=table.c[name].type) for name in _UPSERTED})
+        stmt = insert_client.on_conflict_do_update(
+            index_elements=["hetu_lookup"], set_={name: insert_client.excluded[name] for name in _LATEST},
+        ).returning(table.c.id)
+        if dialect == "postgresql":
+            upsert, keys = stmt.cte("client_upsert"), cast("Table", ClientKey.__table__)
+            key_insert = insert(keys).from_select(["client_id", "wrapped_key", "created_at"], select(
+                upsert.c.id, bindparam("key_wrapped_key", type_=keys.c.wrapped_key.type),
+                bindparam("key_created_at", type_=keys.c.created_at.type),
+            ).where(upsert.c.id == bindparam("key_client_id", type_=keys.c.client_id.type)))
+            stmt = select(upsert.c.id).add_cte(key_insert.cte("client_key_insert"))
+        return stmt.execution_options(**SEALED_AT_WRITE)
+
+    return statement_for(table, ("upsert", dialect), build)
+
+
 async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn,
                          now: dt.datetime) -> tuple[uuid.UUID, str | None, bool]:
     """The client of ``lookup``, created (hetu encrypted) or updated with the latest contact data (DEC-3),
@@ -129,23 +160,18 @@ async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: De
                 "address": c.address}
     latest = {"language": c.language, "municipality": c.municipality, "interpreter_needed": c.interpreter_needed,
               "updated_at": now}
-    table = Client.__table__
     vault = vault_of(session)
     # A new client gets a data key of their own and the hetu is sealed under it (DATA-2, crypto-shredding).
     wrapped: str | None = vault.new_data_key()
     assert wrapped is not None
     new_id = uuid.uuid4()
-    stmt = insert_for(session, table).values(id=new_id, hetu_lookup=lookup, hetu_encrypted=vault.seal(hetu, wrapped),
-                                             created_at=now, **latest, **seal_values(vault, wrapped, Client, personal))
-    stmt = stmt.on_conflict_do_update(index_elements=["hetu_lookup"], set_=latest).returning(table.c.id)
-    postgresql = dialect_name(session) == "postgresql"
-    if postgresql:  # WITH upsert AS (...), key AS (INSERT the key if the upsert made the client) SELECT id
-        upsert, keys = stmt.cte("client_upsert"), cast("Table", ClientKey.__table__)
-        key_insert = insert(keys).from_select(["client_id", "wrapped_key", "created_at"], select(
-            upsert.c.id, literal(wrapped, keys.c.wrapped_key.type), literal(now, keys.c.created_at.type),
-        ).where(upsert.c.id == new_id))
-        stmt = select(upsert.c.id).add_cte(key_insert.cte("client_key_insert"))
-    client_id: uuid.UUID = (await session.execute(stmt.execution_options(**SEALED_AT_WRITE))).scalar_one()
+    dialect = dialect_name(session)
+    postgresql = dialect == "postgresql"
+    params = {"id": new_id, "hetu_lookup": lookup, "hetu_encrypted": vault.seal(hetu, wrapped), "created_at": now,
+              **latest, **seal_values(vault, wrapped, Client, personal)}
+    if postgresql:  # the new client's key, written by the same statement
+        params |= {"key_client_id": new_id, "key_wrapped_key": wrapped, "key_created_at": now}
+    client_id: uuid.UUID = (await session.execute(_client_upsert(dialect), params)).scalar_one()
     if client_id == new_id:
         if not postgresql:
             session.add(ClientKey(client_id=client_id, wrapped_key=wrapped, created_at=now))
