@@ -86,9 +86,27 @@ def mask_hetu(text: str) -> str:
 # confirmed by HETU_PATTERN at its position (look-behinds see the text before it).
 _HETU_CANDIDATE = re.compile(r"[0-3]\d[01]\d\d\d[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y]")
 
+# Faster, for text in Latin-1 (which has no decimal digit outside ASCII for HETU_PATTERN's \d to
+# take): its bytes mapped to a "shape", every digit to 0 and every letter A-Z, a-z to L (other bytes
+# kept). A match starts with six digits, a sign (-, + or a letter) and three digits, so its shape starts
+# with 000000-000, 000000+000 or 000000L000; only where the shape does is the pattern tried, on the
+# bytes (one byte a character: the same positions, and a byte >= 0x80 is none of [0-9A-Za-z] either
+# way). Measured: half the time of the candidate scan. Other text (a euro sign, curly quotes) takes
+# the candidate scan: finding out whether it holds a digit outside ASCII costs more than that scan.
+_SHAPE = bytes.maketrans(b"0123456789" + bytes(range(65, 91)) + bytes(range(97, 123)), b"0" * 10 + b"L" * 52)
+_SHAPE_CANDIDATE = re.compile(rb"000000(?=[-+L]000)")
+_HETU_BYTES = re.compile(HETU_PATTERN.pattern.encode())
+
 
 def contains_hetu(text: str) -> bool:
     """Exactly ``HETU_PATTERN.search(text) is not None``, found faster."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    else:
+        return any(_HETU_BYTES.match(data, candidate.start())
+                   for candidate in _SHAPE_CANDIDATE.finditer(data.translate(_SHAPE)))
     pos = 0
     while (candidate := _HETU_CANDIDATE.search(text, pos)) is not None:
         if HETU_PATTERN.match(text, candidate.start()):

@@ -133,12 +133,25 @@ from hypothesis import strategies as st  # noqa: E402
 
 from ktt_common.identifiers import HETU_PATTERN, contains_hetu  # noqa: E402
 
+# Latin-1 text takes the byte-shape scan, other text (the euro sign, Arabic-Indic digits that \d also
+# takes) the candidate scan; runs of zeros and letters are what the shape scan turns every digit and
+# letter into.
 _PIECES = st.sampled_from(["131052-308T", "131052W308T", "010190A123B", "x", "\\n", "\\t", "-", "A", "9", " ", "\"", "0", "31",
-                           "1310", "52-308", "T", "ä", "2027-03-01", "123456-789"])
+                           "1310", "52-308", "T", "ä", "2027-03-01", "123456-789", "€", "\u0663", "\u0661\u0663", "0000000",
+                           "L", "+", "u", "Z", "{", "}", "é1", "\ud800", "131052+308T", "010190y123b"])
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_PIECES, max_size=30).map("".join))
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.lists(_PIECES, max_size=30).map("".join), st.text(alphabet="0123-+AaUyZ\u0663\\nä x", max_size=40)))
 def test_contains_hetu_finds_exactly_what_the_pattern_finds(text):
     """DATA-4: the fast scan of contains_hetu never disagrees with HETU_PATTERN."""
     assert contains_hetu(text) == (HETU_PATTERN.search(text) is not None)
+
+
+@pytest.mark.parametrize("text", ["latin-1 ä", "ascii", "beyond latin-1 €"])
+@pytest.mark.parametrize("sign", list("+-ABCDEFUVWXYabcdefuvwxy"))
+def test_contains_hetu_finds_every_century_sign(sign, text):
+    """DATA-4: each sign the pattern takes, in each path of the scan (Latin-1 bytes, or the text)."""
+    code = f"010190{sign}123B"
+    assert HETU_PATTERN.search(code) and contains_hetu(f"{text} {code}.") and contains_hetu(f'{{"note":"{code}"}}{text}')
+    assert not contains_hetu(f"{text} 9{code}") and not contains_hetu(f"{text} {code}9")
