@@ -11,10 +11,7 @@ Usage: python -m tests.bench.profile_consume [--backend postgresql|sqlite] [--n 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import json
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,12 +20,12 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from ktt_common.clock import FrozenClock
-from ktt_common.testing import DatabaseFactory, NatsServer, run_service, service_settings
+from ktt_common.testing import run_service, service_settings
 from ktt_contracts.decision import DecisionMade
 
 from ktt_voucher.app import create_app as voucher_app
 from ktt_voucher.vouchers.models import Voucher
-from tests.bench.cli import profile_parser, require_backend
+from tests.bench.cli import profile_parser, real_parts, require_backend, run_printed
 
 
 def _made() -> bytes:
@@ -42,10 +39,7 @@ def _made() -> bytes:
 
 
 async def measure(backend: str, n: int, batches: list[int], root: Path) -> dict[str, Any]:
-    nats = NatsServer(root / "js")
-    nats.start()
-    factory = DatabaseFactory(root)
-    try:
+    with real_parts(root) as (nats, factory):
         settings = service_settings("voucher", database_url=await factory.create(backend, "voucher"), nats_url=nats.url,
                                     data_dir=root, run_background=False)
         async with run_service(voucher_app, settings, FrozenClock(dt.date(2026, 11, 26))) as svc:
@@ -84,9 +78,6 @@ async def measure(backend: str, n: int, batches: list[int], root: Path) -> dict[
             assert vouchers == n * (len(batches) + 1), vouchers
             await psub.unsubscribe()
         return {"backend": backend, "runs": results[1:]}
-    finally:
-        factory.cleanup()
-        nats.stop()
 
 
 def main() -> None:
@@ -95,9 +86,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 64], help="messages a fetch (CONSUMER_BATCH)")
     args = parser.parse_args()
     require_backend(args.backend)
-    with tempfile.TemporaryDirectory(prefix="ktt-profile-") as tmp:
-        result = asyncio.run(measure(args.backend, args.n, args.batch, Path(tmp)))
-    print(json.dumps(result, indent=1))
+    run_printed(lambda root: measure(args.backend, args.n, args.batch, root), prefix="ktt-profile-")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,10 +30,10 @@ from typing import Any
 
 from ktt_common.clock import FrozenClock
 from ktt_common.logging import configure_logging
-from ktt_common.testing import DatabaseFactory, NatsServer, run_service, service_settings
+from ktt_common.testing import run_service, service_settings
 
 from ktt_decision.app import create_app as decision_app
-from tests.bench.cli import profile_parser, require_backend
+from tests.bench.cli import profile_parser, real_parts, require_backend, run_printed
 from tests.bench.decisions import hetu
 from tests.helpers import decision_body
 
@@ -139,10 +138,7 @@ def profiled(out: str | None) -> Iterator[None]:
 async def measure(backend: str, n: int, root: Path, replay_profile: str | None,
                   compare_early: bool = False, new_profile: str | None = None,
                   log_stream: Any = None) -> dict[str, Any]:
-    nats = NatsServer(root / "js")
-    nats.start()
-    factory = DatabaseFactory(root)
-    try:
+    with real_parts(root) as (nats, factory):
         settings = service_settings("decision", database_url=await factory.create(backend, "decision"),
                                     nats_url=nats.url, data_dir=root, log_json=True, run_background=False)
         # No relay, consumers or bus: their wake-ups (several a second) would land in the requests' CPU time.
@@ -171,9 +167,6 @@ async def measure(backend: str, n: int, root: Path, replay_profile: str | None,
                     fresh.append(("POST", "/v1/decisions", headers, json.dumps(body).encode()))
                 out |= await early_ab(d.app, pushes[10:], fresh, rounds=5)
         return out
-    finally:
-        factory.cleanup()
-        nats.stop()
 
 
 def main() -> None:
@@ -185,10 +178,9 @@ def main() -> None:
                         help="also replays with the early answer off and on, alternating batches (when the app has it)")
     args = parser.parse_args()
     require_backend(args.backend)
-    with tempfile.TemporaryDirectory(prefix="ktt-http-") as tmp, open(os.devnull, "w") as devnull:
-        result = asyncio.run(measure(args.backend, args.n, Path(tmp), args.profile_replay, args.compare_early,
-                                    args.profile_new, devnull))
-    print(json.dumps(result))
+    with open(os.devnull, "w") as devnull:
+        run_printed(lambda root: measure(args.backend, args.n, root, args.profile_replay, args.compare_early,
+                                         args.profile_new, devnull), prefix="ktt-http-", indent=None)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,8 @@ Usage: python -m tests.bench.profile_push [--backend postgresql|sqlite] [--n 300
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -19,19 +17,16 @@ from typing import Any
 from sqlalchemy import event
 
 from ktt_common.clock import FrozenClock
-from ktt_common.testing import DatabaseFactory, NatsServer, run_service, service_settings
+from ktt_common.testing import run_service, service_settings
 
 from ktt_decision.app import create_app as decision_app
-from tests.bench.cli import profile_parser, require_backend
+from tests.bench.cli import profile_parser, real_parts, require_backend, run_printed
 from tests.bench.decisions import hetu
 from tests.helpers import decision_body
 
 
 async def measure(backend: str, n: int, root: Path, profile: str | None, replay_profile: str | None = None) -> dict[str, Any]:
-    nats = NatsServer(root / "js")
-    nats.start()
-    factory = DatabaseFactory(root)
-    try:
+    with real_parts(root) as (nats, factory):
         settings = service_settings("decision", database_url=await factory.create(backend, "decision"),
                                     nats_url=nats.url, data_dir=root, log_json=True)
         async with run_service(decision_app, settings, FrozenClock(dt.date(2026, 11, 26))) as d:
@@ -95,9 +90,6 @@ async def measure(backend: str, n: int, root: Path, profile: str | None, replay_
             new = await profiled(bodies[10:], 201, profile)
             replay = await profiled(bodies[10:], 200, replay_profile)
         return {"backend": backend, "new": new, "replay": replay}
-    finally:
-        factory.cleanup()
-        nats.stop()
 
 
 def main() -> None:
@@ -107,11 +99,7 @@ def main() -> None:
     parser.add_argument("--profile-replay", default=None, help="the same for the replays")
     args = parser.parse_args()
     require_backend(args.backend)
-    with tempfile.TemporaryDirectory(prefix="ktt-profile-") as tmp:
-        result = asyncio.run(measure(args.backend, args.n, Path(tmp), args.profile, args.profile_replay))
-    import json
-
-    print(json.dumps(result, indent=1))
+    run_printed(lambda root: measure(args.backend, args.n, root, args.profile, args.profile_replay), prefix="ktt-profile-")
 
 
 if __name__ == "__main__":

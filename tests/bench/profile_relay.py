@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,10 +22,10 @@ from typing import Any
 from sqlalchemy import event, insert
 
 from ktt_common.clock import FrozenClock
-from ktt_common.testing import DatabaseFactory, NatsServer, eventually, run_service, service_settings
+from ktt_common.testing import eventually, run_service, service_settings
 
 from ktt_decision.app import create_app as decision_app
-from tests.bench.cli import profile_parser, require_backend
+from tests.bench.cli import profile_parser, real_parts, require_backend, run_printed
 
 
 def _count_round_trips(counts: dict[str, int]) -> None:
@@ -46,10 +45,7 @@ def _count_round_trips(counts: dict[str, int]) -> None:
 
 
 async def measure(backend: str, commits: int, events: int, rate: float, root: Path) -> dict[str, Any]:
-    nats = NatsServer(root / "js")
-    nats.start()
-    factory = DatabaseFactory(root)
-    try:
+    with real_parts(root) as (nats, factory):
         settings = service_settings("decision", database_url=await factory.create(backend, "decision"),
                                     nats_url=nats.url, data_dir=root, log_json=True, outbox_poll_seconds=1.0)
         async with run_service(decision_app, settings, FrozenClock(dt.date(2026, 11, 26))) as d:
@@ -107,9 +103,6 @@ async def measure(backend: str, commits: int, events: int, rate: float, root: Pa
                 "begin_commit_rollback_per_event (all transactions, inserts' too)": {
                     k: round(v / published, 2) for k, v in sorted(round_trips.items())},
             }
-    finally:
-        factory.cleanup()
-        nats.stop()
 
 
 def main() -> None:
@@ -126,8 +119,8 @@ def main() -> None:
         loop_factory = uvloop.new_event_loop
     else:
         loop_factory = asyncio.new_event_loop
-    with tempfile.TemporaryDirectory(prefix="ktt-profile-relay-") as tmp, asyncio.Runner(loop_factory=loop_factory) as runner:
-        print(json.dumps(runner.run(measure(args.backend, args.commits, args.events, args.rate, Path(tmp))), indent=1))
+    run_printed(lambda root: measure(args.backend, args.commits, args.events, args.rate, root),
+                prefix="ktt-profile-relay-", loop_factory=loop_factory)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from ktt_common.clock import Clock
 from ktt_common.deps import RuntimeDep, SessionDep  # noqa: F401  (re-exported for services)
 from ktt_common.errors import Problem, install_error_handlers, problem_response, status_phrase
 from ktt_common.idempotency import HEADER as _IDEMPOTENCY_HEADER
-from ktt_common.idempotency import IdempotencyMiddleware
+from ktt_common.idempotency import IdempotencyMiddleware, receive_again
 from ktt_common.logging import configure_logging, get_logger
 from ktt_common.metrics import HTTP_LATENCY, HTTP_REQUESTS, refresh_gauges
 from ktt_common.openapi import install_openapi, raw_operation_id
@@ -147,24 +147,10 @@ async def answer_early(route: Any, scope: Any, receive: Any, send: Any) -> Any:
             raise  # the body is partly read and lost: nothing can answer this request now
     if response is None:
         body = getattr(request, "_body", None)
-        return receive if body is None else _receive_again(body, receive)
+        return receive if body is None else receive_again(body, receive)
     scope["route"] = route  # as the router would have set it: the route template for the metrics and the log line
     await response(scope, receive, send)
     return None
-
-
-def _receive_again(body: bytes, receive: Any) -> Any:
-    """A ``receive`` that gives the body already read, then whatever the client sends next (a disconnect)."""
-    given = False
-
-    async def again() -> Any:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again
 
 
 def create_service_app(

@@ -149,18 +149,9 @@ class IdempotencyMiddleware:
             else:
                 await _replay(send, row.status, row.media_type, row.body or "")
             return
-        await self._first(scope, body, send, table, rt, key, principal)
+        await self._first(scope, receive_again(body, receive), send, table, rt, key, principal)
 
-    async def _first(self, scope: Scope, body: bytes, send: Send, table: Any, rt: Any, key: str, principal: str) -> None:
-        sent_body = False
-
-        async def replay_receive() -> Message:
-            nonlocal sent_body
-            if not sent_body:
-                sent_body = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return {"type": "http.disconnect"}
-
+    async def _first(self, scope: Scope, receive: Receive, send: Send, table: Any, rt: Any, key: str, principal: str) -> None:
         status: int | None = None
         media_type: str | None = None
         chunks: list[bytes] = []
@@ -177,7 +168,7 @@ class IdempotencyMiddleware:
 
         keep = False
         try:
-            await self.app(scope, replay_receive, capture)
+            await self.app(scope, receive, capture)
             payload = b"".join(chunks)
             keep = status is not None and status < 500 and len(payload) <= MAX_STORED_BODY
             if keep:
@@ -214,6 +205,21 @@ class IdempotencyMiddleware:
         body = error.problem(request.url.path, base) if base else error.problem(request.url.path)
         response = problem_response(body)
         await response(request.scope, request.receive, send)
+
+
+def receive_again(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` (already read from ``receive``) as the whole request body, then
+    whatever the client sends next (a disconnect), for an app called after a middleware read the body."""
+    given = False
+
+    async def again() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
 
 
 async def _read_body(receive: Receive) -> bytes:
