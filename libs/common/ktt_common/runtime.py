@@ -18,7 +18,7 @@ from ktt_common.inbox import ConsumerRunner, Subscription
 from ktt_common.infra import InfraTables
 from ktt_common.jobs import JobRegistry
 from ktt_common.logging import get_logger
-from ktt_common.outbox import OutboxRelay
+from ktt_common.relay import OutboxRelay
 from ktt_common.scheduler import JobScheduler
 from ktt_common.settings import Settings
 

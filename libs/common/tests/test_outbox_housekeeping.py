@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import ktt_probe as probe
 from sqlalchemy import func, insert, select
 
 from ktt_common.lease import Lease
-from ktt_common.outbox import OutboxRelay, emit
+from ktt_common.outbox import emit
+from ktt_common.relay import OutboxRelay
 from ktt_common.testing import eventually
-
-import ktt_probe as probe
 
 
 async def _emit_probe(rt, note: str = ""):

@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import ktt_probe as probe
 from sqlalchemy import event, func, select
 
-from ktt_common.outbox import OutboxRelay, emit
+from ktt_common.outbox import emit
+from ktt_common.relay import OutboxRelay
 from ktt_common.testing import eventually
-
-import ktt_probe as probe
 
 
 async def _emit(rt: Any, count: int) -> list[str]:
