@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, cast
 
 from cryptography.fernet import Fernet
@@ -122,60 +123,93 @@ _UPSERTED = ("id", "hetu_lookup", "hetu_encrypted", "created_at", "language", "m
 _LATEST = ("language", "municipality", "interpreter_needed", "updated_at")  # what a push updates of a known client
 
 
+def client_upsert_ctes() -> tuple[Any, Any]:
+    """PostgreSQL: the client's upsert (``client_upsert``, returning the id) and the new client's key insert
+    (``client_key_insert``, bound as ``key_*``, writing only when the upsert made the client), as CTEs of one
+    statement; built anew on every call (callers keep what they build with :func:`statement_for`)."""
+    table, keys = cast("Table", Client.__table__), cast("Table", ClientKey.__table__)
+    insert_client = insert_for_dialect("postgresql", table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in _UPSERTED})
+    upsert = insert_client.on_conflict_do_update(
+        index_elements=["hetu_lookup"], set_={name: insert_client.excluded[name] for name in _LATEST},
+    ).returning(table.c.id).cte("client_upsert")
+    key_insert = insert(keys).from_select(["client_id", "wrapped_key", "created_at"], select(
+        upsert.c.id, bindparam("key_wrapped_key", type_=keys.c.wrapped_key.type),
+        bindparam("key_created_at", type_=keys.c.created_at.type),
+    ).where(upsert.c.id == bindparam("key_client_id", type_=keys.c.client_id.type)))
+    return upsert, key_insert.cte("client_key_insert")
+
+
 def _client_upsert(dialect: str) -> Any:
     """The client's upsert, built once per dialect and bound by column name (issue 15: building it per push,
     ``.values()`` of thirteen columns and the conflict clause, cost more than executing it). A known client
     gets the latest values of :data:`_LATEST` (``excluded``: what this push sent). On PostgreSQL:
     ``WITH upsert AS (...), key AS (INSERT the key, bound as ``key_*``, if the upsert made the client)
-    SELECT id``."""
+    SELECT id`` (:func:`client_upsert_ctes`)."""
     table = cast("Table", Client.__table__)
 
     def build() -> Any:
+        if dialect == "postgresql":
+            upsert, key_insert = client_upsert_ctes()
+            return select(upsert.c.id).add_cte(key_insert).execution_options(**SEALED_AT_WRITE)
         insert_client = insert_for_dialect(dialect, table).values(
             {name: bindparam(name, type_=table.c[name].type) for name in _UPSERTED})
-        stmt = insert_client.on_conflict_do_update(
+        return insert_client.on_conflict_do_update(
             index_elements=["hetu_lookup"], set_={name: insert_client.excluded[name] for name in _LATEST},
-        ).returning(table.c.id)
-        if dialect == "postgresql":
-            upsert, keys = stmt.cte("client_upsert"), cast("Table", ClientKey.__table__)
-            key_insert = insert(keys).from_select(["client_id", "wrapped_key", "created_at"], select(
-                upsert.c.id, bindparam("key_wrapped_key", type_=keys.c.wrapped_key.type),
-                bindparam("key_created_at", type_=keys.c.created_at.type),
-            ).where(upsert.c.id == bindparam("key_client_id", type_=keys.c.client_id.type)))
-            stmt = select(upsert.c.id).add_cte(key_insert.cte("client_key_insert"))
-        return stmt.execution_options(**SEALED_AT_WRITE)
+        ).returning(table.c.id).execution_options(**SEALED_AT_WRITE)
 
     return statement_for(table, ("upsert", dialect), build)
 
 
-async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn,
-                         now: dt.datetime) -> tuple[uuid.UUID, str | None, bool]:
+@dataclass(frozen=True)
+class NewClient:
+    """The id and data key a client gets when a push creates them, chosen before the write: what is written
+    with a new client (a decision) can then be sealed under the key and go in the same statement."""
+
+    id: uuid.UUID
+    wrapped: str
+
+
+def new_client(vault: PiiVault) -> NewClient:
+    # A new client gets a data key of their own and the hetu is sealed under it (DATA-2, crypto-shredding).
+    return NewClient(uuid.uuid4(), vault.new_data_key())
+
+
+async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: DecisionIn, now: dt.datetime,
+                         new: NewClient | None = None,
+                         along: tuple[Any, dict[str, Any]] | None = None) -> tuple[uuid.UUID, str | None, bool, Any]:
     """The client of ``lookup``, created (hetu encrypted) or updated with the latest contact data (DEC-3),
     in one statement that also holds the row locked to the end of the transaction: pushes for one client
     run one at a time (PostgreSQL; SQLite has one writer anyway). Returns the client's id, wrapped data
-    key and whether this statement created them; the names and contact data are sealed under the key at
-    the write (ktt_decision.sealing). On PostgreSQL a new client's key is written by the same statement."""
+    key, whether this statement created them, and the statement's second column with ``along``; the
+    names and contact data are sealed under the key at the write (ktt_decision.sealing). On PostgreSQL a
+    new client's key is written by the same statement. ``new``: the id and key a new client gets;
+    ``along``: PostgreSQL only, a statement that does this upsert (:func:`client_upsert_ctes`) and more,
+    with its other parameters (ktt_decision.decisions.writing)."""
     c = body.client
     personal = {"first_name": c.first_name, "last_name": c.last_name, "phone": c.phone, "email": c.email,
                 "address": c.address}
     latest = {"language": c.language, "municipality": c.municipality, "interpreter_needed": c.interpreter_needed,
               "updated_at": now}
     vault = vault_of(session)
-    # A new client gets a data key of their own and the hetu is sealed under it (DATA-2, crypto-shredding).
-    wrapped: str | None = vault.new_data_key()
-    assert wrapped is not None
-    new_id = uuid.uuid4()
+    new = new or new_client(vault)
+    new_id, wrapped_new = new.id, new.wrapped
     dialect = dialect_name(session)
     postgresql = dialect == "postgresql"
-    params = {"id": new_id, "hetu_lookup": lookup, "hetu_encrypted": vault.seal(hetu, wrapped), "created_at": now,
-              **latest, **seal_values(vault, wrapped, Client, personal)}
+    params = {"id": new_id, "hetu_lookup": lookup, "hetu_encrypted": vault.seal(hetu, wrapped_new), "created_at": now,
+              **latest, **seal_values(vault, wrapped_new, Client, personal)}
     if postgresql:  # the new client's key, written by the same statement
-        params |= {"key_client_id": new_id, "key_wrapped_key": wrapped, "key_created_at": now}
-    client_id: uuid.UUID = (await session.execute(_client_upsert(dialect), params)).scalar_one()
+        params |= {"key_client_id": new_id, "key_wrapped_key": wrapped_new, "key_created_at": now}
+    if along is not None:
+        assert postgresql, "one statement for the client and more: PostgreSQL only"
+        row = (await session.execute(along[0], params | along[1])).one()
+        client_id, more = row[0], row[1]
+    else:
+        client_id, more = (await session.execute(_client_upsert(dialect), params)).scalar_one(), None
     if client_id == new_id:
         if not postgresql:
-            session.add(ClientKey(client_id=client_id, wrapped_key=wrapped, created_at=now))
-        return client_id, wrapped, True
+            session.add(ClientKey(client_id=client_id, wrapped_key=wrapped_new, created_at=now))
+        return client_id, wrapped_new, True, more
     client = await session.get(Client, client_id)
     assert client is not None
     await _seal_old_ciphertext(session, client, hetu, now)
@@ -186,4 +220,4 @@ async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: De
     values = seal_values(vault, wrapped, Client, personal) if wrapped is not None else personal
     await session.execute(update(Client).where(Client.id == client_id).values(**values)
                           .execution_options(synchronize_session=False))
-    return client_id, wrapped, False
+    return client_id, wrapped, False, more

@@ -8,18 +8,19 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.audit import audit
 from ktt_common.auth import Principal
-from ktt_common.db import dialect_name, insert_for
+from ktt_common.db import dialect_name
 from ktt_common.errors import Conflict, FieldError, NotFound, refuse
 from ktt_common.identifiers import IdentifierError, hetu_birth_date, validate_hetu
 from ktt_common.outbox import emit, emit_at_commit, runtime_of
+from ktt_common.pii import PiiVault
 from ktt_contracts.decision import (
     DecisionAmended,
     DecisionAmendedPayload,
@@ -30,13 +31,13 @@ from ktt_contracts.decision import (
 )
 
 from ktt_decision.clients.models import Client
-from ktt_decision.clients.service import _seal_old_ciphertext, _update_client, _upsert_client, vault_of
-from ktt_decision.decisions import rules
+from ktt_decision.clients.service import _seal_old_ciphertext, _update_client, _upsert_client, new_client, vault_of
+from ktt_decision.decisions import rules, writing
 from ktt_decision.decisions.models import Decision, DecisionVersion
 from ktt_decision.decisions.reading import Probe
 from ktt_decision.decisions.rules import amendment_changes
 from ktt_decision.decisions.schemas import DecisionIn
-from ktt_decision.sealing import SEALED_AT_WRITE, seal_values
+from ktt_decision.sealing import seal_values
 from ktt_decision.settings import DecisionSettings
 
 
@@ -184,7 +185,26 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
             await _seal_old_ciphertext(session, client, hetu, now)
         return result
 
-    client_id, wrapped, created = await _upsert_client(session, hetu, lookup, body, now)  # also locks the client's row
+    # The id and data key the client gets if this push creates them: a new client's first decision is then
+    # sealed under that key and written with the client, in one statement (PostgreSQL; issue 15).
+    new = new_client(vault)
+    decision = Decision(
+        id=uuid.uuid4(), client_id=new.id, source_system=body.source_system, source_id=body.source_id,
+        status="active", created_at=now, updated_at=now, revoked_on=None, revoked_reason=None, revoked_by=None,
+    )
+    _apply_version(decision, body, content)
+    along = None
+    # DEC-4 against no other decision is all a new client needs; a period that fails even that takes the
+    # path below, which answers as the client's other decisions make it (an overlap is named first).
+    if dialect_name(session) == "postgresql" and not rules.check_client_periods(
+            body.period.start, body.period.end, [], body.extension_justification):
+        along = (writing.with_new_client(), writing.bound(*_rows(vault, new.wrapped, decision, content, content_hash,
+                                                                 body_hash, now)))
+    client_id, wrapped, created, made = await _upsert_client(session, hetu, lookup, body, now, new, along)  # also locks the client's row
+    if along is not None and created:  # the decision was written with the client, or a concurrent push made it
+        if made is None:
+            return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now, body_hash)
+        return await _created(session, decision, body, principal)
     # DEC-4 against the client's other decisions (a client this push created has none); one of them may
     # be this very decision, made by a concurrent push while this one waited for the client's lock.
     others = [] if created else (await session.execute(
@@ -198,62 +218,32 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
         [rules.OtherDecision(ref=f"{o.source_system}/{o.source_id}", start=o.period_start, end=o.period_end) for o in others],
         body.extension_justification,
     ))
-    decision = Decision(
-        id=uuid.uuid4(), client_id=client_id, source_system=body.source_system, source_id=body.source_id,
-        status="active", created_at=now, updated_at=now, revoked_on=None, revoked_reason=None, revoked_by=None,
-    )
-    _apply_version(decision, body, content)
+    decision.client_id = client_id
+    if not await writing.insert_decision(session, *_rows(vault, wrapped, decision, content, content_hash, body_hash, now)):
+        # a concurrent push of the same decision (for another client) won
+        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now, body_hash)
+    return await _created(session, decision, body, principal)
+
+
+def _rows(vault: PiiVault, wrapped: str | None, decision: Decision, content: dict[str, Any], content_hash: str,
+          body_hash: str | None, now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The new decision's row and its first version's, sealed under the client's key ``wrapped`` at the write:
+    the clear text never reaches the tables (ktt_decision.sealing)."""
     row = {c.name: getattr(decision, c.key) for c in Decision.__table__.columns}
     stored_content = content
-    if wrapped is not None:  # sealed at the write: the clear text never reaches the tables (ktt_decision.sealing)
+    if wrapped is not None:
         row = seal_values(vault, wrapped, Decision, row)
         stored_content = seal_values(vault, wrapped, DecisionVersion, {"content": content})["content"]
-    version = {"id": uuid.uuid4(), "decision_id": decision.id, "version": body.version, "content": stored_content,
-               "content_hash": content_hash, "body_hash": body_hash, "received_at": now}
-    if not await insert_decision(session, row, version):  # a concurrent push of the same decision (for another client) won
-        return await _concurrent_winner(session, body, content, content_hash, lookup, principal, now, body_hash)
+    return row, {"id": uuid.uuid4(), "decision_id": decision.id, "version": decision.version,
+                 "content": stored_content, "content_hash": content_hash, "body_hash": body_hash, "received_at": now}
+
+
+async def _created(session: AsyncSession, decision: Decision, body: DecisionIn, principal: Principal) -> PushResult:
     # Written at commit with the audit row (one statement on PostgreSQL): nothing here can roll back alone.
     emit_at_commit(session, DecisionMade, DecisionMadePayload(**_facts(decision)), subject=str(decision.id))
-    await audit(session, principal, "decision.create", "decision", decision.id, client_ids=[client_id],
+    await audit(session, principal, "decision.create", "decision", decision.id, client_ids=[decision.client_id],
                 details={"source_system": body.source_system, "source_id": body.source_id, "version": body.version})
     return PushResult(decision, created=True)
-
-
-_INSERTS: dict[str, tuple[Any, Any]] = {}  # per dialect: the statements of insert_decision, built once
-
-
-def _decision_inserts(session: AsyncSession) -> tuple[Any, Any]:
-    """(decision + version, None) on PostgreSQL, (decision, version) on SQLite; bound by ``d_``/``v_`` names
-    (building ``.values()`` of 24 columns anew cost more than executing them)."""
-    name = dialect_name(session)
-    if name not in _INSERTS:
-        d, v = cast("Table", Decision.__table__), cast("Table", DecisionVersion.__table__)
-        made = (insert_for(session, d).values({c.name: bindparam(f"d_{c.name}", type_=c.type) for c in d.columns})
-                .on_conflict_do_nothing(index_elements=["source_system", "source_id"]).returning(d.c.id))
-        version = [c for c in v.columns if c.name != "decision_id"]
-        if name == "postgresql":  # the version inserted from what the decision's insert returned
-            cte = made.cte("decision_insert")
-            both = insert(v).from_select(["decision_id", *(c.name for c in version)], select(
-                cte.c.id, *(bindparam(f"v_{c.name}", type_=c.type) for c in version))).returning(v.c.decision_id)
-            _INSERTS[name] = (both.add_cte(cte).execution_options(**SEALED_AT_WRITE), None)
-        else:
-            _INSERTS[name] = (made.execution_options(**SEALED_AT_WRITE), insert(v).values(
-                {c.name: bindparam(f"v_{c.name}", type_=c.type) for c in v.columns}).execution_options(**SEALED_AT_WRITE))
-    return _INSERTS[name]
-
-
-async def insert_decision(session: AsyncSession, decision: dict[str, Any], version: dict[str, Any]) -> bool:
-    """Insert a new ``decision`` and its first ``version`` (sealed by the caller); False, and nothing written,
-    when one with its (source_system, source_id) exists. PostgreSQL: one statement; SQLite: two."""
-    first, second = _decision_inserts(session)
-    made = {f"d_{k}": value for k, value in decision.items()}
-    rest = {f"v_{k}": value for k, value in version.items()}
-    if second is None:
-        return (await session.execute(first, made | rest)).first() is not None
-    if (await session.execute(first, made)).first() is None:
-        return False
-    await session.execute(second, rest)
-    return True
 
 
 async def _concurrent_winner(session: AsyncSession, body: DecisionIn, content: dict[str, Any], content_hash: str,
