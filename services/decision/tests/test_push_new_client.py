@@ -43,6 +43,22 @@ class Writes:
         event.remove(self.engine, "before_cursor_execute", self._note)
 
 
+class Reads(Writes):
+    """The SELECT statements sent while in the block (the decision's look-ups by source left out)."""
+
+    def __init__(self, svc: Any) -> None:
+        super().__init__(svc)
+        self.sql: list[str] = []
+
+    def _note(self, _conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if sql.lstrip().startswith("SELECT") and "FROM decision" not in sql:
+            self.sql.append(" ".join(sql.split()))
+
+    def __enter__(self) -> list[str]:  # type: ignore[override]
+        super().__enter__()
+        return self.sql
+
+
 async def _counts(svc: Any) -> dict[str, int]:
     async with svc.rt.sessionmaker() as s:
         return {m.__tablename__: (await s.execute(select(func.count()).select_from(m))).scalar_one()
@@ -79,10 +95,12 @@ async def test_a_new_clients_first_decision_is_one_statement_on_postgresql_a_kno
     assert r.status_code == 422 and r.json()["rule"] == "DEC-4", r.text
     later = decision_body(source_id="EFF-2026-000125", period={"start": "2027-12-01", "end": "2028-05-31"},
                           extension_justification="Jatko parantaa työkykyä.")
-    with Writes(svc) as seen:
+    with Writes(svc) as seen, Reads(svc) as reads:
         r = await svc.client.post("/v1/decisions", json=later, headers=h)
     assert r.status_code == 201, r.text
     assert r.json()["client_id"] == made["client_id"]
+    # The known client's key and whether their hetu needs sealing: one read, not the client's ORM load and the key's.
+    assert len([sql for sql in reads if "FROM client" in sql]) == 1, reads
     # Not with the upsert, which found the client (the DEC-4 check comes first): by a statement after it.
     assert "client" in seen[0] and "decision" in set().union(*seen[1:]), seen
     assert (await _counts(svc)) == {"client": 1, "client_key": 1, "decision": 2, "decision_version": 2}

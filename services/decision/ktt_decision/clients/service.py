@@ -161,6 +161,14 @@ def _client_upsert(dialect: str) -> Any:
     return statement_for(table, ("upsert", dialect), build)
 
 
+def _known_client() -> Any:
+    """The client's hetu ciphertext and erasure time, and their wrapped data key, by ``client_id``."""
+    table, keys = cast("Table", Client.__table__), cast("Table", ClientKey.__table__)
+    return statement_for(table, "known", lambda: select(table.c.hetu_encrypted, table.c.erased_at, keys.c.wrapped_key)
+                         .select_from(table.outerjoin(keys, keys.c.client_id == table.c.id))
+                         .where(table.c.id == bindparam("client_id", type_=table.c.id.type)))
+
+
 @dataclass(frozen=True)
 class NewClient:
     """The id and data key a client gets when a push creates them, chosen before the write: what is written
@@ -210,11 +218,17 @@ async def _upsert_client(session: AsyncSession, hetu: str, lookup: str, body: De
         if not postgresql:
             session.add(ClientKey(client_id=client_id, wrapped_key=wrapped_new, created_at=now))
         return client_id, wrapped_new, True, more
-    client = await session.get(Client, client_id)
-    assert client is not None
-    await _seal_old_ciphertext(session, client, hetu, now)
-    key = await session.get(ClientKey, client_id)
-    wrapped = key.wrapped_key if key is not None else None
+    # A known client: their key (None once erased, DATA-2) read with what says whether the hetu needs sealing,
+    # in one core statement; the client is loaded (and its sealed values opened) only when it does.
+    known = (await session.execute(_known_client(), {"client_id": client_id})).one()
+    if vault.is_sealed(known.hetu_encrypted) or known.erased_at is not None:
+        wrapped = known.wrapped_key
+    else:
+        client = await session.get(Client, client_id)
+        assert client is not None
+        await _seal_old_ciphertext(session, client, hetu, now)
+        key = await session.get(ClientKey, client_id)
+        wrapped = key.wrapped_key if key is not None else None
     # The latest names and contact data (sealed under the client's key; in clear only for a client without
     # one, which the commit hook then seals).
     values = seal_values(vault, wrapped, Client, personal) if wrapped is not None else personal
