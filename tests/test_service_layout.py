@@ -19,7 +19,9 @@ PACKAGES = {
 }
 MODULE_NAMES = {"api", "service", "rules", "schemas", "models", "events", "jobs",
                 # read side and narrower use cases of agreements, and voucher documents
-                "reading", "changes", "ending", "limits", "report_events", "documents"}
+                "reading", "changes", "ending", "limits", "report_events", "documents",
+                # the statements of a new decision, built once (its write side, beside "reading")
+                "writing"}
 MAX_LINES = 400
 SESSION_CALLS = {"execute", "scalar", "scalars", "get", "add", "add_all", "delete", "flush", "merge", "refresh"}
 
