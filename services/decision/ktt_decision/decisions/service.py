@@ -151,7 +151,8 @@ async def push_decision(session: AsyncSession, body: DecisionIn, principal: Prin
     Issue 15: a replay is answered from the (source_system, source_id) and (decision_id, version)
     indexes by one unlocked read and the content hash, before any validation or encryption; a new
     decision is written with core statements (the client upserted and locked in one, the decision
-    inserted unless a concurrent push made it), about half the round trips of the ORM path.
+    inserted unless a concurrent push made it; for a new client on PostgreSQL in that same statement,
+    ktt_decision.decisions.writing), about half the round trips of the ORM path.
 
     ``probe``: what :mod:`ktt_decision.decisions.reading` learnt before the body was parsed (a retry of the
     very same request never gets here): the body's hash, stored with a new version, and whether no
