@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +21,11 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ktt_common.db import UTCDateTime, dialect_name
+
+try:  # asyncpg's UUID: a uuid.UUID made in C from 16 bytes, what it returns for uuid columns and sends as they are
+    from asyncpg.pgproto.pgproto import UUID as _UUID
+except ImportError:  # pragma: no cover - asyncpg is installed with the services
+    _UUID = uuid.UUID
 
 
 def _pg_array_type(column_type: Any) -> tuple[str, str | None]:
@@ -136,6 +144,29 @@ async def _sqlite_write(session: AsyncSession, table: Table, rows: list[dict[str
         stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
                 if update else stmt.on_conflict_do_nothing(index_elements=list(conflict)))
     await session.execute(stmt, list(rows))
+
+
+# UUID version 7 (RFC 9562): bits 127-80 the Unix time in milliseconds, 79-76 the version (0111),
+# 75-64 random, 63-62 the variant (10), 61-0 random.
+_V7_RANDOM_BITS = (((1 << 12) - 1) << 64) | ((1 << 62) - 1)
+_last_ms = 0
+
+
+def new_row_ids(n: int) -> list[uuid.UUID]:
+    """``n`` ids for a batch's new rows: time-ordered UUIDs, version 7 (RFC 9562: the Unix time in
+    milliseconds, then 74 random bits), from one read of the system's random source. A primary key of
+    random (version 4) ids takes a batch's rows at as many random places of its index, each one a page
+    to find, dirty and (after a checkpoint) log in full; ids that grow with time go to its right end.
+    Measured on the daily log's entries (5,000 a batch, docs/benchmarks.md): a third less PostgreSQL
+    CPU for the insert with the plain INSERT of ``write_columns``. The creation time the id shows is no
+    more than the rows' own timestamps say. A later call's ids sort after an earlier call's of this
+    process (its millisecond is at least one past the earlier one's, RFC 9562 section 6.2)."""
+    global _last_ms
+    _last_ms = max(time.time_ns() // 1_000_000, _last_ms + 1)
+    head = (_last_ms << 80) | (0x7 << 76) | (0b10 << 62)
+    raw = os.urandom(16 * n)
+    from_bytes = int.from_bytes
+    return [_UUID(((from_bytes(raw[i:i + 16]) & _V7_RANDOM_BITS) | head).to_bytes(16)) for i in range(0, 16 * n, 16)]
 
 
 # 4 random bits 0100 (version 4), then the variant 10xx: 8, 9, a or b.
