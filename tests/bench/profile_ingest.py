@@ -25,6 +25,7 @@ import cProfile
 import gc
 import itertools
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -42,6 +43,32 @@ from tests.bench.cli import profile_parser, require_backend
 from tests.bench.run import peak_rss_mib
 
 Marks = list[tuple[str, float, float]]
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu_s(pid: int) -> float | None:
+    """user + system CPU seconds of a process (/proc/<pid>/stat), None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy (every core, /proc/stat), for the share of other work."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / _TICK  # all but idle and iowait
+
+
+async def _backend_cpu(svc: Any) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the service's database (its pool's
+    connections: the service's statements' own work, not the server's background writers)."""
+    from sqlalchemy import text
+
+    async with svc.rt.sessionmaker() as session:
+        pids = (await session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))).scalars()
+        return {pid: cpu for pid in pids if (cpu := _process_cpu_s(pid)) is not None}
 
 
 def _wrap(module: Any, name: str, marks: Marks) -> Callable[[], None]:
@@ -120,9 +147,13 @@ async def measure(backend: str, n_agreements: int, root: Path, skip: int, relay:
                     gc_by_phase[marks[-1][0] if marks else "?"] += time.perf_counter() - gc_started[0]
 
             entries = 0
+            pg_before: dict[int, float] = {}
+            busy_before = own_before = 0.0
             for k, (provider, body, count) in enumerate(bodies):
                 if k == skip:
                     gc.callbacks.append(gc_callback)
+                    pg_before = await _backend_cpu(svc) if backend == "postgresql" else {}
+                    busy_before, own_before = _machine_busy_s(), time.process_time()
                 if k == skip and profiler is not None:
                     profiler.enable() if isinstance(profiler, cProfile.Profile) else profiler.start()
                 marks.clear()
@@ -139,6 +170,10 @@ async def measure(backend: str, n_agreements: int, root: Path, skip: int, relay:
                     phases[f"{a} .. {b}"].append(((wb - wa) * 1000, (cb - ca) * 1000))
                 totals.append(((marks[-1][1] - marks[0][1]) * 1000, (marks[-1][2] - marks[0][2]) * 1000))
             gc.callbacks.remove(gc_callback)
+            busy = _machine_busy_s() - busy_before
+            own = time.process_time() - own_before
+            pg_after = await _backend_cpu(svc) if backend == "postgresql" else {}
+            pg_cpu = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
             if isinstance(profiler, cProfile.Profile):
                 profiler.disable()
                 profiler.dump_stats(str(profile))
@@ -156,6 +191,10 @@ async def measure(backend: str, n_agreements: int, root: Path, skip: int, relay:
             "batch_ms_wall_cpu": (round(statistics.median(w for w, _ in totals), 1),
                                   round(statistics.median(c for _, c in totals), 1)),
             "entries_per_s_sequential": round(entries / (sum(w for w, _ in totals) / 1000)),
+            # Means over the counted batches (CPU ms a batch): this process, the service's PostgreSQL
+            # backends, and the whole machine (other work on it included).
+            "cpu_ms_per_batch": {"process": round(own * 1000 / len(totals), 1), "postgresql_backends": round(pg_cpu * 1000 / len(totals), 1),
+                                 "machine": round(busy * 1000 / len(totals), 1)},
             "gc_ms_per_batch": round(gc_time[0] * 1000 / len(totals), 1), "gc_collections_per_batch": round(gc_time[1] / len(totals), 1),
             "gc_ms_per_batch_by_generation": [round(t * 1000 / len(totals), 1) for t in gc_by_generation],
             "gc_ms_per_batch_after": {k: round(t * 1000 / len(totals), 1) for k, t in gc_by_phase.items()},
@@ -187,6 +226,9 @@ def main() -> None:
     print(f"  {'of which in the garbage collector':45s} {result['gc_ms_per_batch']:8.1f}"
           f"  ({result['gc_collections_per_batch']} collections; ms by generation {result['gc_ms_per_batch_by_generation']})")
     print(f"  garbage collector ms, by the boundary last passed: {result['gc_ms_per_batch_after']}")
+    cpu_ms = result["cpu_ms_per_batch"]
+    print(f"CPU ms a batch (means): this process {cpu_ms['process']}, the service's PostgreSQL backends "
+          f"{cpu_ms['postgresql_backends']}, the whole machine {cpu_ms['machine']}")
     print(f"entries/s, one batch after another: {result['entries_per_s_sequential']}")
     print(f"peak RSS of this process: {peak_rss_mib()} MiB")
 

@@ -97,3 +97,26 @@ async def test_ordered_rows_are_numbered_in_the_given_order(database):
     async with database() as session:
         stored = [r.name for r in (await session.execute(select(numbered.c.name).order_by(numbered.c.seq))).all()]
     assert stored == names
+
+
+def test_new_row_ids_are_version_7_and_a_later_calls_sort_after_an_earlier_ones(monkeypatch):
+    now_ns = 1_796_140_800_123_456_789  # 2026-12-01, in nanoseconds
+    monkeypatch.setattr(bulk.time, "time_ns", lambda: now_ns)
+    monkeypatch.setattr(bulk, "_last_ms", 0)  # no earlier call of this process
+    first = bulk.new_row_ids(500)
+    second = bulk.new_row_ids(500)  # the clock has not moved: the next millisecond all the same
+    assert len(set(first + second)) == 1000
+    assert {(u.version, u.variant) for u in first + second} == {(7, uuid.RFC_4122)}
+    assert {u.int >> 80 for u in first} == {now_ns // 1_000_000} and {u.int >> 80 for u in second} == {now_ns // 1_000_000 + 1}
+    assert max(first) < min(second)
+    # Plain UUIDs (a subclass, such as asyncpg's, is written to JSON by pydantic_core's slow path), equal to themselves parsed.
+    assert all(type(u) is uuid.UUID and uuid.UUID(str(u)) == u and hash(u) == hash(uuid.UUID(str(u))) for u in first)
+
+
+async def test_new_row_ids_are_stored_and_read_back_as_the_same_uuids(database):
+    ids = bulk.new_row_ids(3)
+    async with database() as session, session.begin():
+        await bulk.write_columns(session, things, {"id": ids, "owner": ["a"] * 3, "day": [dt.date(2027, 3, d) for d in (1, 2, 3)]})
+    async with database() as session:
+        stored = [r.id for r in (await session.execute(select(things.c.id).order_by(things.c.day))).all()]
+    assert stored == ids

@@ -140,6 +140,25 @@ async def test_the_same_batch_twice_changes_nothing_and_a_changed_entry_is_a_rev
     assert [(e["date"], e["revision"]) for e in log] == [("2027-01-18", 2), ("2027-01-19", 1)]
 
 
+async def test_new_and_revised_entries_of_one_batch_are_written_apart_and_new_ids_are_time_ordered(att):
+    """A batch's new entries are inserted (time-ordered ids, UUID version 7) and its revised ones
+    upserted with their history, the two in one batch; a later batch's new ids sort after earlier ones."""
+    a, b = await att.signed(), await att.signed()
+    first = await att.post([present(a, MON), present(b, MON)])
+    assert {uuid.UUID(r["entry_id"]).version for r in first["results"]} == {7}
+    mixed = await att.post([present(b, TUE), present(a, MON, hours=6), present(a, TUE), absent(b, WED)])
+    assert statuses(mixed) == ["accepted", "revised", "accepted", "accepted"]
+    assert [r["revision"] for r in mixed["results"]] == [1, 2, 1, 1]
+    assert mixed["results"][1]["entry_id"] == first["results"][0]["entry_id"]  # a revision keeps its entry's id
+    new_ids = [uuid.UUID(r["entry_id"]) for i, r in enumerate(mixed["results"]) if i != 1]
+    assert {u.version for u in new_ids} == {7}
+    assert min(new_ids) > max(uuid.UUID(r["entry_id"]) for r in first["results"])
+    assert await _count(att, LogEntry) == 5 and await _count(att, LogEntryRevision) == 1
+    assert [(e["date"], e["revision"], e["hours"]) for e in await att.log(a)] == [("2027-01-18", 2, 6.0), ("2027-01-19", 1, 5.0)]
+    assert [(e["date"], e["kind"]) for e in await att.log(b)] == [("2027-01-18", "present"), ("2027-01-19", "present"),
+                                                                   ("2027-01-20", "absent")]
+
+
 async def test_provider_isolation_another_providers_agreement_is_refused_per_entry(att):
     """DATA-3: refused like an unknown agreement, never revealed; the provider's own entries stand."""
     mine, theirs = await att.signed("P1"), await att.signed("P2")

@@ -114,12 +114,16 @@ async def _load_state(session: AsyncSession, principal: Principal, entries: list
     if dialect_name(session) == "postgresql":
         query = query.with_for_update()  # concurrent batches of one agreement take turns
     copies: dict[uuid.UUID, Agreement] = {}
+    # One object for each provider and unit of the batch (asyncpg makes one per row): a column of
+    # the entries' insert holding one object throughout is sent once, not as an array (``ktt_common.bulk``).
+    one: dict[object, Any] = {}
     for aid, client_id, provider_id, unit_id, product_kind, form, approved_hours, start, end, ended_on, periods in (
             (await session.execute(query)).all() if ids else ()):
         if start is None or end is None or not sees(principal, provider_id):  # not AgreementCopy.has_facts, or not theirs
             continue
         copies[aid] = Agreement(
-            agreement_id=aid, client_id=client_id, provider_id=provider_id, unit_id=unit_id,  # type: ignore[arg-type]  # has_facts: AgreementSigned gave these
+            agreement_id=aid, client_id=client_id, provider_id=one.setdefault(provider_id, provider_id),  # type: ignore[arg-type]
+            unit_id=one.setdefault(unit_id, unit_id),  # has_facts: AgreementSigned gave these
             product_kind=product_kind, form=form, approved_hours=approved_hours, start=start, end=end, ended_on=ended_on,
             last_day=min(end, ended_on) if ended_on is not None else end,  # AgreementCopy.last_day
             segments=agreement_rules.schedule_segments(periods), existing={}, deviations={})
