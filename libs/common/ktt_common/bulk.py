@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -19,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Integer, String, Table, Text, Time, Uuid, func, literal_column, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
 
 from ktt_common.db import UTCDateTime, dialect_name
 
@@ -141,38 +140,19 @@ async def _sqlite_write(session: AsyncSession, table: Table, rows: list[dict[str
     await session.execute(stmt, list(rows))
 
 
-# UUID version 7 (RFC 9562): bits 127-80 the Unix time in milliseconds, 79-76 the version (0111),
-# 75-64 random, 63-62 the variant (10), 61-0 random.
-_V7_RANDOM_BITS = (((1 << 12) - 1) << 64) | ((1 << 62) - 1)
-_last_ms = 0
-
-
 def new_row_ids(n: int) -> list[uuid.UUID]:
     """``n`` ids for a batch's new rows: time-ordered UUIDs, version 7 (RFC 9562: the Unix time in
-    milliseconds, then 74 random bits), from one read of the system's random source. A primary key of
-    random (version 4) ids takes a batch's rows at as many random places of its index, each one a page
-    to find, dirty and (after a checkpoint) log in full; ids that grow with time go to its right end.
-    Measured on the daily log's entries (5,000 a batch, docs/benchmarks.md): a third less PostgreSQL
-    CPU for the insert with the plain INSERT of ``write_columns``. The creation time the id shows is no
-    more than the rows' own timestamps say. A later call's ids sort after an earlier call's of this
-    process (its millisecond is at least one past the earlier one's, RFC 9562 section 6.2).
+    milliseconds, then a counter and random bits), made by ``uuid_utils`` (Rust; its ``compat`` module
+    returns plain ``uuid.UUID``). A primary key of random (version 4) ids takes a batch's rows at as many
+    random places of its index, each one a page to find, dirty and (after a checkpoint) log in full; ids
+    that grow with time go to its right end. Measured on the daily log's entries (5,000 a batch,
+    docs/benchmarks.md): a third less PostgreSQL CPU for the insert with the plain INSERT of
+    ``write_columns``. The creation time the id shows is no more than the rows' own timestamps say. The
+    ids of one process increase (RFC 9562 section 6.2, method 1: a counter within a millisecond).
 
-    Plain ``uuid.UUID`` objects, their one field set as ``uuid.UUID.__init__`` sets it, without its
-    argument parsing (measured 8 against 14 ms for 5,000 through ``UUID(int=...)``). Not asyncpg's own
-    UUID class, although it is made faster: ``pydantic_core.to_json`` writes a subclass of ``uuid.UUID``
-    by a slow path (28 against 4 ms for 5,000), and these ids go into the answer and the events."""
-    global _last_ms
-    _last_ms = max(time.time_ns() // 1_000_000, _last_ms + 1)
-    head = (_last_ms << 80) | (0x7 << 76) | (0b10 << 62)
-    raw = os.urandom(16 * n)
-    from_bytes, new, set_field, unknown = int.from_bytes, object.__new__, object.__setattr__, uuid.SafeUUID.unknown
-    ids = []
-    for i in range(0, 16 * n, 16):
-        row_id = new(uuid.UUID)
-        set_field(row_id, "int", (from_bytes(raw[i:i + 16]) & _V7_RANDOM_BITS) | head)
-        set_field(row_id, "is_safe", unknown)
-        ids.append(row_id)
-    return ids
+    Plain ``uuid.UUID`` objects, not a subclass such as asyncpg's: ``pydantic_core.to_json`` writes a
+    subclass by a slow path (28 against 4 ms for 5,000), and these ids go into the answer and the events."""
+    return [uuid7() for _ in range(n)]
 
 
 # 4 random bits 0100 (version 4), then the variant 10xx: 8, 9, a or b.
