@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from ktt_common.db import affected, dialect_name
 from ktt_common.events import Envelope, EventType, stream_name, stream_subjects
 from ktt_common.logging import get_logger
 from ktt_common.metrics import DEAD_LETTERS, EVENTS_HANDLED
+from ktt_common.pace import Pace
 from ktt_common.request_context import correlation_id_var
 
 if TYPE_CHECKING:
@@ -120,6 +122,7 @@ class ConsumerRunner:
         self.bound = False
         self.stopping = False
         self.progress_acks = 0  # in-progress acks sent (observable by tests and metrics)
+        self._pace = Pace(rt.settings.consumer_gather_seconds)  # issue 15: see gather()
 
     def consumer_config(self) -> api.ConsumerConfig:
         s = self.rt.settings
@@ -166,7 +169,7 @@ class ConsumerRunner:
                                                     timeout=self.rt.settings.consumer_fetch_timeout_seconds)
                         except (NatsTimeoutError, TimeoutError):
                             continue
-                        await self.handle_fetched(msgs)
+                        await self.handle_fetched(await self.gather(psub, msgs))
                 finally:
                     # On stop, or when the server restarted or the connection came back: re-bind
                     # next time (pull subscriptions can go quiet after a restart otherwise).
@@ -185,6 +188,28 @@ class ConsumerRunner:
 
     def stop(self) -> None:
         self.stopping = True
+
+    async def gather(self, psub: Any, msgs: list[Any]) -> list[Any]:
+        """``msgs`` and what follows them within the gathering window (:class:`Pace`: only while messages
+        keep coming), up to CONSUMER_BATCH, in stream order; only for a subscription with batch handlers. Each
+        further fetch returns as soon as messages are there; the window is far below the ack wait, so the
+        messages held need no in-progress acks."""
+        window = self._pace.arrived() if self.sub.batch_handlers else 0.0
+        size = self.rt.settings.consumer_batch
+        deadline = time.monotonic() + window
+        try:
+            while len(msgs) < size and not self.stopping and (left := deadline - time.monotonic()) > 0.001:
+                try:
+                    more = await psub.fetch(batch=size - len(msgs), timeout=min(left, self.rt.settings.consumer_fetch_timeout_seconds))
+                    msgs = msgs + more
+                except (NatsTimeoutError, TimeoutError):
+                    break
+        except asyncio.CancelledError:
+            await asyncio.shield(self._release(msgs))
+            raise
+        except Exception as exc:  # the connection's trouble: handle what came; the fetch loop sees to the rest
+            log.warning("consumer_gather_failed", consumer=self.name, error=str(exc) or type(exc).__name__)
+        return msgs
 
     async def _release(self, msgs: list[Any]) -> None:
         for msg in msgs:

@@ -102,8 +102,14 @@ class Settings(BaseSettings):
     consumer_batch: int = Field(64, alias="CONSUMER_BATCH")
     # How long one pull waits for messages; also the longest a consumer takes to notice a stop.
     consumer_fetch_timeout_seconds: float = Field(1.0, gt=0, alias="CONSUMER_FETCH_TIMEOUT_SECONDS")
+    # Issue 15: when a fetch brings fewer than CONSUMER_BATCH messages while messages keep coming, go on
+    # fetching this long so that a batch handler gets them together (0: handle each fetch as it comes).
+    consumer_gather_seconds: float = Field(0.05, ge=0, le=1.0, alias="CONSUMER_GATHER_SECONDS")
     outbox_poll_seconds: float = Field(1.0, alias="OUTBOX_POLL_SECONDS")
     outbox_batch: int = Field(200, alias="OUTBOX_BATCH")
+    # Issue 15: when commits keep coming, the relay waits this long after a wake-up before it claims,
+    # so that one round publishes the rows of several commits (0: claim at once).
+    outbox_linger_seconds: float = Field(0.05, ge=0, le=1.0, alias="OUTBOX_LINGER_SECONDS")
     # A row that fails this many publish attempts (NATS up) is parked and the relay goes on.
     outbox_max_attempts: int = Field(10, ge=1, alias="OUTBOX_MAX_ATTEMPTS")
     # The relay's lease: one replica publishes; another takes over this long after it died.

@@ -8,6 +8,7 @@ durable consumer itself and knows exactly which messages form the batch."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from ktt_common.events import Envelope
+from ktt_common.pace import Pace
 from ktt_common.testing import RunningService, eventually
 
 import ktt_probe as probe
@@ -80,8 +82,8 @@ def manual_probe(start_probe: Callable[..., Any]) -> Callable[..., Any]:
     """The probe service with its bus connected but no consumer running: (service, runner, pull subscription)."""
 
     @asynccontextmanager
-    async def _start() -> AsyncIterator[tuple[RunningService, Any, Any]]:
-        async with start_probe(run_background=False) as svc:
+    async def _start(**overrides: Any) -> AsyncIterator[tuple[RunningService, Any, Any]]:
+        async with start_probe(run_background=False, **overrides) as svc:
             svc.rt.bus.start()
             assert await svc.rt.bus.wait_ready(15)
             runner = svc.rt.consumer("probe")
@@ -195,3 +197,40 @@ async def test_the_same_event_twice_in_one_fetch_is_handled_once(manual_probe, p
         assert probe_switch.calls == 2
         assert await _count(rt, probe.effects, probe.effects.c.event_id == env.id) == 1
         await eventually(lambda: _all_acked(rt, runner), what="every message acked")
+
+
+def _ids(msgs: list[Any]) -> list[str]:
+    return [Envelope.model_validate_json(m.data).id for m in msgs]
+
+
+async def test_messages_that_keep_coming_are_gathered_into_one_batch(manual_probe, probe_switch):
+    """Issue 15: below saturation each fetch brings one message; while they keep coming, the consumer goes
+    on fetching for a short window (up to CONSUMER_BATCH) so that the batch handler gets them together.
+    A message after a pause is not held back."""
+    async with manual_probe(consumer_batch=4) as (svc, runner, psub):
+        rt = svc.rt
+        runner._pace = Pace(600.0)  # a window no test outlives: gather() returns early only when it must
+        await _publish(rt, [_envelope()])
+        lone = await asyncio.wait_for(runner.gather(psub, await _fetch(psub, 1)), 10)  # after a pause: at once
+        assert len(lone) == 1
+        await runner.handle_fetched(lone)
+        envs = [_envelope(note=str(i)) for i in range(4)]
+        await _publish(rt, envs[:1])
+        gathering = asyncio.create_task(runner.gather(psub, await _fetch(psub, 1)))
+        await _publish(rt, envs[1:])
+        msgs = await asyncio.wait_for(gathering, 10)  # ends when CONSUMER_BATCH messages are there
+        assert _ids(msgs) == [e.id for e in envs]  # in stream order
+        await runner.handle_fetched(msgs)
+        assert (probe_switch.batches, probe_switch.calls) == (1, 5)
+        assert await _count(rt, probe.effects) == 5
+        await eventually(lambda: _all_acked(rt, runner), what="every message acked")
+
+
+async def test_a_stopping_consumer_does_not_gather(manual_probe, probe_switch):
+    async with manual_probe() as (svc, runner, psub):
+        runner._pace = Pace(600.0)
+        runner._pace.arrived()  # messages have been coming
+        await _publish(svc.rt, [_envelope()])
+        first = await _fetch(psub, 1)
+        runner.stop()
+        assert len(await asyncio.wait_for(runner.gather(psub, first), 10)) == 1

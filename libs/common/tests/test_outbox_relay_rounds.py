@@ -4,6 +4,7 @@ them in the outbox's order."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ import ktt_probe as probe
 from sqlalchemy import event, func, select
 
 from ktt_common.outbox import emit
+from ktt_common.pace import Pace
 from ktt_common.relay import OutboxRelay
 from ktt_common.testing import eventually
 
@@ -109,3 +111,75 @@ async def test_rows_published_before_the_lease_was_lost_are_still_marked(start_p
             assert (await session.execute(select(func.count()).select_from(ob).where(ob.c.published_at.is_(None)))).scalar_one() == 0
         await _emit(rt, 1)
         assert await relay.publish_pending() == 0  # no lease: nothing more published
+
+
+async def test_commits_that_keep_coming_are_claimed_in_one_round(start_probe, probe_switch):
+    """Issue 15: a wake-up that follows the previous one closely lingers, so the commits made meanwhile are
+    claimed and published in one round (in their order) instead of a round each."""
+    async with start_probe(outbox_linger_seconds=1.0, outbox_poll_seconds=60.0) as svc:
+        rt = svc.rt
+        relay = await _quiet_relay(rt)
+        rounds: list[list[str]] = []
+        real_publish = relay._publish
+
+        async def publish(rows: Any) -> Any:
+            rounds.append([str(r.event_id) for r in rows])
+            return await real_publish(rows)
+
+        relay._publish = publish  # type: ignore[method-assign]
+        wake_ups = _counted_wake_ups(relay)
+        task = asyncio.create_task(relay.run())
+        try:
+            await eventually(lambda: wake_ups == [0], what="the relay's first look, at nothing")
+            first = await _emit(rt, 1)
+            relay.wake()
+            # The wake-up that published it is over (a commit during it would be claimed by its next round).
+            await eventually(lambda: wake_ups[-1:] == [1], what="the first commit published")
+            later = []
+            for _ in range(3):
+                later += await _emit(rt, 1)
+                relay.wake()
+            await eventually(lambda: sum(map(len, rounds)) == 4, what="all four published")
+            assert rounds == [first, later]
+            await eventually(lambda: _none_pending(relay), what="all four marked published")
+        finally:
+            relay.stop()
+            await asyncio.wait_for(task, 10)
+
+
+async def test_a_wake_up_after_a_pause_claims_at_once_and_stop_ends_a_linger(start_probe, probe_switch):
+    async with start_probe(outbox_poll_seconds=60.0) as svc:
+        rt = svc.rt
+        relay = await _quiet_relay(rt)
+        relay._pace = Pace(600.0)  # a linger that no test outlives
+        wake_ups = _counted_wake_ups(relay)
+        task = asyncio.create_task(relay.run())
+        try:
+            await eventually(lambda: wake_ups == [0], what="the relay's first look, at nothing")
+            await _emit(rt, 1)
+            relay.wake()  # the first wake-up after a pause: no linger
+            await eventually(lambda: _none_pending(relay), what="the lone commit published at once")
+            await _emit(rt, 1)
+            relay.wake()  # close after the previous one: lingers (600 s)
+            assert await relay.pending_count() == 1
+        finally:
+            relay.stop()
+            await asyncio.wait_for(task, 10)  # stop ends the linger
+        assert await relay.pending_count() == 1  # left for the next relay
+
+
+async def _none_pending(relay: OutboxRelay) -> bool:
+    return await relay.pending_count() == 0
+
+
+def _counted_wake_ups(relay: OutboxRelay) -> list[int]:
+    """What each of the relay's calls of publish_pending (a wake-up or a poll) published, once it returned."""
+    wake_ups: list[int] = []
+    real_pending = relay.publish_pending
+
+    async def publish_pending() -> int:
+        wake_ups.append(await real_pending())
+        return wake_ups[-1]
+
+    relay.publish_pending = publish_pending  # type: ignore[method-assign]
+    return wake_ups
