@@ -152,6 +152,9 @@ async def test_a_wake_up_after_a_pause_claims_at_once_and_stop_ends_a_linger(sta
         rt = svc.rt
         relay = await _quiet_relay(rt)
         relay._pace = Pace(600.0)  # a linger that no test outlives
+        lingers: list[float] = []
+        real_arrived = relay._pace.arrived
+        relay._pace.arrived = lambda: lingers.append(real_arrived()) or lingers[-1]  # type: ignore[method-assign]
         wake_ups = _counted_wake_ups(relay)
         task = asyncio.create_task(relay.run())
         try:
@@ -161,7 +164,8 @@ async def test_a_wake_up_after_a_pause_claims_at_once_and_stop_ends_a_linger(sta
             await eventually(lambda: _none_pending(relay), what="the lone commit published at once")
             await _emit(rt, 1)
             relay.wake()  # close after the previous one: lingers (600 s)
-            assert await relay.pending_count() == 1
+            await eventually(lambda: lingers == [0.0, 600.0], what="the second wake-up lingering")
+            assert await relay.pending_count() == 1  # not claimed while it lingers
         finally:
             relay.stop()
             await asyncio.wait_for(task, 10)  # stop ends the linger
