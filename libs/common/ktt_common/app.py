@@ -8,11 +8,11 @@ outbox), and a lifespan that starts the bus, the outbox relay and the consumers.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import uuid_utils
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -78,7 +78,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         sent = next((v for k, v in scope["headers"] if k == b"x-correlation-id"), b"").decode("latin-1")
-        cid = (sent or str(uuid.uuid4()))[:100]
+        cid = (sent or str(uuid_utils.uuid4()))[:100]  # uuid_utils: a tenth of the uuid module's cost (issue 15)
         token = correlation_id_var.set(cid)
         started = time.perf_counter()
         status = 500

@@ -104,6 +104,25 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+async def create_driver_pool(engine: AsyncEngine, max_size: int = 4) -> Any:
+    """A plain asyncpg pool on ``engine``'s PostgreSQL database, for a hot path's single-row reads that
+    SQLAlchemy's execution (a greenlet hop, pool checkout and reset, result processing) would double
+    (issue 15: a decision replay's look-up). Its connections plan as the engine's do and decode ``json``
+    as the engine's do, and show as ``ktt-driver-pool`` in ``pg_stat_activity``; the owner closes it (:meth:`ktt_common.runtime.Runtime.driver_pool`)."""
+    import json
+
+    import asyncpg
+
+    async def init(conn: Any) -> None:
+        for name in ("json", "jsonb"):
+            await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=init,
+                                     server_settings={"plan_cache_mode": "force_custom_plan",
+                                                      "application_name": "ktt-driver-pool"})
+
+
 # A connection that has been back in the pool longer than this is pinged before it is handed out.
 PING_AFTER_IDLE_SECONDS = 1.0
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ktt_common.bus import NatsBus
 from ktt_common.clock import Clock, SharedFileClock
-from ktt_common.db import create_engine, create_sessionmaker
+from ktt_common.db import create_driver_pool, create_engine, create_sessionmaker
 from ktt_common.inbox import ConsumerRunner, Subscription
 from ktt_common.infra import InfraTables
 from ktt_common.jobs import JobRegistry
@@ -65,9 +65,20 @@ class Runtime:
         self.consumers = [ConsumerRunner(self, s) for s in spec.subscriptions]
         self.scheduler = JobScheduler(self)
         self._tasks: list[asyncio.Task[None]] = []
+        self._driver_pool: Any = None
+        self._driver_pool_lock = asyncio.Lock()
 
     def consumer(self, producer: str) -> ConsumerRunner:
         return next(c for c in self.consumers if c.sub.producer == producer)
+
+    async def driver_pool(self) -> Any:
+        """An asyncpg pool beside the engine (PostgreSQL only; :func:`ktt_common.db.create_driver_pool`),
+        made on first use and closed by :meth:`stop`."""
+        if self._driver_pool is None:
+            async with self._driver_pool_lock:
+                if self._driver_pool is None:
+                    self._driver_pool = await create_driver_pool(self.engine)
+        return self._driver_pool
 
     async def start(self) -> None:
         if not self.settings.run_background:
@@ -96,4 +107,10 @@ class Runtime:
                 for task in still:
                     log.error("task_did_not_stop", task=task.get_name())
         await self.bus.close()
+        pool, self._driver_pool = self._driver_pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), 5)  # waits for reads in flight to give back their connection
+            except TimeoutError:
+                pool.terminate()
         await self.engine.dispose()

@@ -208,3 +208,31 @@ def test_regressions_found_in_review(log_output: io.StringIO) -> None:
     log.info("escaped", err=ValueError("bad\n" + HETU))
     text = log_output.getvalue()
     assert "131052" not in text and len(lines(log_output)) == 3
+
+
+def test_a_line_that_cannot_be_written_never_fails_the_caller(log_output: io.StringIO) -> None:
+    """The service's own loggers write their line themselves (not through a logging.Handler, which
+    swallows a stream error): a closed stream drops the line, and the request that logs goes on."""
+    get_logger("ktt.test").info("before")
+    log_output.close()
+    get_logger("ktt.test").info("after", hetu=HETU)  # raised ValueError before the writer caught it
+    logging.getLogger("uvicorn.error").warning("foreign after")  # the standard library's handler: the same
+
+
+def test_without_a_stream_lines_go_to_stdout_as_it_is_when_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = logging.getLogger()
+    saved_handlers, saved_level, saved_config = root.handlers[:], root.level, structlog.get_config()
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        monkeypatch.setattr("sys.stdout", first)
+        configure_logging("test-service", json=True)
+        get_logger("ktt.test").info("one", hetu=HETU)
+        monkeypatch.setattr("sys.stdout", second)
+        get_logger("ktt.test").info("two")
+    finally:
+        root.handlers = saved_handlers
+        root.setLevel(saved_level)
+        structlog.configure(**saved_config)
+    assert [json.loads(line)["event"] for line in first.getvalue().splitlines()] == ["one"]
+    assert [json.loads(line)["event"] for line in second.getvalue().splitlines()] == ["two"]
+    assert HETU not in first.getvalue() and HETU_MASK in first.getvalue()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, select
 
 from ktt_decision.decisions.models import DecisionVersion
@@ -16,12 +17,14 @@ from tests.helpers import HETU_2023_SIGN, decision_body
 
 
 class Statements:
-    """The statements the service sends while in the block, but for SQLite's BEGIN and those of the
-    outbox relay and its lease (it runs beside the request, on its own schedule)."""
+    """The statements the service sends while in the block, through SQLAlchemy or straight to asyncpg
+    (the replay's look-up on PostgreSQL, ktt_decision.decisions.reading), but for SQLite's BEGIN and those
+    of the outbox relay and its lease (it runs beside the request, on its own schedule)."""
 
     def __init__(self, svc: Any) -> None:
         self.engine = svc.rt.engine.sync_engine
         self.seen: list[str] = []
+        self._fetchrow = asyncpg.Connection.fetchrow
 
     def _note(self, _conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
         if not sql.startswith("BEGIN") and "outbox" not in sql and "lease" not in sql:
@@ -29,10 +32,18 @@ class Statements:
 
     def __enter__(self) -> list[str]:
         event.listen(self.engine, "before_cursor_execute", self._note)
+        real, note = self._fetchrow, self._note
+
+        async def fetchrow(conn: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            note(conn, None, query)  # a spy: the real call follows, to the real database
+            return await real(conn, query, *args, **kwargs)
+
+        asyncpg.Connection.fetchrow = fetchrow  # type: ignore[method-assign]
         return self.seen
 
     def __exit__(self, *_: Any) -> None:
         event.remove(self.engine, "before_cursor_execute", self._note)
+        asyncpg.Connection.fetchrow = self._fetchrow  # type: ignore[method-assign]
 
 
 def _fast_replays() -> float:
@@ -213,3 +224,47 @@ async def test_a_replay_with_an_idempotency_key_is_kept_under_its_key(decision_s
     assert replayed.content == again.content
     reused = await svc.client.post("/v1/decisions", json=decision_body(source_id="EFF-OTHER"), headers=keyed)
     assert reused.status_code == 422 and reused.json()["type"].endswith("idempotency-key-reused")
+
+
+async def test_on_postgresql_the_look_up_is_asyncpgs_alone_and_a_lost_connection_falls_back(start_decision):
+    """Issue 15: on PostgreSQL the replay's look-up goes to the runtime's plain asyncpg pool (none of
+    SQLAlchemy's execution); on SQLite through the engine. A pool connection the server has cut fails the
+    look-up, and the endpoint answers the replay as it does (nothing lost); the stopped service closes the pool."""
+    async with start_decision() as svc:
+        pool = await _replays_through_the_pool_or_engine(svc)
+    assert pool is None or pool._closed  # noqa: SLF001 - asyncpg's own flag: no connection is left behind
+
+
+async def _replays_through_the_pool_or_engine(svc: Any) -> Any:
+    h = {**svc.auth("integrator"), "content-type": "application/json"}
+    raw = json.dumps(decision_body()).encode()
+    assert (await svc.client.post("/v1/decisions", content=raw, headers=h)).status_code == 201
+    engine_statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if "outbox" not in sql and "lease" not in sql and not sql.startswith("BEGIN"):
+            engine_statements.append(sql)
+
+    event.listen(svc.rt.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        before = _fast_replays()
+        assert (await svc.client.post("/v1/decisions", content=raw, headers=h)).status_code == 200
+        assert _fast_replays() == before + 1
+    finally:
+        event.remove(svc.rt.engine.sync_engine, "before_cursor_execute", note)
+    if svc.rt.engine.dialect.name != "postgresql":
+        assert len(engine_statements) == 1 and svc.rt._driver_pool is None  # noqa: SLF001
+        return None
+    assert engine_statements == []  # through asyncpg alone
+    pool = await svc.rt.driver_pool()
+    async with svc.rt.engine.connect() as conn:  # the server ends the pool's connections (a restart, a cut)
+        ended = (await conn.exec_driver_sql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = 'ktt-driver-pool'")).scalar()
+    assert ended >= 1
+    before = _fast_replays()
+    answers = [await svc.client.post("/v1/decisions", content=raw, headers=h) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert _fast_replays() >= before + 1  # the pool replaced what was cut: the next look-up is fast again
+    return pool

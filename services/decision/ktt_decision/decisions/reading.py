@@ -6,8 +6,9 @@ Client information systems retry freely, so most pushes of a busy day are the sa
 1. the caller is authorised as the endpoint's own dependency would (a cached token, the policy's roles);
 2. the JSON body is read as is (no ``DecisionIn``): its ``source_system``, ``source_id`` and ``version``
    and a keyed hash of its bytes (:func:`body_hash`);
-3. one unlocked read (autocommit on PostgreSQL: one round trip, no BEGIN) finds the decision by
-   ``(source_system, source_id)`` with the stored version of that number and the client's data key.
+3. one unlocked read (on PostgreSQL a plain asyncpg connection: one round trip, no BEGIN, none of
+   SQLAlchemy's execution around it) finds the decision by ``(source_system, source_id)`` with the stored
+   version of that number and the client's data key.
 
 When that version was stored from a body with the same hash, the answer is the one the endpoint gives to
 a replay (200, the decision as it is now, ``Location``), serialised by the route's own response field,
@@ -30,16 +31,16 @@ import hashlib
 import hmac
 import types
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute, serialize_response
 from fastapi.security.utils import get_authorization_scheme_param
 from prometheus_client import Counter
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects import postgresql
 
 from ktt_common.auth import principal_from_token
 from ktt_common.pii import PiiVault
@@ -63,8 +64,9 @@ _QUERY = (
                  .outerjoin(_K, _K.c.client_id == _D.c.client_id))
     .where(_D.c.source_system == bindparam("source_system"), _D.c.source_id == bindparam("source_id"))
 )
+_PG_COMPILED = _QUERY.compile(dialect=postgresql.asyncpg.dialect(paramstyle="numeric_dollar"))  # type: ignore[no-untyped-call]
+_PG_SQL, _PG_ORDER = str(_PG_COMPILED), tuple(_PG_COMPILED.positiontup or ())
 _BODY_KEYS: weakref.WeakKeyDictionary[PiiVault, bytes] = weakref.WeakKeyDictionary()
-_READERS: weakref.WeakKeyDictionary[Runtime, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -90,15 +92,24 @@ def body_hash(vault: PiiVault, body: bytes) -> str:
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
-def _reader(rt: Runtime) -> AsyncEngine:
-    """The service's engine for single reads: autocommit on PostgreSQL (no BEGIN/ROLLBACK round trips)."""
-    engine = _READERS.get(rt)
-    if engine is None:
-        engine = rt.engine
-        if engine.dialect.name == "postgresql":
-            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        _READERS[rt] = engine
-    return engine
+async def _look_up(rt: Runtime, source_system: str, source_id: str, version: int) -> Mapping[str, Any] | None:
+    """The decision of this source with that version's body hash and the client's wrapped key, by name.
+
+    On PostgreSQL through the runtime's plain asyncpg pool (:meth:`Runtime.driver_pool`): the same
+    statement, compiled once, without SQLAlchemy's execution around it, which was half of a replay's
+    look-up (issue 15); on SQLite through the engine."""
+    if rt.engine.dialect.name == "postgresql":
+        pool = await rt.driver_pool()
+        async with pool.acquire() as conn:
+            record = await conn.fetchrow(_PG_SQL, *(
+                {"version": version, "source_system": source_system, "source_id": source_id}[name]
+                for name in _PG_ORDER))
+        return cast("Mapping[str, Any] | None", record)
+    async with rt.engine.connect() as conn:
+        row = (await conn.execute(_QUERY, {"source_system": source_system, "source_id": source_id,
+                                           "version": version})).first()
+    return None if row is None else {**{c.name: row._mapping[c] for c in _D.c}, "body_hash": row.body_hash,
+                                     "wrapped_key": row.wrapped_key}
 
 
 def _is_json(request: Request) -> bool:
@@ -141,15 +152,13 @@ async def replay_answer(request: Request, route: APIRoute) -> Response | None:
     vault = vault_for(rt)
     digest = body_hash(vault, raw)
     try:
-        async with _reader(rt).connect() as conn:
-            row = (await conn.execute(_QUERY, {"source_system": source_system, "source_id": source_id,
-                                               "version": version})).first()
+        row = await _look_up(rt, source_system, source_id, version)
     except Exception:  # noqa: BLE001 - the database is busy or gone: the endpoint answers as it does
         return None
-    if row is None or row.body_hash != digest:
+    if row is None or row["body_hash"] != digest:
         setattr(request.state, PROBE, Probe(source_system, source_id, version, digest, absent=row is None))
         return None
-    values = open_values(vault, row.wrapped_key, Decision, {c.name: row._mapping[c] for c in _D.c})
+    values = open_values(vault, row["wrapped_key"], Decision, {c.name: row[c.name] for c in _D.c})
     content = await serialize_response(
         field=route.response_field, response_content=types.SimpleNamespace(**values),
         include=route.response_model_include, exclude=route.response_model_exclude,
