@@ -107,8 +107,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 async def create_driver_pool(engine: AsyncEngine, max_size: int = 4) -> Any:
     """A plain asyncpg pool on ``engine``'s PostgreSQL database, for a hot path's single-row reads that
     SQLAlchemy's execution (a greenlet hop, pool checkout and reset, result processing) would double
-    (issue 15: a decision replay's look-up). Its connections plan as the engine's do and decode ``json``
-    as the engine's do, and show as ``ktt-driver-pool`` in ``pg_stat_activity``; the owner closes it (:meth:`ktt_common.runtime.Runtime.driver_pool`)."""
+    (issue 15: a decision replay's look-up). Its connections plan and decode ``json`` as the engine's do,
+    go back to the pool without a reset query and show as ``ktt-driver-pool`` in ``pg_stat_activity``; the
+    owner closes it (:meth:`ktt_common.runtime.Runtime.driver_pool`)."""
     import json
 
     import asyncpg
@@ -117,8 +118,12 @@ async def create_driver_pool(engine: AsyncEngine, max_size: int = 4) -> Any:
         for name in ("json", "jsonb"):
             await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
+    async def keep(_conn: Any) -> None:
+        """asyncpg's own reset is a round trip on every release (unlock advisory locks, close cursors,
+        unlisten, reset settings); these connections take none of those (single reads, no transaction)."""
+
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=init,
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=init, reset=keep,
                                      server_settings={"plan_cache_mode": "force_custom_plan",
                                                       "application_name": "ktt-driver-pool"})
 

@@ -256,6 +256,19 @@ async def _replays_through_the_pool_or_engine(svc: Any) -> Any:
         assert len(engine_statements) == 1 and svc.rt._driver_pool is None  # noqa: SLF001
         return None
     assert engine_statements == []  # through asyncpg alone
+    resets: list[Any] = []
+    real_reset = asyncpg.Connection.reset
+
+    async def reset(conn: Any, *args: Any, **kwargs: Any) -> None:  # a spy: asyncpg's reset is a round trip
+        resets.append(conn)
+        await real_reset(conn, *args, **kwargs)
+
+    asyncpg.Connection.reset = reset  # type: ignore[method-assign]
+    try:
+        assert (await svc.client.post("/v1/decisions", content=raw, headers=h)).status_code == 200
+    finally:
+        asyncpg.Connection.reset = real_reset  # type: ignore[method-assign]
+    assert resets == []  # the connection went back to the pool without a reset query
     pool = await svc.rt.driver_pool()
     async with svc.rt.engine.connect() as conn:  # the server ends the pool's connections (a restart, a cut)
         ended = (await conn.exec_driver_sql(
