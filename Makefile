@@ -25,9 +25,9 @@ run: $(STAMP)
 
 ## Run the whole test suite (SQLite always; PostgreSQL too when reachable), after `lint`. The console's browser
 ## tests need Debian's chromium: installed here when missing (as root, as on CI; Playwright never downloads a browser).
-## TEST_WORKERS=2 runs it in two pytest-xdist processes, a test file at a time (not yet reliable:
-## docs/decisions.md 2026-12-01 "test suite speed"); the default 0 is one process.
-TEST_WORKERS ?= 0
+## It runs in TEST_WORKERS pytest-xdist processes (default 2, a test file at a time: the suite mostly waits on
+## servers, so two processes on two cores halve it); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint chromium
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 

@@ -30,7 +30,9 @@ async def _dump(svc) -> str:
     async with svc.rt.sessionmaker() as s:
         for model in TABLES:
             out += [dict(r) for r in (await s.execute(select(model.__table__))).mappings()]
-    return repr(out).casefold()
+    # A sealed value's ciphertext (random base64, casefolded here) is left out of the search: one in some
+    # thousands of runs it spelled "maija" by chance (seen once under two test workers).
+    return re.sub(r"k1:[a-z0-9_=-]+", "k1:<sealed>", repr(out).casefold())
 
 
 async def _job(svc, job: str, day: str) -> dict:
