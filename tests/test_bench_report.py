@@ -48,6 +48,9 @@ def test_quick_bench_writes_the_report_with_every_section(tmp_path: Path, backen
     md = (tmp_path / "bench.md").read_text()
     check_sections(report, md)
     assert report["quick"] is True and "quick smoke run" in md
+    gauge = report["machine"]["speed_gauge"]  # the machine's speed beside the figures, before and after
+    assert all(gauge[when]["cpu_ms"] > 0 and gauge[when]["wall_ms"] > 0 for when in ("before", "after"))
+    assert "Speed gauge" in md and len(report["machine"]["loadavg_before"]) == 3
     postgresql = backend == "all" and postgres_admin_url() is not None
     assert report["postgresql"] is postgresql
     heavy = {s["backend"] for s in report["sections"] if s["section"] != "decision_pipeline"}

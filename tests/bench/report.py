@@ -105,6 +105,13 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [f"# Benchmarks ({report['when']}), {mode}", "",
              f"Machine: {report['machine']['cpu_count']} CPUs, Python {report['machine']['python']}, "
              f"{report['machine']['platform']}. PostgreSQL: {'yes' if report['postgresql'] else 'NO — SQLite only'}.", ""]
+    gauge = report["machine"].get("speed_gauge")
+    if gauge:
+        load = ", ".join(str(x) for x in report["machine"].get("loadavg_before", []))
+        lines += [(f"Speed gauge (a fixed piece of Python work, CPU / wall ms, lower is faster; compare runs by it): "
+                   f"{gauge['before']['cpu_ms']} / {gauge['before']['wall_ms']} before, "
+                   f"{gauge['after']['cpu_ms']} / {gauge['after']['wall_ms']} after; load average at the start {load}."),
+                  ""]
     if report["note"]:
         lines += [f"**{report['note']}**", ""]
     lines += ["| benchmark | backend | figure | baseline (same run) | ratio | target | peak RSS MiB |",

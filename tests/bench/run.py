@@ -62,6 +62,23 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def speed_gauge(rounds: int = 20_000) -> dict[str, float]:
+    """The machine's speed at this moment: CPU and wall ms of a fixed piece of Python work like a service's
+    (a small document to JSON and back, a keyed hash, a dict built). The host's speed varied ~3x over a day
+    (docs/benchmarks.md, 2026-12-01): figures of two runs compare only beside their gauges (lower is faster)."""
+    import hashlib
+    import hmac
+
+    key = b"k" * 32
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(rounds):
+        doc = {"id": i, "source_id": f"EFF-2026-{i:06d}", "period": {"start": "2026-12-01", "end": "2027-11-30"}}
+        text = json.dumps(doc)
+        hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+        {k: v for k, v in json.loads(text).items() if k != "id"}
+    return {"cpu_ms": round((time.process_time() - cpu) * 1000, 1), "wall_ms": round((time.perf_counter() - wall) * 1000, 1)}
+
+
 def run_async(coro: Any) -> Any:
     """Run a benchmark's coroutine on uvloop, the event loop the services run on under
     ``ktt_common.serve`` (the in-process benchmarks then measure what production runs, and the
@@ -151,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     decision_backends = [b for b in requested if b == "sqlite" or postgresql] or ["sqlite"]
     heavy = "postgresql" if postgresql else "sqlite"
     sections: list[dict[str, Any]] = []
+    gauge_before, load_before = speed_gauge(), [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="ktt-bench-") as tmp:
         if args.only in (None, "decisions"):
             for backend in decision_backends:
@@ -161,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(report.ingestion_section(bench("attendance", heavy, args, Path(tmp))))
         if args.only in (None, "billing"):
             sections.append(report.settlement_section(bench("billing", heavy, args, Path(tmp))))
-    machine = {"python": platform.python_version(), "cpu_count": os.cpu_count(), "platform": platform.platform()}
+    machine = {"python": platform.python_version(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
+               "speed_gauge": {"before": gauge_before, "after": speed_gauge()}, "loadavg_before": load_before}
     result = report.build(sections, when=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), machine=machine,
                           quick=args.quick, postgresql=postgresql, requested=requested)
     paths = report.write(result, Path(args.out))
