@@ -126,6 +126,9 @@ async def test_relay_retry_is_reported_duplicate_by_jetstream(start_probe, probe
         await rt.relay.publish_pending()
         assert await _count(rt, outbox, outbox.c.published_at.is_(None)) == 0
         assert (await rt.bus.stream_info("probe")).state.messages == before
+        # The consumer handles the one message on its own schedule (it may still be gathering): wait for
+        # its effect, then there is exactly one, as the duplicate never reached the stream.
+        await eventually(lambda: _count(rt, probe.effects), what="the event handled")
         assert await _count(rt, probe.effects) == 1
 
 
