@@ -75,8 +75,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True, stre
     The service's own loggers (:func:`get_logger`) render and write their line themselves; the standard
     library's (uvicorn, sqlalchemy, nats) go through a handler that renders by the same chain. Both mask
     every field before rendering and the whole line after it. The own loggers do not pass through the
-    standard library's record, handler and formatter: that was three quarters of a line's ~40 us, and a
-    service writes one line per request (issue 15: a fifth of a decision replay's CPU)."""
+    standard library's record, handler and formatter: that was nearly half of a line's ~40 us, and a
+    service writes one line per request (issue 15: the line was a fifth of a decision replay's CPU)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

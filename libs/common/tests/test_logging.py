@@ -210,13 +210,32 @@ def test_regressions_found_in_review(log_output: io.StringIO) -> None:
     assert "131052" not in text and len(lines(log_output)) == 3
 
 
-def test_a_line_that_cannot_be_written_never_fails_the_caller(log_output: io.StringIO) -> None:
+def test_a_line_that_cannot_be_written_never_fails_the_caller() -> None:
     """The service's own loggers write their line themselves (not through a logging.Handler, which
-    swallows a stream error): a closed stream drops the line, and the request that logs goes on."""
-    get_logger("ktt.test").info("before")
-    log_output.close()
-    get_logger("ktt.test").info("after", hetu=HETU)  # raised ValueError before the writer caught it
-    logging.getLogger("uvicorn.error").warning("foreign after")  # the standard library's handler: the same
+    swallows a stream error): a broken or closed stream drops the line, and the request that logs goes on."""
+
+    class Broken(io.StringIO):
+        attempts = 0
+
+        def write(self, text: str) -> int:
+            Broken.attempts += 1
+            raise BrokenPipeError("the reader is gone")
+
+    root = logging.getLogger()
+    saved_handlers, saved_level, saved_config = root.handlers[:], root.level, structlog.get_config()
+    closed = io.StringIO()
+    try:
+        configure_logging("test-service", json=True, stream=Broken())
+        get_logger("ktt.test").info("dropped", hetu=HETU)  # raised BrokenPipeError before the writer caught it
+        configure_logging("test-service", json=True, stream=closed)
+        closed.close()
+        get_logger("ktt.test").info("dropped too")  # raised ValueError (I/O on a closed file) before
+        after = "went on"
+    finally:
+        root.handlers = saved_handlers
+        root.setLevel(saved_level)
+        structlog.configure(**saved_config)
+    assert Broken.attempts == 1 and after == "went on"  # the line was tried once, then dropped
 
 
 def test_without_a_stream_lines_go_to_stdout_as_it_is_when_written(monkeypatch: pytest.MonkeyPatch) -> None:
